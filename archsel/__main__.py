@@ -1,0 +1,3 @@
+from archsel.cli import main
+
+main()

@@ -1,0 +1,85 @@
+"""The `archsel` command line: thin typer glue. Each module in archsel.commands registers its commands.
+
+Nothing here imports torch; commands import it lazily when they build a model.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+
+import typer
+
+from archsel import __version__
+from archsel.errors import ArchselError, ConfigError
+
+EXIT_INTERNAL = 3
+
+app = typer.Typer(
+    name="archsel",
+    help="Which neural-network architecture for this task, on this hardware, within this latency budget.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"archsel {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """archsel: architecture selection advice backed by real models and measured numbers.
+
+    Exit codes: 0 success; 1 a constraint or gate failed (nothing fits, a check failed);
+    2 bad usage, rules, profiles or configuration.
+    """
+
+
+def _register_commands() -> None:
+    from archsel import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+_register_commands()
+
+
+def _fail(lines: list[str], code: int, prefix: bool = True) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(stderr=True, highlight=False)
+    for line in lines:
+        console.print(("[bold red]archsel: error:[/] " if prefix else "") + escape(line), soft_wrap=True)
+    sys.exit(code)
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one line on stderr and an exit code."""
+    try:
+        app()
+    except ConfigError as exc:  # every `file:line:col: message` found, one a line
+        _fail(exc.problems, exc.exit_code, prefix=False)
+    except ArchselError as exc:
+        _fail([str(exc)], exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # a bug of ours: one line, not a traceback, unless debugging
+        if os.environ.get("ARCHSEL_DEBUG"):
+            raise
+        _fail([f"internal error: {type(exc).__name__}: {exc} (set ARCHSEL_DEBUG=1 for details)"], EXIT_INTERNAL)
