@@ -1,0 +1,1 @@
+"""Latency estimation for hardware archsel is not running on (per-operator roofline plus overhead)."""

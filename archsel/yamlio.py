@@ -1,0 +1,129 @@
+"""YAML loading that keeps line numbers, rejects duplicate keys and code tags, and validates with jsonschema.
+
+Every problem is reported as `file:line:col: message` (1-based), all at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Pointer = tuple[str | int, ...]
+
+
+@dataclass
+class LoadedYaml:
+    """A parsed document plus the position of every node, keyed by its path from the root."""
+
+    path: Path
+    data: Any
+    marks: dict[Pointer, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, pointer: Pointer) -> str:
+        """`file:line:col` of the node at `pointer`, or of its closest ancestor that has a mark."""
+        p = tuple(pointer)
+        while p not in self.marks and p:
+            p = p[:-1]
+        line, col = self.marks.get(p, (1, 1))
+        return f"{self.path}:{line}:{col}"
+
+
+class YamlProblem(Exception):
+    """A YAML file that could not be read; `problem` is the `file:line:col: message` line."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+class _MarkedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (only the safe constructors exist: no code runs)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            if key in seen:
+                first = seen[key].start_mark
+                raise yaml.constructor.ConstructorError(
+                    None, None,
+                    f"duplicate key {key!r} (first defined at line {first.line + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+def _collect_marks(node: yaml.Node, pointer: Pointer, marks: dict[Pointer, tuple[int, int]]) -> None:
+    marks[pointer] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            _collect_marks(value_node, (*pointer, key), marks)
+            marks[(*pointer, key, "<key>")] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _collect_marks(item, (*pointer, i), marks)
+
+
+def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
+    """Parse `path` safely, with positions. Raises YamlProblem on syntax errors, duplicate keys, code tags."""
+    path = Path(path)
+    try:
+        source = text if text is not None else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise YamlProblem(f"{path}:1:1: cannot read file: {exc}") from None
+    try:
+        loader = _MarkedLoader(source)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()  # type: ignore[no-untyped-call]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = exc.problem or str(exc)
+        if "could not determine a constructor" in message:
+            message = f"tag {message.split('tag ')[-1].strip()} is not allowed (archsel loads YAML safely; no code runs)"
+        raise YamlProblem(f"{path}:{line}:{col}: {message}") from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(f"{path}:1:1: {exc}") from None
+    marks: dict[Pointer, tuple[int, int]] = {}
+    if node is not None:
+        _collect_marks(node, (), marks)
+    return LoadedYaml(path, data, marks)
+
+
+def schema_problems(doc: LoadedYaml, schema: dict[str, Any]) -> list[str]:
+    """Validate `doc.data` against a JSON Schema; one `file:line:col: message` per error, in file order."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    found: list[tuple[tuple[int, int], str]] = []
+    for err in validator.iter_errors(doc.data):
+        pointer: Pointer = tuple(err.absolute_path)
+        message = err.message
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = list(err.schema.get("properties", {}))
+            extras = [k for k in err.instance if k not in allowed]
+            from archsel.errors import did_you_mean
+
+            for key in extras:
+                hint = did_you_mean(str(key), allowed)
+                where = doc.where((*pointer, key, "<key>"))
+                found.append((_pos(where), f"{where}: unknown key {key!r}" + (f" ({hint})" if hint else "")))
+            continue
+        where = doc.where(pointer)
+        label = "/".join(str(p) for p in pointer) or "document"
+        found.append((_pos(where), f"{where}: {label}: {message}"))
+    found.sort(key=lambda item: item[0])
+    return [msg for _, msg in found]
+
+
+def _pos(where: str) -> tuple[int, int]:
+    _, line, col = where.rsplit(":", 2)
+    return int(line), int(col)

@@ -1,0 +1,27 @@
+"""Image captioning: the documents' CNN → LSTM hybrid (seed 002 hybrid CNN+RNN), Show-and-Tell style."""
+
+from archsel.zoo.registry import register_model
+from archsel.zoo.spec import InputSpec, ModelEntry, TensorSpec
+
+TASK = "image-captioning"
+VOCAB, LENGTH = 10000, 20
+
+register_model(ModelEntry(
+    id="cnn_lstm_captioner", display_name="CNN-LSTM captioner (ResNet-18 → LSTM-512, Show-and-Tell style)",
+    family="hybrid", tasks=(TASK,),
+    inputs={TASK: InputSpec((
+        TensorSpec("image", (3, 224, 224), ("C", "H", "W")),
+        TensorSpec("tokens", (LENGTH,), ("L",), dtype="int64", high=VOCAB),
+    ))},
+    builder="archsel.zoo.builders.fusion:cnn_lstm_captioner",
+    builder_kwargs={"trunk": "resnet18", "embed": 512, "hidden": 512, "vocab": VOCAB, "layers": 1},
+    description=("ResNet-18 trunk (pooled 512-d) → linear image embedding (512) as the first LSTM input, "
+                 "then teacher-forced caption tokens (embedding 512, vocabulary 10,000, 20 tokens) → 1-layer "
+                 "LSTM (512) → vocabulary logits [N, 20, 10000]."),
+    notes=("Show-and-Tell layout (image fed once, at step −1) with a ResNet-18 instead of the paper's "
+           "Inception encoder. The default input is one teacher-forced training/scoring pass over a 20-token "
+           "caption; generating a caption runs the LSTM step by step (beam search is not modelled). No "
+           "published quality figure for this configuration."),
+    references=("Vinyals et al., Show and Tell: A Neural Image Caption Generator, CVPR 2015",
+                "He et al., Deep Residual Learning for Image Recognition, CVPR 2016"),
+))
