@@ -45,7 +45,7 @@ class _MarkedLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             if key in seen:
                 first = seen[key].start_mark
                 raise yaml.constructor.ConstructorError(
@@ -82,7 +82,7 @@ def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
         finally:
-            loader.dispose()  # type: ignore[no-untyped-call]
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -47,13 +47,15 @@ class DeviceRates:
     @classmethod
     def from_profile(cls, profile: object) -> DeviceRates:
         """Rates from a TargetProfile (peak_tflops, memory_bandwidth_gbs, efficiency, overhead_us)."""
+        if getattr(profile, "measured_at_run_time", False):
+            raise ValueError(f"{getattr(profile, 'name', 'this target')} is measured, not estimated")
         peaks: Mapping[str, float] = getattr(profile, "peak_tflops", {}) or {}
         eff = {**DEFAULT_EFFICIENCY, **(getattr(profile, "efficiency", {}) or {})}
         bw_eff = float(eff.pop("bandwidth", 0.7))
         overhead_us = getattr(profile, "overhead_us", None)
         return cls(
             peak_macs_per_s={p: v * 1e12 / 2 for p, v in peaks.items()},
-            bandwidth_bytes_per_s=float(getattr(profile, "memory_bandwidth_gbs", 0.0)) * 1e9,
+            bandwidth_bytes_per_s=float(getattr(profile, "memory_bandwidth_gbs", None) or 0.0) * 1e9,
             efficiency=eff,
             bandwidth_efficiency=bw_eff,
             overhead_s=(overhead_us if overhead_us is not None else 10.0) * 1e-6,

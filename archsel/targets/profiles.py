@@ -1,0 +1,402 @@
+"""Hardware profiles: load and validate profiles/*.yaml, resolve a target name, class or file (no torch).
+
+A profile folder holds one YAML file per device plus an optional `classes.yaml` naming each target
+class's default device. The built-in folder comes first, then the folders in $ARCHSEL_PROFILES_PATH
+(os.pathsep-separated), then those passed by the caller; a later classes.yaml overrides earlier defaults
+class by class. A device name defined twice is an error that names both files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from archsel.errors import ConfigError, UsageError, did_you_mean, unknown
+from archsel.paths import profiles_dir
+from archsel.targets.schema import (
+    CLASSES_SCHEMA,
+    FIGURE_FIELDS,
+    PRECISIONS,
+    PROFILE_SCHEMA,
+    TARGET_CLASSES,
+)
+from archsel.yamlio import LoadedYaml, YamlProblem, load_yaml, schema_problems
+
+__all__ = [
+    "CLASSES_FILE",
+    "ENV_VAR",
+    "PRECISIONS",
+    "TARGET_CLASSES",
+    "ProfileSet",
+    "TargetProfile",
+    "class_defaults",
+    "load_profile_set",
+    "load_profiles",
+    "profile_dirs",
+    "profile_problems",
+    "resolve_target",
+]
+
+ENV_VAR = "ARCHSEL_PROFILES_PATH"
+CLASSES_FILE = "classes.yaml"
+_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class TargetProfile:
+    """One device: spec figures with their sources, and optional estimator parameters."""
+
+    name: str
+    display_name: str
+    target_class: str
+    kind: str
+    peak_tflops: dict[str, float]  # dense peak per precision (int8 in TOPS); empty when measured at run time
+    memory_bandwidth_gbs: float | None  # None only for a profile measured at run time
+    memory_gb: float | None
+    power_w: float | None
+    precisions: tuple[str, ...]
+    runtimes: tuple[str, ...]
+    sources: dict[str, str]  # "peak_tflops.fp16", "memory_gb", ... -> citation (title <url>; derivation)
+    path: str
+    efficiency: dict[str, float] = field(default_factory=dict)
+    overhead_us: float | None = None
+    measured_at_run_time: bool = False
+    notes: str = ""
+    estimator_source: str | None = None
+    resolved_from: str | None = None  # the class name the user typed, when resolved through a class default
+
+    def peak(self, precision: str) -> float | None:
+        """Dense peak in TFLOPS (TOPS for int8) at `precision`, or None if the profile has no figure."""
+        return self.peak_tflops.get(precision)
+
+
+@dataclass(frozen=True)
+class ClassDefault:
+    """A target class's default device, why it was chosen, and where that was said."""
+
+    target_class: str
+    device: str
+    why: str
+    where: str  # file:line:col of the device name
+
+
+@dataclass(frozen=True)
+class ProfileSet:
+    """Every profile loaded from a list of folders, and the class defaults."""
+
+    profiles: dict[str, TargetProfile]
+    defaults: dict[str, ClassDefault]
+    dirs: tuple[Path, ...]
+
+
+# ----------------------------------------------------------------------------------------- parsing
+
+
+def _source_ids(figure: dict[str, Any]) -> list[str]:
+    source = figure.get("source")
+    return [source] if isinstance(source, str) else [s for s in source or [] if isinstance(s, str)]
+
+
+def _citation(refs: dict[str, Any], figure: dict[str, Any]) -> str:
+    parts = []
+    for ref_id in _source_ids(figure):
+        ref = refs.get(ref_id, {})
+        parts.append(f"{ref.get('title', ref_id)} <{ref.get('url', '?')}>")
+    text = " + ".join(parts)
+    if figure.get("derivation"):
+        text += f"; derived: {figure['derivation']}"
+    return text
+
+
+def _build(doc: LoadedYaml) -> TargetProfile:
+    data: dict[str, Any] = doc.data
+    refs: dict[str, Any] = data.get("references") or {}
+    sources: dict[str, str] = {}
+    peaks: dict[str, float] = {}
+    for precision, figure in (data.get("peak_tflops") or {}).items():
+        peaks[precision] = float(figure["value"])
+        sources[f"peak_tflops.{precision}"] = _citation(refs, figure)
+    values: dict[str, float | None] = {}
+    for key in FIGURE_FIELDS:
+        figure = data.get(key)
+        values[key] = float(figure["value"]) if figure else None
+        if figure:
+            sources[key] = _citation(refs, figure)
+    return TargetProfile(
+        name=data["name"],
+        display_name=data["display_name"],
+        target_class=data["class"],
+        kind=data["kind"],
+        peak_tflops=peaks,
+        memory_bandwidth_gbs=values["memory_bandwidth_gbs"],
+        memory_gb=values["memory_gb"],
+        power_w=values["power_w"],
+        precisions=tuple(data["precisions"]),
+        runtimes=tuple(data["runtimes"]),
+        sources=sources,
+        path=str(doc.path),
+        efficiency={k: float(v) for k, v in (data.get("efficiency") or {}).items()},
+        overhead_us=float(data["overhead_us"]) if data.get("overhead_us") is not None else None,
+        measured_at_run_time=bool(data.get("measured_at_run_time", False)),
+        notes=str(data.get("notes", "")).strip(),
+        estimator_source=data.get("estimator_source"),
+    )
+
+
+def _semantic_problems(doc: LoadedYaml) -> list[str]:
+    """Checks JSON Schema cannot express: sources name references, peaks match precisions, reserved names."""
+    data: dict[str, Any] = doc.data
+    problems: list[str] = []
+    refs = list((data.get("references") or {}).keys())
+    figures: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+        (("peak_tflops", p), f) for p, f in (data.get("peak_tflops") or {}).items()
+    ]
+    figures += [((k,), data[k]) for k in FIGURE_FIELDS if isinstance(data.get(k), dict)]
+    for pointer, figure in figures:
+        for i, source in enumerate(_source_ids(figure)):
+            if source in refs:
+                continue
+            hint = did_you_mean(source, refs)
+            at: tuple[str | int, ...] = (*pointer, "source")
+            if not isinstance(figure.get("source"), str):
+                at = (*at, i)
+            problems.append(f"{doc.where(at)}: source {source!r} is not in this file's references"
+                            + (f" ({hint})" if hint else f" (known: {', '.join(refs) or 'none'})"))
+    precisions = data.get("precisions") or []
+    for precision in data.get("peak_tflops") or {}:
+        if precision not in precisions:
+            problems.append(f"{doc.where(('peak_tflops', precision, '<key>'))}: peak given for {precision!r} "
+                            f"but {precision!r} is not in `precisions`")
+    if data.get("measured_at_run_time"):
+        for key in ("peak_tflops", *FIGURE_FIELDS):
+            if key in data:
+                problems.append(f"{doc.where((key, '<key>'))}: {key!r} contradicts "
+                                f"measured_at_run_time: true (a run-time profile carries no fixed figures)")
+    name = data.get("name")
+    if name in TARGET_CLASSES and data.get("class") != name:
+        problems.append(f"{doc.where(('name',))}: {name!r} is a target class name; only a device of class "
+                        f"{name!r} may use it")
+    return problems
+
+
+def _load_profile(path: Path) -> tuple[TargetProfile | None, LoadedYaml | None, list[str]]:
+    try:
+        doc = load_yaml(path)
+    except YamlProblem as exc:
+        return None, None, [exc.problem]
+    if not isinstance(doc.data, dict):
+        got = type(doc.data).__name__
+        return None, doc, [f"{path}:1:1: a profile must be a mapping of fields (got {got})"]
+    problems = schema_problems(doc, PROFILE_SCHEMA)
+    if problems:
+        return None, doc, problems
+    problems = _semantic_problems(doc)
+    if problems:
+        return None, doc, problems
+    return _build(doc), doc, []
+
+
+def _load_classes(path: Path) -> tuple[list[ClassDefault], list[str]]:
+    try:
+        doc = load_yaml(path)
+    except YamlProblem as exc:
+        return [], [exc.problem]
+    if not isinstance(doc.data, dict):
+        return [], [f"{path}:1:1: classes.yaml must be a mapping with a `defaults` key"]
+    problems = schema_problems(doc, CLASSES_SCHEMA)
+    if problems:
+        return [], problems
+    return [
+        ClassDefault(cls, body["device"], body["why"], doc.where(("defaults", cls, "device")))
+        for cls, body in doc.data["defaults"].items()
+    ], []
+
+
+# --------------------------------------------------------------------------------------- profile sets
+
+
+def _files(paths: Iterable[Path]) -> list[Path]:
+    """Profile files under `paths` (folders are expanded, sorted; duplicates dropped)."""
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for p in paths:
+        p = Path(p)
+        children = sorted(c for c in p.iterdir() if c.suffix in _SUFFIXES) if p.is_dir() else [p]
+        for child in children:
+            key = child.resolve()
+            if key not in seen:
+                seen.add(key)
+                out.append(child)
+    return out
+
+
+def _collect(paths: Sequence[Path]) -> tuple[ProfileSet, list[str]]:
+    """Load everything under `paths` as one set; return it with every problem found."""
+    problems: list[str] = []
+    profiles: dict[str, TargetProfile] = {}
+    name_at: dict[str, str] = {}
+    defaults: dict[str, ClassDefault] = {}
+    broken: set[str] = set()  # names of devices whose files failed validation
+    for path in paths:
+        if not Path(path).exists():
+            problems.append(f"{path}:1:1: no such profile file or folder")
+    for file in _files(p for p in paths if Path(p).exists()):
+        if file.name == CLASSES_FILE:
+            entries, found = _load_classes(file)
+            problems += found
+            defaults.update({e.target_class: e for e in entries})
+            continue
+        profile, doc, found = _load_profile(file)
+        problems += found
+        if profile is None or doc is None:
+            if doc is not None and isinstance(doc.data, dict) and isinstance(doc.data.get("name"), str):
+                broken.add(doc.data["name"])
+            continue
+        where = doc.where(("name",))
+        if profile.name in profiles:
+            problems.append(f"{where}: device name {profile.name!r} is already defined in "
+                            f"{name_at[profile.name]} (each device name must be unique across profile files)")
+            continue
+        profiles[profile.name] = profile
+        name_at[profile.name] = where
+    for cls, entry in sorted(defaults.items()):
+        device = profiles.get(entry.device)
+        if device is None:
+            if entry.device in broken:
+                continue  # the device's own file is broken; that problem is already reported
+            hint = did_you_mean(entry.device, profiles)
+            problems.append(f"{entry.where}: default for class {cls!r} names unknown device {entry.device!r}"
+                            + (f" ({hint})" if hint else ""))
+        elif device.target_class != cls:
+            problems.append(f"{entry.where}: default for class {cls!r} is {entry.device!r}, a device of "
+                            f"class {device.target_class!r}")
+    dirs = tuple(Path(p) for p in paths)
+    return ProfileSet(profiles, defaults, dirs), problems
+
+
+def profile_problems(paths: Sequence[Path]) -> list[str]:
+    """Every `file:line:col: message` for the profile files and folders in `paths`, taken as one set."""
+    return _collect(list(paths))[1]
+
+
+def profile_dirs(extra_dirs: Sequence[Path] = ()) -> list[Path]:
+    """The folders loaded, in order: built-in, $ARCHSEL_PROFILES_PATH, then `extra_dirs`."""
+    env = [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p.strip()]
+    out: list[Path] = []
+    for d in (profiles_dir(), *env, *(Path(p) for p in extra_dirs)):
+        if all(d.resolve() != o.resolve() for o in out):
+            out.append(d)
+    return out
+
+
+def _stamp(folder: Path) -> tuple[tuple[str, int], ...]:
+    """Names and modification times of a folder's profile files: the cache key that notices edits."""
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted((c.name, c.stat().st_mtime_ns) for c in folder.iterdir() if c.suffix in _SUFFIXES))
+
+
+@lru_cache(maxsize=16)
+def _load_cached(dirs: tuple[str, ...], stamps: tuple[tuple[tuple[str, int], ...], ...]) -> ProfileSet:
+    paths = [Path(d) for d in dirs]
+    for d in paths[1:]:  # a user folder that is missing or not a folder is a usage error
+        if not d.is_dir():
+            raise UsageError(f"profile folder {str(d)!r} does not exist or is not a folder")
+    profile_set, problems = _collect(paths)
+    missing = [c for c in TARGET_CLASSES if c not in profile_set.defaults]
+    if missing and not problems:
+        where = f"{paths[0] / CLASSES_FILE}:1:1"
+        problems.append(f"{where}: no default device for class(es) {', '.join(missing)}")
+    if problems:
+        raise ConfigError(problems[0], problems)
+    return profile_set
+
+
+def load_profile_set(extra_dirs: Sequence[Path] = ()) -> ProfileSet:
+    """Profiles and class defaults from the built-in folder, $ARCHSEL_PROFILES_PATH and `extra_dirs`.
+
+    Raises ConfigError carrying every problem when any file is invalid.
+    """
+    dirs = profile_dirs(extra_dirs)
+    return _load_cached(tuple(str(d) for d in dirs), tuple(_stamp(d) for d in dirs))
+
+
+def load_profiles(extra_dirs: Sequence[Path] = ()) -> dict[str, TargetProfile]:
+    """Device name -> profile, built-in plus user folders (see load_profile_set)."""
+    return dict(load_profile_set(extra_dirs).profiles)
+
+
+def class_defaults(extra_dirs: Sequence[Path] = ()) -> dict[str, str]:
+    """Target class -> default device name."""
+    return {c: d.device for c, d in sorted(load_profile_set(extra_dirs).defaults.items())}
+
+
+# ------------------------------------------------------------------------------------------ resolving
+
+
+def _looks_like_path(text: str) -> bool:
+    return text.endswith(_SUFFIXES) or os.sep in text or (os.altsep is not None and os.altsep in text)
+
+
+def _measure_local(profile: TargetProfile) -> TargetProfile:
+    """Fill what can be read from this machine without running anything: memory size and CPU model."""
+    sources = dict(profile.sources)
+    memory_gb: float | None = None
+    try:
+        memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1)
+        sources["memory_gb"] = "measured at run time: os.sysconf(SC_PAGE_SIZE) × os.sysconf(SC_PHYS_PAGES)"
+    except (ValueError, OSError, AttributeError):
+        pass
+    model = _cpu_model()
+    cpus = os.cpu_count() or 0
+    display = f"this machine: {model}, {cpus} logical CPUs" if model else f"this machine: {cpus} logical CPUs"
+    return replace(profile, memory_gb=memory_gb, sources=sources, display_name=display)
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.lower().startswith(("model name", "hardware")):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor()
+
+
+def _finish(profile: TargetProfile, resolved_from: str | None = None) -> TargetProfile:
+    if profile.measured_at_run_time:
+        profile = _measure_local(profile)
+    return replace(profile, resolved_from=resolved_from) if resolved_from else profile
+
+
+def _from_file(path: Path) -> TargetProfile:
+    if not path.is_file():
+        raise UsageError(f"no such profile file: {str(path)!r}")
+    profile, _, problems = _load_profile(path)
+    if problems or profile is None:
+        raise ConfigError(problems[0], problems)
+    return profile
+
+
+def resolve_target(name_or_path: str, extra_dirs: Sequence[Path] = ()) -> TargetProfile:
+    """A class name (its default device), a device name, or a path to a profile .yaml file.
+
+    Unknown names raise UsageError with a did-you-mean; invalid profile files raise ConfigError.
+    """
+    text = name_or_path.strip()
+    if _looks_like_path(text) or (Path(text).is_file() and not Path(text).is_dir()):
+        return _finish(_from_file(Path(text)))
+    key = text.lower().replace("_", "-").replace(" ", "-")
+    profile_set = load_profile_set(extra_dirs)
+    if key in profile_set.defaults:
+        return _finish(profile_set.profiles[profile_set.defaults[key].device], resolved_from=key)
+    if key in profile_set.profiles:
+        return _finish(profile_set.profiles[key])
+    raise unknown("target", text, [*TARGET_CLASSES, *sorted(profile_set.profiles)])

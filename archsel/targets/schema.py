@@ -1,0 +1,139 @@
+"""JSON Schemas for hardware profiles (profiles/*.yaml) and class defaults (profiles/classes.yaml).
+
+Every object is closed (additionalProperties: false). Cross-field and cross-file checks (a figure's source
+names a reference of the file, peaks only for listed precisions, duplicate names, class defaults) live in
+archsel.targets.profiles, because JSON Schema cannot see across files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TARGET_CLASSES: tuple[str, ...] = ("cloud", "edge", "mobile", "local")
+KINDS: tuple[str, ...] = ("gpu", "cpu", "soc", "npu")
+# Peak keys and supported precisions. Integer rates are in tera-operations per second (TOPS).
+PRECISIONS: tuple[str, ...] = ("fp32", "tf32", "fp16", "bf16", "fp8", "int8")
+RUNTIMES: tuple[str, ...] = (
+    "pytorch", "executorch", "tensorrt", "onnxruntime", "openvino", "tflite", "coreml", "qnn", "ncnn",
+)
+# Op classes of the latency estimator (archsel.estimation), plus the achievable share of memory bandwidth.
+OP_CLASSES: tuple[str, ...] = (
+    "conv", "depthwise_conv", "matmul", "attention", "recurrent",
+    "norm", "elementwise", "pooling", "data_movement", "other",
+)
+EFFICIENCY_KEYS: tuple[str, ...] = (*OP_CLASSES, "bandwidth")
+# Spec figures a profile may carry, each as {value, source, derivation?}.
+FIGURE_FIELDS: tuple[str, ...] = ("memory_bandwidth_gbs", "memory_gb", "power_w")
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$"
+REF_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+
+_FIGURE: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["value", "source"],
+    "properties": {
+        "value": {"type": "number", "exclusiveMinimum": 0},
+        "source": {
+            "description": "id (or list of ids) of entries in this file's `references`",
+            "anyOf": [
+                {"type": "string", "pattern": REF_PATTERN},
+                {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": REF_PATTERN}},
+            ],
+        },
+        "derivation": {"type": "string", "minLength": 10,
+                       "description": "how the value follows from the cited facts, when it is not quoted"},
+    },
+}
+
+_FRACTION: dict[str, Any] = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+
+_REFERENCE: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["title", "url"],
+    "properties": {
+        "title": {"type": "string", "minLength": 3},
+        "url": {"type": "string", "pattern": r"^https?://\S+$"},
+        "publisher": {"type": "string"},
+    },
+}
+
+PROFILE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "archsel hardware profile",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "display_name", "class", "kind", "precisions", "runtimes", "references"],
+    "properties": {
+        "name": {"type": "string", "pattern": NAME_PATTERN},
+        "display_name": {"type": "string", "minLength": 3},
+        "class": {"enum": list(TARGET_CLASSES)},
+        "kind": {"enum": list(KINDS)},
+        "measured_at_run_time": {
+            "type": "boolean",
+            "description": "true: no fixed figures; memory is read from the machine and rates are measured",
+        },
+        "peak_tflops": {
+            "type": "object",
+            "description": "dense peak (no structured sparsity) per precision; int8 in TOPS",
+            "additionalProperties": False,
+            "minProperties": 1,
+            "properties": {p: _FIGURE for p in PRECISIONS},
+        },
+        "memory_bandwidth_gbs": _FIGURE,
+        "memory_gb": _FIGURE,
+        "power_w": _FIGURE,
+        "precisions": {"type": "array", "minItems": 1, "uniqueItems": True,
+                       "items": {"enum": list(PRECISIONS)}},
+        "runtimes": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(RUNTIMES)}},
+        "references": {
+            "type": "object",
+            "propertyNames": {"pattern": REF_PATTERN},
+            "additionalProperties": _REFERENCE,
+        },
+        "notes": {"type": "string"},
+        "efficiency": {
+            "type": "object",
+            "description": "achieved fraction of peak per op class (and of bandwidth), for the estimator",
+            "additionalProperties": False,
+            "properties": {k: _FRACTION for k in EFFICIENCY_KEYS},
+        },
+        "overhead_us": {"type": "number", "minimum": 0,
+                        "description": "fixed cost per operator, microseconds"},
+        "estimator_source": {
+            "type": "string", "minLength": 10,
+            "description": "where efficiency / overhead_us come from (citation or calibration)",
+        },
+    },
+    "dependentRequired": {"efficiency": ["estimator_source"], "overhead_us": ["estimator_source"]},
+    "if": {"properties": {"measured_at_run_time": {"const": True}}, "required": ["measured_at_run_time"]},
+    "then": {"required": []},
+    "else": {"required": ["peak_tflops", "memory_bandwidth_gbs", "memory_gb"]},
+}
+
+CLASSES_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "archsel target class defaults",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["defaults"],
+    "properties": {
+        "defaults": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                c: {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["device", "why"],
+                    "properties": {
+                        "device": {"type": "string", "pattern": NAME_PATTERN},
+                        "why": {"type": "string", "minLength": 10},
+                    },
+                }
+                for c in TARGET_CLASSES
+            },
+        },
+    },
+}
