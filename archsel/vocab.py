@@ -1,63 +1,211 @@
-"""Task and data-type vocabulary with aliases, read from rules/vocabulary.yaml (safe loader, no torch)."""
+"""Task, data-type and query-dimension vocabulary with aliases, read from rules/vocabulary.yaml (no torch).
+
+The file is validated with a JSON Schema (archsel.yamlio); every problem is a `file:line:col: message`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-import yaml
-
-from archsel.errors import unknown
+from archsel.errors import ConfigError, did_you_mean, unknown
 from archsel.paths import rules_dir
+
+# section key in the file → the word used in messages ("unknown task 'x'")
+SECTIONS: dict[str, str] = {
+    "tasks": "task",
+    "data_types": "data type",
+    "latency_tiers": "latency tier",
+    "sequence_lengths": "sequence length",
+    "dataset_sizes": "data-set size",
+    "priorities": "priority",
+    "traits": "trait",
+}
+BOUNDED = {"latency_tiers": "max_ms", "sequence_lengths": "max", "dataset_sizes": "max"}
+
+_NAME = {"type": "string", "pattern": "^[a-z0-9][a-z0-9+-]*$"}
+
+
+def _term_schema(extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["description"],
+        "properties": {
+            "aliases": {"type": "array", "items": _NAME, "uniqueItems": True},
+            "description": {"type": "string", "minLength": 1},
+            **extra,
+        },
+    }
+
+
+def _section(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "minProperties": 1,
+        "propertyNames": _NAME,
+        "additionalProperties": _term_schema(extra or {}),
+    }
+
+
+VOCABULARY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["tasks", "data_types"],
+    "properties": {
+        "schema_version": {"const": 1},
+        "tasks": _section({"default_data_type": _NAME}),
+        "data_types": _section(),
+        "latency_tiers": _section({"max_ms": {"type": "number", "exclusiveMinimum": 0}}),
+        "sequence_lengths": _section({"max": {"type": "integer", "minimum": 1}}),
+        "dataset_sizes": _section({"max": {"type": "integer", "minimum": 1}}),
+        "priorities": _section(),
+        "traits": _section(),
+    },
+}
 
 
 @dataclass(frozen=True)
 class Term:
-    """A canonical vocabulary term with its aliases."""
+    """A canonical vocabulary term with its aliases (and, for bounded sections, its upper bound)."""
 
     name: str
     aliases: tuple[str, ...]
     description: str
+    default_data_type: str | None = None
+    upper: float | None = None  # max_ms / max: a number up to this belongs to the term
+
+
+def normalise_word(word: str) -> str:
+    """Lower case, with `_` and spaces as `-`: how every name and alias is compared."""
+    return word.strip().lower().replace("_", "-").replace(" ", "-")
 
 
 @dataclass(frozen=True)
 class Vocabulary:
     tasks: dict[str, Term]
     data_types: dict[str, Term]
+    sections: dict[str, dict[str, Term]]
+    path: Path
 
-    def resolve(self, kind: str, word: str) -> str:
-        """Canonical name for `word` (a name or alias) of `kind` ('task' or 'data type')."""
-        table = self.tasks if kind == "task" else self.data_types
-        key = word.strip().lower().replace("_", "-").replace(" ", "-")
+    def names(self, section: str) -> list[str]:
+        """Canonical names of a section (file order)."""
+        return list(self.sections.get(section, {}))
+
+    def lookup(self, section: str, word: str) -> str:
+        """Canonical name for `word` (a name or alias) in `section`; UsageError with did-you-mean."""
+        table = self.sections.get(section, {})
+        key = normalise_word(word)
         if key in table:
             return key
         for term in table.values():
             if key in term.aliases:
                 return term.name
-        names = [*table, *(a for t in table.values() for a in t.aliases)]
-        raise unknown(kind, word, names)
+        kind = SECTIONS.get(section, section)
+        raise unknown(kind, word, [*table, *(a for t in table.values() for a in t.aliases)])
+
+    def classify(self, section: str, value: float) -> str:
+        """The first term of a bounded section whose upper bound is ≥ value (the last one otherwise)."""
+        terms = list(self.sections[section].values())
+        for term in terms:
+            if term.upper is not None and value <= term.upper:
+                return term.name
+        return terms[-1].name
+
+    def resolve(self, kind: str, word: str) -> str:
+        """Backwards-compatible: `kind` is 'task' or 'data type'."""
+        return self.lookup("tasks" if kind == "task" else "data_types", word)
 
     def resolve_task(self, word: str) -> str:
-        return self.resolve("task", word)
+        return self.lookup("tasks", word)
 
     def resolve_data_type(self, word: str) -> str:
-        return self.resolve("data type", word)
+        return self.lookup("data_types", word)
 
 
-def _terms(section: dict[str, dict[str, object]]) -> dict[str, Term]:
-    out = {}
-    for name, body in section.items():
-        aliases = body.get("aliases") or []
-        assert isinstance(aliases, list)
-        out[name] = Term(name, tuple(str(a) for a in aliases), str(body.get("description", "")))
-    return out
+def vocabulary_problems(path: Path) -> list[str]:
+    """Every problem of a vocabulary file: YAML, schema, alias clashes, bad defaults, unbounded order."""
+    from archsel.yamlio import YamlProblem, load_yaml, schema_problems
+
+    try:
+        doc = load_yaml(path)
+    except YamlProblem as exc:
+        return [exc.problem]
+    if doc.data is None:
+        return [f"{path}:1:1: empty vocabulary file"]
+    problems = schema_problems(doc, VOCABULARY_SCHEMA)
+    if not isinstance(doc.data, dict):
+        return problems
+    data: dict[str, Any] = doc.data
+    data_types = data["data_types"] if isinstance(data.get("data_types"), dict) else {}
+    for section, terms in data.items():
+        if section not in SECTIONS or not isinstance(terms, dict):
+            continue
+        seen: dict[str, str] = {}
+        for name, body in terms.items():
+            if not isinstance(body, dict):
+                continue
+            aliases: list[str] = body["aliases"] if isinstance(body.get("aliases"), list) else []
+            for word in (name, *aliases):
+                if word in seen and seen[word] != name:
+                    where = (
+                        doc.where((section, name, "aliases")) if word != name else doc.where((section, name))
+                    )
+                    problems.append(
+                        f"{where}: {SECTIONS[section]} word {word!r} is used by both "
+                        f"{seen[word]!r} and {name!r}"
+                    )
+                seen.setdefault(word, name)
+            dt = body.get("default_data_type")
+            if isinstance(dt, str) and dt not in data_types:
+                hint = did_you_mean(dt, data_types)
+                problems.append(
+                    f"{doc.where((section, name, 'default_data_type'))}: unknown data type {dt!r}"
+                    + (f" ({hint})" if hint else "")
+                )
+        bound = BOUNDED.get(section)
+        if bound:
+            names = list(terms)
+            for i, name in enumerate(names):
+                if isinstance(terms[name], dict) and bound not in terms[name] and i != len(names) - 1:
+                    problems.append(
+                        f"{doc.where((section, name))}: only the last {SECTIONS[section]} may omit {bound!r}"
+                    )
+    return sorted(problems, key=_position)
+
+
+def _position(problem: str) -> tuple[int, int]:
+    head = problem.split(": ", 1)[0].rsplit(":", 2)
+    return (
+        (int(head[1]), int(head[2])) if len(head) == 3 and head[1].isdigit() and head[2].isdigit() else (0, 0)
+    )
+
+
+def _terms(section: str, body: dict[str, dict[str, Any]]) -> dict[str, Term]:
+    bound = BOUNDED.get(section)
+    return {
+        name: Term(
+            name,
+            tuple(t.get("aliases", [])),
+            t["description"],
+            t.get("default_data_type"),
+            float(t[bound]) if bound and bound in t else None,
+        )
+        for name, t in body.items()
+    }
 
 
 @lru_cache(maxsize=8)
 def load_vocabulary(path: Path | None = None) -> Vocabulary:
-    """Load the vocabulary file (the built-in one by default)."""
-    path = path or rules_dir() / "vocabulary.yaml"
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    return Vocabulary(_terms(data["tasks"]), _terms(data["data_types"]))
+    """Load and validate the vocabulary file (the built-in one by default); ConfigError lists problems."""
+    from archsel.yamlio import load_yaml
+
+    path = Path(path) if path else rules_dir() / "vocabulary.yaml"
+    problems = vocabulary_problems(path)
+    if problems:
+        raise ConfigError(problems[0], problems)
+    data = load_yaml(path).data
+    sections = {s: _terms(s, data.get(s, {})) for s in SECTIONS}
+    return Vocabulary(sections["tasks"], sections["data_types"], sections, path)

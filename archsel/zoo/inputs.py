@@ -19,7 +19,8 @@ def parse_shape(text: str) -> tuple[int, ...]:
     """Parse '3x224x224' (or '3,224,224') into a tuple of positive ints."""
     cleaned = text.strip().lower().replace(" ", "")
     if not _SHAPE.match(cleaned):
-        raise UsageError(f"bad input shape {text!r}", hint="write it as dimensions joined by 'x', e.g. 3x224x224")
+        raise UsageError(f"bad input shape {text!r}",
+                         hint="write it as dimensions joined by 'x', e.g. 3x224x224")
     dims = tuple(int(d) for d in re.split(r"[x×,]", cleaned))
     if any(d <= 0 for d in dims):
         raise UsageError(f"bad input shape {text!r}: every dimension must be positive")
@@ -45,7 +46,9 @@ def override_shape(spec: InputSpec, shape: tuple[int, ...]) -> tuple[InputSpec, 
     return dataclasses.replace(spec, tensors=(new_first, *spec.tensors[1:])), batch
 
 
-def make_inputs(spec: InputSpec, batch: int = 1, device: str | torch.device = "meta", seed: int = 0) -> tuple[Any, ...]:
+def make_inputs(
+    spec: InputSpec, batch: int = 1, device: str | torch.device = "meta", seed: int = 0
+) -> tuple[Any, ...]:
     """Tensors for one forward pass, as positional arguments for the model."""
     import torch
 

@@ -102,5 +102,6 @@ def resolve_task(entry: ModelEntry, task: str | None) -> str:
     if task is None:
         return entry.tasks[0]
     if task not in entry.tasks:
-        raise UsageError(f"model {entry.id!r} does not serve task {task!r}", hint="it serves " + ", ".join(entry.tasks))
+        raise UsageError(f"model {entry.id!r} does not serve task {task!r}",
+                         hint="it serves " + ", ".join(entry.tasks))
     return task

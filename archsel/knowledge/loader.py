@@ -1,0 +1,290 @@
+"""Load rule folders (built-in, ARCHSEL_RULES_PATH, --rules), validate them all at once, merge by id.
+
+Later folders override earlier ones rule by rule (same id); two rules with one id in the same folder are an
+error. Every problem is a `file:line:col: message`; any problem raises ConfigError (exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from archsel.errors import ConfigError, UsageError, unknown
+from archsel.knowledge.schema import DEFAULT_ROLE_WEIGHT, RULE_SCHEMA, RULES_FILE_SCHEMA
+from archsel.paths import rules_dir
+from archsel.vocab import Vocabulary, load_vocabulary
+from archsel.yamlio import LoadedYaml, YamlProblem, load_yaml, schema_problems
+
+ENV_VAR = "ARCHSEL_RULES_PATH"
+VOCABULARY_FILE = "vocabulary.yaml"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a rule's knowledge comes from: document file name and section heading."""
+
+    file: str
+    section: str
+    gloss: str | None = None
+
+    def cite(self) -> str:
+        return f"{self.file} § {self.section}" + (f" ({self.gloss})" if self.gloss else "")
+
+
+@dataclass(frozen=True)
+class CandidateEffect:
+    """Name a model (`id`) or every model of the query's task with these families/traits (`select`)."""
+
+    role: str
+    weight: float
+    id: str | None = None
+    families: tuple[str, ...] = ()
+    traits: tuple[str, ...] = ()
+    note: str | None = None
+
+    def label(self) -> str:
+        if self.id:
+            return self.id
+        parts = [
+            f"family {'/'.join(self.families)}" if self.families else "",
+            f"trait {'+'.join(self.traits)}" if self.traits else "",
+        ]
+        return "any " + " ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class Boost:
+    """Add `by` (negative: a penalty) to every candidate of a family or with a trait."""
+
+    by: float
+    family: str | None = None
+    trait: str | None = None
+    note: str | None = None
+
+    def label(self) -> str:
+        return f"family {self.family}" if self.family else f"trait {self.trait}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    source: Source
+    rationale: str
+    when: dict[str, Any]
+    candidates: tuple[CandidateEffect, ...]
+    boosts: tuple[Boost, ...]
+    advice: tuple[str, ...]
+    core_consideration: str | None
+    knowledge_ref: str | None
+    enabled: bool
+    origin: str  # file:line:col of the rule
+    folder: str  # the folder (layer) it came from
+    overrides: str | None = None  # origin of the rule this one replaced
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "enabled": self.enabled,
+            "knowledge_ref": self.knowledge_ref,
+            "source": {"file": self.source.file, "section": self.source.section, "gloss": self.source.gloss},
+            "core_consideration": self.core_consideration,
+            "rationale": self.rationale,
+            "when": self.when,
+            "effects": {
+                "candidates": [
+                    {
+                        "id": c.id,
+                        "select": None if c.id else {"family": list(c.families), "trait": list(c.traits)},
+                        "role": c.role,
+                        "weight": c.weight,
+                        "note": c.note,
+                    }
+                    for c in self.candidates
+                ],
+                "boosts": [
+                    {"family": b.family, "trait": b.trait, "by": b.by, "note": b.note} for b in self.boosts
+                ],
+                "advice": list(self.advice),
+            },
+            "origin": self.origin,
+            "overrides": self.overrides,
+        }
+
+
+@dataclass
+class RuleSet:
+    """The merged rules (sorted by id) and what they were read from."""
+
+    rules: list[Rule]
+    vocabulary: Vocabulary
+    folders: list[Path]
+    files: list[Path] = field(default_factory=list)
+
+    def get(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        ids = [r.id for r in self.rules]
+        prefixed = [i for i in ids if i.startswith(rule_id)]
+        if prefixed:
+            raise UsageError(
+                f"unknown rule id {rule_id!r}",
+                hint="did you mean " + " or ".join(repr(i) for i in prefixed[:3]) + "?",
+            )
+        raise unknown("rule id", rule_id, ids)
+
+
+@dataclass
+class RawRule:
+    """A rule item that passed the schema, with its file for positions."""
+
+    doc: LoadedYaml
+    index: int
+    data: dict[str, Any]
+    folder: Path
+
+    def where(self, *pointer: str | int) -> str:
+        return self.doc.where(("rules", self.index, *pointer))
+
+
+def rule_folders(extra: Sequence[Path] = (), *, builtin: bool = True, env: bool = True) -> list[Path]:
+    """Built-in rules, then ARCHSEL_RULES_PATH entries (os.pathsep-separated), then `extra` in order."""
+    folders = [rules_dir()] if builtin else []
+    if env:
+        folders += [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p.strip()]
+    return folders + [Path(p) for p in extra]
+
+
+def rule_files(folder: Path) -> list[Path]:
+    """The rule files of a folder (sorted; the vocabulary file is not a rules file), or the file itself."""
+    if folder.is_file():
+        return [folder]
+    return sorted(p for p in [*folder.glob("*.yaml"), *folder.glob("*.yml")] if p.name != VOCABULARY_FILE)
+
+
+def read_rule_files(folder: Path) -> tuple[list[RawRule], list[str], list[Path]]:
+    """Parse and schema-check every rules file of `folder`: (schema-valid rules, problems, files read)."""
+    import jsonschema
+
+    if not folder.exists():
+        return [], [f"{folder}:1:1: no such rules folder or file"], []
+    item_validator = jsonschema.Draft202012Validator(RULE_SCHEMA)
+    raws: list[RawRule] = []
+    problems: list[str] = []
+    files = rule_files(folder)
+    for path in files:
+        try:
+            doc = load_yaml(path)
+        except YamlProblem as exc:
+            problems.append(exc.problem)
+            continue
+        if doc.data is None:
+            problems.append(f"{path}:1:1: empty rules file (expected a mapping with a `rules:` list)")
+            continue
+        problems += schema_problems(doc, RULES_FILE_SCHEMA)
+        items = doc.data.get("rules") if isinstance(doc.data, dict) else None
+        if isinstance(items, list):
+            raws += [
+                RawRule(doc, i, item, folder)
+                for i, item in enumerate(items)
+                if isinstance(item, dict) and item_validator.is_valid(item)
+            ]
+    return raws, problems, files
+
+
+def _build(raw: RawRule) -> Rule:
+    d = raw.data
+    effects = d["effects"]
+    candidates = tuple(
+        CandidateEffect(
+            role=c["role"],
+            weight=float(c.get("weight", DEFAULT_ROLE_WEIGHT[c["role"]])),
+            id=c.get("id"),
+            families=tuple(c.get("select", {}).get("family", ())),
+            traits=tuple(c.get("select", {}).get("trait", ())),
+            note=c.get("note"),
+        )
+        for c in effects.get("candidates", ())
+    )
+    boosts = tuple(
+        Boost(float(b["by"]), b.get("family"), b.get("trait"), b.get("note"))
+        for b in effects.get("boosts", ())
+    )
+    src = d["source"]
+    return Rule(
+        id=d["id"],
+        title=d["title"],
+        source=Source(src["file"], src["section"], src.get("gloss")),
+        rationale=d["rationale"],
+        when=dict(d.get("when", {})),
+        candidates=candidates,
+        boosts=boosts,
+        advice=tuple(effects.get("advice", ())),
+        core_consideration=d.get("core_consideration"),
+        knowledge_ref=d.get("knowledge_ref"),
+        enabled=d.get("enabled", True),
+        origin=raw.where(),
+        folder=str(raw.folder),
+    )
+
+
+def check_rules(
+    folders: Sequence[Path], vocab: Vocabulary | None = None
+) -> tuple[list[Rule], list[str], list[Path]]:
+    """Read and validate every folder; merge by id (later folders override): (rules, problems, files)."""
+    from archsel.knowledge.references import reference_problems
+
+    vocab = vocab or load_vocabulary()
+    merged: dict[str, Rule] = {}
+    problems: list[str] = []
+    all_files: list[Path] = []
+    all_raws: list[RawRule] = []
+    for folder in folders:
+        raws, found, files = read_rule_files(Path(folder))
+        problems += found
+        all_files += files
+        all_raws += raws
+        layer: dict[str, RawRule] = {}
+        for raw in raws:
+            rid = raw.data["id"]
+            if rid in layer:
+                problems.append(
+                    f"{raw.where('id')}: duplicate rule id {rid!r} "
+                    f"(first defined at {layer[rid].where('id')})"
+                )
+                continue
+            layer[rid] = raw
+            rule = _build(raw)
+            if rid in merged:
+                rule = replace(rule, overrides=merged[rid].origin)
+            merged[rid] = rule
+    problems += reference_problems(all_raws, vocab)
+    return [merged[k] for k in sorted(merged)], _ordered(problems), all_files
+
+
+def _ordered(problems: list[str]) -> list[str]:
+    """Problems sorted by file, then line and column (numerically), duplicates removed."""
+
+    def key(p: str) -> tuple[str, int, int, str]:
+        head = p.split(": ", 1)[0]
+        parts = head.rsplit(":", 2)
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            return parts[0], int(parts[1]), int(parts[2]), p
+        return head, 0, 0, p
+
+    return sorted(dict.fromkeys(problems), key=key)
+
+
+def load_rules(extra: Sequence[Path] = (), *, builtin: bool = True, env: bool = True) -> RuleSet:
+    """The rules a query is evaluated against; ConfigError (every problem, exit 2) if any file is bad."""
+    vocab = load_vocabulary()
+    folders = rule_folders(extra, builtin=builtin, env=env)
+    rules, problems, files = check_rules(folders, vocab)
+    if problems:
+        raise ConfigError(problems[0], problems)
+    return RuleSet(rules, vocab, folders, files)

@@ -1,0 +1,175 @@
+"""Detector builders: a compact YOLO-style detector in torch.nn, and torchvision detectors as released.
+
+The YOLO-style model follows the YOLOv8 layout of Ultralytics' `yolov8.yaml` (CSP "C2f" backbone, SPPF, PAN
+neck, anchor-free decoupled heads with distribution-focal box regression at strides 8/16/32). It is built
+by archsel from that description, not an official release and not Ultralytics code. forward() returns the
+raw per-scale head outputs (no decoding, no NMS) so it runs on the meta device; decode() turns them into
+boxes and class scores, still without NMS.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+STRIDES = (8, 16, 32)
+
+
+def _divisible(x: float, divisor: int = 8) -> int:
+    return math.ceil(x / divisor) * divisor
+
+
+class ConvBNAct(nn.Module):
+    """Conv (no bias) → BatchNorm → SiLU, "same" padding: Ultralytics' `Conv`."""
+
+    def __init__(self, c_in: int, c_out: int, k: int = 1, s: int = 1) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, k, s, k // 2, bias=False)
+        self.bn = nn.BatchNorm2d(c_out, eps=0.001, momentum=0.03)
+        self.act = nn.SiLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.bn(self.conv(x)))
+
+
+class Bottleneck(nn.Module):
+    """Two 3×3 convs with an optional residual."""
+
+    def __init__(self, c_in: int, c_out: int, shortcut: bool) -> None:
+        super().__init__()
+        self.cv1 = ConvBNAct(c_in, c_out, 3)
+        self.cv2 = ConvBNAct(c_out, c_out, 3)
+        self.add = shortcut and c_in == c_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.cv2(self.cv1(x))
+        return x + y if self.add else y
+
+
+class C2f(nn.Module):
+    """CSP bottleneck with two convolutions: split, n bottlenecks on one half, concatenate every stage."""
+
+    def __init__(self, c_in: int, c_out: int, n: int, shortcut: bool) -> None:
+        super().__init__()
+        self.c = c_out // 2
+        self.cv1 = ConvBNAct(c_in, 2 * self.c, 1)
+        self.cv2 = ConvBNAct((2 + n) * self.c, c_out, 1)
+        self.m = nn.ModuleList(Bottleneck(self.c, self.c, shortcut) for _ in range(n))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = list(self.cv1(x).chunk(2, 1))
+        for block in self.m:
+            y.append(block(y[-1]))
+        return self.cv2(torch.cat(y, 1))
+
+
+class SPPF(nn.Module):
+    """Spatial pyramid pooling, fast: three chained 5×5 max-pools concatenated."""
+
+    def __init__(self, c_in: int, c_out: int, k: int = 5) -> None:
+        super().__init__()
+        hidden = c_in // 2
+        self.cv1 = ConvBNAct(c_in, hidden, 1)
+        self.cv2 = ConvBNAct(hidden * 4, c_out, 1)
+        self.m = nn.MaxPool2d(k, 1, k // 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = [self.cv1(x)]
+        for _ in range(3):
+            y.append(self.m(y[-1]))
+        return self.cv2(torch.cat(y, 1))
+
+
+class DecoupledHead(nn.Module):
+    """Anchor-free decoupled head: per scale a box branch (4 × reg_max bins) and a class branch."""
+
+    def __init__(self, channels: tuple[int, ...], num_classes: int, reg_max: int = 16) -> None:
+        super().__init__()
+        self.nc, self.reg_max = num_classes, reg_max
+        c_box = max(16, channels[0] // 4, reg_max * 4)
+        c_cls = max(channels[0], min(num_classes, 100))
+        box_out = [nn.Conv2d(c_box, 4 * reg_max, 1) for _ in channels]
+        cls_out = [nn.Conv2d(c_cls, num_classes, 1) for _ in channels]
+        # Distribution focal loss integral: a fixed 1×1 conv with weights 0..reg_max-1 (not trained).
+        self.dfl = nn.Conv2d(reg_max, 1, 1, bias=False).requires_grad_(False)
+        with torch.no_grad():
+            self.dfl.weight.copy_(torch.arange(reg_max, dtype=torch.float32).view(1, reg_max, 1, 1))
+            for box, cls, stride in zip(box_out, cls_out, STRIDES, strict=True):  # Ultralytics' bias prior
+                assert box.bias is not None and cls.bias is not None
+                box.bias.fill_(1.0)
+                cls.bias.fill_(math.log(5 / num_classes / (640 / stride) ** 2))
+        self.box = nn.ModuleList(self._branch(c, c_box, o) for c, o in zip(channels, box_out, strict=True))
+        self.cls = nn.ModuleList(self._branch(c, c_cls, o) for c, o in zip(channels, cls_out, strict=True))
+
+    @staticmethod
+    def _branch(c_in: int, hidden: int, out: nn.Conv2d) -> nn.Sequential:
+        return nn.Sequential(ConvBNAct(c_in, hidden, 3), ConvBNAct(hidden, hidden, 3), out)
+
+    def forward(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        return tuple(torch.cat((b(f), c(f)), 1) for f, b, c in zip(feats, self.box, self.cls, strict=True))
+
+
+class YOLOStyleDetector(nn.Module):
+    """YOLOv8-layout detector scaled by (depth, width, max_channels) like Ultralytics' n/s/m/l/x scales."""
+
+    def __init__(self, depth: float = 0.33, width: float = 0.25, max_channels: int = 1024,
+                 num_classes: int = 80) -> None:
+        super().__init__()
+
+        def ch(c: int) -> int:
+            return _divisible(min(c, max_channels) * width)
+
+        def n(repeats: int) -> int:
+            return max(round(repeats * depth), 1)
+
+        c1, c2, c3, c4, c5 = ch(64), ch(128), ch(256), ch(512), ch(1024)
+        self.stem = nn.Sequential(ConvBNAct(3, c1, 3, 2), ConvBNAct(c1, c2, 3, 2), C2f(c2, c2, n(3), True))
+        self.stage3 = nn.Sequential(ConvBNAct(c2, c3, 3, 2), C2f(c3, c3, n(6), True))  # P3/8
+        self.stage4 = nn.Sequential(ConvBNAct(c3, c4, 3, 2), C2f(c4, c4, n(6), True))  # P4/16
+        self.stage5 = nn.Sequential(ConvBNAct(c4, c5, 3, 2), C2f(c5, c5, n(3), True), SPPF(c5, c5))  # P5/32
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.top_down4 = C2f(c5 + c4, c4, n(3), False)
+        self.top_down3 = C2f(c4 + c3, c3, n(3), False)
+        self.down3 = ConvBNAct(c3, c3, 3, 2)
+        self.bottom_up4 = C2f(c3 + c4, c4, n(3), False)
+        self.down4 = ConvBNAct(c4, c4, 3, 2)
+        self.bottom_up5 = C2f(c4 + c5, c5, n(3), False)
+        self.head = DecoupledHead((c3, c4, c5), num_classes)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Raw head outputs per scale: [N, 4·reg_max + classes, H/s, W/s] for s = 8, 16, 32."""
+        p3 = self.stage3(self.stem(x))
+        p4 = self.stage4(p3)
+        p5 = self.stage5(p4)
+        t4 = self.top_down4(torch.cat((self.up(p5), p4), 1))
+        n3 = self.top_down3(torch.cat((self.up(t4), p3), 1))
+        n4 = self.bottom_up4(torch.cat((self.down3(n3), t4), 1))
+        n5 = self.bottom_up5(torch.cat((self.down4(n4), p5), 1))
+        return self.head([n3, n4, n5])
+
+    def decode(self, raw: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """[N, 4 + classes, anchors]: boxes (cx, cy, w, h in input pixels) and class probabilities; no NMS."""
+        head = self.head
+        batch = raw[0].shape[0]
+        points, strides = [], []
+        for f, stride in zip(raw, STRIDES, strict=True):
+            h, w = f.shape[-2:]
+            sy, sx = torch.meshgrid(torch.arange(h, dtype=f.dtype, device=f.device) + 0.5,
+                                    torch.arange(w, dtype=f.dtype, device=f.device) + 0.5, indexing="ij")
+            points.append(torch.stack((sx, sy), -1).view(-1, 2))
+            strides.append(torch.full((h * w, 1), float(stride), dtype=f.dtype, device=f.device))
+        anchors, scale = torch.cat(points).t(), torch.cat(strides).t()
+        box, cls = torch.cat([f.flatten(2) for f in raw], 2).split((4 * head.reg_max, head.nc), 1)
+        bins = box.view(batch, 4, head.reg_max, -1).transpose(2, 1).softmax(1)
+        lt, rb = head.dfl(bins).view(batch, 4, -1).chunk(2, 1)
+        x1y1, x2y2 = anchors - lt, anchors + rb
+        boxes = torch.cat(((x1y1 + x2y2) / 2, x2y2 - x1y1), 1) * scale
+        return torch.cat((boxes, cls.sigmoid()), 1)
+
+
+def yolo_style(depth: float = 0.33, width: float = 0.25, max_channels: int = 1024,
+               num_classes: int = 80) -> nn.Module:
+    """The YOLO-style detector; the defaults are YOLOv8-n's scale (depth 0.33, width 0.25)."""
+    return YOLOStyleDetector(depth, width, max_channels, num_classes)
