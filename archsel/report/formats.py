@@ -24,6 +24,7 @@ class Column:
     header: str
     fmt: Callable[[Any], str] | None = None
     justify: str = "left"
+    ratio: int | None = None  # share of the spare width in the table view (rich), e.g. for long text
 
     def cell(self, row: dict[str, Any]) -> str:
         value = row.get(self.key)
@@ -98,15 +99,22 @@ def _markdown(doc: Document) -> str:
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
+_NO_WRAP_KEYS = frozenset({"id", "rank", "model", "family", "role", "score"})
+
+
 def _rich_table(doc: Document) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+    import os
+
+    wide = sys.stdout.isatty() or "COLUMNS" in os.environ
+    console = Console(soft_wrap=False, width=None if wide else 160)
     for view in doc.views:
         table = Table(title=view.title or None, caption=view.caption or None, show_lines=False)
         for c in view.columns:
-            table.add_column(c.header, justify=c.justify, overflow="fold")  # type: ignore[arg-type]
+            table.add_column(c.header, justify=c.justify, overflow="fold",  # type: ignore[arg-type]
+                             no_wrap=c.key in _NO_WRAP_KEYS, ratio=c.ratio)
         for row in view.rows:
             table.add_row(*[c.cell(row) for c in view.columns])
         console.print(table)
