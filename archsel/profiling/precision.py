@@ -1,0 +1,186 @@
+"""Put a model and its inputs in the precision and layout to measure: fp32, fp16, bf16, int8, channels_last,
+and optionally torch.compile.
+
+int8 backend — decided by measurement (torch 2.14.1, torchao 0.18.0, 2-core AVX2 CPU, eager mode):
+`torch.ao.quantization.quantize_dynamic` (deprecated, still shipped in torch 2.14) runs a
+Linear(512→2048→512) MLP at batch 32 in 0.56 ms against 1.45 ms in fp32 and covers nn.LSTM/nn.GRU
+(DynamicQuantizedLSTM/GRU). torchao's `quantize_(Int8DynamicActivationInt8WeightConfig())` ran the same
+MLP in 153 ms on CPU eager (100× slower than fp32: its kernels target GPU / torch.compile) and leaves
+LSTM/GRU weights in fp32. So archsel uses torch.ao dynamic quantization, silences its deprecation
+warning, names the backend in every result, and reports int8 as unsupported where it is not available.
+Dynamic int8 quantizes Linear/LSTM/GRU/RNN only: convolutions stay fp32, and the result says what
+fraction of the parameters was quantized.
+
+fp16/bf16 on CPU: torch runs them (a CPU without native support — no AVX512-BF16/AMX/AVX512-FP16 —
+converts per op and is usually slower than fp32); archsel measures them and adds a note saying so. An op
+without a kernel for the dtype fails the run and is reported as "unsupported", never as a crash.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from archsel.errors import unknown
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+DTYPES = ("fp32", "fp16", "bf16", "int8")
+DTYPE_ALIASES = {"float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16", "qint8": "int8"}
+INT8_BACKEND = "torch.ao.quantization.quantize_dynamic (qint8 weights, dynamic activations)"
+
+
+class UnsupportedPrecision(RuntimeError):
+    """This dtype/layout cannot be applied to this model on this device."""
+
+
+@dataclass
+class Prepared:
+    """A model ready to measure, its inputs, and what was done to it."""
+
+    model: Any
+    inputs: tuple[Any, ...]
+    dtype: str
+    channels_last: bool
+    compile_requested: bool
+    int8_backend: str | None = None
+    quantized_param_fraction: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def conditions(self) -> dict[str, Any]:
+        return {
+            "dtype": self.dtype,
+            "channels_last": self.channels_last,
+            "compile_requested": self.compile_requested,
+            "int8_backend": self.int8_backend,
+            "quantized_param_fraction": self.quantized_param_fraction,
+        }
+
+
+def normalize_dtype(name: str) -> str:
+    """'fp16', 'float16', 'half' → 'fp16'; an unknown name raises a UsageError with a suggestion."""
+    key = name.strip().lower()
+    key = DTYPE_ALIASES.get(key, key)
+    if key not in DTYPES:
+        raise unknown("dtype", name, DTYPES)
+    return key
+
+
+def torch_dtype(name: str) -> torch.dtype:
+    import torch
+
+    return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "int8": torch.float32}[name]
+
+
+def cpu_native_support(dtype: str) -> bool | None:
+    """Whether this CPU has native arithmetic for fp16/bf16 (oneDNN's own check); None if unknown."""
+    import torch
+
+    probe = {"bf16": "_is_mkldnn_bf16_supported", "fp16": "_is_mkldnn_fp16_supported"}.get(dtype)
+    if probe is None:
+        return True
+    fn = getattr(torch.ops.mkldnn, probe, None)
+    try:
+        return bool(fn()) if fn is not None else None
+    except Exception:
+        return None
+
+
+def _cast_inputs(inputs: Any, dtype: torch.dtype | None, channels_last: bool) -> Any:
+    import torch
+
+    if isinstance(inputs, torch.Tensor):
+        t = inputs
+        if dtype is not None and t.is_floating_point():
+            t = t.to(dtype)
+        if channels_last and t.dim() == 4:
+            t = t.contiguous(memory_format=torch.channels_last)
+        elif channels_last and t.dim() == 5:
+            t = t.contiguous(memory_format=torch.channels_last_3d)
+        return t
+    if isinstance(inputs, (list, tuple)):
+        return type(inputs)(_cast_inputs(i, dtype, channels_last) for i in inputs)
+    return inputs
+
+
+def _has_dim(inputs: Any, dims: tuple[int, ...]) -> bool:
+    import torch
+
+    if isinstance(inputs, torch.Tensor):
+        return inputs.dim() in dims
+    if isinstance(inputs, (list, tuple)):
+        return any(_has_dim(i, dims) for i in inputs)
+    return False
+
+
+def _quantize_int8(model: nn.Module) -> tuple[nn.Module, float]:
+    import torch
+    from torch import nn
+
+    quantize_dynamic = getattr(getattr(torch.ao, "quantization", None), "quantize_dynamic", None)
+    if quantize_dynamic is None:
+        raise UnsupportedPrecision("int8 needs torch.ao.quantization.quantize_dynamic, "
+                                   f"absent in torch {torch.__version__}")
+    if not {"qnnpack", "fbgemm", "x86"} & set(torch.backends.quantized.supported_engines):
+        raise UnsupportedPrecision("this torch build has no quantized CPU engine")
+    targets = (nn.Linear, nn.LSTM, nn.GRU, nn.RNN, nn.LSTMCell, nn.GRUCell, nn.RNNCell)
+    total = sum(p.numel() for p in model.parameters())
+    covered = {id(p) for m in model.modules() if isinstance(m, targets) for p in m.parameters(recurse=False)}
+    covered_n = sum(p.numel() for p in model.parameters() if id(p) in covered)
+    if covered_n == 0:
+        raise UnsupportedPrecision("no Linear/LSTM/GRU/RNN layer to quantize: "
+                                   "dynamic int8 would time the fp32 model")
+    wrapper = nn.Sequential(model)  # quantize_dynamic swaps children only: wrap so a bare LSTM is swapped too
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        quantized = quantize_dynamic(wrapper, set(targets), dtype=torch.qint8)
+    return quantized, covered_n / total if total else 0.0
+
+
+def prepare(model: nn.Module, inputs: tuple[Any, ...], *, dtype: str, device: str,
+            channels_last: bool = False, compile: bool = False) -> Prepared:
+    """Apply dtype, layout and compilation to `model` (on `device`, in eval mode) and `inputs`.
+
+    Raises UnsupportedPrecision where the combination cannot run (int8 on CUDA, no quantizable layer).
+    With `compile`, the model is wrapped by torch.compile; compilation happens at the first call, and
+    the profiler reports (not hides) a failure there.
+    """
+    import torch
+
+    dtype = normalize_dtype(dtype)
+    notes: list[str] = []
+    backend: str | None = None
+    fraction: float | None = None
+    on_cuda = device.startswith("cuda")
+    if dtype == "int8":
+        if on_cuda:
+            raise UnsupportedPrecision("int8 (dynamic quantization) runs on CPU only; use fp16/bf16 on CUDA")
+        model, fraction = _quantize_int8(model)
+        backend = INT8_BACKEND
+        if fraction < 0.999:
+            notes.append(f"int8 covers {fraction:.0%} of the parameters (Linear/LSTM/GRU); "
+                         "convolutions stay fp32")
+        cast: torch.dtype | None = None
+    elif dtype in ("fp16", "bf16"):
+        cast = torch_dtype(dtype)
+        if not on_cuda:
+            native = cpu_native_support(dtype)
+            if native is False:
+                notes.append(f"this CPU has no native {dtype} arithmetic: torch converts per op; "
+                             f"expect it slower than fp32")
+        model = model.to(cast)
+    else:
+        cast = None
+    if channels_last:
+        if _has_dim(inputs, (5,)):
+            model = model.to(memory_format=torch.channels_last_3d)
+        elif _has_dim(inputs, (4,)):
+            model = model.to(memory_format=torch.channels_last)
+        else:
+            notes.append("channels_last has no effect: the model takes no 4-D or 5-D input")
+    new_inputs = _cast_inputs(inputs, cast, channels_last)
+    runnable: Any = torch.compile(model) if compile else model
+    return Prepared(runnable, new_inputs, dtype, channels_last, compile, backend, fraction, notes)
