@@ -103,10 +103,10 @@ _NO_WRAP_KEYS = frozenset({"id", "rank", "model", "family", "role", "score"})
 
 
 def _rich_table(doc: Document) -> None:
+    import os
+
     from rich.console import Console
     from rich.table import Table
-
-    import os
 
     wide = sys.stdout.isatty() or "COLUMNS" in os.environ
     console = Console(soft_wrap=False, width=None if wide else 160)
