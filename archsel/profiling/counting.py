@@ -166,12 +166,9 @@ def _zero_mac_modules(model: nn.Module, ops: list[TracedOp]) -> list[str]:
     return flagged
 
 
-def _trace_result(model: nn.Module, inputs: tuple[Any, ...], *, model_id: str | None, task: str | None,
-                  batch: int, dtype: str, path: str, started: float) -> CountResult:
-    from archsel.profiling.trace import run_trace
-
-    trace, _ = run_trace(model, inputs)
-    ops = [OpRecord(t.op, t.kind, t.module, t.macs, t.bytes_read, t.bytes_written, t.counted) for t in trace.ops]
+def _result(model: nn.Module, inputs: tuple[Any, ...], ops: list[OpRecord], *, counter: str, path: str,
+            peak_activation_bytes: int, zero_mac_modules: list[str], model_id: str | None, task: str | None,
+            batch: int, dtype: str, started: float) -> CountResult:
     uncounted: dict[str, int] = {}
     for o in ops:
         if not o.counted:
@@ -180,11 +177,22 @@ def _trace_result(model: nn.Module, inputs: tuple[Any, ...], *, model_id: str | 
     macs = sum(o.macs for o in ops)
     return CountResult(
         model_id=model_id, task=task, input_shapes=_input_shapes(inputs), batch=batch, dtype=dtype,
-        counter="meta", path=path, macs=macs, flops=2 * macs, params=params, param_bytes=param_bytes,
-        buffer_bytes=buffer_bytes, peak_activation_bytes=trace.peak_activation_bytes, ops=ops,
-        uncounted_ops=uncounted, zero_mac_modules=_zero_mac_modules(model, trace.ops),
+        counter=counter, path=path, macs=macs, flops=2 * macs, params=params, param_bytes=param_bytes,
+        buffer_bytes=buffer_bytes, peak_activation_bytes=peak_activation_bytes, ops=ops,
+        uncounted_ops=uncounted, zero_mac_modules=zero_mac_modules,
         seconds=time.perf_counter() - started, module_params=per_module,
     )
+
+
+def _trace_result(model: nn.Module, inputs: tuple[Any, ...], *, model_id: str | None, task: str | None,
+                  batch: int, dtype: str, path: str, started: float) -> CountResult:
+    from archsel.profiling.trace import run_trace
+
+    trace, _ = run_trace(model, inputs)
+    ops = [OpRecord(t.op, t.kind, t.module, t.macs, t.bytes_read, t.bytes_written, t.counted) for t in trace.ops]
+    return _result(model, inputs, ops, counter="meta", path=path, peak_activation_bytes=trace.peak_activation_bytes,
+                   zero_mac_modules=_zero_mac_modules(model, trace.ops), model_id=model_id, task=task,
+                   batch=batch, dtype=dtype, started=started)
 
 
 def _fvcore_result(model: nn.Module, inputs: tuple[Any, ...], *, model_id: str | None, task: str | None,
@@ -192,19 +200,9 @@ def _fvcore_result(model: nn.Module, inputs: tuple[Any, ...], *, model_id: str |
     from archsel.profiling.fvcore_counter import fvcore_trace
 
     records, peak, zero_mac = fvcore_trace(model, inputs)
-    ops = [OpRecord(**r) for r in records]
-    uncounted: dict[str, int] = {}
-    for o in ops:
-        if not o.counted:
-            uncounted[o.op] = uncounted.get(o.op, 0) + 1
-    per_module, params, param_bytes, buffer_bytes = _module_params(model)
-    macs = sum(o.macs for o in ops)
-    return CountResult(
-        model_id=model_id, task=task, input_shapes=_input_shapes(inputs), batch=batch, dtype=dtype,
-        counter="fvcore", path="cpu", macs=macs, flops=2 * macs, params=params, param_bytes=param_bytes,
-        buffer_bytes=buffer_bytes, peak_activation_bytes=peak, ops=ops, uncounted_ops=uncounted,
-        zero_mac_modules=zero_mac, seconds=time.perf_counter() - started, module_params=per_module,
-    )
+    return _result(model, inputs, [OpRecord(**r) for r in records], counter="fvcore", path="cpu",
+                   peak_activation_bytes=peak, zero_mac_modules=zero_mac, model_id=model_id, task=task,
+                   batch=batch, dtype=dtype, started=started)
 
 
 def _input_shapes(inputs: tuple[Any, ...]) -> list[list[int]]:
