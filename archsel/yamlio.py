@@ -88,7 +88,8 @@ def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = exc.problem or str(exc)
         if "could not determine a constructor" in message:
-            message = f"tag {message.split('tag ')[-1].strip()} is not allowed (archsel loads YAML safely; no code runs)"
+            tag = message.split("tag ")[-1].strip()
+            message = f"tag {tag} is not allowed (archsel loads YAML safely; no code runs)"
         raise YamlProblem(f"{path}:{line}:{col}: {message}") from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"{path}:1:1: {exc}") from None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from archsel.errors import ConfigError, UsageError
 from archsel.report.formats import SCHEMA_VERSION, Column, Document, TableView, check_format, emit
 
 FORMAT_HELP = "Output format: table, json, jsonl, yaml, csv or markdown."
@@ -87,17 +89,6 @@ def _evaluate(
     return evaluate(query, ruleset)
 
 
-def _quality_text(q: dict[str, Any] | None) -> str:
-    return "—" if not q else f"{q['metric']} {q['value']:g} ({q['dataset']})"
-
-
-def _reasons_text(reasons: list[Any]) -> str:
-    per_rule: dict[str, float] = {}
-    for r in reasons:
-        per_rule[r.rule_id] = per_rule.get(r.rule_id, 0.0) + r.amount
-    return ", ".join(f"{rule} {amount:+.2g}" for rule, amount in per_rule.items())
-
-
 def _query_text(q: Any) -> str:
     parts = [f"task {q.task}"]
     if q.data_type:
@@ -143,88 +134,176 @@ def _payload(rec: Any, top: int, full_trace: bool) -> dict[str, Any]:
     }
 
 
-def _candidate_view(rec: Any, top: int) -> TableView:
-    rows = [
-        {
-            "rank": c.rank,
-            "id": c.id,
-            "architecture": c.display_name,
-            "family": c.family,
-            "role": c.role,
-            "score": f"{c.score:.2f}",
-            "quality": _quality_text(c.quality),
-            "reasons": _reasons_text(c.reasons),
-        }
-        for c in rec.candidates[:top]
-    ]
-    return TableView(
-        columns=[
-            Column("rank", "#", justify="right"),
-            Column("id", "id"),
-            Column("architecture", "architecture", ratio=2),
-            Column("family", "family"),
-            Column("role", "role"),
-            Column("score", "score", justify="right"),
-            Column("quality", "published quality", ratio=1),
-            Column("reasons", "reasons (rule score)", ratio=3),
-        ],
-        rows=rows,
-        title=f"{len(rec.candidates)} candidates for {_query_text(rec.query)}",
-        caption=f"showing {len(rows)}; score = Σ rule weights + boosts (see `archsel explain`)",
-    )
+def _advice_request(values: dict[str, Any]) -> Any:
+    from archsel.advice.request import AdviceRequest
+
+    return AdviceRequest(**values)
 
 
-def _source_notes(rec: Any) -> list[str]:
-    notes = ["Sources of the rules that fired:"]
-    notes += [f"  {t.rule.id}: {t.rule.source.cite()}" for t in rec.fired]
-    if rec.advice:
-        notes.append("Advice:")
-        notes += [f"  - {a.text} [{a.rule_id}]" for a in rec.advice]
-    return notes
+def cli_fields(**options: Any) -> dict[str, Any]:
+    """The options the user gave on the command line, as AdviceRequest fields (None/empty = not given)."""
+    from archsel.advice.request import parse_si
+    from archsel.query import split_words
+
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        if value is None or value is False or value == [] or value == ():
+            continue
+        if key in ("priority", "family", "exclude"):
+            value = tuple(split_words(value))
+        elif key in ("rules", "profiles"):
+            value = tuple(str(p) for p in value)
+        elif key in ("max_params", "max_macs"):
+            value = parse_si(value, "--" + key.replace("_", "-"))
+        out[key] = value
+    return out
 
 
-def _no_candidate(rec: Any, fmt: str, top: int, payload: dict[str, Any]) -> None:
+def _requests(fields: dict[str, Any], query_file: str | None) -> list[tuple[Any, str | None]]:
+    """(AdviceRequest, where) per query: the command line alone, or each query of the file over it."""
+    from archsel.errors import ArchselError
+
+    if query_file is None:
+        return [(_advice_request(fields).validated(), None)]
+    from archsel.advice.queryfile import load_queries
+
+    out: list[tuple[Any, str | None]] = []
+    problems: list[str] = []
+    for spec in load_queries(query_file):
+        try:
+            out.append((_advice_request({**fields, **spec.fields}).validated(), spec.where))
+        except ArchselError as exc:
+            problems.append(f"{spec.where}: {exc}")
+    if problems:
+        raise ConfigError(problems[0], problems)
+    return out
+
+
+def _preflight(requests: list[tuple[Any, str | None]]) -> None:
+    """Check every query's words, target and rules before anything is costed (file:line errors, exit 2)."""
+    from archsel.advice.pipeline import evaluate_rules, resolve
+    from archsel.errors import ArchselError
+
+    if len(requests) < 2 and requests[0][1] is None:
+        return
+    problems: list[str] = []
+    for req, where in requests:
+        try:
+            evaluate_rules(req)
+            resolve(req)
+        except ConfigError as exc:
+            problems += [f"{where}: {p}" for p in exc.problems]
+        except ArchselError as exc:
+            problems.append(f"{where}: {exc}")
+    if problems:
+        raise ConfigError(problems[0], problems)
+
+
+def emit_result(result: Any, fmt: str, command: str = "recommend", where: str | None = None) -> dict[str, Any]:
+    """Print one result in `fmt` (tables, or the JSON payload); returns the payload."""
+    from archsel.advice import render
+    from archsel.advice.payload import payload
+
+    data = payload(result, command)
+    if where is not None:
+        data["query_source"] = where
+    notes = render.notes(result, fmt)
+    if fmt == "table" and not render.matplotlib_available():
+        notes = [*render.ascii_front(result), *notes]
+    records = "candidates" if result.ranked else "closest_misses"
+    emit(Document(data, records, render.views(result, fmt), notes), fmt)
+    return data
+
+
+def _nothing_fits(result: Any) -> None:
     from archsel.report.formats import stderr_console
 
-    views = []
-    if rec.misses:
-        rows = [
-            {
-                "id": m.candidate.id,
-                "family": m.candidate.family,
-                "score": f"{m.candidate.score:.2f}",
-                "why": m.why,
-            }
-            for m in rec.misses[:top]
-        ]
-        views.append(
-            TableView(
-                [
-                    Column("id", "id"),
-                    Column("family", "family"),
-                    Column("score", "score", justify="right"),
-                    Column("why", "excluded because"),
-                ],
-                rows,
-                title="closest misses",
-            )
-        )
-    emit(Document(payload, "closest_misses", views), fmt)
-    reason = (
-        "the query's hard constraints (--family/--exclude) removed every candidate"
-        if rec.misses
-        else f"no rule names a candidate for task {rec.query.task}"
-    )
-    stderr_console().print(
-        f"archsel: no candidate satisfies the query: {reason}", highlight=False, markup=False
-    )
-    raise typer.Exit(1)
+    closest = result.excluded[:1]
+    if result.outcomes and all(o.status in ("failed", "skipped") for o in result.outcomes):
+        reason = "no candidate could be costed (see the failed/skipped list)"
+    elif not result.outcomes:
+        reason = f"no rule names a candidate for task {result.query.task}"
+    else:
+        reason = "no candidate meets the hard constraints"
+        if closest and closest[0].violations:
+            reason += f"; closest miss: {closest[0].candidate.id} ({closest[0].violations[0].message})"
+    stderr_console().print(f"archsel: no candidate satisfies the query: {reason}", highlight=False, markup=False)
+
+
+def run_and_emit(fields: dict[str, Any], *, fmt: str | None, query_file: str | None, plot: str | None,
+                 command: str = "recommend", extra: Any = None) -> None:
+    """Shared by recommend and compare: build the queries, run each, print, plot, set the exit code.
+
+    `extra(request)` returns the extra items to rank (compare's user model).
+    """
+    import json
+
+    from archsel.advice.payload import payload
+    from archsel.advice.pipeline import run
+
+    requests = _requests(fields, query_file)
+    several = len(requests) > 1
+    if several:
+        if fmt not in (None, "json", "jsonl"):
+            raise UsageError(f"--format {fmt}: a query file with several queries gives JSON Lines",
+                             hint="use --format jsonl (or leave --format out)")
+        if plot is not None:
+            raise UsageError("--plot draws one query; the query file holds several")
+    out_fmt = check_format(fmt or "table")
+    plot_path = None
+    if plot is not None:
+        from archsel.advice.plot import check_plot_path
+
+        plot_path = check_plot_path(plot)
+    _preflight(requests)
+    failed = False
+    for req, where in requests:
+        result = run(req, extra=extra(req) if extra is not None else None)
+        if not result.ranked:
+            failed = True
+            _nothing_fits(result)
+        if several:
+            data = payload(result, command)
+            data["query_source"] = where
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, allow_nan=False, default=str) + "\n")
+            sys.stdout.flush()
+            continue
+        emit_result(result, out_fmt, command, where)
+        if plot_path is not None:
+            from archsel.advice.plot import write_plot
+
+            write_plot(result, plot_path)
+            from archsel.report.formats import stderr_console
+
+            stderr_console().print(f"archsel: wrote {plot_path}", highlight=False, markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+LATENCY_STAT = typer.Option(None, "--latency-stat", help="Statistic the budget applies to: p50 (default), p90, p99.")
+MAX_PARAMS = typer.Option(None, "--max-params", help="Hard limit on parameters, e.g. 5M (SI suffixes k/M/G).")
+MAX_MACS = typer.Option(None, "--max-macs", help="Hard limit on MACs per forward pass, e.g. 2G.")
+PRECISION = typer.Option(
+    None, "--precision", help="auto (default: fp32, with fp16/int8 variants on edge/mobile), fp32, fp16, bf16, int8."
+)
+BATCH = typer.Option(None, "--batch", "-b", help="Batch size of one forward pass (default 1).")
+OBJECTIVE = typer.Option(None, "--objective", help="Score weighting: balanced (default), latency or accuracy.")
+MEASURE = typer.Option(False, "--measure", help="Measure latency on this machine instead of estimating it.")
+TIME_BUDGET = typer.Option(None, "--time-budget", help="Seconds for the whole run; candidates not reached are skipped.")
+SHOW_EXCLUDED = typer.Option(False, "--show-excluded", help="List the candidates the constraints excluded, with why.")
+QUERY = typer.Option(None, "--query", "-q", help="YAML/JSON query file (or - for stdin); several queries → JSON Lines.")
+PLOT = typer.Option(None, "--plot", help="Write quality vs latency with the Pareto front to .png/.svg (needs [plot]).")
+PRINT_SCHEMA = typer.Option(False, "--print-schema", help="Print the JSON Schema of the output and exit.")
+REC_TOP = typer.Option(None, "--top", "-n", min=1, help="How many candidates to show (default 10).")
+REC_FMT = typer.Option(None, "--format", "-f", help=FORMAT_HELP + " (default table)")
+REC_TASK = typer.Option(None, "--task", "-t", help="Task or alias: image, detection, video, asr, translation, ...")
 
 
 def recommend(
-    task: str = TASK,
+    task: str | None = REC_TASK,
     target: str | None = TARGET,
     latency_ms: float | None = LATENCY,
+    latency_stat: str | None = LATENCY_STAT,
     latency_tier: str | None = TIER,
     streaming: bool | None = STREAMING,
     data_type: str | None = DATA_TYPE,
@@ -233,32 +312,45 @@ def recommend(
     priority: list[str] | None = PRIORITY,
     family: list[str] | None = FAMILY,
     exclude: list[str] | None = EXCLUDE,
-    top: int = TOP,
-    fmt: str = FMT,
+    max_params: str | None = MAX_PARAMS,
+    max_macs: str | None = MAX_MACS,
+    precision: str | None = PRECISION,
+    batch: int | None = BATCH,
+    objective: str | None = OBJECTIVE,
+    measure: bool = MEASURE,
+    time_budget: float | None = TIME_BUDGET,
+    top: int | None = REC_TOP,
+    show_excluded: bool = SHOW_EXCLUDED,
+    fmt: str | None = REC_FMT,
+    query: str | None = QUERY,
+    plot: str | None = PLOT,
+    print_schema: bool = PRINT_SCHEMA,
     rules: list[Path] | None = RULES,
     profiles: list[Path] | None = PROFILES,
 ) -> None:
-    """Rank architectures for a task, target and budget from the expert rules, with the reasons."""
-    check_format(fmt)
-    rec = _evaluate(
-        task,
-        target,
-        latency_ms,
-        latency_tier,
-        streaming,
-        data_type,
-        seq_len,
-        dataset_size,
-        priority,
-        family,
-        exclude,
-        rules,
-        profiles,
+    """Rank architectures for a task, target and budget: rules, counted and timed costs, constraints, Pareto.
+
+    Latency is estimated from the target's profile, or measured when the target is `local` (or --measure).
+    Exit 1 when nothing meets the constraints (the closest misses are shown), 2 for bad input.
+    """
+    if print_schema:
+        from archsel.advice.schema import RESULT_SCHEMA
+        from archsel.report.formats import to_json
+
+        sys.stdout.write(to_json(RESULT_SCHEMA) + "\n")
+        return
+    if fmt is not None:
+        check_format(fmt)
+    fields = cli_fields(
+        task=task, target=target, latency_ms=latency_ms, latency_stat=latency_stat, latency_tier=latency_tier,
+        streaming=streaming, data_type=data_type, seq_len=seq_len, dataset_size=dataset_size, priority=priority,
+        family=family, exclude=exclude, max_params=max_params, max_macs=max_macs, precision=precision,
+        batch=batch, objective=objective, measure=measure, time_budget_s=time_budget, top=top,
+        show_excluded=show_excluded, rules=rules, profiles=profiles,
     )
-    payload = _payload(rec, top, full_trace=False)
-    if not rec.candidates:
-        _no_candidate(rec, fmt, top, payload)
-    emit(Document(payload, "candidates", [_candidate_view(rec, top)], _source_notes(rec)), fmt)
+    if streaming is False:
+        fields["streaming"] = False
+    run_and_emit(fields, fmt=fmt, query_file=query, plot=plot)
 
 
 def explain(

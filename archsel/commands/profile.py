@@ -167,6 +167,9 @@ def profile_cmd(
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
     count_only: bool = typer.Option(False, "--count-only", "--no-measure",
                                     help="Only count (MACs, params, memory from the trace); no timing."),
+    target: str | None = typer.Option(None, "--target", help="Estimate latency on a hardware profile "
+                                      "(class, device name or profile .yaml) instead of measuring here; "
+                                      "`local` measures on this machine."),
     fmt: str = typer.Option("table", "--format", "-f", help=FORMAT_HELP),
 ) -> None:
     """Count MACs/FLOPs/params and measure latency and memory of zoo models, with all their conditions.
@@ -190,6 +193,17 @@ def profile_cmd(
         from archsel.vocab import load_vocabulary
 
         resolved_task = load_vocabulary().resolve_task(task)
+
+    if target is not None:
+        from archsel.targets.profiles import resolve_target
+
+        profile_target = resolve_target(target)
+        if not profile_target.measured_at_run_time:
+            from archsel.estimation.report import estimate_command
+
+            estimate_command(list(models), profile_target, task=resolved_task, input_shape=shape,
+                             batches=_parse_batches(batch) or (1,), dtypes=dtypes, fmt=fmt)
+            return
 
     from archsel.profiling.profiler import ProfileOptions, options_dict, profile, resolve_device
 

@@ -3,7 +3,8 @@
 compute time = MACs / (peak MAC rate at the precision × efficiency of the op class)
 memory time  = bytes moved / (memory bandwidth × bandwidth efficiency)
 The per-op overhead models launch/dispatch cost, which dominates small batches on GPUs (DESIGN.md: an H100
-runs resnet50 and mobilenet_v3_large in about the same 3.5 ms at batch 1).
+runs resnet50 and mobilenet_v3_large in about the same 3.5 ms at batch 1). Ops that neither compute nor move
+bytes (views, transposes: metadata only, no kernel is launched) cost nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,34 @@ DEFAULT_EFFICIENCY: dict[str, float] = {
     "conv": 0.5, "depthwise_conv": 0.1, "matmul": 0.6, "attention": 0.4, "recurrent": 0.2,
     "norm": 0.1, "elementwise": 0.1, "pooling": 0.1, "data_movement": 0.1, "other": 0.1,
 }
+
+
+# Gathers read only the rows they index, not the whole table the trace lists as read (an embedding of a
+# 160 MB table for a batch of ids reads kilobytes): charge them twice their output (read + write).
+GATHER_OPS: frozenset[str] = frozenset({
+    "aten.embedding.default", "aten.embedding_bag.default", "aten._embedding_bag.default",
+    "aten._embedding_bag_forward_only.default", "aten.index_select.default", "aten.gather.default",
+    "aten.index.Tensor",
+})
+
+
+def moved_bytes(op: OpLike, batch: int = 1) -> int:
+    """Bytes an op really moves at float32 (gathers: see GATHER_OPS).
+
+    A recurrent layer re-reads its weight matrices at every time step, once for the whole batch; its
+    MACs are steps × batch × weights, so the weights streamed are 4 × MACs / batch bytes (the trace lists
+    them once). This is what makes batch-1 RNNs slow: a matrix-vector product per step, memory-bound.
+    """
+    if getattr(op, "op", "") in GATHER_OPS:
+        return min(op.bytes_read + op.bytes_written, 2 * op.bytes_written)
+    if op.kind == "recurrent" and op.macs:
+        return max(op.bytes_read + op.bytes_written, 4 * op.macs // max(batch, 1))
+    return op.bytes_read + op.bytes_written
+
+
+def launches(op: OpLike) -> float:
+    """How many times the per-op overhead is paid: 0 for views (metadata only, no kernel), else 1."""
+    return 1.0 if (op.macs or op.bytes_read or op.bytes_written) else 0.0
 
 
 class OpLike(Protocol):
@@ -62,6 +91,7 @@ class DeviceRates:
         )
 
     def mac_rate(self, precision: str, kind: str) -> float:
+        """Effective MAC/s of op class `kind` at `precision`."""
         peak = self.peak_macs_per_s.get(precision)
         if peak is None and precision == "tf32":
             peak = self.peak_macs_per_s.get("fp32")
@@ -84,6 +114,17 @@ class ClassShare:
     total_s: float
     compute_bound_ops: int
     memory_bound_ops: int
+    compute_bound_s: float = 0.0  # time of the ops that are compute-bound (their compute time)
+    memory_bound_s: float = 0.0  # time of the ops that are memory-bound (their memory time)
+
+    @property
+    def bound(self) -> str:
+        """What limits this class overall: compute, memory, overhead (fixed costs dominate), or none (views only)."""
+        if self.total_s <= 0:
+            return "none"
+        if self.overhead_s > max(self.compute_bound_s, self.memory_bound_s):
+            return "overhead"
+        return "compute" if self.compute_bound_s >= self.memory_bound_s else "memory"
 
 
 @dataclass
@@ -104,15 +145,15 @@ class Estimate:
         return self.overhead_s / self.total_s if self.total_s else 0.0
 
 
-def estimate_ops(ops: Sequence[OpLike], rates: DeviceRates, precision: str = "fp32") -> Estimate:
-    """Estimate one forward pass of the traced `ops` at `precision`."""
+def estimate_ops(ops: Sequence[OpLike], rates: DeviceRates, precision: str = "fp32", batch: int = 1) -> Estimate:
+    """Estimate one forward pass of the traced `ops` (of `batch` samples) at `precision`."""
     scale = BYTES_SCALE.get(precision, 1.0)
     bandwidth = rates.bandwidth_bytes_per_s * rates.bandwidth_efficiency
     if bandwidth <= 0:
         raise ValueError("memory bandwidth must be positive")
     shares: dict[str, ClassShare] = {}
     for op in ops:
-        moved = (op.bytes_read + op.bytes_written) * scale
+        moved = moved_bytes(op, batch) * scale
         compute = op.macs / rates.mac_rate(precision, op.kind) if op.macs else 0.0
         memory = moved / bandwidth
         s = shares.setdefault(op.kind, ClassShare(op.kind, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0, 0))
@@ -121,11 +162,14 @@ def estimate_ops(ops: Sequence[OpLike], rates: DeviceRates, precision: str = "fp
         s.bytes += int(moved)
         s.compute_s += compute
         s.memory_s += memory
-        s.overhead_s += rates.overhead_s
-        s.total_s += max(compute, memory) + rates.overhead_s
-        if compute >= memory:
+        overhead = rates.overhead_s * launches(op)
+        s.overhead_s += overhead
+        s.total_s += max(compute, memory) + overhead
+        if compute >= memory and op.macs:
             s.compute_bound_ops += 1
-        else:
+            s.compute_bound_s += compute
+        elif moved:
             s.memory_bound_ops += 1
+            s.memory_bound_s += memory
     by_class = sorted(shares.values(), key=lambda c: (-c.total_s, c.kind))
     return Estimate(precision, sum(c.total_s for c in by_class), sum(c.overhead_s for c in by_class), by_class)

@@ -1,0 +1,148 @@
+"""The JSON payload of `recommend` / `compare` (schema: archsel.advice.schema; docs/advice.md).
+
+Deterministic: no timings of the run and no cache flags, so the same query gives the same bytes (a
+measured latency is the only figure that changes between runs).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from archsel.advice.schema import SCHEMA_ID, SCHEMA_VERSION
+from archsel.advice.scoring import FORMULA
+
+if TYPE_CHECKING:
+    from archsel.advice.pipeline import AdviceResult, Outcome
+    from archsel.targets.profiles import TargetProfile
+
+
+def _r(value: float | None, digits: int = 6) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def latency_dict(o: Outcome, stat: str) -> dict[str, Any] | None:
+    if o.cost is None or o.cost.latency is None:
+        return None
+    lat = o.cost.latency
+    return {
+        "kind": lat.kind, "stat": stat, "value_ms": _r(lat.at(stat)), "p50_ms": _r(lat.p50_ms),
+        "p90_ms": _r(lat.p90_ms), "p99_ms": _r(lat.p99_ms), "band_low_ms": _r(lat.band_low_ms),
+        "band_high_ms": _r(lat.band_high_ms), "precision": lat.precision, "device": lat.device,
+        "method": lat.method, "accuracy_note": lat.accuracy_note,
+        "detail": {k: (_r(v) if isinstance(v, float) else v) for k, v in lat.detail.items()},
+    }
+
+
+def budget_dict(o: Outcome, latency_ms: float | None, stat: str) -> dict[str, Any] | None:
+    if latency_ms is None or o.cost is None or o.cost.latency is None:
+        return None
+    value = o.cost.latency.at(stat)
+    return {"latency_ms": latency_ms, "stat": stat, "headroom_ms": _r(latency_ms - value),
+            "headroom_fraction": _r((latency_ms - value) / latency_ms)}
+
+
+def outcome_dict(o: Outcome, result: AdviceResult) -> dict[str, Any]:
+    """One candidate (ranked, excluded, failed or skipped) as JSON."""
+    c = o.candidate
+    req = result.request
+    variant = None
+    if o.variant_of is not None and o.cost is not None:
+        variant = {"from": o.variant_of, "to": o.cost.precision,
+                   "why": f"{o.variant_of} misses the constraints on {result.target.name if result.target else '?'}; "
+                          f"{o.cost.precision} fits (quantize at the edge)"}
+    return {
+        "rank": o.rank,
+        "id": c.id,
+        "architecture": c.display_name,
+        "family": c.family,
+        "role": c.role,
+        "user_model": o.user,
+        "status": o.status,
+        "score": _r(o.score),
+        "score_terms": {"rule": _r(o.rule_term), "quality": _r(o.quality.value) if o.quality else None,
+                        "latency": _r(o.latency_term), "weights": o.weights},
+        "rule_score": _r(c.score),
+        "rule_rank": c.rank,
+        "lightweight": c.lightweight,
+        "streaming": c.streaming,
+        "published_quality": c.quality,
+        "quality": o.quality.to_dict() if o.quality else None,
+        "pareto": o.pareto,
+        "precision": o.cost.precision if o.cost else None,
+        "batch": req.batch if o.cost is None else o.cost.batch,
+        "variant": variant,
+        "metrics": o.cost.metrics() if o.cost else {},
+        "latency": latency_dict(o, req.latency_stat),
+        "budget": budget_dict(o, req.latency_ms, req.latency_stat),
+        "violations": [v.to_dict() for v in o.violations],
+        "excluded_because": "; ".join(v.message for v in o.violations) if o.status == "excluded" else None,
+        "attempts": o.attempts,
+        "error": o.error,
+        "failed_stage": o.stage if o.status == "failed" else None,
+        "reasons": [r.to_dict() for r in c.reasons],
+    }
+
+
+def target_dict(target: TargetProfile | None, measured: bool) -> dict[str, Any] | None:
+    if target is None:
+        return None
+    return {
+        "name": target.name, "display_name": target.display_name, "class": target.target_class,
+        "memory_gb": target.memory_gb, "precisions": list(target.precisions),
+        "latency": "measured" if measured else "estimated",
+        "profile": target.path if not target.measured_at_run_time else "measured at run time",
+    }
+
+
+def payload(result: AdviceResult, command: str = "recommend") -> dict[str, Any]:
+    """The full JSON document for one query."""
+    req = result.request
+    ranked = result.ranked
+    excluded = result.excluded
+    return {
+        "schema": SCHEMA_ID,
+        "schema_version": SCHEMA_VERSION,
+        "command": command,
+        "query": {**result.query.to_dict(), "latency_stat": req.latency_stat, "objective": req.objective,
+                  "batch": req.batch, "precision": req.precision, "max_params": req.max_params,
+                  "max_macs": req.max_macs, "measure": req.measure, "time_budget_s": req.time_budget_s,
+                  "top": req.top},
+        "target": target_dict(result.target, result.measured),
+        "latency_kind": None if result.target is None and not result.measured
+        else ("measured" if result.measured else "estimated"),
+        "base_precision": result.base_precision,
+        "rule_scoring": _rule_formula(),
+        "scoring": FORMULA,
+        "total_candidates": len(result.outcomes),
+        "feasible": len(ranked),
+        "candidates": [outcome_dict(o, result) for o in result.shown()],
+        "pareto_front": [o.candidate.id for o in ranked if o.pareto],
+        "closest_misses": [outcome_dict(o, result) for o in excluded[: req.top]] if not ranked else [],
+        "excluded": [{"id": o.candidate.id, "why": "; ".join(v.message for v in o.violations),
+                      "precision": o.cost.precision if o.cost else None,
+                      "over_fraction": _r(o.miss_distance) if o.miss_distance != float("inf") else None}
+                     for o in excluded],
+        "failed": [{"id": o.candidate.id, "stage": o.stage, "error": o.error}
+                   for o in result.by_status("failed")],
+        "skipped": [{"id": o.candidate.id, "why": o.error} for o in result.by_status("skipped")],
+        "advice": [a.to_dict() for a in result.rec.advice],
+        "notes": list(result.notes),
+        "trace": [t.to_dict() for t in result.rec.fired],
+        "rules_considered": len(result.rec.trace),
+        "rules_fired": len(result.rec.fired),
+        **({"user_model": _user_summary(result)} if command == "compare" else {}),
+    }
+
+
+def _user_summary(result: AdviceResult) -> dict[str, Any] | None:
+    user = next((o for o in result.outcomes if o.user), None)
+    if user is None:
+        return None
+    return {"id": user.candidate.id, "status": user.status, "rank": user.rank or None,
+            "of": len(result.ranked), "why": "; ".join(v.message for v in user.violations) or user.error}
+
+
+def _rule_formula() -> str:
+    from archsel.knowledge.engine import SCORE_FORMULA
+
+    return SCORE_FORMULA

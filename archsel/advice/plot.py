@@ -1,0 +1,111 @@
+"""`--plot FILE.png|.svg|.pdf`: quality (or its rule-score proxy, marked) against latency, with the budget
+line and the Pareto front. Needs the optional `plot` extra (matplotlib); without it `--plot` is a usage
+error (exit 2) that names the extra.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archsel.errors import UsageError
+
+if TYPE_CHECKING:
+    from archsel.advice.pipeline import AdviceResult
+
+SUFFIXES = (".png", ".svg", ".pdf")
+FRONT, OTHER = "#d62728", "#1f77b4"
+EXTRA_HINT = "install the plot extra: pip install 'archsel[plot]' (matplotlib)"
+
+
+def check_plot_path(path: str) -> Path:
+    """The output path, after checking its suffix and that matplotlib is importable (UsageError if not)."""
+    out = Path(path)
+    if out.suffix.lower() not in SUFFIXES:
+        raise UsageError(f"--plot {path!r}: unknown image type {out.suffix or '(none)'}",
+                         hint="use a .png, .svg or .pdf file name")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UsageError("--plot needs matplotlib, which is not installed", hint=EXTRA_HINT) from None
+    if not out.parent.exists():
+        raise UsageError(f"--plot {path!r}: folder {str(out.parent)!r} does not exist")
+    return out
+
+
+def write_plot(result: AdviceResult, path: Path) -> None:
+    """Draw the chart for `result` into `path` (format from the suffix)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    from archsel.advice.scoring import PROXY
+
+    req = result.request
+    use_latency = result.cost_axis == "latency"
+    pts = [o for o in result.ranked if o.cost is not None and o.quality is not None]
+    misses = [o for o in result.excluded if o.cost is not None and o.quality is not None]
+
+    def x_of(o: object) -> float:
+        cost = o.cost  # type: ignore[attr-defined]
+        if use_latency and cost.latency is not None:
+            return float(cost.latency.at(req.latency_stat))
+        return float(cost.macs) / 1e9
+
+    fig, ax = plt.subplots(figsize=(9, 5.5), dpi=120)
+    if misses:
+        ax.scatter([x_of(o) for o in misses], [o.quality.value for o in misses if o.quality], s=30, marker="x",
+                   color="#bbbbbb", zorder=2)
+    for source, marker in (("published", "o"), (PROXY, "s")):  # published quality filled, proxy hollow
+        sel = [o for o in pts if o.quality and o.quality.source == source]
+        if not sel:
+            continue
+        colours = [FRONT if o.pareto else OTHER for o in sel]
+        ax.scatter([x_of(o) for o in sel], [o.quality.value for o in sel if o.quality], s=55, marker=marker,
+                   facecolors=colours if source == "published" else "none", edgecolors=colours, linewidths=1.5,
+                   zorder=3)
+    front = sorted((o for o in pts if o.pareto), key=x_of)
+    if front:
+        ax.step([x_of(o) for o in front], [o.quality.value for o in front if o.quality], where="post",
+                color=FRONT, linewidth=1.2, zorder=2)
+    if use_latency and req.latency_ms is not None:
+        ax.axvline(req.latency_ms, color="#2ca02c", linestyle="--", linewidth=1.2)
+    ax.set_xlim(left=0)
+    fig.canvas.draw()
+    placed: list[tuple[float, float]] = []
+    for o in sorted(pts, key=lambda o: (x_of(o), -(o.quality.value if o.quality else 0))):
+        assert o.quality is not None
+        px, py = ax.transData.transform((x_of(o), o.quality.value))
+        dy = 4.0
+        while any(abs(px - qx) < 110 and abs(py + dy - qy) < 10 for qx, qy in placed):
+            dy -= 10.0  # stagger labels of nearby points downwards
+        placed.append((px, py + dy))
+        text = f"{o.rank} {o.candidate.id}" + (f" ({o.cost.precision})" if o.variant_of and o.cost else "")
+        ax.annotate(text, (x_of(o), o.quality.value), textcoords="offset points", xytext=(6, dy * 72 / fig.dpi),
+                    fontsize=7.5, color=FRONT if o.pareto else "#333333")
+    handles = [
+        Line2D([], [], marker="o", linestyle="", color=OTHER, label="published quality"),
+        Line2D([], [], marker="s", linestyle="", markerfacecolor="none", color=OTHER,
+               label="rule-score proxy (no published figure)"),
+        Line2D([], [], marker="o", linestyle="-", color=FRONT, label="Pareto front (label = rank)"),
+    ]
+    if misses:
+        handles.append(Line2D([], [], marker="x", linestyle="", color="#bbbbbb", label="excluded by a constraint"))
+    if use_latency and req.latency_ms is not None:
+        handles.append(Line2D([], [], color="#2ca02c", linestyle="--",
+                              label=f"budget {req.latency_ms:g} ms ({req.latency_stat})"))
+    kind = result.ranked[0].cost.latency.kind if (
+        result.ranked and result.ranked[0].cost and result.ranked[0].cost.latency) else "estimated"
+    where = result.target.name if result.target else "this machine"
+    ax.set_xlabel(f"latency ms ({req.latency_stat}, {kind}, {where}, batch {req.batch})" if use_latency
+                  else "GMACs per forward pass")
+    ax.set_ylabel("quality: published / best of the task (□ = rule-score proxy)")
+    ax.set_title(f"archsel: {result.query.task} on {where}" + (f", budget {req.latency_ms:g} ms"
+                                                               if req.latency_ms else ""), fontsize=11)
+    ax.grid(True, alpha=0.3)
+    ax.legend(handles=handles, fontsize=8, loc="lower left", framealpha=0.9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

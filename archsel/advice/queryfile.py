@@ -1,0 +1,169 @@
+"""`--query FILE|-`: one or several queries in YAML or JSON, with the same fields as the command's options.
+
+A file holds one query (a mapping), a list of queries, or several YAML documents (`---`), each a mapping
+or a list. Keys are the option names without dashes in front (`latency-ms`; `latency_ms` is accepted too).
+Everything is checked against QUERY_SCHEMA before anything runs; every problem is a `file:line:col:
+message` line (unknown keys get a did-you-mean), exit 2. Relative `rules`/`profiles` folders are taken
+relative to the query file.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from archsel.advice.request import LATENCY_STATS, OBJECTIVES, PRECISION_CHOICES, parse_si
+from archsel.errors import ArchselError, ConfigError
+from archsel.yamlio import LoadedYaml, Pointer, _collect_marks, _MarkedLoader, schema_problems
+
+_WORDS = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+_SIZE = {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}]}
+_CLASS_OR_NUMBER = {"anyOf": [{"type": "string"}, {"type": "integer", "minimum": 1}]}
+QUERY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "task": {"type": "string"},
+        "target": {"type": "string"},
+        "latency-ms": {"type": "number", "exclusiveMinimum": 0},
+        "latency-tier": {"type": "string"},
+        "latency-stat": {"enum": list(LATENCY_STATS)},
+        "streaming": {"type": "boolean"},
+        "data-type": {"type": "string"},
+        "seq-len": _CLASS_OR_NUMBER,
+        "dataset-size": _CLASS_OR_NUMBER,
+        "priority": _WORDS,
+        "family": _WORDS,
+        "exclude": _WORDS,
+        "max-params": _SIZE,
+        "max-macs": _SIZE,
+        "precision": {"enum": list(PRECISION_CHOICES)},
+        "batch": {"type": "integer", "minimum": 1},
+        "objective": {"enum": list(OBJECTIVES)},
+        "measure": {"type": "boolean"},
+        "time-budget": {"type": "number", "exclusiveMinimum": 0},
+        "top": {"type": "integer", "minimum": 1},
+        "show-excluded": {"type": "boolean"},
+        "rules": _WORDS,
+        "profiles": _WORDS,
+    },
+}
+# query-file key → AdviceRequest field
+FIELD_OF = {k: k.replace("-", "_") for k in QUERY_SCHEMA["properties"]}
+FIELD_OF["time-budget"] = "time_budget_s"
+
+
+@dataclass
+class QuerySpec:
+    """One query from a file: AdviceRequest fields and where it was written."""
+
+    fields: dict[str, Any]
+    where: str  # file:line:col of the query's mapping
+
+
+def _documents(path: Path, text: str) -> list[LoadedYaml]:
+    loader = _MarkedLoader(text)
+    docs: list[LoadedYaml] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            data = loader.construct_document(node)
+            marks: dict[Pointer, tuple[int, int]] = {}
+            _collect_marks(node, (), marks)
+            docs.append(LoadedYaml(path, data, marks))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = exc.problem or str(exc)
+        if "could not determine a constructor" in message:
+            message = f"tag {message.split('tag ')[-1].strip()} is not allowed (queries are loaded safely)"
+        raise ConfigError(f"{path}:{line}:{col}: {message}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}:1:1: {exc}") from None
+    finally:
+        loader.dispose()
+    return docs
+
+
+def _dash(key: Any) -> Any:
+    return key.replace("_", "-") if isinstance(key, str) else key
+
+
+def _normalise(doc: LoadedYaml) -> LoadedYaml:
+    """Keys written with underscores become the dashed option names (positions kept)."""
+    def fix(query: Any) -> Any:
+        return {_dash(k): v for k, v in query.items()} if isinstance(query, dict) else query
+
+    data = [fix(q) for q in doc.data] if isinstance(doc.data, list) else fix(doc.data)
+    marks = {tuple(_dash(p) for p in ptr): pos for ptr, pos in doc.marks.items()}
+    return LoadedYaml(doc.path, data, marks)
+
+
+def _typed(raw: dict[str, Any], where: str, base_dir: Path) -> tuple[dict[str, Any], list[str]]:
+    fields: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in raw.items():
+        name = FIELD_OF[key]
+        if key in ("priority", "family", "exclude", "rules", "profiles"):
+            words = [value] if isinstance(value, str) else list(value)
+            if key in ("rules", "profiles"):
+                words = [str(p if Path(p).is_absolute() else base_dir / p) for p in words]
+            value = tuple(words)
+        elif key in ("max-params", "max-macs"):
+            try:
+                value = parse_si(value, f"--{key}")
+            except ArchselError as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+        elif key in ("latency-ms", "time-budget"):
+            value = float(value)
+        elif key in ("seq-len", "dataset-size"):
+            value = str(value)
+        fields[name] = value
+    return fields, problems
+
+
+def load_queries(source: str) -> list[QuerySpec]:
+    """Every query in `source` (a path, or '-' for stdin); ConfigError with all problems (exit 2)."""
+    if source == "-":
+        path, text, base_dir = Path("<stdin>"), sys.stdin.read(), Path.cwd()
+    else:
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}:1:1: cannot read query file: {exc}") from None
+        base_dir = path.parent
+    docs = [_normalise(d) for d in _documents(path, text)]
+    problems: list[str] = []
+    specs: list[QuerySpec] = []
+    for doc in docs:
+        if isinstance(doc.data, dict):
+            schema: dict[str, Any] = QUERY_SCHEMA
+            queries: list[tuple[Pointer, Any]] = [((), doc.data)]
+        elif isinstance(doc.data, list):
+            schema = {"type": "array", "minItems": 1, "items": QUERY_SCHEMA}
+            queries = [((i,), q) for i, q in enumerate(doc.data)]
+        else:
+            problems.append(f"{doc.where(())}: a query is a mapping of option names to values "
+                            f"(or a list of them), got {type(doc.data).__name__}")
+            continue
+        found = schema_problems(doc, schema)
+        problems += found
+        if found:
+            continue
+        for ptr, raw in queries:
+            fields, bad = _typed(raw, doc.where(ptr), base_dir)
+            problems += bad
+            specs.append(QuerySpec(fields, doc.where(ptr)))
+    if not docs:
+        problems.append(f"{path}:1:1: no query in the file")
+    if problems:
+        raise ConfigError(problems[0], problems)
+    return specs

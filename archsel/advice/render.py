@@ -1,0 +1,322 @@
+"""Human views of an advice result: the ranking table, excluded candidates, notes, a terminal Pareto chart."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import TYPE_CHECKING, Any
+
+from archsel.advice.scoring import PROXY, WEIGHTS
+from archsel.report.formats import Column, TableView
+
+if TYPE_CHECKING:
+    from archsel.advice.pipeline import AdviceResult, Outcome
+
+PARETO_MARK = "★"
+
+
+def _g(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _si(value: float, unit: str = "") -> str:
+    for suffix, size in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= size:
+            return f"{value / size:.3g}{suffix}{unit}"
+    return f"{value:.3g}{unit}"
+
+
+def _bytes(value: float) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if value >= size:
+            return f"{value / size:.3g} {unit}"
+    return f"{int(value)} B"
+
+
+def _reasons(o: Outcome, limit: int | None = None, sep: str = ", ") -> str:
+    per_rule: dict[str, float] = {}
+    for r in o.candidate.reasons:
+        per_rule[r.rule_id] = per_rule.get(r.rule_id, 0.0) + r.amount
+    if not per_rule:
+        return "—"
+    ordered = sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0])) if limit else list(per_rule.items())
+    shown = [f"{rule} {amount:+.2g}" for rule, amount in ordered[:limit]]
+    if limit and len(ordered) > limit:
+        shown.append(f"+{len(ordered) - limit} more (Σ {o.candidate.score:.3g})")
+    return sep.join(shown)
+
+
+def _quality(o: Outcome, multiline: bool) -> str:
+    q = o.candidate.quality
+    if q:
+        head = f"{q['metric']} {q['value']:g}"
+        return f"{head}\n{q['dataset']}" if multiline else f"{head} ({q['dataset']})"
+    value = o.quality.value if o.quality else 0.0
+    return f"— (proxy {value:.2f})"
+
+
+def _latency(o: Outcome, stat: str, multiline: bool) -> str:
+    if o.cost is None or o.cost.latency is None:
+        return "—"
+    lat = o.cost.latency
+    kind = "est." if lat.kind == "estimated" else "meas."
+    head = f"{_g(lat.at(stat))} {kind}"
+    if _g(lat.band_low_ms) == _g(lat.band_high_ms):
+        return head
+    band = f"[{_g(lat.band_low_ms)}–{_g(lat.band_high_ms)}]"
+    return f"{head}\n{band}" if multiline else f"{head} {band}"
+
+
+def _headroom(o: Outcome, budget: float | None, stat: str, multiline: bool) -> str:
+    if budget is None or o.cost is None or o.cost.latency is None:
+        return "—"
+    left = budget - o.cost.latency.at(stat)
+    return f"{left:+.3g} ms" + ("\n" if multiline else " ") + f"{left / budget:+.0%}"
+
+
+def _precision(o: Outcome) -> str:
+    if o.cost is None:
+        return "—"
+    text = f"{o.cost.precision}, batch {o.cost.batch}"
+    return text + (f" ({o.variant_of} misses)" if o.variant_of else "")
+
+
+def _row(o: Outcome, result: AdviceResult, multiline: bool) -> dict[str, Any]:
+    req = result.request
+    c = o.candidate
+    cost = o.cost
+    return {
+        "rank": f"{o.rank}{' ' + PARETO_MARK if o.pareto else ''}",
+        "model": (f"{'▶ ' if o.user else ''}{c.id}\n{c.family} · {c.role}\n{_precision(o)}" if multiline
+                  else c.id),
+        "id": c.id,
+        "architecture": c.display_name,
+        "family": c.family,
+        "role": c.role,
+        "precision": _precision(o),
+        "latency": _latency(o, req.latency_stat, multiline),
+        "latency_budget": _latency(o, req.latency_stat, True) + (
+            "\n" + _headroom(o, req.latency_ms, req.latency_stat, False) if req.latency_ms is not None else ""),
+        "headroom": _headroom(o, req.latency_ms, req.latency_stat, multiline),
+        "size": (f"{_si(cost.macs)} MACs\n{_si(cost.params)} par.\n{_bytes(cost.memory_bytes)}" if cost else "—"),
+        "macs": _si(cost.macs) if cost else "—",
+        "params": _si(cost.params) if cost else "—",
+        "memory": _bytes(cost.memory_bytes) if cost else "—",
+        "quality": _quality(o, multiline),
+        "score": f"{o.score:.3f}",
+        "reasons": _reasons(o, 3, "\n") if multiline else _reasons(o),
+    }
+
+
+def _csv_row(o: Outcome, result: AdviceResult) -> dict[str, Any]:
+    req = result.request
+    cost = o.cost
+    lat = cost.latency if cost else None
+    q = o.candidate.quality
+    return {
+        "#": o.rank, "id": o.candidate.id, "architecture": o.candidate.display_name,
+        "family": o.candidate.family, "role": o.candidate.role,
+        "precision": cost.precision if cost else "", "batch": cost.batch if cost else req.batch,
+        "variant_of": o.variant_of or "",
+        "latency_kind": lat.kind if lat else "", "latency_stat": req.latency_stat,
+        "latency_ms": f"{lat.at(req.latency_stat):.6g}" if lat else "",
+        "band_low_ms": f"{lat.band_low_ms:.6g}" if lat else "",
+        "band_high_ms": f"{lat.band_high_ms:.6g}" if lat else "",
+        "headroom_ms": f"{req.latency_ms - lat.at(req.latency_stat):.6g}" if lat and req.latency_ms else "",
+        "macs": cost.macs if cost else "", "params": cost.params if cost else "",
+        "memory_bytes": cost.memory_bytes if cost else "",
+        "published quality": f"{q['metric']} {q['value']:g} ({q['dataset']})" if q else "",
+        "quality_normalised": f"{o.quality.value:.6g}" if o.quality else "",
+        "quality_source": o.quality.source if o.quality else "",
+        "score": f"{o.score:.6f}", "rule_score": f"{o.candidate.score:.6g}", "pareto": o.pareto,
+        "reasons": _reasons(o),
+    }
+
+
+def query_text(result: AdviceResult) -> str:
+    q = result.query
+    parts = [f"task {q.task}"]
+    if q.target:
+        parts.append(f"target {q.target} ({q.target_class})")
+    if q.latency_ms is not None:
+        parts.append(f"budget {q.latency_ms:g} ms {result.request.latency_stat}")
+    if q.streaming is not None:
+        parts.append("streaming" if q.streaming else "offline")
+    if q.priorities:
+        parts.append("priorities " + "/".join(q.priorities))
+    if result.request.objective != "balanced":
+        parts.append(f"objective {result.request.objective}")
+    if result.request.batch != 1:
+        parts.append(f"batch {result.request.batch}")
+    return ", ".join(parts)
+
+
+def ranking_view(result: AdviceResult, fmt: str) -> TableView:
+    """The ranked candidates: multi-line cells for the terminal, flat columns for markdown, raw for csv."""
+    top = result.shown()
+    if fmt == "csv":
+        rows = [_csv_row(o, result) for o in top]
+        keys = list(rows[0]) if rows else ["#", "id"]
+        return TableView([Column(k, k) for k in keys], rows)
+    multiline = fmt == "table"
+    req = result.request
+    rows = [_row(o, result, multiline) for o in top]
+    if multiline:
+        columns = [
+            Column("rank", "#", justify="right"), Column("model", "model · family · role\nprecision, batch"),
+            Column("latency_budget", "latency ms" + ("\nheadroom" if req.latency_ms is not None else "")),
+            Column("size", "MACs\nparams\nmemory"), Column("quality", "quality\n(data set)"),
+            Column("score", "score", justify="right"), Column("reasons", "top reasons\n(rule, score)", ratio=1),
+        ]
+    else:
+        columns = [
+            Column("rank", "#", justify="right"), Column("id", "id"), Column("architecture", "architecture"),
+            Column("family", "family"), Column("role", "role"), Column("precision", "precision"),
+            Column("latency", "latency ms"), Column("headroom", "headroom"), Column("macs", "MACs"),
+            Column("params", "params"), Column("memory", "memory"), Column("quality", "quality (data set)"),
+            Column("score", "score", justify="right"), Column("reasons", "reasons (rule score)"),
+        ]
+    n = len(result.ranked)
+    return TableView(columns, rows, title=f"{n} of {len(result.outcomes)} candidates fit: {query_text(result)}",
+                     caption=f"showing {len(rows)}; {PARETO_MARK} = Pareto front (quality vs "
+                             f"{'latency' if result.cost_axis == 'latency' else 'MACs'})")
+
+
+def excluded_view(outcomes: list[Outcome], result: AdviceResult, title: str) -> TableView:
+    """Excluded candidates with why, closest first."""
+    stat = result.request.latency_stat
+    rows = [{
+        "id": o.candidate.id, "family": o.candidate.family,
+        "precision": o.cost.precision if o.cost else "—",
+        "latency": _latency(o, stat, False),
+        "over": "—" if o.miss_distance == float("inf") else f"{o.miss_distance:+.0%}",
+        "why": "; ".join(v.message for v in o.violations),
+    } for o in outcomes]
+    return TableView([Column("id", "id"), Column("family", "family"), Column("precision", "prec."),
+                      Column("latency", "latency ms"), Column("over", "over", justify="right"),
+                      Column("why", "excluded because", ratio=1)], rows, title=title)
+
+
+def problem_view(result: AdviceResult) -> TableView | None:
+    rows = [{"id": o.candidate.id, "status": o.status, "why": o.error or ""}
+            for o in result.outcomes if o.status in ("failed", "skipped")]
+    if not rows:
+        return None
+    return TableView([Column("id", "id"), Column("status", "status"), Column("why", "why", ratio=1)], rows,
+                     title="candidates not costed")
+
+
+def notes(result: AdviceResult, fmt: str) -> list[str]:
+    """Lines under the tables: target and method, budget, scoring, Pareto, variants, sources, advice."""
+    req = result.request
+    out: list[str] = []
+    t = result.target
+    if t is not None:
+        out.append(f"Target: {t.name} — {t.display_name} ({t.target_class}; "
+                   f"{f'{t.memory_gb:g} GB' if t.memory_gb else 'memory unknown'}; "
+                   f"precisions {'/'.join(t.precisions)}).")
+    sample = next((o.cost.latency for o in result.outcomes if o.cost and o.cost.latency), None)
+    if sample is not None:
+        method = sample.method.split(". ")[0].rstrip(".")  # the first sentence; JSON has it all
+        out.append(f"Latency: {sample.kind} per forward pass of batch {req.batch} — {method}; "
+                   f"{sample.accuracy_note.rstrip('.')}.")
+    out.extend(result.notes)
+    w = WEIGHTS[req.objective]
+    out.append(f"Score ({req.objective}): {w['rule']:g}·rule + {w['quality']:g}·quality + {w['latency']:g}·latency, "
+               "each in [0, 1] (docs/advice.md); quality = published figure / best of the task, "
+               f"or the rule-score proxy where none is published (shown as proxy).")
+    front = [o.candidate.id for o in result.ranked if o.pareto]
+    if front:
+        out.append(f"Pareto front ({PARETO_MARK}): " + ", ".join(front)
+                   + (" — quality partly the rule-score proxy" if any(
+                       o.quality and o.quality.source == PROXY for o in result.ranked if o.pareto) else ""))
+    variants = [o for o in result.ranked[: req.top] if o.variant_of]
+    if variants:
+        shown = ", ".join(f"{o.candidate.id} {o.cost.precision}" for o in variants if o.cost)
+        out.append(f"Precision variants: {shown} — {result.base_precision} misses the constraints, the lower "
+                   "precision fits (quantize at "
+                   "the edge); published quality is for the full-precision model.")
+    excluded = result.excluded
+    if excluded and not req.show_excluded and result.ranked:
+        out.append(f"{len(excluded)} excluded by constraints (--show-excluded lists them with why).")
+    for o in result.outcomes:
+        if o.status in ("failed", "skipped") and fmt != "table":
+            out.append(f"{o.status.upper()} {o.candidate.id}: {o.error}")
+    if result.rec.fired:
+        out.append("Sources of the rules that fired:")
+        out += [f"  {tr.rule.id}: {tr.rule.source.cite()}" for tr in result.rec.fired]
+    if result.rec.advice:
+        out.append("Advice:")
+        out += [f"  - {a.text} [{a.rule_id}]" for a in result.rec.advice]
+    return out
+
+
+def views(result: AdviceResult, fmt: str) -> list[TableView]:
+    """Every table for `fmt` (csv gets only the ranking)."""
+    if fmt == "csv":
+        return [ranking_view(result, fmt)] if result.ranked else [
+            excluded_view(result.excluded[: result.request.top], result, "closest misses")]
+    out: list[TableView] = []
+    if result.ranked:
+        out.append(ranking_view(result, fmt))
+    if not result.ranked:
+        out.append(excluded_view(result.excluded[: result.request.top], result,
+                                 "closest misses (nothing meets the constraints)"))
+    elif result.request.show_excluded and result.excluded:
+        out.append(excluded_view(result.excluded, result, "excluded candidates"))
+    problems = problem_view(result)
+    if problems is not None and fmt == "table":
+        out.append(problems)
+    return out
+
+
+def matplotlib_available() -> bool:
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+# ------------------------------------------------------------------------------------------ terminal chart
+
+
+def ascii_front(result: AdviceResult, width: int = 60, height: int = 12) -> list[str]:
+    """A small text scatter of quality (↑) against the cost axis (→): Pareto points by rank, others '·',
+    the latency budget as a column of '|'."""
+    pts = [o for o in result.ranked if o.cost is not None and o.quality is not None]
+    if not pts:
+        return []
+    use_latency = result.cost_axis == "latency"
+
+    def x_of(o: Outcome) -> float:
+        assert o.cost is not None
+        if use_latency and o.cost.latency is not None:
+            return o.cost.latency.at(result.request.latency_stat)
+        return float(o.cost.macs)
+
+    xs = [x_of(o) for o in pts]
+    qs = [o.quality.value for o in pts if o.quality]
+    budget = result.request.latency_ms if use_latency else None
+    x_max = max([*xs, budget or 0.0]) * 1.05 or 1.0
+    q_lo, q_hi = min(qs), max(qs)
+    if q_hi - q_lo < 1e-9:
+        q_lo, q_hi = q_lo - 0.5, q_hi + 0.5
+    grid = [[" "] * width for _ in range(height)]
+    if budget is not None:
+        col = min(width - 1, int(budget / x_max * (width - 1)))
+        for cells in grid:
+            cells[col] = "|"
+    for o, x in sorted(zip(pts, xs, strict=True), key=lambda p: p[0].pareto):  # front drawn last (on top)
+        assert o.quality is not None
+        col = min(width - 1, int(x / x_max * (width - 1)))
+        line = grid[round((q_hi - o.quality.value) / (q_hi - q_lo) * (height - 1))]
+        label = str(o.rank) if o.pareto else "·"
+        for i, ch in enumerate(label):
+            if col + i < width:
+                line[col + i] = ch
+    axis = "latency ms" if use_latency else "MACs"
+    lines = [f"Pareto front, terminal view: quality ↑ (published / proxy) vs {axis} →"
+             + (f"; | = budget {budget:g} ms" if budget is not None else "")]
+    lines += [f"{q_hi:5.2f} ┤" + "".join(grid[0])]
+    lines += ["      │" + "".join(r) for r in grid[1:-1]]
+    lines += [f"{q_lo:5.2f} ┤" + "".join(grid[-1])]
+    scale = f"{x_max:.3g}" if use_latency else _si(x_max)
+    lines.append("      └" + "─" * (width - len(scale) - 1) + " " + scale)
+    lines.append("      front: " + ", ".join(f"{o.rank} {o.candidate.id}" for o in pts if o.pareto))
+    return lines

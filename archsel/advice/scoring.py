@@ -1,0 +1,111 @@
+"""The advice score: rule score, published quality and cost combined per `--objective` (documented formula).
+
+Terms, each in [0, 1]:
+  R (rule)    = (rule score − lowest) / (highest − lowest) over the task's rule candidates (1 when all equal).
+  Q (quality) = published value / best value of the same metric and data set among the task's candidates
+                (best / value for lower-is-better metrics). A candidate without a published figure gets
+                Q = R, labelled "rule-score proxy": the documents' preference stands in for a measurement
+                nobody published.
+  L (latency) = fastest latency among the feasible candidates / this candidate's latency (1 = fastest).
+                Without a target there is no latency: L is left out and the weights are renormalised.
+score = wR·R + wQ·Q + wL·L, weights by objective (WEIGHTS), rounded to 1e-6; ties: rule score, then id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+WEIGHTS: dict[str, dict[str, float]] = {
+    "balanced": {"rule": 0.4, "quality": 0.3, "latency": 0.3},
+    "latency": {"rule": 0.2, "quality": 0.2, "latency": 0.6},
+    "accuracy": {"rule": 0.2, "quality": 0.6, "latency": 0.2},
+}
+LOWER_IS_BETTER = ("wer", "cer", "error", "perplexity", "loss", "mae", "mse", "rmse")
+PROXY = "rule-score proxy"
+PUBLISHED = "published"
+
+FORMULA = (
+    "score = wR·R + wQ·Q + wL·L with R = rule score min-max normalised over the task's candidates, "
+    "Q = published quality / best of the same metric and data set (no published figure: Q = R, the "
+    "rule-score proxy), L = fastest feasible latency / this latency; weights (R, Q, L): "
+    + "; ".join(f"{name} {w['rule']:g}/{w['quality']:g}/{w['latency']:g}" for name, w in WEIGHTS.items())
+    + "; without a latency L is dropped and the weights renormalised; ties by rule score, then id"
+)
+
+
+@dataclass(frozen=True)
+class QualityTerm:
+    """A candidate's normalised quality and where it came from."""
+
+    value: float
+    source: str  # PUBLISHED | PROXY
+    metric: str | None = None
+    dataset: str | None = None
+    raw: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"normalised": round(self.value, 6), "source": self.source, "metric": self.metric,
+                "dataset": self.dataset, "value": self.raw}
+
+
+def rule_terms(scores: Mapping[str, float]) -> dict[str, float]:
+    """Min-max normalised rule scores (1.0 for everyone when they are all equal)."""
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    return {k: 1.0 if hi - lo < 1e-12 else (v - lo) / (hi - lo) for k, v in scores.items()}
+
+
+def _lower_is_better(metric: str) -> bool:
+    m = metric.lower()
+    return any(word in m for word in LOWER_IS_BETTER)
+
+
+def quality_terms(published: Mapping[str, dict[str, Any] | None], rule: Mapping[str, float]) -> dict[str, QualityTerm]:
+    """Q per candidate from its published figure ({metric, value, dataset}) or the rule-score proxy."""
+    groups: dict[tuple[str, str], list[float]] = {}
+    for q in published.values():
+        if q and isinstance(q.get("value"), int | float) and q["value"] > 0:
+            groups.setdefault((q["metric"], q["dataset"]), []).append(float(q["value"]))
+    out: dict[str, QualityTerm] = {}
+    for cid, q in published.items():
+        if q and isinstance(q.get("value"), int | float) and q["value"] > 0:
+            values = groups[(q["metric"], q["dataset"])]
+            v = float(q["value"])
+            norm = min(values) / v if _lower_is_better(q["metric"]) else v / max(values)
+            out[cid] = QualityTerm(norm, PUBLISHED, q["metric"], q["dataset"], v)
+        else:
+            out[cid] = QualityTerm(rule.get(cid, 0.0), PROXY)
+    return out
+
+
+def latency_terms(latencies: Mapping[str, float]) -> dict[str, float]:
+    """Fastest / own latency over the given candidates."""
+    positive = [v for v in latencies.values() if v > 0]
+    if not positive:
+        return dict.fromkeys(latencies, 1.0)
+    fastest = min(positive)
+    return {k: fastest / v if v > 0 else 1.0 for k, v in latencies.items()}
+
+
+def combine(objective: str, r: float, q: float, lat: float | None) -> tuple[float, dict[str, float]]:
+    """(score, weights used) for one candidate."""
+    w = dict(WEIGHTS[objective])
+    if lat is None:
+        w.pop("latency")
+        total = sum(w.values())
+        w = {k: v / total for k, v in w.items()}
+    score = w["rule"] * r + w["quality"] * q + (w.get("latency", 0.0) * lat if lat is not None else 0.0)
+    return round(score, 6), {k: round(v, 6) for k, v in w.items()}
+
+
+def order_key(score: float, rule_score: float, cid: str) -> tuple[float, float, str]:
+    """Sort key: score descending, then rule score descending, then id."""
+    return (-score, -rule_score, cid)
+
+
+def rank_ids(items: Sequence[tuple[str, float, float]]) -> list[str]:
+    """Ids of (id, score, rule score) triples in rank order."""
+    return [cid for cid, s, r in sorted(items, key=lambda t: order_key(t[1], t[2], t[0]))]

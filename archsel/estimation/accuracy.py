@@ -1,0 +1,80 @@
+"""The estimator's measured accuracy (written by benchmarks/estimate_accuracy.py), and the band it implies.
+
+`accuracy.json` next to this module holds, per method ("calibrated": efficiencies fitted on the device;
+"defaults": published per-class defaults, not fitted), the signed errors measured on held-out zoo models
+(measured / estimated - 1), summarised per device and batch and pooled. An estimate's band is the pooled
+10th to 90th percentile of that ratio: on the benchmark, 80% of held-out models fell inside it.
+Nothing here is invented: without the file an estimate has no band (low = high = the point estimate).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+ACCURACY_FILE = Path(__file__).with_name("accuracy.json")
+BAND_QUANTILES = (10, 90)
+
+
+@dataclass(frozen=True)
+class MethodAccuracy:
+    """Held-out error of one estimation method, pooled over the devices benchmarked."""
+
+    method: str
+    models: int  # held-out (model, batch, device) cases
+    median_abs_pct: float
+    within_10: float  # share of cases
+    within_25: float
+    ratio_low: float  # measured / estimated at the 10th percentile
+    ratio_high: float  # ... at the 90th percentile
+    devices: tuple[str, ...]
+    date: str
+
+    def note(self) -> str:
+        return (f"{self.method} method, held-out median |error| {self.median_abs_pct:.0f}%, "
+                f"{self.within_25:.0%} within ±25%, {self.within_10:.0%} within ±10% over {self.models} cases on "
+                f"{'; '.join(self.devices)} (benchmarks/estimate_accuracy.py, {self.date}); band = 10th–90th "
+                f"percentile of measured/estimated")
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def method_accuracy(method: str, path: Path = ACCURACY_FILE) -> MethodAccuracy | None:
+    """The measured accuracy of `method` ("calibrated" or "defaults"), or None when never measured."""
+    data = _load(str(path))
+    entry = (data.get("methods") or {}).get(method)
+    if not isinstance(entry, dict) or "pooled" not in entry:
+        return None
+    p = entry["pooled"]
+    return MethodAccuracy(
+        method=method, models=int(p["n"]), median_abs_pct=float(p["median_abs_pct"]),
+        within_10=float(p["within_10"]), within_25=float(p["within_25"]),
+        ratio_low=float(p["ratio_q10"]), ratio_high=float(p["ratio_q90"]),
+        devices=tuple(str(d) for d in entry.get("devices", [])), date=str(data.get("date", "?")),
+    )
+
+
+def error_summary(ratios: list[float]) -> dict[str, float]:
+    """Median |error| (%), shares within ±10% / ±25%, and the band quantiles of measured/estimated ratios."""
+    import numpy as np
+
+    r = np.asarray(ratios, dtype=float)
+    err = np.abs(r - 1.0)
+    return {
+        "n": int(r.size),
+        "median_abs_pct": float(np.median(err) * 100) if r.size else float("nan"),
+        "within_10": float(np.mean(err <= 0.10 + 1e-9)) if r.size else float("nan"),
+        "within_25": float(np.mean(err <= 0.25 + 1e-9)) if r.size else float("nan"),
+        "ratio_q10": float(np.percentile(r, BAND_QUANTILES[0])) if r.size else float("nan"),
+        "ratio_q90": float(np.percentile(r, BAND_QUANTILES[1])) if r.size else float("nan"),
+    }

@@ -1,0 +1,147 @@
+"""Fit a device's per-class efficiencies and per-op overhead to measured model latencies (numpy only).
+
+Unknowns, all non-negative: for each fitted op class c the inverse efficiency x_c (time = MACs / peak × x_c
+for a compute-bound op), the inverse bandwidth efficiency x_bw (time = bytes / bandwidth × x_bw for a
+memory-bound op), and the per-op overhead o (seconds per op that computes or moves bytes). With the bound
+of each op fixed, a model's latency is linear in them; the fit minimises relative error (rows divided by
+the measured latency) by non-negative least squares, with weak ridge rows pulling each unknown towards its
+micro-benchmark prior (so classes absent from the reference models keep the measured rate), and Huber
+weights (iteratively reweighted) so that one badly modelled reference cannot drag the rest. Bounds are then
+re-derived from the new rates and the fit repeated until it settles.
+
+Recurrent models are fitted in a second stage: their latency depends on the number of time steps, which
+the trace does not expose, so they would distort the shared bandwidth and overhead terms; the first stage
+fits everything else on the other references, the second only the recurrent efficiency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from archsel.estimation.roofline import DEFAULT_EFFICIENCY, OpLike, launches, moved_bytes
+
+FITTED_CLASSES: tuple[str, ...] = ("conv", "depthwise_conv", "matmul", "attention", "recurrent")
+UNKNOWNS: tuple[str, ...] = (*FITTED_CLASSES, "bandwidth", "overhead")
+
+
+def nnls(a: object, b: object, max_iter: int = 500) -> object:
+    """Lawson–Hanson non-negative least squares: argmin ||a x - b|| subject to x >= 0."""
+    import numpy as np
+
+    A = np.asarray(a, dtype=float)
+    y = np.asarray(b, dtype=float)
+    n = A.shape[1]
+    x = np.zeros(n)
+    passive = np.zeros(n, dtype=bool)
+    w = A.T @ (y - A @ x)
+    for _ in range(max_iter):
+        if passive.all() or (w[~passive] <= 1e-12).all():
+            break
+        j = int(np.argmax(np.where(passive, -np.inf, w)))
+        passive[j] = True
+        while True:
+            z = np.zeros(n)
+            z[passive] = np.linalg.lstsq(A[:, passive], y, rcond=None)[0]
+            if (z[passive] > 0).all():
+                x = z
+                break
+            mask = passive & (z <= 0)
+            alpha = np.min(x[mask] / (x[mask] - z[mask]))
+            x = x + alpha * (z - x)
+            passive &= x > 1e-15
+        w = A.T @ (y - A @ x)
+    return x
+
+
+@dataclass
+class Sample:
+    """One measured forward pass: the traced ops and the measured median seconds."""
+
+    label: str
+    ops: Sequence[OpLike]
+    measured_s: float
+    batch: int = 1
+
+
+def features(ops: Sequence[OpLike], peak: float, bandwidth: float, x: Mapping[str, float],
+             batch: int = 1) -> tuple[dict[str, float], float]:
+    """Coefficients of each unknown in one model's latency under the bounds implied by `x`, and the
+    constant part (compute-bound ops of classes that are not fitted)."""
+    f = dict.fromkeys(UNKNOWNS, 0.0)
+    const = 0.0
+    for op in ops:
+        moved = moved_bytes(op, batch)
+        mem_coef = moved / bandwidth
+        mem = mem_coef * x["bandwidth"]
+        if op.macs:
+            fitted = op.kind in FITTED_CLASSES
+            coef = op.macs / peak
+            compute = coef * (x[op.kind] if fitted else 1.0 / DEFAULT_EFFICIENCY.get(op.kind, 0.1))
+            if compute >= mem:
+                if fitted:
+                    f[op.kind] += coef
+                else:
+                    const += compute
+            else:
+                f["bandwidth"] += mem_coef
+        else:
+            f["bandwidth"] += mem_coef
+        f["overhead"] += launches(op)
+    return f, const
+
+
+def _solve(samples: Sequence[Sample], peak: float, bandwidth: float, x: Mapping[str, float],
+           prior: Mapping[str, float], free: Sequence[str], ridge: float, huber: float) -> dict[str, float]:
+    """One bound assignment: robust NNLS for the unknowns in `free`, the others held at `x`."""
+    import numpy as np
+
+    a_rows, rhs = [], []
+    for s in samples:
+        f, const = features(s.ops, peak, bandwidth, x, s.batch)
+        fixed = const + sum(f[k] * x[k] for k in UNKNOWNS if k not in free)
+        a_rows.append([f[k] / s.measured_s for k in free])
+        rhs.append(1.0 - fixed / s.measured_s)
+    a, b = np.array(a_rows), np.array(rhs)
+    reg_a = np.diag([np.sqrt(ridge) / prior[k] for k in free])
+    reg_b = np.full(len(free), np.sqrt(ridge))
+    w = np.ones(len(b))
+    sol = np.array([prior[k] for k in free])
+    for _ in range(4):  # iteratively reweighted: Huber weights on the relative residual
+        sol = np.asarray(nnls(np.vstack([a * w[:, None], reg_a]), np.concatenate([b * w, reg_b])))
+        resid = np.abs(a @ sol - b)
+        w = np.sqrt(np.where(resid <= huber, 1.0, huber / np.maximum(resid, 1e-12)))
+    out = dict(x)
+    out.update({k: float(v) for k, v in zip(free, sol, strict=True)})
+    for k in free:  # a vanished coefficient would mean infinite efficiency: keep a tenth of the prior
+        if k != "overhead":
+            out[k] = max(out[k], prior[k] * 0.1)
+    return out
+
+
+def fit(samples: Sequence[Sample], peak: float, bandwidth: float, prior: Mapping[str, float], *,
+        ridge: float = 0.03, huber: float = 0.25, rounds: int = 6) -> dict[str, float]:
+    """Fitted unknowns (see the module docstring), starting from and regularised towards `prior`."""
+    x = {k: float(prior[k]) for k in UNKNOWNS}
+    recurrent = [s for s in samples if any(op.kind == "recurrent" and op.macs for op in s.ops)]
+    others = [s for s in samples if s not in recurrent]
+    stages: list[tuple[list[Sample], list[str]]] = []
+    if others:
+        stages.append((others, [k for k in UNKNOWNS if k != "recurrent"]))
+    if recurrent:
+        stages.append((recurrent, ["recurrent"] if others else list(UNKNOWNS)))
+    for group, free in stages:
+        for _ in range(rounds):
+            new = _solve(group, peak, bandwidth, x, prior, free, ridge, huber)
+            settled = all(abs(new[k] - x[k]) <= 1e-3 * max(x[k], 1e-12) for k in free)
+            x = new
+            if settled:
+                break
+    return x
+
+
+def predict(ops: Sequence[OpLike], peak: float, bandwidth: float, x: Mapping[str, float],
+            batch: int = 1) -> float:
+    """Seconds the fitted model gives for `ops` (the same arithmetic as roofline.estimate_ops)."""
+    f, const = features(ops, peak, bandwidth, x, batch)
+    return const + sum(f[k] * x[k] for k in UNKNOWNS)
