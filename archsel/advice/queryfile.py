@@ -16,8 +16,9 @@ from typing import Any
 
 import yaml
 
-from archsel.advice.request import LATENCY_STATS, OBJECTIVES, PRECISION_CHOICES, parse_si
+from archsel.advice.request import LATENCY_STATS, OBJECTIVES, PRECISION_CHOICES
 from archsel.errors import ArchselError, ConfigError
+from archsel.units import parse_si
 from archsel.yamlio import LoadedYaml, Pointer, _collect_marks, _MarkedLoader, schema_problems
 
 _WORDS = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}

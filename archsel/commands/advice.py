@@ -142,8 +142,8 @@ def _advice_request(values: dict[str, Any]) -> Any:
 
 def cli_fields(**options: Any) -> dict[str, Any]:
     """The options the user gave on the command line, as AdviceRequest fields (None/empty = not given)."""
-    from archsel.advice.request import parse_si
     from archsel.query import split_words
+    from archsel.units import parse_si
 
     out: dict[str, Any] = {}
     for key, value in options.items():

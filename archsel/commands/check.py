@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 FORMATS = ("table", "json", "junit", "github")
 LATENCY_STATS = ("p50", "p90", "p99")
 _NUMBER = re.compile(r"^\s*(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)\s*(?P<unit>[A-Za-z]*)\s*$")
-_COUNT_UNITS = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "b": 1e9, "t": 1e12}
 _BYTE_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
                "t": 10**12, "tb": 10**12, "ki": 2**10, "kib": 2**10, "mi": 2**20, "mib": 2**20,
                "gi": 2**30, "gib": 2**30, "ti": 2**40, "tib": 2**40}
@@ -51,12 +50,12 @@ _BYTE_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, 
 
 
 def parse_count(text: str, option: str) -> int:
-    """'5M' → 5_000_000; '2.5G', '300k', '1e6' too (k, M, G or B, T: decimal)."""
-    m = _NUMBER.match(text)
-    unit = m.group("unit").lower() if m else ""
-    if not m or unit not in _COUNT_UNITS:
-        raise UsageError(f"bad {option} {text!r}", hint="a number with an optional k, M, G or T suffix, e.g. 5M")
-    return round(float(m.group("num")) * _COUNT_UNITS[unit])
+    """'5M' → 5_000_000; '2.5G', '300k', '1e6' too (k, M, G or B, T: decimal), as `recommend` reads them."""
+    from archsel.units import parse_si
+
+    value = parse_si(text, option)
+    assert value is not None
+    return round(value)
 
 
 def parse_bytes(text: str, option: str = "--max-memory") -> int:
