@@ -69,34 +69,60 @@ def _collect_marks(node: yaml.Node, pointer: Pointer, marks: dict[Pointer, tuple
             _collect_marks(item, (*pointer, i), marks)
 
 
-def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
-    """Parse `path` safely, with positions. Raises YamlProblem on syntax errors, duplicate keys, code tags."""
-    path = Path(path)
+def _read(path: Path, text: str | None) -> str:
     try:
-        source = text if text is not None else path.read_text(encoding="utf-8")
+        return text if text is not None else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise YamlProblem(f"{path}:1:1: cannot read file: {exc}") from None
-    try:
-        loader = _MarkedLoader(source)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = exc.problem or str(exc)
-        if "could not determine a constructor" in message:
-            tag = message.split("tag ")[-1].strip()
-            message = f"tag {tag} is not allowed (archsel loads YAML safely; no code runs)"
-        raise YamlProblem(f"{path}:{line}:{col}: {message}") from None
-    except yaml.YAMLError as exc:
-        raise YamlProblem(f"{path}:1:1: {exc}") from None
+
+
+def _problem(path: Path, exc: yaml.YAMLError) -> YamlProblem:
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return YamlProblem(f"{path}:1:1: {exc}")
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    message = exc.problem or str(exc)
+    if "could not determine a constructor" in message:
+        tag = message.split("tag ")[-1].strip()
+        message = f"tag {tag} is not allowed (archsel loads YAML safely; no code runs)"
+    return YamlProblem(f"{path}:{line}:{col}: {message}")
+
+
+def _loaded(path: Path, loader: _MarkedLoader, node: yaml.Node | None) -> LoadedYaml:
+    data = loader.construct_document(node) if node is not None else None
     marks: dict[Pointer, tuple[int, int]] = {}
     if node is not None:
         _collect_marks(node, (), marks)
     return LoadedYaml(path, data, marks)
+
+
+def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
+    """Parse `path` safely, with positions. Raises YamlProblem on syntax errors, duplicate keys, code tags."""
+    path = Path(path)
+    loader = _MarkedLoader(_read(path, text))
+    try:
+        return _loaded(path, loader, loader.get_single_node())
+    except yaml.YAMLError as exc:
+        raise _problem(path, exc) from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml_documents(path: Path, text: str | None = None) -> list[LoadedYaml]:
+    """Every document of a multi-document stream (`---`), each with positions; errors as in load_yaml."""
+    path = Path(path)
+    loader = _MarkedLoader(_read(path, text))
+    docs: list[LoadedYaml] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                docs.append(_loaded(path, loader, node))
+    except yaml.YAMLError as exc:
+        raise _problem(path, exc) from None
+    finally:
+        loader.dispose()
+    return docs
 
 
 def schema_problems(doc: LoadedYaml, schema: dict[str, Any]) -> list[str]:

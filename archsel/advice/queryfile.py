@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from archsel.advice.request import LATENCY_STATS, OBJECTIVES, PRECISION_CHOICES
 from archsel.errors import ArchselError, ConfigError
 from archsel.units import parse_si
-from archsel.yamlio import LoadedYaml, Pointer, _collect_marks, _MarkedLoader, schema_problems
+from archsel.yamlio import LoadedYaml, Pointer, YamlProblem, load_yaml_documents, schema_problems
 
 _WORDS = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
 _SIZE = {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}]}
@@ -67,29 +65,10 @@ class QuerySpec:
 
 
 def _documents(path: Path, text: str) -> list[LoadedYaml]:
-    loader = _MarkedLoader(text)
-    docs: list[LoadedYaml] = []
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            data = loader.construct_document(node)
-            marks: dict[Pointer, tuple[int, int]] = {}
-            _collect_marks(node, (), marks)
-            docs.append(LoadedYaml(path, data, marks))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = exc.problem or str(exc)
-        if "could not determine a constructor" in message:
-            message = f"tag {message.split('tag ')[-1].strip()} is not allowed (queries are loaded safely)"
-        raise ConfigError(f"{path}:{line}:{col}: {message}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}:1:1: {exc}") from None
-    finally:
-        loader.dispose()
-    return docs
+        return load_yaml_documents(path, text)
+    except YamlProblem as exc:
+        raise ConfigError(exc.problem) from None
 
 
 def _dash(key: Any) -> Any:
