@@ -116,8 +116,13 @@ def test_usage_errors_exit_2(archsel: Run, env: dict[str, str]) -> None:
     assert bad_dtype.returncode == 2 and "dtype" in bad_dtype.stderr
     bad_batch = archsel("profile", "lenet5", "--batch", "0", env=env)
     assert bad_batch.returncode == 2
-    for out in (unknown_model, bad_dtype, bad_batch):
+    bad_shape = archsel("profile", "lenet5", "--input", "1x28", "--count-only", env=env)
+    assert bad_shape.returncode == 2 and "has 2 dimensions" in bad_shape.stderr
+    wrong_task = archsel("profile", "lenet5", "--task", "video", "--count-only", env=env)
+    assert wrong_task.returncode == 2 and "does not serve task" in wrong_task.stderr
+    for out in (unknown_model, bad_dtype, bad_batch, bad_shape, wrong_task):
         assert "Traceback" not in out.stderr and out.stdout == ""
+        assert len(out.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.skipif(_cuda_available(), reason="checks the error on a machine without CUDA")

@@ -178,14 +178,12 @@ def profile_cmd(
     2 bad usage (unknown model, no CUDA device, ...).
     """
     from archsel.profiling.precision import normalize_dtype
-    from archsel.zoo.inputs import parse_shape
-    from archsel.zoo.registry import get_model_entry
+    from archsel.zoo.inputs import override_shape, parse_shape
+    from archsel.zoo.registry import get_model_entry, resolve_task
 
     check_format(fmt)
     if counter not in COUNTER_NAMES:
         raise unknown("counter", counter, COUNTER_NAMES)
-    for m in models:
-        get_model_entry(m)
     dtypes = tuple(normalize_dtype(d) for d in _split(dtype)) or ("fp32",)
     shape = parse_shape(input_shape) if input_shape else None
     resolved_task = None
@@ -193,6 +191,11 @@ def profile_cmd(
         from archsel.vocab import load_vocabulary
 
         resolved_task = load_vocabulary().resolve_task(task)
+    for m in models:  # unknown ids, tasks a model does not serve, shapes it cannot take: usage errors (exit 2)
+        entry = get_model_entry(m)
+        spec = entry.input_for(resolve_task(entry, resolved_task))
+        if shape is not None:
+            override_shape(spec, shape)
 
     if target is not None:
         from archsel.targets.profiles import resolve_target
