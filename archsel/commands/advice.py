@@ -51,42 +51,14 @@ RULES = typer.Option(None, "--rules", help="Extra rules folder (repeatable; over
 PROFILES = typer.Option(None, "--profiles", help="Extra hardware-profile folder (repeatable).")
 
 
-def _evaluate(
-    task: str,
-    target: str | None,
-    latency_ms: float | None,
-    latency_tier: str | None,
-    streaming: bool | None,
-    data_type: str | None,
-    seq_len: str | None,
-    dataset_size: str | None,
-    priority: list[str] | None,
-    family: list[str] | None,
-    exclude: list[str] | None,
-    rules: list[Path] | None,
-    profiles: list[Path] | None,
-) -> Any:
-    from archsel.knowledge.engine import evaluate
-    from archsel.knowledge.loader import load_rules
-    from archsel.query import build_query
+def _evaluate(**options: Any) -> Any:
+    """The rule engine's answer for the command-line options (the same path `recommend` takes; no torch)."""
+    from archsel.advice.pipeline import evaluate_rules
 
-    ruleset = load_rules(rules or ())
-    query = build_query(
-        task,
-        data_type=data_type,
-        target=target,
-        latency_ms=latency_ms,
-        latency_tier=latency_tier,
-        streaming=streaming,
-        sequence_length=seq_len,
-        dataset_size=dataset_size,
-        priorities=priority or (),
-        families=family or (),
-        exclude=exclude or (),
-        profile_dirs=profiles or (),
-        vocab=ruleset.vocabulary,
-    )
-    return evaluate(query, ruleset)
+    fields = cli_fields(**options)
+    if options.get("streaming") is False:
+        fields["streaming"] = False
+    return evaluate_rules(_advice_request(fields))[1]
 
 
 def _query_text(q: Any) -> str:
@@ -375,19 +347,9 @@ def explain(
 
     check_format(fmt)
     rec = _evaluate(
-        task,
-        target,
-        latency_ms,
-        latency_tier,
-        streaming,
-        data_type,
-        seq_len,
-        dataset_size,
-        priority,
-        family,
-        exclude,
-        rules,
-        profiles,
+        task=task, target=target, latency_ms=latency_ms, latency_tier=latency_tier, streaming=streaming,
+        data_type=data_type, seq_len=seq_len, dataset_size=dataset_size, priority=priority, family=family,
+        exclude=exclude, rules=rules, profiles=profiles,
     )
     payload = _payload(rec, top, full_trace=True)
     trace_rows = [
