@@ -94,6 +94,14 @@ def test_recurrent_layers_match_gate_equations(cell: str, layers: int, bidir: bo
         x = torch.randn(batch, steps, in_size) if batch_first else torch.randn(steps, batch, in_size)
     expected = rnn_analytic(cell, in_size, hidden, layers, bidir, steps, batch, proj)
     assert _three_ways(model, x) == dict.fromkeys(("meta", "cpu", "fvcore"), expected)
+    # the latency estimator's sequential cell steps: time steps x layers x directions, whatever the batch
+    # (on real CPU tensors an LSTM runs as oneDNN layers; GRU/RNN cells run as per-step matmuls instead)
+    sequential = steps * layers * (2 if bidir else 1)
+    paths = [("meta", count_module(_to_meta(model), (x.to("meta"),)))]
+    if cell == "lstm" and proj == 0:
+        paths.append(("cpu", count_module(model, (x,))))
+    for path, result in paths:
+        assert sum(o.steps for o in result.ops if o.kind == "recurrent") == sequential, path
 
 
 def test_lstm_design_figure() -> None:

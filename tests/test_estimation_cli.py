@@ -67,6 +67,12 @@ def test_calibrate_quick_writes_a_profile_that_validates_and_resolves(archsel: R
     assert (profile.estimator_source or "").startswith("calibrated")
     assert set(profile.efficiency) >= {"conv", "depthwise_conv", "matmul", "recurrent", "bandwidth"}
     assert all(0 < v <= 1 for v in profile.efficiency.values()) and (profile.overhead_us or 0) > 0
+    # measured fixed costs: per op class (a depthwise conv and a view included), per module call, per cell
+    assert {"conv", "depthwise_conv", "elementwise", "view"} <= set(profile.op_overhead_us)
+    assert all(v > 0 for k, v in profile.op_overhead_us.items() if k != "recurrent")
+    assert profile.module_call_us is not None and profile.module_call_us >= 0
+    assert set(profile.recurrent) == {"lstm", "gru", "rnn"}
+    assert all(c["call_us"] > 0 and c["step_us"] >= 0 for c in profile.recurrent.values())
 
     by_path = archsel("profile", "lenet5", "--target", str(path), "-f", "json")
     assert by_path.returncode == 0, by_path.stderr

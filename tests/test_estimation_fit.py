@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from archsel.estimation.fit import Sample, fit, nnls, predict
-from archsel.estimation.roofline import DeviceRates, estimate_ops
+from archsel.estimation.fit import Known, Sample, fit, nnls, predict
+from archsel.estimation.roofline import DeviceRates, RecurrentCost, estimate_ops
 
 
 @dataclass
@@ -18,6 +18,13 @@ class Op:
     bytes_read: int
     bytes_written: int
     op: str = "aten.x"
+    module: str = ""
+    steps: int = 0
+
+
+def _calls(ops: list[Op]) -> list[Op]:
+    """Each op in a module of its own (one module call per op)."""
+    return [Op(o.kind, o.macs, o.bytes_read, o.bytes_written, o.op, f"layer{i}", o.steps) for i, o in enumerate(ops)]
 
 
 def test_nnls_matches_the_unconstrained_solution_when_it_is_non_negative_and_clips_otherwise() -> None:
@@ -27,18 +34,22 @@ def test_nnls_matches_the_unconstrained_solution_when_it_is_non_negative_and_cli
 
 
 def _model(i: int) -> list[Op]:
-    # models mixing compute-bound convs/matmuls, memory-bound elementwise ops and views, in varying amounts
-    return ([Op("conv", 10**9 * (i + 1), 10**6, 10**6)] * (i + 1)
-            + [Op("matmul", 5 * 10**8, 10**5, 10**5)] * (3 - i % 3)
-            + [Op("depthwise_conv", 10**7 * (i + 2), 4 * 10**6, 4 * 10**6)] * (i % 2 + 1)
-            + [Op("elementwise", 0, 8 * 10**6 * (i % 4 + 1), 4 * 10**6)] * (2 + i)
-            + [Op("data_movement", 0, 0, 0)] * 5)
+    # models mixing compute-bound convs/matmuls, memory-bound elementwise ops and views, in varying amounts;
+    # the elementwise ops run in a few module calls, the others one call each
+    layers = _calls([Op("conv", 10**9 * (i + 1), 10**6, 10**6)] * (i + 1)
+                    + [Op("matmul", 5 * 10**8, 10**5, 10**5)] * (3 - i % 3)
+                    + [Op("depthwise_conv", 10**7 * (i + 2), 4 * 10**6, 4 * 10**6)] * (i % 2 + 1))
+    fused = [Op("elementwise", 0, 8 * 10**6 * (i % 4 + 1), 4 * 10**6, module=f"block{j // 3}") for j in range(2 + i)]
+    return layers + fused + [Op("data_movement", 0, 0, 0)] * 5
+
+
+TRUTH = {"conv": 1 / 0.5, "depthwise_conv": 1 / 0.05, "matmul": 1 / 0.8, "attention": 1.0, "recurrent": 1 / 0.2,
+         "pooling": 10.0, "bandwidth": 1 / 0.6, "overhead": 20e-6, "weights_lstm": 1.0, "weights_gru_rnn": 1.0}
 
 
 def test_fit_recovers_known_efficiencies_and_overhead() -> None:
     peak, bw = 1e12, 1e11
-    truth = {"conv": 1 / 0.5, "depthwise_conv": 1 / 0.05, "matmul": 1 / 0.8, "attention": 1.0,
-             "recurrent": 1 / 0.2, "bandwidth": 1 / 0.6, "overhead": 20e-6}
+    truth = TRUTH
     samples = [Sample(f"m{i}", _model(i), predict(_model(i), peak, bw, truth)) for i in range(8)]
     prior = {k: v * 1.7 for k, v in truth.items()}  # a wrong start: the data must pull it back
     got = fit(samples, peak, bw, prior, ridge=1e-9)
@@ -48,12 +59,48 @@ def test_fit_recovers_known_efficiencies_and_overhead() -> None:
 
 
 def test_fit_prediction_is_the_roofline_estimate() -> None:
-    x = {"conv": 2.0, "depthwise_conv": 20.0, "matmul": 1.25, "attention": 1.0, "recurrent": 5.0,
-         "bandwidth": 1 / 0.6, "overhead": 20e-6}
+    known = Known(extra_s={"conv": 7e-6, "depthwise_conv": 70e-6, "elementwise": 1e-6, "view": 1e-6},
+                  recurrent={"lstm": RecurrentCost(100e-6, 1e-6, 5e10)})
     rates = DeviceRates({"fp32": 1e12}, 1e11, {"conv": 0.5, "depthwise_conv": 0.05, "matmul": 0.8,
-                                              "attention": 1.0, "recurrent": 0.2}, 0.6, 20e-6)
+                                              "attention": 1.0, "recurrent": 0.2, "pooling": 0.1}, 0.6, 0.0,
+                        op_overhead_s=known.extra_s, module_call_s=20e-6, recurrent=known.recurrent)
+    lstm = Op("recurrent", 4 * 10**8, 10**6, 10**5, op="aten.lstm.input", module="rnn", steps=64)
+    pool = Op("pooling", 0, 4 * 10**6, 10**6, module="pool")
     for i in range(4):
-        assert estimate_ops(_model(i), rates).total_s == pytest.approx(predict(_model(i), 1e12, 1e11, x), rel=1e-9)
+        ops = [*_model(i), lstm, pool]
+        assert estimate_ops(ops, rates, batch=2).total_s == pytest.approx(
+            predict(ops, 1e12, 1e11, TRUTH, batch=2, known=known), rel=1e-9)
+
+
+def test_recurrent_cells_pay_per_call_and_per_step_and_stream_weights_at_their_bandwidth() -> None:
+    # compute and activations free: only fixed costs and the weight re-reads remain
+    rates = DeviceRates({"fp32": 1e18}, 1e18, {"recurrent": 1.0}, 1.0, 0.0,
+                        recurrent={"lstm": RecurrentCost(100e-6, 1e-6, 4e9), "gru": RecurrentCost(50e-6, 10e-6, 2e9)})
+    lstm = Op("recurrent", 8_000_000, 1_000, 1_000, op="aten.lstm.input", steps=100)
+    gru = Op("recurrent", 8_000_000, 1_000, 1_000, op="aten.gru.input", steps=100)
+    assert estimate_ops([lstm], rates, batch=1).total_s == pytest.approx(100e-6 + 100e-6 + 32e6 / 4e9)
+    assert estimate_ops([gru], rates, batch=1).total_s == pytest.approx(50e-6 + 1000e-6 + 32e6 / 2e9)
+    # a batch of 8 shares each step's weight read; the fixed costs do not shrink
+    assert estimate_ops([gru], rates, batch=8).total_s == pytest.approx(50e-6 + 1000e-6 + 4e6 / 2e9)
+
+
+def test_fixed_costs_per_op_class_per_view_and_per_module_call() -> None:
+    rates = DeviceRates({"fp32": 1e18}, 1e18, {}, 1.0, 5e-6,
+                        op_overhead_s={"depthwise_conv": 70e-6, "elementwise": 1e-6, "view": 0.5e-6},
+                        module_call_s=10e-6)
+    ops = [Op("depthwise_conv", 1, 4, 4, module="a"), Op("elementwise", 0, 4, 4, module="b"),
+           Op("elementwise", 0, 4, 4, module="b"), Op("data_movement", 0, 0, 0, module="b"),
+           Op("elementwise", 0, 4, 4, module="b"), Op("pooling", 0, 4, 4, module="a")]
+    # per op: 70 + 1 + 1 + 0.5 (view) + 1 + 5 (pooling: the default); module calls: a, b, a -> 3 x 10
+    assert estimate_ops(ops, rates).total_s == pytest.approx((70 + 1 + 1 + 0.5 + 1 + 5 + 30) * 1e-6)
+
+
+def test_pooling_is_charged_per_input_element_at_its_rate() -> None:
+    rates = DeviceRates({"fp32": 1e9}, 1e18, {"pooling": 0.5}, 1.0, 0.0)
+    pool = Op("pooling", 0, 4_000_000, 1_000_000)  # 1e6 input elements at 0.5e9 per second
+    est = estimate_ops([pool], rates)
+    assert est.total_s == pytest.approx(2e-3)
+    assert est.by_class[0].macs == 0 and est.by_class[0].bound == "compute"
 
 
 def test_views_cost_nothing_and_gathers_move_only_their_rows() -> None:
@@ -64,10 +111,11 @@ def test_views_cost_nothing_and_gathers_move_only_their_rows() -> None:
 
 
 def test_recurrent_weights_are_streamed_once_per_step_for_the_whole_batch() -> None:
-    # memory-bound device: an RNN doing 8e6 MACs re-reads 4 bytes per MAC / batch of weights
+    # memory-bound device: an RNN doing 8e6 MACs re-reads 4 bytes per MAC / batch of weights, by default at
+    # twice the effective memory bandwidth; its traced inputs and outputs move at the memory bandwidth
     rates = DeviceRates({"fp32": 1e18}, 1e9, {"recurrent": 1.0}, 1.0, 0.0)
     rnn = [Op("recurrent", 8_000_000, 1_000, 1_000)]
-    assert estimate_ops(rnn, rates, batch=1).total_s == pytest.approx(32e6 / 1e9)
-    assert estimate_ops(rnn, rates, batch=8).total_s == pytest.approx(4e6 / 1e9)
-    big_io = [Op("recurrent", 8_000_000, 50_000_000, 0)]  # traced bytes larger: they count
-    assert estimate_ops(big_io, rates, batch=8).total_s == pytest.approx(50e6 / 1e9)
+    assert estimate_ops(rnn, rates, batch=1).total_s == pytest.approx(32e6 / 2e9 + 2_000 / 1e9)
+    assert estimate_ops(rnn, rates, batch=8).total_s == pytest.approx(4e6 / 2e9 + 2_000 / 1e9)
+    big_io = [Op("recurrent", 8_000_000, 50_000_000, 0)]
+    assert estimate_ops(big_io, rates, batch=8).total_s == pytest.approx(4e6 / 2e9 + 50e6 / 1e9)

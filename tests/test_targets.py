@@ -89,6 +89,14 @@ BROKEN: dict[str, tuple[dict[str, str], str, int, tuple[str, ...]]] = {
                                 "p.yaml", 15, ("1.5 is greater than the maximum of 1",)),
     "efficiency-without-source": ({"p.yaml": BASE + "efficiency: {conv: 0.5}\n"}, "p.yaml", 1,
                                   ("'estimator_source' is a dependency of 'efficiency'",)),
+    "recurrent-unknown-cell": ({"p.yaml": BASE + "recurrent: {lsmt: {call_us: 1, step_us: 1}}\n"
+                                          "estimator_source: my own runs\n"}, "p.yaml", 15,
+                               ("unknown key 'lsmt'", "did you mean 'lstm'")),
+    "recurrent-missing-step": ({"p.yaml": BASE + "recurrent: {lstm: {call_us: 1}}\nestimator_source: my own runs\n"},
+                               "p.yaml", 15, ("'step_us' is a required property",)),
+    "op-overhead-unknown-class": ({"p.yaml": BASE + "op_overhead_us: {depthwise: 70}\n"
+                                             "estimator_source: my own runs\n"}, "p.yaml", 15,
+                                  ("unknown key 'depthwise'",)),
     "measured-with-figures": ({"p.yaml": BASE + "measured_at_run_time: true\n"}, "p.yaml", 5,
                               ("'peak_tflops' contradicts measured_at_run_time",)),
     "not-a-mapping": ({"p.yaml": "- name: my-board\n"}, "p.yaml", 1, ("must be a mapping",)),
@@ -194,6 +202,22 @@ def test_efficiency_keys_match_the_estimator() -> None:
     from archsel.targets.schema import OP_CLASSES
 
     assert tuple(roofline.OP_CLASSES) == OP_CLASSES
+
+
+def test_estimator_fields_reach_the_estimator(tmp_path: Path) -> None:
+    from archsel.estimation.roofline import DeviceRates
+
+    extra = ("overhead_us: 3\nmodule_call_us: 12\nop_overhead_us: {depthwise_conv: 70, view: 0.5}\n"
+             "recurrent: {gru: {call_us: 50, step_us: 11, weight_bandwidth_gbs: 40}}\n"
+             "estimator_source: my own measurements on this board\n")
+    _write(tmp_path, {"p.yaml": BASE + extra})
+    assert profile_problems([tmp_path / "p.yaml"]) == []
+    rates = DeviceRates.from_profile(resolve_target(str(tmp_path / "p.yaml")))
+    assert rates.overhead_s == pytest.approx(3e-6) and rates.module_call_s == pytest.approx(12e-6)
+    assert rates.op_overhead_s == pytest.approx({"depthwise_conv": 70e-6, "view": 0.5e-6})
+    gru = rates.recurrent["gru"]
+    assert (gru.call_s, gru.step_s, gru.weight_bandwidth) == pytest.approx((50e-6, 11e-6, 40e9))
+    assert rates.recurrent["lstm"].step_s > 0  # cells the profile leaves out keep the CPU defaults
 
 
 # ------------------------------------------------------------------------------ user profiles

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from archsel.errors import ConfigError, UsageError
-from archsel.estimation.fit import FITTED_CLASSES, Sample, fit, predict
+from archsel.estimation.fit import FITTED_CLASSES, STREAM_UNKNOWN, Known, Sample, fit, predict
 from archsel.estimation.microbench import MicroResults, run_microbenchmarks
+from archsel.estimation.roofline import RecurrentCost
 
 # Reference models: together they exercise every fitted op class (dense conv, depthwise conv, matmul,
 # attention, recurrent) and the memory-bound elementwise/norm ops, from tiny to ~2 GMACs.
@@ -96,8 +97,11 @@ class Calibration:
     peak_macs_per_s: dict[str, float]  # per precision, after renormalisation
     bandwidth_bytes_per_s: float
     efficiency: dict[str, float]  # fitted classes and "bandwidth", each in (0, 1]
-    overhead_s: float
+    overhead_s: float  # fitted cost per module call (framework dispatch the bare-op micro-benchmarks miss)
     fit_errors: list[float] = field(default_factory=list)  # measured / fitted - 1 per reference sample
+    known: Known = field(default_factory=Known)  # the measured fixed costs the fit used
+    weight_bandwidth_bytes_per_s: dict[str, float] = field(default_factory=dict)  # cell -> fitted byte/s
+
 
 
 def calibrate_from(micro: MicroResults, references: Sequence[Measured]) -> Calibration:
@@ -107,11 +111,15 @@ def calibrate_from(micro: MicroResults, references: Sequence[Measured]) -> Calib
     conv = micro.conv_macs_per_s.get("fp32", peak)
     prior = {"conv": peak / conv, "depthwise_conv": peak / micro.depthwise_macs_per_s, "matmul": 1.0,
              "attention": 1.0, "recurrent": peak / micro.recurrent_macs_per_s,
+             "pooling": peak / micro.pooling_elements_per_s if micro.pooling_elements_per_s else 10.0,
              "bandwidth": bw / max(micro.activation_bandwidth_bytes_per_s, bw),
-             "overhead": max(micro.overhead_s, 1e-7)}
+             "overhead": max(micro.overhead_s, 1e-7), "weights_lstm": 1.0, "weights_gru_rnn": 1.0}
+    known = known_costs(micro)
+    if known.extra_s:  # the bare ops' fixed costs are measured: the fitted overhead is per module call
+        prior["overhead"] = max(micro.overhead_s - known.extra_s.get("elementwise", 0.0), 1e-7)
     samples = [Sample(f"{r.model_id} b{r.batch}", r.ops, r.measured_s, r.batch) for r in references]
-    x = fit(samples, peak, bw, prior) if samples else dict(prior)
-    errors = [s.measured_s / predict(s.ops, peak, bw, x, s.batch) - 1 for s in samples]
+    x = fit(samples, peak, bw, prior, known=known) if samples else dict(prior)
+    errors = [s.measured_s / predict(s.ops, peak, bw, x, s.batch, known) - 1 for s in samples]
     eff = {c: 1.0 / x[c] for c in FITTED_CLASSES}
     # Efficiencies are fractions of a peak: when a class ran faster than the GEMM micro-benchmark, the
     # peak is raised to it (and the others scaled down) so that every fraction stays within (0, 1].
@@ -123,7 +131,19 @@ def calibrate_from(micro: MicroResults, references: Sequence[Measured]) -> Calib
         peak_macs_per_s={p: r * scale for p, r in micro.gemm_macs_per_s.items()},
         bandwidth_bytes_per_s=bw * bw_scale,
         efficiency={**{c: max(v / scale, 1e-4) for c, v in eff.items()}, "bandwidth": bw_eff / bw_scale},
-        overhead_s=x["overhead"], fit_errors=errors,
+        overhead_s=x["overhead"], fit_errors=errors, known=known,
+        weight_bandwidth_bytes_per_s={c: r.weight_bandwidth / x[STREAM_UNKNOWN[c]]
+                                      for c, r in known.recurrent.items() if r.weight_bandwidth},
+    )
+
+
+def known_costs(micro: MicroResults) -> Known:
+    """The measured fixed costs (per op class, per view, per recurrent call and step) and cache bandwidth."""
+    return Known(
+        extra_s=dict(micro.op_overhead_s),
+        recurrent={c: RecurrentCost(micro.recurrent_call_s.get(c, 0.0), micro.recurrent_step_s.get(c, 0.0),
+                                    micro.activation_bandwidth_bytes_per_s)
+                   for c in micro.recurrent_step_s},
     )
 
 
@@ -160,6 +180,15 @@ def profile_document(cal: Calibration, *, name: str, target_class: str, device: 
                   f"bandwidth of the models (their activations partly stay in cache) was higher"
                   if cal.bandwidth_bytes_per_s > m.bandwidth_bytes_per_s * 1.0001 else ""))
     mem_gb, mem_note = _memory_gb(device)
+    estimator: dict[str, Any] = {}
+    if cal.known.extra_s:
+        estimator["op_overhead_us"] = {k: round(v * 1e6, 4) for k, v in cal.known.extra_s.items()}
+    if cal.known.recurrent:
+        estimator["recurrent"] = {
+            c: {"call_us": round(r.call_s * 1e6, 4), "step_us": round(r.step_s * 1e6, 4),
+                **({"weight_bandwidth_gbs": round(cal.weight_bandwidth_bytes_per_s[c] / 1e9, 4)}
+                   if c in cal.weight_bandwidth_bytes_per_s else {})}
+            for c, r in cal.known.recurrent.items()}
     errs = np.abs(np.asarray(cal.fit_errors)) if cal.fit_errors else np.asarray([np.nan])
     refs = sorted({r.model_id for r in cal.references})
     kind = "gpu" if device.startswith("cuda") else "cpu"
@@ -183,12 +212,15 @@ def profile_document(cal: Calibration, *, name: str, target_class: str, device: 
                   + f". Measured: activation-sized copy {m.activation_bandwidth_bytes_per_s / 1e9:.4g} GB/s; "
                   f"per-op overhead of tiny ops {m.overhead_s * 1e6:.3g} us."),
         "efficiency": {k: round(float(v), 6) for k, v in cal.efficiency.items()},
-        "overhead_us": round(cal.overhead_s * 1e6, 4),
+        "overhead_us": round(cal.known.extra_s.get("other", 0.0) * 1e6, 4),
+        "module_call_us": round(cal.overhead_s * 1e6, 4),
+        **estimator,
         "estimator_source": (
             f"calibrated by `archsel calibrate` on {device_name} ({m.threads} threads, torch {torch.__version__}, "
-            f"{when}): non-negative least-squares fit of per-class efficiencies and per-op overhead to "
+            f"{when}): non-negative least-squares fit of per-class efficiencies and the cost per module call to "
             f"{len(cal.references)} measured latencies of {len(refs)} reference models ({', '.join(refs)}), "
-            f"fit median |error| {float(np.median(errs)) * 100:.1f}%; micro-benchmark rates as prior"),
+            f"fit median |error| {float(np.median(errs)) * 100:.1f}%; micro-benchmark rates as prior; fixed costs "
+            f"per op class and of recurrent cells measured by micro-benchmarks"),
     }
 
 

@@ -1,4 +1,5 @@
-"""Per-device-kind estimator defaults (efficiency per op class, bandwidth share, per-op overhead).
+"""Per-device-kind estimator defaults (efficiency per op class, bandwidth share, per-op overhead,
+recurrent cells' fixed costs).
 
 These seed the built-in profiles (profiles/*.yaml carry them with `estimator_source`) and are what an
 uncalibrated estimate uses. Where each figure comes from is in docs/estimation.md: the GPU overhead is
@@ -8,7 +9,7 @@ reported there, and the rest is engineering judgement, labelled as such.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,8 @@ class KindDefaults:
     efficiency: dict[str, float]
     overhead_us: float
     source: str
+    # cell -> {"call_us": per call, "step_us": per sequential step}; used when a profile gives none
+    recurrent: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 CLASS_DEFAULTS: dict[str, KindDefaults] = {
@@ -23,6 +26,8 @@ CLASS_DEFAULTS: dict[str, KindDefaults] = {
         efficiency={"conv": 0.5, "depthwise_conv": 0.08, "matmul": 0.6, "attention": 0.35, "recurrent": 0.15,
                     "bandwidth": 0.6},
         overhead_us=8.0,
+        recurrent={"lstm": {"call_us": 120.0, "step_us": 0.5}, "gru": {"call_us": 50.0, "step_us": 12.0},
+                   "rnn": {"call_us": 45.0, "step_us": 4.5}},
         source="cpu defaults (docs/estimation.md): engineering judgement from oneDNN/XNNPACK GEMM-vs-conv "
                "ratios and the depthwise roofline analysis of Zhang et al. 2020; per-op overhead of eager "
                "PyTorch dispatch",
@@ -31,7 +36,14 @@ CLASS_DEFAULTS: dict[str, KindDefaults] = {
         efficiency={"conv": 0.45, "depthwise_conv": 0.04, "matmul": 0.6, "attention": 0.4, "recurrent": 0.1,
                     "bandwidth": 0.75},
         overhead_us=20.0,
+        recurrent={"lstm": {"call_us": 40.0, "step_us": 10.0}, "gru": {"call_us": 40.0, "step_us": 10.0},
+                   "rnn": {"call_us": 40.0, "step_us": 8.0}},
         source="gpu defaults (docs/estimation.md): overhead fitted to measured H100 batch-1 eager latencies; "
                "efficiencies engineering judgement from published depthwise-vs-dense GPU measurements",
     ),
 }
+
+
+def kind_defaults(kind: str) -> KindDefaults:
+    """The defaults for a profile's `kind` (gpu: the GPU figures; cpu, soc, npu: the CPU ones)."""
+    return CLASS_DEFAULTS["gpu" if kind == "gpu" else "cpu"]

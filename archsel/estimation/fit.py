@@ -1,28 +1,47 @@
-"""Fit a device's per-class efficiencies and per-op overhead to measured model latencies (numpy only).
+"""Fit a device's per-class efficiencies and per-call overhead to measured model latencies (numpy only).
 
 Unknowns, all non-negative: for each fitted op class c the inverse efficiency x_c (time = MACs / peak × x_c
 for a compute-bound op), the inverse bandwidth efficiency x_bw (time = bytes / bandwidth × x_bw for a
-memory-bound op), and the per-op overhead o (seconds per op that computes or moves bytes). With the bound
-of each op fixed, a model's latency is linear in them; the fit minimises relative error (rows divided by
+memory-bound op), and the cost o of a module call (each run of consecutive ops of one nn.Module: the
+framework's dispatch, which the micro-benchmarks of bare ops do not see). Known (measured, not fitted):
+each op class's fixed cost per op, the cost of a view, a recurrent cell's cost per call and per step, and
+the bandwidth its weight re-reads start from. With the bound of each op fixed, a model's latency is
+linear in the unknowns; the fit minimises relative error (rows divided by
 the measured latency) by non-negative least squares, with weak ridge rows pulling each unknown towards its
 micro-benchmark prior (so classes absent from the reference models keep the measured rate), and Huber
 weights (iteratively reweighted) so that one badly modelled reference cannot drag the rest. Bounds are then
 re-derived from the new rates and the fit repeated until it settles.
 
-Recurrent models are fitted in a second stage: their latency depends on the number of time steps, which
-the trace does not expose, so they would distort the shared bandwidth and overhead terms; the first stage
-fits everything else on the other references, the second only the recurrent efficiency.
+Recurrent models are fitted in a second stage, so that they do not distort the shared bandwidth and
+overhead terms: the first stage fits everything else on the other references, the second only the
+recurrent efficiency and the effective bandwidth of the per-step weight re-reads (the inverse share of the
+measured cache-resident copy bandwidth that a batch-1 matrix-vector product per step achieves; one for
+LSTMs, one for GRU and plain RNN cells, which PyTorch runs differently on CPUs).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from archsel.estimation.roofline import DEFAULT_EFFICIENCY, OpLike, launches, moved_bytes
+from archsel.estimation.roofline import (
+    DEFAULT_EFFICIENCY,
+    OpLike,
+    RecurrentCost,
+    launches,
+    moved_bytes,
+    recurrent_cell,
+    streamed_weight_bytes,
+    work,
+)
 
-FITTED_CLASSES: tuple[str, ...] = ("conv", "depthwise_conv", "matmul", "attention", "recurrent")
-UNKNOWNS: tuple[str, ...] = (*FITTED_CLASSES, "bandwidth", "overhead")
+FITTED_CLASSES: tuple[str, ...] = ("conv", "depthwise_conv", "matmul", "attention", "recurrent", "pooling")
+# Inverse shares of the measured weight re-read bandwidth: LSTMs (oneDNN on CPUs: input projections batched
+# over all steps) and GRU/RNN cells (ATen's per-step loop) stream their weights differently.
+STREAM_UNKNOWN: dict[str, str] = {"lstm": "weights_lstm", "gru": "weights_gru_rnn", "rnn": "weights_gru_rnn"}
+UNKNOWNS: tuple[str, ...] = (*FITTED_CLASSES, "bandwidth", "overhead", "weights_lstm", "weights_gru_rnn")
+# fitted on the recurrent references only
+RECURRENT_UNKNOWNS: tuple[str, ...] = ("recurrent", "weights_lstm", "weights_gru_rnn")
 
 
 def nnls(a: object, b: object, max_iter: int = 500) -> object:
@@ -54,6 +73,25 @@ def nnls(a: object, b: object, max_iter: int = 500) -> object:
     return x
 
 
+@dataclass(frozen=True)
+class Known:
+    """The measured fixed costs the fit does not touch (seconds, byte/s)."""
+
+    extra_s: Mapping[str, float] = field(default_factory=dict)  # op class -> added to o; "view": whole cost
+    # cell -> per call / per step seconds, and the measured bandwidth its weight re-reads start from
+    recurrent: Mapping[str, RecurrentCost] = field(default_factory=dict)
+
+    def fixed_s(self, op: OpLike) -> float:
+        """The known part of an op's fixed cost (the fitted common overhead comes on top for launches)."""
+        if not launches(op):
+            return self.extra_s.get("view", 0.0)
+        fixed = self.extra_s.get(op.kind, 0.0)
+        if op.kind == "recurrent":
+            cost = self.recurrent.get(recurrent_cell(getattr(op, "op", "")), RecurrentCost())
+            fixed += cost.call_s + int(getattr(op, "steps", 0) or 0) * cost.step_s
+        return fixed
+
+
 @dataclass
 class Sample:
     """One measured forward pass: the traced ops and the measured median seconds."""
@@ -65,18 +103,25 @@ class Sample:
 
 
 def features(ops: Sequence[OpLike], peak: float, bandwidth: float, x: Mapping[str, float],
-             batch: int = 1) -> tuple[dict[str, float], float]:
+             batch: int = 1, known: Known = Known()) -> tuple[dict[str, float], float]:
     """Coefficients of each unknown in one model's latency under the bounds implied by `x`, and the
-    constant part (compute-bound ops of classes that are not fitted)."""
+    constant part (known fixed costs, recurrent weight re-reads, compute-bound ops of unfitted classes)."""
     f = dict.fromkeys(UNKNOWNS, 0.0)
     const = 0.0
+    previous_module: str | None = None
     for op in ops:
-        moved = moved_bytes(op, batch)
-        mem_coef = moved / bandwidth
-        mem = mem_coef * x["bandwidth"]
-        if op.macs:
+        mem_coef = moved_bytes(op, batch) / bandwidth
+        stream_coef, stream_key = 0.0, "weights_lstm"
+        if op.kind == "recurrent":
+            cell = recurrent_cell(getattr(op, "op", ""))
+            stream_key = STREAM_UNKNOWN[cell]
+            cost = known.recurrent.get(cell, RecurrentCost())
+            stream_coef = streamed_weight_bytes(op, batch) / (cost.weight_bandwidth or 2 * bandwidth / x["bandwidth"])
+        mem = mem_coef * x["bandwidth"] + stream_coef * x[stream_key]
+        ops_done = work(op)
+        if ops_done:
             fitted = op.kind in FITTED_CLASSES
-            coef = op.macs / peak
+            coef = ops_done / peak
             compute = coef * (x[op.kind] if fitted else 1.0 / DEFAULT_EFFICIENCY.get(op.kind, 0.1))
             if compute >= mem:
                 if fitted:
@@ -85,20 +130,27 @@ def features(ops: Sequence[OpLike], peak: float, bandwidth: float, x: Mapping[st
                     const += compute
             else:
                 f["bandwidth"] += mem_coef
+                f[stream_key] += stream_coef
         else:
             f["bandwidth"] += mem_coef
-        f["overhead"] += launches(op)
+        if launches(op):
+            module = getattr(op, "module", "")
+            if module != previous_module:
+                f["overhead"] += 1.0
+            previous_module = module
+        const += known.fixed_s(op)
     return f, const
 
 
 def _solve(samples: Sequence[Sample], peak: float, bandwidth: float, x: Mapping[str, float],
-           prior: Mapping[str, float], free: Sequence[str], ridge: float, huber: float) -> dict[str, float]:
+           prior: Mapping[str, float], free: Sequence[str], ridge: float, huber: float,
+           known: Known) -> dict[str, float]:
     """One bound assignment: robust NNLS for the unknowns in `free`, the others held at `x`."""
     import numpy as np
 
     a_rows, rhs = [], []
     for s in samples:
-        f, const = features(s.ops, peak, bandwidth, x, s.batch)
+        f, const = features(s.ops, peak, bandwidth, x, s.batch, known)
         fixed = const + sum(f[k] * x[k] for k in UNKNOWNS if k not in free)
         a_rows.append([f[k] / s.measured_s for k in free])
         rhs.append(1.0 - fixed / s.measured_s)
@@ -120,19 +172,19 @@ def _solve(samples: Sequence[Sample], peak: float, bandwidth: float, x: Mapping[
 
 
 def fit(samples: Sequence[Sample], peak: float, bandwidth: float, prior: Mapping[str, float], *,
-        ridge: float = 0.03, huber: float = 0.25, rounds: int = 6) -> dict[str, float]:
+        known: Known = Known(), ridge: float = 0.03, huber: float = 0.25, rounds: int = 6) -> dict[str, float]:
     """Fitted unknowns (see the module docstring), starting from and regularised towards `prior`."""
     x = {k: float(prior[k]) for k in UNKNOWNS}
     recurrent = [s for s in samples if any(op.kind == "recurrent" and op.macs for op in s.ops)]
     others = [s for s in samples if s not in recurrent]
     stages: list[tuple[list[Sample], list[str]]] = []
     if others:
-        stages.append((others, [k for k in UNKNOWNS if k != "recurrent"]))
+        stages.append((others, [k for k in UNKNOWNS if k not in RECURRENT_UNKNOWNS]))
     if recurrent:
-        stages.append((recurrent, ["recurrent"] if others else list(UNKNOWNS)))
+        stages.append((recurrent, list(RECURRENT_UNKNOWNS) if others else list(UNKNOWNS)))
     for group, free in stages:
         for _ in range(rounds):
-            new = _solve(group, peak, bandwidth, x, prior, free, ridge, huber)
+            new = _solve(group, peak, bandwidth, x, prior, free, ridge, huber, known)
             settled = all(abs(new[k] - x[k]) <= 1e-3 * max(x[k], 1e-12) for k in free)
             x = new
             if settled:
@@ -141,7 +193,7 @@ def fit(samples: Sequence[Sample], peak: float, bandwidth: float, prior: Mapping
 
 
 def predict(ops: Sequence[OpLike], peak: float, bandwidth: float, x: Mapping[str, float],
-            batch: int = 1) -> float:
+            batch: int = 1, known: Known = Known()) -> float:
     """Seconds the fitted model gives for `ops` (the same arithmetic as roofline.estimate_ops)."""
-    f, const = features(ops, peak, bandwidth, x, batch)
+    f, const = features(ops, peak, bandwidth, x, batch, known)
     return const + sum(f[k] * x[k] for k in UNKNOWNS)

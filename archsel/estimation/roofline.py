@@ -1,10 +1,18 @@
-"""Per-operator latency estimate: max(compute time, memory time) + per-op overhead, summed over the graph.
+"""Per-operator latency estimate: max(compute time, memory time) + fixed costs, summed over the graph.
 
 compute time = MACs / (peak MAC rate at the precision × efficiency of the op class)
 memory time  = bytes moved / (memory bandwidth × bandwidth efficiency)
-The per-op overhead models launch/dispatch cost, which dominates small batches on GPUs (DESIGN.md: an H100
-runs resnet50 and mobilenet_v3_large in about the same 3.5 ms at batch 1). Ops that neither compute nor move
-bytes (views, transposes: metadata only, no kernel is launched) cost nothing.
+fixed costs  = a per-op overhead (launch/dispatch; per op class where the profile says so, since a
+               depthwise conv's fixed cost on a CPU is many times an add's), a cost per module call (each
+               run of consecutive ops of one nn.Module: the framework's call overhead), and for recurrent
+               ops a cost per call and per sequential time step of the cell (LSTM, GRU, plain RNN)
+The per-op overhead dominates small batches on GPUs (DESIGN.md: an H100 runs resnet50 and
+mobilenet_v3_large in about the same 3.5 ms at batch 1). Views and transposes launch no kernel; they cost
+only the profile's `view` overhead (host-side bookkeeping), 0 unless given.
+
+A recurrent layer re-reads its weight matrices at every time step: those re-reads are charged at the
+cell family's weight bandwidth (a layer's weights usually stay in cache between steps), the rest of its
+bytes at memory bandwidth. This is what makes batch-1 RNNs slow: a matrix-vector product per step.
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from archsel.targets.schema import OVERHEAD_KEYS, RECURRENT_CELLS  # noqa: F401  (re-exported)
 
 OP_CLASSES: tuple[str, ...] = (
     "conv", "depthwise_conv", "matmul", "attention", "recurrent",
@@ -36,22 +46,54 @@ GATHER_OPS: frozenset[str] = frozenset({
 
 
 def moved_bytes(op: OpLike, batch: int = 1) -> int:
-    """Bytes an op really moves at float32 (gathers: see GATHER_OPS).
-
-    A recurrent layer re-reads its weight matrices at every time step, once for the whole batch; its
-    MACs are steps × batch × weights, so the weights streamed are 4 × MACs / batch bytes (the trace lists
-    them once). This is what makes batch-1 RNNs slow: a matrix-vector product per step, memory-bound.
-    """
+    """Bytes an op moves through main memory at float32 (gathers: see GATHER_OPS)."""
     if getattr(op, "op", "") in GATHER_OPS:
         return min(op.bytes_read + op.bytes_written, 2 * op.bytes_written)
-    if op.kind == "recurrent" and op.macs:
-        return max(op.bytes_read + op.bytes_written, 4 * op.macs // max(batch, 1))
     return op.bytes_read + op.bytes_written
+
+
+def streamed_weight_bytes(op: OpLike, batch: int = 1) -> int:
+    """Weight bytes a recurrent op re-reads over its time steps, at float32 (0 for other ops).
+
+    Its MACs are time steps × batch × weight elements, so it streams 4 × MACs / batch bytes of weights: the
+    whole batch shares each step's read.
+    """
+    if op.kind == "recurrent" and op.macs:
+        return 4 * op.macs // max(batch, 1)
+    return 0
+
+
+def work(op: OpLike) -> int:
+    """The arithmetic an op's compute time is charged for: its MACs; for a pooling op (no MACs by the
+    counting convention), one operation per input element, at the pooling class's rate. Pooling kernels
+    are far slower per byte than their memory traffic suggests (on one x86 CPU, a 2x2 max pool ran at
+    6 ns per input element where a ReLU took 0.15 ns)."""
+    if op.macs:
+        return op.macs
+    return op.bytes_read // 4 if op.kind == "pooling" else 0
 
 
 def launches(op: OpLike) -> float:
     """How many times the per-op overhead is paid: 0 for views (metadata only, no kernel), else 1."""
     return 1.0 if (op.macs or op.bytes_read or op.bytes_written) else 0.0
+
+
+def recurrent_cell(op_name: str) -> str:
+    """The cell family of a recurrent aten op: lstm, gru or rnn (tanh/relu; also the default)."""
+    name = op_name.split(".")[1] if op_name.startswith("aten.") else op_name
+    if "lstm" in name or "mkldnn_rnn" in name:
+        return "lstm"
+    return "gru" if "gru" in name else "rnn"
+
+
+@dataclass(frozen=True)
+class RecurrentCost:
+    """One cell family's costs: fixed seconds per call and per sequential step, and the byte/s at which
+    its per-step weight re-reads run (0: twice the device's effective memory bandwidth)."""
+
+    call_s: float = 0.0
+    step_s: float = 0.0
+    weight_bandwidth: float = 0.0
 
 
 class OpLike(Protocol):
@@ -63,6 +105,10 @@ class OpLike(Protocol):
     bytes_written: int
 
 
+def _steps(op: OpLike) -> int:
+    return int(getattr(op, "steps", 0) or 0)
+
+
 @dataclass(frozen=True)
 class DeviceRates:
     """The figures an estimate uses, in base units (MAC/s, byte/s, s)."""
@@ -71,24 +117,60 @@ class DeviceRates:
     bandwidth_bytes_per_s: float
     efficiency: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_EFFICIENCY))
     bandwidth_efficiency: float = 0.7
-    overhead_s: float = 10e-6
+    overhead_s: float = 10e-6  # per op that computes or moves bytes, unless op_overhead_s names its class
+    op_overhead_s: Mapping[str, float] = field(default_factory=dict)  # OVERHEAD_KEYS -> seconds
+    module_call_s: float = 0.0  # per module call: each run of consecutive ops of one module
+    recurrent: Mapping[str, RecurrentCost] = field(default_factory=dict)  # RECURRENT_CELLS -> costs
 
     @classmethod
     def from_profile(cls, profile: object) -> DeviceRates:
         """Rates from a TargetProfile (peak_tflops, memory_bandwidth_gbs, efficiency, overhead_us)."""
         if getattr(profile, "measured_at_run_time", False):
             raise ValueError(f"{getattr(profile, 'name', 'this target')} is measured, not estimated")
+        from archsel.estimation.defaults import kind_defaults
+
         peaks: Mapping[str, float] = getattr(profile, "peak_tflops", {}) or {}
         eff = {**DEFAULT_EFFICIENCY, **(getattr(profile, "efficiency", {}) or {})}
         bw_eff = float(eff.pop("bandwidth", 0.7))
         overhead_us = getattr(profile, "overhead_us", None)
+        defaults = kind_defaults(str(getattr(profile, "kind", "cpu")))
+        recurrent = {**defaults.recurrent, **(getattr(profile, "recurrent", {}) or {})}
         return cls(
             peak_macs_per_s={p: v * 1e12 / 2 for p, v in peaks.items()},
             bandwidth_bytes_per_s=float(getattr(profile, "memory_bandwidth_gbs", None) or 0.0) * 1e9,
             efficiency=eff,
             bandwidth_efficiency=bw_eff,
             overhead_s=(overhead_us if overhead_us is not None else 10.0) * 1e-6,
+            op_overhead_s={k: v * 1e-6 for k, v in (getattr(profile, "op_overhead_us", {}) or {}).items()},
+            module_call_s=float(getattr(profile, "module_call_us", None) or 0.0) * 1e-6,
+            recurrent={c: RecurrentCost(v.get("call_us", 0.0) * 1e-6, v.get("step_us", 0.0) * 1e-6,
+                                        v.get("weight_bandwidth_gbs", 0.0) * 1e9)
+                       for c, v in recurrent.items()},
         )
+
+    @property
+    def effective_bandwidth(self) -> float:
+        """Byte/s of main-memory traffic (bandwidth × its efficiency)."""
+        return self.bandwidth_bytes_per_s * self.bandwidth_efficiency
+
+    def recurrent_cost(self, op: OpLike) -> RecurrentCost:
+        """The costs of a recurrent op's cell family (zeros when the profile has none)."""
+        return self.recurrent.get(recurrent_cell(getattr(op, "op", "")), RecurrentCost())
+
+    def weight_bandwidth(self, op: OpLike) -> float:
+        """Byte/s of a recurrent op's per-step weight re-reads (default: twice the effective bandwidth)."""
+        return self.recurrent_cost(op).weight_bandwidth or 2 * self.effective_bandwidth
+
+    def fixed_s(self, op: OpLike) -> float:
+        """Fixed seconds of one op: its class's per-op overhead (views: the `view` entry, else 0), plus a
+        recurrent op's per-call and per-step costs."""
+        if not launches(op):
+            return self.op_overhead_s.get("view", 0.0)
+        fixed = self.op_overhead_s.get(op.kind, self.overhead_s)
+        if op.kind == "recurrent":
+            cost = self.recurrent_cost(op)
+            fixed += cost.call_s + _steps(op) * cost.step_s
+        return fixed
 
     def mac_rate(self, precision: str, kind: str) -> float:
         """Effective MAC/s of op class `kind` at `precision`."""
@@ -148,24 +230,32 @@ class Estimate:
 def estimate_ops(ops: Sequence[OpLike], rates: DeviceRates, precision: str = "fp32", batch: int = 1) -> Estimate:
     """Estimate one forward pass of the traced `ops` (of `batch` samples) at `precision`."""
     scale = BYTES_SCALE.get(precision, 1.0)
-    bandwidth = rates.bandwidth_bytes_per_s * rates.bandwidth_efficiency
+    bandwidth = rates.effective_bandwidth
     if bandwidth <= 0:
         raise ValueError("memory bandwidth must be positive")
     shares: dict[str, ClassShare] = {}
+    previous_module: str | None = None
     for op in ops:
-        moved = moved_bytes(op, batch) * scale
-        compute = op.macs / rates.mac_rate(precision, op.kind) if op.macs else 0.0
-        memory = moved / bandwidth
+        streamed = streamed_weight_bytes(op, batch) * scale
+        moved = moved_bytes(op, batch) * scale + streamed
+        ops_done = work(op)
+        compute = ops_done / rates.mac_rate(precision, op.kind) if ops_done else 0.0
+        memory = (moved - streamed) / bandwidth + (streamed / rates.weight_bandwidth(op) if streamed else 0.0)
         s = shares.setdefault(op.kind, ClassShare(op.kind, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0, 0))
         s.ops += 1
         s.macs += op.macs
         s.bytes += int(moved)
         s.compute_s += compute
         s.memory_s += memory
-        overhead = rates.overhead_s * launches(op)
+        overhead = rates.fixed_s(op)
+        if launches(op):  # a new module call: the framework's per-call cost (nn.Module dispatch, hooks)
+            module = getattr(op, "module", "")
+            if module != previous_module:
+                overhead += rates.module_call_s
+            previous_module = module
         s.overhead_s += overhead
         s.total_s += max(compute, memory) + overhead
-        if compute >= memory and op.macs:
+        if compute >= memory and ops_done:
             s.compute_bound_ops += 1
             s.compute_bound_s += compute
         elif moved:

@@ -65,6 +65,34 @@ def _cudnn_rnn(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> int:
     return rnn_macs(steps_batch, _shapes(args[1]))
 
 
+def rnn_steps(func: Any, args: Sequence[Any]) -> int:
+    """Sequential cell steps of a recurrent op: time steps x layers x directions (0 when not recurrent).
+
+    These run one after another whatever the batch, so their fixed cost per step does not shrink with it.
+    aten.lstm/gru/rnn_*: `.input` (input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
+    batch_first) or `.data` (data, batch_sizes, hx, params, has_biases, num_layers, dropout, train,
+    bidirectional); mkldnn_rnn_layer: one layer and direction, time-first input; _cudnn_rnn: (input, ...,
+    num_layers at 9, batch_first at 10, bidirectional at 13, batch_sizes at 14).
+    """
+    name = getattr(getattr(func, "overloadpacket", None), "__name__", "")
+    try:
+        x = args[0]
+        if name in ("lstm", "gru", "rnn_tanh", "rnn_relu"):
+            if x.dim() == 2:  # packed
+                return len(args[1]) * int(args[5]) * (2 if args[8] else 1)
+            steps = x.shape[1] if (len(args) > 8 and args[8] and x.dim() == 3) else x.shape[0]
+            return int(steps) * int(args[4]) * (2 if args[7] else 1)
+        if name == "mkldnn_rnn_layer":  # the caller has already made the input time-first
+            return int(x.shape[0])
+        if name == "_cudnn_rnn":
+            packed = args[14] is not None and len(args[14]) > 0
+            time_steps = len(args[14]) if packed else (x.shape[1] if args[10] else x.shape[0])
+            return int(time_steps) * int(args[9]) * (2 if args[13] else 1)
+    except (AttributeError, IndexError, TypeError):
+        return 0
+    return 0
+
+
 def _lead(shape: Sequence[int], keep: int) -> int:
     return math.prod(shape[:-keep]) if len(shape) > keep else 1
 

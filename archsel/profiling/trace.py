@@ -20,7 +20,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_modes
 from torch.utils._pytree import tree_flatten
 
-from archsel.profiling.op_macs import MAC_OPS, is_view, op_macs
+from archsel.profiling.op_macs import MAC_OPS, is_view, op_macs, rnn_steps
 
 # Metadata queries that are not computation (FlopCounterMode skips the same ones).
 _SKIP = {
@@ -46,6 +46,7 @@ class TracedOp:
     bytes_written: int
     counted: bool
     param_keys: tuple[int, ...] = ()  # storages of parameters this op read
+    steps: int = 0  # recurrent ops: sequential cell steps (time steps x layers x directions)
 
 
 @dataclass
@@ -178,6 +179,7 @@ class OpTracer(TorchDispatchMode):
         self.trace.ops.append(TracedOp(
             op=str(func), kind=kind or "other", module=self.modules.current,
             macs=macs, bytes_read=read, bytes_written=written, counted=kind is not None, param_keys=keys,
+            steps=rnn_steps(func, args) if kind == "recurrent" else 0,
         ))
         self.memory.add(outputs)
 

@@ -64,6 +64,10 @@ class TargetProfile:
     path: str
     efficiency: dict[str, float] = field(default_factory=dict)
     overhead_us: float | None = None
+    op_overhead_us: dict[str, float] = field(default_factory=dict)  # op class (or "view") -> us per op
+    module_call_us: float | None = None  # us per module call (run of consecutive ops of one module)
+    # cell -> {"call_us", "step_us", optional "weight_bandwidth_gbs"}
+    recurrent: dict[str, dict[str, float]] = field(default_factory=dict)
     measured_at_run_time: bool = False
     notes: str = ""
     estimator_source: str | None = None
@@ -141,6 +145,10 @@ def _build(doc: LoadedYaml) -> TargetProfile:
         path=str(doc.path),
         efficiency={k: float(v) for k, v in (data.get("efficiency") or {}).items()},
         overhead_us=float(data["overhead_us"]) if data.get("overhead_us") is not None else None,
+        op_overhead_us={k: float(v) for k, v in (data.get("op_overhead_us") or {}).items()},
+        module_call_us=float(data["module_call_us"]) if data.get("module_call_us") is not None else None,
+        recurrent={c: {k: float(v) for k, v in costs.items()}
+                   for c, costs in (data.get("recurrent") or {}).items()},
         measured_at_run_time=bool(data.get("measured_at_run_time", False)),
         notes=str(data.get("notes", "")).strip(),
         estimator_source=data.get("estimator_source"),

@@ -22,6 +22,9 @@ OP_CLASSES: tuple[str, ...] = (
     "norm", "elementwise", "pooling", "data_movement", "other",
 )
 EFFICIENCY_KEYS: tuple[str, ...] = (*OP_CLASSES, "bandwidth")
+# Per-class fixed cost per op (views: host bookkeeping only) and recurrent cell families.
+OVERHEAD_KEYS: tuple[str, ...] = (*OP_CLASSES, "view")
+RECURRENT_CELLS: tuple[str, ...] = ("lstm", "gru", "rnn")
 # Spec figures a profile may carry, each as {value, source, derivation?}.
 FIGURE_FIELDS: tuple[str, ...] = ("memory_bandwidth_gbs", "memory_gb", "power_w")
 
@@ -101,12 +104,38 @@ PROFILE_SCHEMA: dict[str, Any] = {
         },
         "overhead_us": {"type": "number", "minimum": 0,
                         "description": "fixed cost per operator, microseconds"},
+        "op_overhead_us": {
+            "type": "object",
+            "description": "fixed cost per operator of a class (view: per view op), microseconds; "
+                           "classes not listed cost overhead_us",
+            "additionalProperties": False,
+            "properties": {k: {"type": "number", "minimum": 0} for k in OVERHEAD_KEYS},
+        },
+        "module_call_us": {"type": "number", "minimum": 0,
+                           "description": "fixed cost per module call (a run of consecutive ops of one "
+                                          "nn.Module), microseconds, on top of the ops' own"},
+        "recurrent": {
+            "type": "object",
+            "description": "recurrent layers per cell family: fixed microseconds per call and per sequential "
+                           "step (time step x layer x direction), and the effective bandwidth of the weights "
+                           "re-read at every step (default: twice the effective memory bandwidth)",
+            "additionalProperties": False,
+            "properties": {c: {
+                "type": "object", "additionalProperties": False, "required": ["call_us", "step_us"],
+                "properties": {"call_us": {"type": "number", "minimum": 0},
+                               "step_us": {"type": "number", "minimum": 0},
+                               "weight_bandwidth_gbs": {"type": "number", "exclusiveMinimum": 0}},
+            } for c in RECURRENT_CELLS},
+        },
         "estimator_source": {
             "type": "string", "minLength": 10,
-            "description": "where efficiency / overhead_us come from (citation or calibration)",
+            "description": "where efficiency / overhead_us / op_overhead_us / module_call_us / recurrent come from "
+                           "(citation or calibration)",
         },
     },
-    "dependentRequired": {"efficiency": ["estimator_source"], "overhead_us": ["estimator_source"]},
+    "dependentRequired": {"efficiency": ["estimator_source"], "overhead_us": ["estimator_source"],
+                          "op_overhead_us": ["estimator_source"], "recurrent": ["estimator_source"],
+                          "module_call_us": ["estimator_source"]},
     "if": {"properties": {"measured_at_run_time": {"const": True}}, "required": ["measured_at_run_time"]},
     "then": {"required": []},
     "else": {"required": ["peak_tflops", "memory_bandwidth_gbs", "memory_gb"]},
