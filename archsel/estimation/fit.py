@@ -28,7 +28,8 @@ from archsel.estimation.roofline import (
     DEFAULT_EFFICIENCY,
     OpLike,
     RecurrentCost,
-    launches,
+    fixed_cost,
+    module_call_starts,
     moved_bytes,
     recurrent_cell,
     streamed_weight_bytes,
@@ -82,14 +83,8 @@ class Known:
     recurrent: Mapping[str, RecurrentCost] = field(default_factory=dict)
 
     def fixed_s(self, op: OpLike) -> float:
-        """The known part of an op's fixed cost (the fitted common overhead comes on top for launches)."""
-        if not launches(op):
-            return self.extra_s.get("view", 0.0)
-        fixed = self.extra_s.get(op.kind, 0.0)
-        if op.kind == "recurrent":
-            cost = self.recurrent.get(recurrent_cell(getattr(op, "op", "")), RecurrentCost())
-            fixed += cost.call_s + int(getattr(op, "steps", 0) or 0) * cost.step_s
-        return fixed
+        """The known part of an op's fixed cost (the fitted cost per module call comes on top)."""
+        return fixed_cost(op, self.extra_s, 0.0, self.recurrent)
 
 
 @dataclass
@@ -108,8 +103,7 @@ def features(ops: Sequence[OpLike], peak: float, bandwidth: float, x: Mapping[st
     constant part (known fixed costs, recurrent weight re-reads, compute-bound ops of unfitted classes)."""
     f = dict.fromkeys(UNKNOWNS, 0.0)
     const = 0.0
-    previous_module: str | None = None
-    for op in ops:
+    for op, new_call in zip(ops, module_call_starts(ops), strict=True):
         mem_coef = moved_bytes(op, batch) / bandwidth
         stream_coef, stream_key = 0.0, "weights_lstm"
         if op.kind == "recurrent":
@@ -133,11 +127,7 @@ def features(ops: Sequence[OpLike], peak: float, bandwidth: float, x: Mapping[st
                 f[stream_key] += stream_coef
         else:
             f["bandwidth"] += mem_coef
-        if launches(op):
-            module = getattr(op, "module", "")
-            if module != previous_module:
-                f["overhead"] += 1.0
-            previous_module = module
+        f["overhead"] += 1.0 if new_call else 0.0
         const += known.fixed_s(op)
     return f, const
 

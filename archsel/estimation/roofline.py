@@ -17,11 +17,9 @@ bytes at memory bandwidth. This is what makes batch-1 RNNs slow: a matrix-vector
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
-
-from archsel.targets.schema import OVERHEAD_KEYS, RECURRENT_CELLS  # noqa: F401  (re-exported)
 
 OP_CLASSES: tuple[str, ...] = (
     "conv", "depthwise_conv", "matmul", "attention", "recurrent",
@@ -105,8 +103,30 @@ class OpLike(Protocol):
     bytes_written: int
 
 
-def _steps(op: OpLike) -> int:
-    return int(getattr(op, "steps", 0) or 0)
+def fixed_cost(op: OpLike, per_class: Mapping[str, float], default: float,
+               recurrent: Mapping[str, RecurrentCost]) -> float:
+    """Fixed seconds of one op: its class's per-op cost (`default` for classes not in `per_class`; views
+    only the "view" entry, else 0), plus a recurrent op's per-call and per-step costs for its cell."""
+    if not launches(op):
+        return per_class.get("view", 0.0)
+    fixed = per_class.get(op.kind, default)
+    if op.kind == "recurrent":
+        cost = recurrent.get(recurrent_cell(getattr(op, "op", "")), RecurrentCost())
+        fixed += cost.call_s + int(getattr(op, "steps", 0) or 0) * cost.step_s
+    return fixed
+
+
+def module_call_starts(ops: Sequence[OpLike]) -> Iterator[bool]:
+    """For each op, whether it starts a module call: the first op that launches work after an op of
+    another module (views never start one)."""
+    previous: str | None = None
+    for op in ops:
+        if not launches(op):
+            yield False
+            continue
+        module = getattr(op, "module", "")
+        yield module != previous
+        previous = module
 
 
 @dataclass(frozen=True)
@@ -162,15 +182,8 @@ class DeviceRates:
         return self.recurrent_cost(op).weight_bandwidth or 2 * self.effective_bandwidth
 
     def fixed_s(self, op: OpLike) -> float:
-        """Fixed seconds of one op: its class's per-op overhead (views: the `view` entry, else 0), plus a
-        recurrent op's per-call and per-step costs."""
-        if not launches(op):
-            return self.op_overhead_s.get("view", 0.0)
-        fixed = self.op_overhead_s.get(op.kind, self.overhead_s)
-        if op.kind == "recurrent":
-            cost = self.recurrent_cost(op)
-            fixed += cost.call_s + _steps(op) * cost.step_s
-        return fixed
+        """Fixed seconds of one op (see fixed_cost); the module-call cost is added per call, not here."""
+        return fixed_cost(op, self.op_overhead_s, self.overhead_s, self.recurrent)
 
     def mac_rate(self, precision: str, kind: str) -> float:
         """Effective MAC/s of op class `kind` at `precision`."""
@@ -234,8 +247,7 @@ def estimate_ops(ops: Sequence[OpLike], rates: DeviceRates, precision: str = "fp
     if bandwidth <= 0:
         raise ValueError("memory bandwidth must be positive")
     shares: dict[str, ClassShare] = {}
-    previous_module: str | None = None
-    for op in ops:
+    for op, new_call in zip(ops, module_call_starts(ops), strict=True):
         streamed = streamed_weight_bytes(op, batch) * scale
         moved = moved_bytes(op, batch) * scale + streamed
         ops_done = work(op)
@@ -247,12 +259,8 @@ def estimate_ops(ops: Sequence[OpLike], rates: DeviceRates, precision: str = "fp
         s.bytes += int(moved)
         s.compute_s += compute
         s.memory_s += memory
-        overhead = rates.fixed_s(op)
-        if launches(op):  # a new module call: the framework's per-call cost (nn.Module dispatch, hooks)
-            module = getattr(op, "module", "")
-            if module != previous_module:
-                overhead += rates.module_call_s
-            previous_module = module
+        # a new module call pays the framework's per-call cost (nn.Module dispatch, hooks)
+        overhead = rates.fixed_s(op) + (rates.module_call_s if new_call else 0.0)
         s.overhead_s += overhead
         s.total_s += max(compute, memory) + overhead
         if compute >= memory and ops_done:
