@@ -60,7 +60,7 @@ def _profile_and_defaults(micro: Any, refs: list[Any], device: str) -> tuple[Any
     """The calibrated profile (written and loaded back as a user's file would be) and the default rates."""
     from archsel.estimation import calibrate as cal_mod
     from archsel.estimation.defaults import CLASS_DEFAULTS
-    from archsel.estimation.roofline import DeviceRates
+    from archsel.estimation.roofline import DeviceRates, recurrent_costs
     from archsel.profiling.profiler import device_name
     from archsel.targets.profiles import resolve_target
 
@@ -74,7 +74,8 @@ def _profile_and_defaults(micro: Any, refs: list[Any], device: str) -> tuple[Any
         peak_macs_per_s={"fp32": micro.gemm_macs_per_s["fp32"]},
         bandwidth_bytes_per_s=micro.bandwidth_bytes_per_s,
         efficiency={k: v for k, v in d.efficiency.items() if k != "bandwidth"},
-        bandwidth_efficiency=d.efficiency["bandwidth"], overhead_s=d.overhead_us * 1e-6)
+        bandwidth_efficiency=d.efficiency["bandwidth"], overhead_s=d.overhead_us * 1e-6,
+        recurrent=recurrent_costs(d.recurrent))  # what an uncalibrated profile gets (DeviceRates.from_profile)
     return cal, profile, default_rates
 
 

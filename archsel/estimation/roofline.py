@@ -103,6 +103,13 @@ class OpLike(Protocol):
     bytes_written: int
 
 
+def recurrent_costs(table: Mapping[str, Mapping[str, float]]) -> dict[str, RecurrentCost]:
+    """A profile's `recurrent` table (cell -> call_us, step_us, weight_bandwidth_gbs) in base units."""
+    return {c: RecurrentCost(v.get("call_us", 0.0) * 1e-6, v.get("step_us", 0.0) * 1e-6,
+                             v.get("weight_bandwidth_gbs", 0.0) * 1e9)
+            for c, v in table.items()}
+
+
 def fixed_cost(op: OpLike, per_class: Mapping[str, float], default: float,
                recurrent: Mapping[str, RecurrentCost]) -> float:
     """Fixed seconds of one op: its class's per-op cost (`default` for classes not in `per_class`; views
@@ -163,9 +170,7 @@ class DeviceRates:
             overhead_s=(overhead_us if overhead_us is not None else 10.0) * 1e-6,
             op_overhead_s={k: v * 1e-6 for k, v in (getattr(profile, "op_overhead_us", {}) or {}).items()},
             module_call_s=float(getattr(profile, "module_call_us", None) or 0.0) * 1e-6,
-            recurrent={c: RecurrentCost(v.get("call_us", 0.0) * 1e-6, v.get("step_us", 0.0) * 1e-6,
-                                        v.get("weight_bandwidth_gbs", 0.0) * 1e9)
-                       for c, v in recurrent.items()},
+            recurrent=recurrent_costs(recurrent),
         )
 
     @property
