@@ -16,6 +16,8 @@ archsel/estimation/accuracy.json, which every estimate's band and accuracy note 
 
     python benchmarks/estimate_accuracy.py --threads 2 --label "AMD EPYC, 2 threads" --write-accuracy
     python benchmarks/estimate_accuracy.py --threads 1 --label "AMD EPYC, 1 thread" --write-accuracy
+    python benchmarks/estimate_accuracy.py --device cuda --threads 4 --label "NVIDIA H100 80GB HBM3" \
+        --budget 0.6 --max-gmacs 20 --batch8-max-gmacs 5 --json h100.json   # then --rescore h100.json
 """
 
 from __future__ import annotations
@@ -56,8 +58,10 @@ def _held_out(references: set[str], max_gmacs: float) -> tuple[list[tuple[str, i
     return keep, skipped
 
 
-def _profile_and_defaults(micro: Any, refs: list[Any], device: str) -> tuple[Any, Any, Any]:
-    """The calibrated profile (written and loaded back as a user's file would be) and the default rates."""
+def _profile_and_defaults(micro: Any, refs: list[Any], device: str,
+                          stored_name: str | None = None) -> tuple[Any, Any, Any]:
+    """The calibrated profile (written and loaded back as a user's file would be) and the default rates
+    (`stored_name`: re-scoring a run from another machine, whose device cannot be queried here)."""
     from archsel.estimation import calibrate as cal_mod
     from archsel.estimation.defaults import CLASS_DEFAULTS
     from archsel.estimation.roofline import DeviceRates, recurrent_costs
@@ -66,7 +70,8 @@ def _profile_and_defaults(micro: Any, refs: list[Any], device: str) -> tuple[Any
 
     cal = cal_mod.calibrate_from(micro, refs)
     doc = cal_mod.profile_document(cal, name="bench-device", target_class="edge", device=device,
-                                   device_name=device_name(device))
+                                   device_name=stored_name or device_name(device),
+                                   memory=(1.0, "not used by the estimate") if stored_name else None)
     with tempfile.TemporaryDirectory() as tmp:
         profile = resolve_target(str(cal_mod.write_profile(doc, Path(tmp) / "bench-device.yaml")))
     d = CLASS_DEFAULTS["gpu" if device.startswith("cuda") else "cpu"]
@@ -75,7 +80,8 @@ def _profile_and_defaults(micro: Any, refs: list[Any], device: str) -> tuple[Any
         bandwidth_bytes_per_s=micro.bandwidth_bytes_per_s,
         efficiency={k: v for k, v in d.efficiency.items() if k != "bandwidth"},
         bandwidth_efficiency=d.efficiency["bandwidth"], overhead_s=d.overhead_us * 1e-6,
-        recurrent=recurrent_costs(d.recurrent))  # what an uncalibrated profile gets (DeviceRates.from_profile)
+        recurrent=recurrent_costs(d.recurrent), async_dispatch=d.dispatch == "async",
+        kernel_s=d.kernel_us * 1e-6)  # what an uncalibrated profile gets (DeviceRates.from_profile)
     return cal, profile, default_rates
 
 
@@ -109,7 +115,7 @@ def rescore(path: Path) -> dict[str, Any]:
     micro = MicroResults(**c["micro"])
     refs = [Measured(m["model_id"], m["batch"], list(count_model(m["model_id"], batch=m["batch"]).ops), 0,
                      m["measured_ms"] / 1e3) for m in c["measured"]]
-    cal, profile, default_rates = _profile_and_defaults(micro, refs, result["device"])
+    cal, profile, default_rates = _profile_and_defaults(micro, refs, result["device"], result["label"])
     rows = []
     for r in result["rows"]:
         count = count_model(r["model_id"], batch=r["batch"])

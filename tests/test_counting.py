@@ -100,8 +100,12 @@ def test_recurrent_layers_match_gate_equations(cell: str, layers: int, bidir: bo
     paths = [("meta", count_module(_to_meta(model), (x.to("meta"),)))]
     if cell == "lstm" and proj == 0:
         paths.append(("cpu", count_module(model, (x,))))
+    # and the hidden-to-hidden weights read at every step: gates x hidden x (proj_size or hidden)
+    gates = {"lstm": 4, "gru": 3}.get(cell, 1)
     for path, result in paths:
         assert sum(o.steps for o in result.ops if o.kind == "recurrent") == sequential, path
+        assert {o.state_weights for o in result.ops if o.kind == "recurrent" and o.macs} == \
+            {gates * hidden * (proj or hidden)}, path
 
 
 def test_lstm_design_figure() -> None:

@@ -90,3 +90,31 @@ def test_calibrate_usage_errors(archsel: Run, tmp_path: Path) -> None:
     bad_out = archsel("calibrate", "--quick", "--out", str(tmp_path / "x.json"))
     assert bad_out.returncode == 2 and ".yaml" in bad_out.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_a_gpu_calibration_writes_an_async_profile(tmp_path: Path) -> None:
+    """What `archsel calibrate --device cuda` writes (built here from recorded micro-benchmark figures, since
+    CI has no GPU): async dispatch, the kernel floor and the large-cell step cost, all passing the schema."""
+    from archsel.estimation.calibrate import Measured, calibrate_from, profile_document, write_profile
+    from archsel.estimation.microbench import MicroResults
+    from archsel.estimation.roofline import DeviceRates
+    from archsel.profiling.counting import count_model
+    from archsel.targets.profiles import resolve_target
+
+    cells = ("lstm", "gru", "rnn")
+    micro = MicroResults(
+        device="cuda", threads=4, gemm_macs_per_s={"fp32": 2.6e13}, conv_macs_per_s={"fp32": 6.3e13},
+        depthwise_macs_per_s=8.8e11, recurrent_macs_per_s=4.8e12, pooling_elements_per_s=2.6e11,
+        bandwidth_bytes_per_s=2.8e12, activation_bandwidth_bytes_per_s=7.9e11, overhead_s=2.2e-5,
+        op_overhead_s={"conv": 2.5e-5, "elementwise": 8e-6, "norm": 2e-5, "pooling": 1e-5, "view": 2e-6},
+        recurrent_call_s=dict.fromkeys(cells, 8.5e-5), recurrent_step_s=dict.fromkeys(cells, 3e-7),
+        recurrent_large_step_s=dict.fromkeys(cells, 1e-5), recurrent_large_from_bytes=512 * 1024,
+        recurrent_weight_bandwidth=dict.fromkeys(cells, 4e11), kernel_s=1.2e-6)
+    refs = [Measured("small_cnn_cifar", b, list(count_model("small_cnn_cifar", batch=b).ops), 0, 1.4e-4)
+            for b in (1, 8)]
+    doc = profile_document(calibrate_from(micro, refs), name="my-gpu", target_class="cloud", device="cuda",
+                           device_name="Some GPU", memory=(80.0, "from the datasheet"))
+    assert doc["kind"] == "gpu" and doc["dispatch"] == "async" and doc["kernel_us"] == pytest.approx(1.2)
+    assert doc["recurrent"]["gru"]["large_from_kb"] == 512 and doc["recurrent"]["gru"]["large_step_us"] == 10
+    rates = DeviceRates.from_profile(resolve_target(str(write_profile(doc, tmp_path / "my-gpu.yaml"))))
+    assert rates.async_dispatch and rates.recurrent["lstm"].weight_bandwidth > 0

@@ -20,6 +20,7 @@ class Op:
     op: str = "aten.x"
     module: str = ""
     steps: int = 0
+    state_weights: int = 0
 
 
 def _calls(ops: list[Op]) -> list[Op]:
@@ -119,3 +120,63 @@ def test_recurrent_weights_are_streamed_once_per_step_for_the_whole_batch() -> N
     assert estimate_ops(rnn, rates, batch=8).total_s == pytest.approx(4e6 / 2e9 + 2_000 / 1e9)
     big_io = [Op("recurrent", 8_000_000, 50_000_000, 0)]
     assert estimate_ops(big_io, rates, batch=8).total_s == pytest.approx(4e6 / 2e9 + 50e6 / 1e9)
+
+
+# ------------------------------------------------------------------ asynchronous devices (GPUs)
+
+
+def test_async_device_overlaps_host_dispatch_with_kernels() -> None:
+    """Host-bound, device-bound and mixed graphs on an async device, each with an exact answer."""
+    # 1 MAC/us device, 10 us host cost per op, kernels at least 1 us
+    rates = DeviceRates({"fp32": 1e6}, 1e18, {"conv": 1.0}, 1.0, 10e-6, async_dispatch=True, kernel_s=1e-6)
+    sync = DeviceRates({"fp32": 1e6}, 1e18, {"conv": 1.0}, 1.0, 10e-6, kernel_s=1e-6)
+    small = [Op("conv", 2, 1, 1)] * 5  # kernels of 3 us behind 10 us of host each: host-bound
+    assert estimate_ops(small, rates).total_s == pytest.approx(5 * 10e-6 + 3e-6)
+    assert estimate_ops(small, sync).total_s == pytest.approx(5 * 13e-6)
+    big = [Op("conv", 99, 1, 1)] * 5  # 100 us kernels: the host runs ahead, device-bound after the first issue
+    assert estimate_ops(big, rates).total_s == pytest.approx(10e-6 + 5 * 100e-6)
+    # a long kernel in the middle: the host's later issues hide behind it, then the tail is host-bound again
+    mixed = [Op("conv", 2, 1, 1)] * 2 + [Op("conv", 49, 1, 1)] + [Op("conv", 2, 1, 1)] * 12
+    est = estimate_ops(mixed, rates)
+    # the big kernel runs 30-80 us; the queue behind it drains by 98 us, the op issued at 100 us finds the
+    # device idle, and from there on every op is host-bound: the last kernel ends at 150 + 3 us
+    assert est.total_s == pytest.approx(150e-6 + 3e-6)
+    assert sum(c.total_s for c in est.by_class) == pytest.approx(est.total_s)
+    assert est.overhead_share == pytest.approx((150e-6 + 1e-6) / 153e-6)  # host dispatch + the kernel floor
+
+
+def test_large_recurrent_cells_step_on_the_host_small_ones_on_the_device() -> None:
+    cost = RecurrentCost(call_s=90e-6, step_s=0.3e-6, weight_bandwidth=1e18, large_step_s=12e-6,
+                         large_from_bytes=512 * 1024)
+    rates = DeviceRates({"fp32": 1e18}, 1e18, {"recurrent": 1.0}, 1.0, 0.0, recurrent={"lstm": cost},
+                        async_dispatch=True)
+    small = Op("recurrent", 4 * 128 * 256 * 100, 1, 1, "aten.lstm.input", steps=100, state_weights=4 * 128 * 128)
+    large = Op("recurrent", 4 * 512 * 1024 * 100, 1, 1, "aten.lstm.input", steps=100, state_weights=4 * 512 * 512)
+    assert estimate_ops([small], rates).total_s == pytest.approx(90e-6 + 100 * 0.3e-6)
+    assert estimate_ops([large], rates).total_s == pytest.approx(90e-6 + 100 * 12e-6)
+    # the host-side steps delay every later op's issue; the device-side ones overlap with later host work
+    after = Op("elementwise", 0, 1, 1, module="head")
+    assert estimate_ops([large, after], rates).total_s == pytest.approx(90e-6 + 1200e-6)
+    assert estimate_ops([small, after], rates).total_s == pytest.approx(90e-6 + 30e-6)
+
+
+def test_fit_recovers_an_async_device_and_matches_the_estimator() -> None:
+    peak, bw = 1e12, 1e11
+    known = Known(extra_s={"conv": 10e-6, "matmul": 8e-6, "depthwise_conv": 6e-6, "elementwise": 4e-6},
+                  async_dispatch=True, kernel_s=2e-6)
+    # batch 1 is host-bound, batch 64 device-bound: both regimes in the references
+    samples = []
+    for i in range(8):
+        for scale in (1, 64):
+            ops = [Op(o.kind, o.macs * scale, o.bytes_read * scale, o.bytes_written * scale, o.op, o.module)
+                   for o in _model(i)]
+            samples.append(Sample(f"m{i} x{scale}", ops, predict(ops, peak, bw, TRUTH, 1, known)))
+    prior = {k: v * 1.5 for k, v in TRUTH.items()}
+    got = fit(samples, peak, bw, prior, known=known, ridge=1e-9)
+    for k in ("conv", "matmul", "overhead"):
+        assert got[k] == pytest.approx(TRUTH[k], rel=1e-2), k
+    rates = DeviceRates({"fp32": peak}, bw, {k: 1 / TRUTH[k] for k in ("conv", "depthwise_conv", "matmul")},
+                        1 / TRUTH["bandwidth"], 0.0, op_overhead_s=known.extra_s, module_call_s=TRUTH["overhead"],
+                        async_dispatch=True, kernel_s=2e-6)
+    for s in samples:
+        assert estimate_ops(s.ops, rates).total_s == pytest.approx(predict(s.ops, peak, bw, TRUTH, 1, known))

@@ -94,6 +94,11 @@ BROKEN: dict[str, tuple[dict[str, str], str, int, tuple[str, ...]]] = {
                                ("unknown key 'lsmt'", "did you mean 'lstm'")),
     "recurrent-missing-step": ({"p.yaml": BASE + "recurrent: {lstm: {call_us: 1}}\nestimator_source: my own runs\n"},
                                "p.yaml", 15, ("'step_us' is a required property",)),
+    "recurrent-large-step-alone": ({"p.yaml": BASE + "recurrent: {gru: {call_us: 1, step_us: 1, large_step_us: 9}}\n"
+                                              "estimator_source: my own runs\n"}, "p.yaml", 15,
+                                   ("'large_from_kb' is a dependency of 'large_step_us'",)),
+    "dispatch-typo": ({"p.yaml": BASE + "dispatch: asynch\nestimator_source: my own runs\n"}, "p.yaml", 15,
+                      ("'asynch' is not one of ['sync', 'async']",)),
     "op-overhead-unknown-class": ({"p.yaml": BASE + "op_overhead_us: {depthwise: 70}\n"
                                              "estimator_source: my own runs\n"}, "p.yaml", 15,
                                   ("unknown key 'depthwise'",)),
@@ -218,6 +223,24 @@ def test_estimator_fields_reach_the_estimator(tmp_path: Path) -> None:
     gru = rates.recurrent["gru"]
     assert (gru.call_s, gru.step_s, gru.weight_bandwidth) == pytest.approx((50e-6, 11e-6, 40e9))
     assert rates.recurrent["lstm"].step_s > 0  # cells the profile leaves out keep the CPU defaults
+    assert not rates.async_dispatch and rates.kernel_s == 0.0  # a CPU runs ops one after another
+
+
+def test_gpu_profiles_dispatch_asynchronously(tmp_path: Path) -> None:
+    from archsel.estimation.roofline import DeviceRates
+
+    gpu = BASE.replace("kind: cpu", "kind: gpu")
+    extra = ("kernel_us: 1.5\nrecurrent: {lstm: {call_us: 90, step_us: 0.3, large_step_us: 12, large_from_kb: 512}}\n"
+             "estimator_source: my own measurements on this board\n")
+    _write(tmp_path, {"g.yaml": gpu + extra, "s.yaml": gpu.replace("my-board", "my-sync") + "dispatch: sync\n"
+                      "estimator_source: my own measurements on this board\n"})
+    assert profile_problems([tmp_path]) == []
+    rates = DeviceRates.from_profile(resolve_target(str(tmp_path / "g.yaml")))
+    assert rates.async_dispatch and rates.kernel_s == pytest.approx(1.5e-6)
+    lstm = rates.recurrent["lstm"]
+    assert (lstm.large_step_s, lstm.large_from_bytes) == pytest.approx((12e-6, 512 * 1024))
+    assert not DeviceRates.from_profile(resolve_target(str(tmp_path / "s.yaml"))).async_dispatch
+    assert DeviceRates.from_profile(resolve_target("h100-sxm")).async_dispatch  # the built-in GPUs too
 
 
 # ------------------------------------------------------------------------------ user profiles

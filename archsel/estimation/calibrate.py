@@ -139,11 +139,15 @@ def calibrate_from(micro: MicroResults, references: Sequence[Measured]) -> Calib
 
 def known_costs(micro: MicroResults) -> Known:
     """The measured fixed costs (per op class, per view, per recurrent call and step) and cache bandwidth."""
+    gpu = micro.device.startswith("cuda")
     return Known(
         extra_s=dict(micro.op_overhead_s),
         recurrent={c: RecurrentCost(micro.recurrent_call_s.get(c, 0.0), micro.recurrent_step_s.get(c, 0.0),
-                                    micro.activation_bandwidth_bytes_per_s)
+                                    micro.recurrent_weight_bandwidth.get(c, micro.activation_bandwidth_bytes_per_s),
+                                    micro.recurrent_large_step_s.get(c, 0.0),
+                                    micro.recurrent_large_from_bytes if c in micro.recurrent_large_step_s else 0.0)
                    for c in micro.recurrent_step_s},
+        async_dispatch=gpu, kernel_s=micro.kernel_s,
     )
 
 
@@ -158,8 +162,9 @@ def _memory_gb(device: str) -> tuple[float, str]:
 
 
 def profile_document(cal: Calibration, *, name: str, target_class: str, device: str,
-                     device_name: str) -> dict[str, Any]:
-    """The profile YAML content (a dict in schema order) for a calibration."""
+                     device_name: str, memory: tuple[float, str] | None = None) -> dict[str, Any]:
+    """The profile YAML content (a dict in schema order) for a calibration (`memory`: GB and how it was
+    found, when not read from `device` now)."""
     import numpy as np
     import torch
 
@@ -179,15 +184,20 @@ def profile_document(cal: Calibration, *, name: str, target_class: str, device: 
                + (f", x{cal.bandwidth_bytes_per_s / m.bandwidth_bytes_per_s:.3g} because the fitted effective "
                   f"bandwidth of the models (their activations partly stay in cache) was higher"
                   if cal.bandwidth_bytes_per_s > m.bandwidth_bytes_per_s * 1.0001 else ""))
-    mem_gb, mem_note = _memory_gb(device)
+    mem_gb, mem_note = memory or _memory_gb(device)
     estimator: dict[str, Any] = {}
     if cal.known.extra_s:
         estimator["op_overhead_us"] = {k: round(v * 1e6, 4) for k, v in cal.known.extra_s.items()}
+    if cal.known.async_dispatch:
+        estimator["dispatch"] = "async"
+        estimator["kernel_us"] = round(cal.known.kernel_s * 1e6, 4)
     if cal.known.recurrent:
         estimator["recurrent"] = {
             c: {"call_us": round(r.call_s * 1e6, 4), "step_us": round(r.step_s * 1e6, 4),
                 **({"weight_bandwidth_gbs": round(cal.weight_bandwidth_bytes_per_s[c] / 1e9, 4)}
-                   if c in cal.weight_bandwidth_bytes_per_s else {})}
+                   if c in cal.weight_bandwidth_bytes_per_s else {}),
+                **({"large_step_us": round(r.large_step_s * 1e6, 4),
+                    "large_from_kb": round(r.large_from_bytes / 1024, 1)} if r.large_from_bytes else {})}
             for c, r in cal.known.recurrent.items()}
     errs = np.abs(np.asarray(cal.fit_errors)) if cal.fit_errors else np.asarray([np.nan])
     refs = sorted({r.model_id for r in cal.references})

@@ -17,8 +17,10 @@ class KindDefaults:
     efficiency: dict[str, float]
     overhead_us: float
     source: str
-    # cell -> {"call_us": per call, "step_us": per sequential step}; used when a profile gives none
+    # cell -> {"call_us": per call, "step_us": per sequential step, ...}; used when a profile gives none
     recurrent: dict[str, dict[str, float]] = field(default_factory=dict)
+    dispatch: str = "sync"  # "async": host dispatch overlaps device execution (roofline.critical_path)
+    kernel_us: float = 0.0  # minimum device time of a kernel
 
 
 CLASS_DEFAULTS: dict[str, KindDefaults] = {
@@ -36,10 +38,13 @@ CLASS_DEFAULTS: dict[str, KindDefaults] = {
         efficiency={"conv": 0.45, "depthwise_conv": 0.04, "matmul": 0.6, "attention": 0.4, "recurrent": 0.1,
                     "bandwidth": 0.75},
         overhead_us=20.0,
-        recurrent={"lstm": {"call_us": 40.0, "step_us": 10.0}, "gru": {"call_us": 40.0, "step_us": 10.0},
-                   "rnn": {"call_us": 40.0, "step_us": 8.0}},
+        recurrent={c: {"call_us": 90.0, "step_us": 0.3, "large_step_us": 12.0, "large_from_kb": 512.0}
+                   for c in ("lstm", "gru", "rnn")},
+        dispatch="async",
+        kernel_us=1.0,
         source="gpu defaults (docs/estimation.md): overhead fitted to measured H100 batch-1 eager latencies; "
-               "efficiencies engineering judgement from published depthwise-vs-dense GPU measurements",
+               "recurrent cell and kernel costs measured on an H100 (cuDNN, torch 2.11); efficiencies "
+               "engineering judgement from published depthwise-vs-dense GPU measurements",
     ),
 }
 

@@ -12,6 +12,10 @@ micro-benchmark prior (so classes absent from the reference models keep the meas
 weights (iteratively reweighted) so that one badly modelled reference cannot drag the rest. Bounds are then
 re-derived from the new rates and the fit repeated until it settles.
 
+On an asynchronous device (a GPU) the latency is the critical path of a host queue and a device queue
+(roofline.critical_path): with the path fixed (host terms up to the op that found the device idle, device
+terms from it on) it is linear again, and the path is re-derived from each new fit like the bounds.
+
 Recurrent models are fitted in a second stage, so that they do not distort the shared bandwidth and
 overhead terms: the first stage fits everything else on the other references, the second only the
 recurrent efficiency and the effective bandwidth of the per-step weight re-reads (the inverse share of the
@@ -28,6 +32,8 @@ from archsel.estimation.roofline import (
     DEFAULT_EFFICIENCY,
     OpLike,
     RecurrentCost,
+    critical_path,
+    device_fixed_cost,
     fixed_cost,
     module_call_starts,
     moved_bytes,
@@ -76,15 +82,21 @@ def nnls(a: object, b: object, max_iter: int = 500) -> object:
 
 @dataclass(frozen=True)
 class Known:
-    """The measured fixed costs the fit does not touch (seconds, byte/s)."""
+    """The measured fixed costs the fit does not touch (seconds, byte/s), and how the device dispatches."""
 
     extra_s: Mapping[str, float] = field(default_factory=dict)  # op class -> added to o; "view": whole cost
     # cell -> per call / per step seconds, and the measured bandwidth its weight re-reads start from
     recurrent: Mapping[str, RecurrentCost] = field(default_factory=dict)
+    async_dispatch: bool = False  # host dispatch overlaps device execution (roofline.critical_path)
+    kernel_s: float = 0.0  # minimum device time of a kernel
 
-    def fixed_s(self, op: OpLike) -> float:
-        """The known part of an op's fixed cost (the fitted cost per module call comes on top)."""
-        return fixed_cost(op, self.extra_s, 0.0, self.recurrent)
+    def fixed_s(self, op: OpLike, batch: int = 1) -> float:
+        """The known part of an op's host time (the fitted cost per module call comes on top)."""
+        return fixed_cost(op, self.extra_s, 0.0, self.recurrent, batch)
+
+    def device_fixed_s(self, op: OpLike, batch: int = 1) -> float:
+        """The known part of an op's device time (kernel minimum, device-side recurrent steps)."""
+        return device_fixed_cost(op, self.kernel_s, self.recurrent, batch)
 
 
 @dataclass
@@ -97,38 +109,63 @@ class Sample:
     batch: int = 1
 
 
+Terms = tuple[dict[str, float], float]  # coefficients of the unknowns, constant seconds
+
+
+def op_terms(op: OpLike, new_call: bool, peak: float, bandwidth: float, x: Mapping[str, float],
+             batch: int, known: Known) -> tuple[Terms, Terms]:
+    """(host, device) terms of one op under the bound implied by `x`: host = known fixed costs + the
+    module-call unknown; device = the compute or memory coefficients + known device fixed costs (and the
+    compute time of unfitted classes)."""
+    dev: dict[str, float] = {}
+    dev_const = known.device_fixed_s(op, batch)
+    mem_coef = moved_bytes(op, batch) / bandwidth
+    stream_coef, stream_key = 0.0, "weights_lstm"
+    if op.kind == "recurrent":
+        cell = recurrent_cell(getattr(op, "op", ""))
+        stream_key = STREAM_UNKNOWN[cell]
+        cost = known.recurrent.get(cell, RecurrentCost())
+        stream_coef = streamed_weight_bytes(op, batch) / (cost.weight_bandwidth or 2 * bandwidth / x["bandwidth"])
+    mem = mem_coef * x["bandwidth"] + stream_coef * x[stream_key]
+    ops_done = work(op)
+    compute = 0.0
+    if ops_done:
+        fitted = op.kind in FITTED_CLASSES
+        coef = ops_done / peak
+        compute = coef * (x[op.kind] if fitted else 1.0 / DEFAULT_EFFICIENCY.get(op.kind, 0.1))
+    if ops_done and compute >= mem:
+        if op.kind in FITTED_CLASSES:
+            dev[op.kind] = coef
+        else:
+            dev_const += compute
+    else:
+        dev["bandwidth"] = mem_coef
+        dev[stream_key] = dev.get(stream_key, 0.0) + stream_coef
+    return ({"overhead": 1.0} if new_call else {}, known.fixed_s(op, batch)), (dev, dev_const)
+
+
 def features(ops: Sequence[OpLike], peak: float, bandwidth: float, x: Mapping[str, float],
              batch: int = 1, known: Known = Known()) -> tuple[dict[str, float], float]:
     """Coefficients of each unknown in one model's latency under the bounds implied by `x`, and the
-    constant part (known fixed costs, recurrent weight re-reads, compute-bound ops of unfitted classes)."""
+    constant part (known fixed costs, recurrent weight re-reads, compute-bound ops of unfitted classes).
+    On an asynchronous device the host terms count up to the critical path's start and the device terms
+    from it on (roofline.critical_path, replayed at `x`)."""
+    terms = [op_terms(op, new_call, peak, bandwidth, x, batch, known)
+             for op, new_call in zip(ops, module_call_starts(ops), strict=True)]
+    first = 0
+    if known.async_dispatch and terms:
+        def seconds(t: Terms) -> float:
+            return t[1] + sum(c * x[k] for k, c in t[0].items())
+        first, _ = critical_path([seconds(h) for h, _d in terms], [seconds(d) for _h, d in terms])
     f = dict.fromkeys(UNKNOWNS, 0.0)
     const = 0.0
-    for op, new_call in zip(ops, module_call_starts(ops), strict=True):
-        mem_coef = moved_bytes(op, batch) / bandwidth
-        stream_coef, stream_key = 0.0, "weights_lstm"
-        if op.kind == "recurrent":
-            cell = recurrent_cell(getattr(op, "op", ""))
-            stream_key = STREAM_UNKNOWN[cell]
-            cost = known.recurrent.get(cell, RecurrentCost())
-            stream_coef = streamed_weight_bytes(op, batch) / (cost.weight_bandwidth or 2 * bandwidth / x["bandwidth"])
-        mem = mem_coef * x["bandwidth"] + stream_coef * x[stream_key]
-        ops_done = work(op)
-        if ops_done:
-            fitted = op.kind in FITTED_CLASSES
-            coef = ops_done / peak
-            compute = coef * (x[op.kind] if fitted else 1.0 / DEFAULT_EFFICIENCY.get(op.kind, 0.1))
-            if compute >= mem:
-                if fitted:
-                    f[op.kind] += coef
-                else:
-                    const += compute
-            else:
-                f["bandwidth"] += mem_coef
-                f[stream_key] += stream_coef
-        else:
-            f["bandwidth"] += mem_coef
-        f["overhead"] += 1.0 if new_call else 0.0
-        const += known.fixed_s(op)
+    for i, (host, dev) in enumerate(terms):
+        for part, counts in ((host, not known.async_dispatch or i <= first),
+                             (dev, not known.async_dispatch or i >= first)):
+            if counts:
+                for k, c in part[0].items():
+                    f[k] += c
+                const += part[1]
     return f, const
 
 

@@ -13,6 +13,14 @@ only the profile's `view` overhead (host-side bookkeeping), 0 unless given.
 A recurrent layer re-reads its weight matrices at every time step: those re-reads are charged at the
 cell family's weight bandwidth (a layer's weights usually stay in cache between steps), the rest of its
 bytes at memory bandwidth. This is what makes batch-1 RNNs slow: a matrix-vector product per step.
+
+Synchronous devices (CPUs) run each op to completion before the next is dispatched: the latency is the sum
+of every op's host (fixed) and device (roofline) time. On an asynchronous device (a GPU; `dispatch: async`)
+the host only queues kernels and runs ahead, so host dispatch and device execution overlap: the estimate
+replays the two queues (an op's kernel starts when the host has issued it and the device has finished the
+previous one) and the latency is when the last kernel ends. Most eager models at small batches are then
+host-bound (the sum of the per-op costs); large batches become device-bound (the sum of kernel times,
+each at least the profile's `kernel_us`).
 """
 
 from __future__ import annotations
@@ -61,6 +69,16 @@ def streamed_weight_bytes(op: OpLike, batch: int = 1) -> int:
     return 0
 
 
+def state_weight_bytes(op: OpLike, batch: int = 1) -> float:
+    """Bytes of a recurrent op's hidden-to-hidden weights at float32 (when the trace lacks them: all the
+    weights it streams per step)."""
+    state = int(getattr(op, "state_weights", 0) or 0)
+    if state:
+        return 4.0 * state
+    steps = int(getattr(op, "steps", 0) or 0)
+    return streamed_weight_bytes(op, batch) / steps if steps else 0.0
+
+
 def work(op: OpLike) -> int:
     """The arithmetic an op's compute time is charged for: its MACs; for a pooling op (no MACs by the
     counting convention), one operation per input element, at the pooling class's rate. Pooling kernels
@@ -86,12 +104,28 @@ def recurrent_cell(op_name: str) -> str:
 
 @dataclass(frozen=True)
 class RecurrentCost:
-    """One cell family's costs: fixed seconds per call and per sequential step, and the byte/s at which
-    its per-step weight re-reads run (0: twice the device's effective memory bandwidth)."""
+    """One cell family's costs: fixed seconds per call (host) and per sequential step (device), and the
+    byte/s at which its per-step weight re-reads run (0: twice the device's effective memory bandwidth).
+
+    Some libraries switch algorithm with the cell size: cuDNN runs small cells as one fused kernel (a
+    fraction of a microsecond per step on the device) but launches kernels from the host at every step
+    once the hidden-to-hidden weights reach `large_from_bytes` (then `large_step_s` per step, on the
+    host). 0 means no such switch."""
 
     call_s: float = 0.0
     step_s: float = 0.0
     weight_bandwidth: float = 0.0
+    large_step_s: float = 0.0
+    large_from_bytes: float = 0.0
+
+    def step_costs(self, op: OpLike, batch: int = 1) -> tuple[float, float]:
+        """(host, device) seconds of a recurrent op's sequential steps."""
+        steps = int(getattr(op, "steps", 0) or 0)
+        if not steps:
+            return 0.0, 0.0
+        if self.large_from_bytes and state_weight_bytes(op, batch) >= self.large_from_bytes:
+            return steps * self.large_step_s, 0.0
+        return 0.0, steps * self.step_s
 
 
 class OpLike(Protocol):
@@ -104,23 +138,53 @@ class OpLike(Protocol):
 
 
 def recurrent_costs(table: Mapping[str, Mapping[str, float]]) -> dict[str, RecurrentCost]:
-    """A profile's `recurrent` table (cell -> call_us, step_us, weight_bandwidth_gbs) in base units."""
+    """A profile's `recurrent` table (cell -> call_us, step_us, weight_bandwidth_gbs, large_step_us,
+    large_from_kb) in base units."""
     return {c: RecurrentCost(v.get("call_us", 0.0) * 1e-6, v.get("step_us", 0.0) * 1e-6,
-                             v.get("weight_bandwidth_gbs", 0.0) * 1e9)
+                             v.get("weight_bandwidth_gbs", 0.0) * 1e9, v.get("large_step_us", 0.0) * 1e-6,
+                             v.get("large_from_kb", 0.0) * 1024)
             for c, v in table.items()}
 
 
 def fixed_cost(op: OpLike, per_class: Mapping[str, float], default: float,
-               recurrent: Mapping[str, RecurrentCost]) -> float:
-    """Fixed seconds of one op: its class's per-op cost (`default` for classes not in `per_class`; views
-    only the "view" entry, else 0), plus a recurrent op's per-call and per-step costs for its cell."""
+               recurrent: Mapping[str, RecurrentCost], batch: int = 1) -> float:
+    """Fixed host seconds of one op: its class's per-op cost (`default` for classes not in `per_class`;
+    views only the "view" entry, else 0), plus a recurrent op's per-call cost and host-side step costs."""
     if not launches(op):
         return per_class.get("view", 0.0)
     fixed = per_class.get(op.kind, default)
     if op.kind == "recurrent":
         cost = recurrent.get(recurrent_cell(getattr(op, "op", "")), RecurrentCost())
-        fixed += cost.call_s + int(getattr(op, "steps", 0) or 0) * cost.step_s
+        fixed += cost.call_s + cost.step_costs(op, batch)[0]
     return fixed
+
+
+def device_fixed_cost(op: OpLike, kernel_s: float, recurrent: Mapping[str, RecurrentCost],
+                      batch: int = 1) -> float:
+    """Fixed device seconds of one op: the minimum time of a kernel (0 for views) plus a recurrent op's
+    device-side step costs."""
+    if not launches(op):
+        return 0.0
+    fixed = kernel_s
+    if op.kind == "recurrent":
+        cost = recurrent.get(recurrent_cell(getattr(op, "op", "")), RecurrentCost())
+        fixed += cost.step_costs(op, batch)[1]
+    return fixed
+
+
+def critical_path(host: Sequence[float], device: Sequence[float]) -> tuple[int, float]:
+    """Replay an asynchronous device: op i is issued when the host has spent host[0..i] and its kernel
+    starts then or when the previous kernel ends, whichever is later. Returns (k, latency): k is the op
+    whose kernel started on an idle device last, so latency = sum(host[:k + 1]) + sum(device[k:])."""
+    t_host = t_dev = 0.0
+    k = 0
+    for i, (h, d) in enumerate(zip(host, device, strict=True)):
+        t_host += h
+        if t_host >= t_dev:
+            k, t_dev = i, t_host + d
+        else:
+            t_dev += d
+    return k, max(t_host, t_dev)
 
 
 def module_call_starts(ops: Sequence[OpLike]) -> Iterator[bool]:
@@ -148,6 +212,8 @@ class DeviceRates:
     op_overhead_s: Mapping[str, float] = field(default_factory=dict)  # OVERHEAD_KEYS -> seconds
     module_call_s: float = 0.0  # per module call: each run of consecutive ops of one module
     recurrent: Mapping[str, RecurrentCost] = field(default_factory=dict)  # RECURRENT_CELLS -> costs
+    async_dispatch: bool = False  # host dispatch overlaps device execution (GPUs): see critical_path
+    kernel_s: float = 0.0  # minimum device time of a kernel
 
     @classmethod
     def from_profile(cls, profile: object) -> DeviceRates:
@@ -162,6 +228,8 @@ class DeviceRates:
         overhead_us = getattr(profile, "overhead_us", None)
         defaults = kind_defaults(str(getattr(profile, "kind", "cpu")))
         recurrent = {**defaults.recurrent, **(getattr(profile, "recurrent", {}) or {})}
+        dispatch = getattr(profile, "dispatch", None) or defaults.dispatch
+        kernel_us = getattr(profile, "kernel_us", None)
         return cls(
             peak_macs_per_s={p: v * 1e12 / 2 for p, v in peaks.items()},
             bandwidth_bytes_per_s=float(getattr(profile, "memory_bandwidth_gbs", None) or 0.0) * 1e9,
@@ -171,6 +239,8 @@ class DeviceRates:
             op_overhead_s={k: v * 1e-6 for k, v in (getattr(profile, "op_overhead_us", {}) or {}).items()},
             module_call_s=float(getattr(profile, "module_call_us", None) or 0.0) * 1e-6,
             recurrent=recurrent_costs(recurrent),
+            async_dispatch=dispatch == "async",
+            kernel_s=(kernel_us if kernel_us is not None else defaults.kernel_us) * 1e-6,
         )
 
     @property
@@ -186,9 +256,13 @@ class DeviceRates:
         """Byte/s of a recurrent op's per-step weight re-reads (default: twice the effective bandwidth)."""
         return self.recurrent_cost(op).weight_bandwidth or 2 * self.effective_bandwidth
 
-    def fixed_s(self, op: OpLike) -> float:
-        """Fixed seconds of one op (see fixed_cost); the module-call cost is added per call, not here."""
-        return fixed_cost(op, self.op_overhead_s, self.overhead_s, self.recurrent)
+    def fixed_s(self, op: OpLike, batch: int = 1) -> float:
+        """Fixed host seconds of one op (see fixed_cost); the module-call cost is added per call, not here."""
+        return fixed_cost(op, self.op_overhead_s, self.overhead_s, self.recurrent, batch)
+
+    def device_fixed_s(self, op: OpLike, batch: int = 1) -> float:
+        """Fixed device seconds of one op (see device_fixed_cost)."""
+        return device_fixed_cost(op, self.kernel_s, self.recurrent, batch)
 
     def mac_rate(self, precision: str, kind: str) -> float:
         """Effective MAC/s of op class `kind` at `precision`."""
@@ -246,33 +320,47 @@ class Estimate:
 
 
 def estimate_ops(ops: Sequence[OpLike], rates: DeviceRates, precision: str = "fp32", batch: int = 1) -> Estimate:
-    """Estimate one forward pass of the traced `ops` (of `batch` samples) at `precision`."""
+    """Estimate one forward pass of the traced `ops` (of `batch` samples) at `precision`.
+
+    Each op has a host time (its fixed costs; a new module call adds the per-call cost) and a device time
+    (max(compute, memory) plus the device's fixed costs). Synchronous devices add both for every op; on an
+    asynchronous one only the host times up to the critical path's start and the device times from it on
+    count (critical_path), and each class's share is its ops' part of that path."""
     scale = BYTES_SCALE.get(precision, 1.0)
     bandwidth = rates.effective_bandwidth
     if bandwidth <= 0:
         raise ValueError("memory bandwidth must be positive")
-    shares: dict[str, ClassShare] = {}
+    rows = []
     for op, new_call in zip(ops, module_call_starts(ops), strict=True):
         streamed = streamed_weight_bytes(op, batch) * scale
         moved = moved_bytes(op, batch) * scale + streamed
         ops_done = work(op)
         compute = ops_done / rates.mac_rate(precision, op.kind) if ops_done else 0.0
         memory = (moved - streamed) / bandwidth + (streamed / rates.weight_bandwidth(op) if streamed else 0.0)
+        # a new module call pays the framework's per-call cost (nn.Module dispatch, hooks)
+        host = rates.fixed_s(op, batch) + (rates.module_call_s if new_call else 0.0)
+        rows.append((op, moved, ops_done, compute, memory, host, rates.device_fixed_s(op, batch)))
+    first = 0
+    if rates.async_dispatch and rows:
+        first, _ = critical_path([r[5] for r in rows], [max(r[3], r[4]) + r[6] for r in rows])
+    shares: dict[str, ClassShare] = {}
+    for i, (op, moved, ops_done, compute, memory, host, dev_fixed) in enumerate(rows):
         s = shares.setdefault(op.kind, ClassShare(op.kind, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0, 0))
         s.ops += 1
         s.macs += op.macs
         s.bytes += int(moved)
         s.compute_s += compute
         s.memory_s += memory
-        # a new module call pays the framework's per-call cost (nn.Module dispatch, hooks)
-        overhead = rates.fixed_s(op) + (rates.module_call_s if new_call else 0.0)
-        s.overhead_s += overhead
-        s.total_s += max(compute, memory) + overhead
+        on_host = not rates.async_dispatch or i <= first  # sync: every op's host time adds
+        on_device = not rates.async_dispatch or i >= first
+        fixed = (host if on_host else 0.0) + (dev_fixed if on_device else 0.0)
+        s.overhead_s += fixed
+        s.total_s += fixed + (max(compute, memory) if on_device else 0.0)
         if compute >= memory and ops_done:
             s.compute_bound_ops += 1
-            s.compute_bound_s += compute
+            s.compute_bound_s += compute if on_device else 0.0
         elif moved:
             s.memory_bound_ops += 1
-            s.memory_bound_s += memory
+            s.memory_bound_s += memory if on_device else 0.0
     by_class = sorted(shares.values(), key=lambda c: (-c.total_s, c.kind))
     return Estimate(precision, sum(c.total_s for c in by_class), sum(c.overhead_s for c in by_class), by_class)

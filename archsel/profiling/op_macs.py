@@ -93,6 +93,24 @@ def rnn_steps(func: Any, args: Sequence[Any]) -> int:
     return 0
 
 
+def rnn_state_weights(func: Any, args: Sequence[Any]) -> int:
+    """Elements of the hidden-to-hidden weight matrix a recurrent op re-reads at every step (its first
+    layer's; all layers share the shape): gates x hidden x hidden (x proj_size with projections). 0 when
+    unknown. Libraries pick their algorithm by it (cuDNN launches kernels per step above a size)."""
+    name = getattr(getattr(func, "overloadpacket", None), "__name__", "")
+    try:
+        if name in ("lstm", "gru", "rnn_tanh", "rnn_relu"):
+            params = args[3] if args[0].dim() == 2 else args[2]  # packed `.data` overload: params at 3
+            return int(math.prod(params[1].shape))
+        if name == "mkldnn_rnn_layer":
+            return int(math.prod(args[2].shape))
+        if name == "_cudnn_rnn" and len(args[1]) > 1:
+            return int(math.prod(args[1][1].shape))
+    except (AttributeError, IndexError, TypeError):
+        return 0
+    return 0
+
+
 def _lead(shape: Sequence[int], keep: int) -> int:
     return math.prod(shape[:-keep]) if len(shape) > keep else 1
 

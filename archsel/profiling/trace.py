@@ -20,7 +20,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_modes
 from torch.utils._pytree import tree_flatten
 
-from archsel.profiling.op_macs import MAC_OPS, is_view, op_macs, rnn_steps
+from archsel.profiling.op_macs import MAC_OPS, is_view, op_macs, rnn_state_weights, rnn_steps
 
 # Metadata queries that are not computation (FlopCounterMode skips the same ones).
 _SKIP = {
@@ -47,6 +47,7 @@ class TracedOp:
     counted: bool
     param_keys: tuple[int, ...] = ()  # storages of parameters this op read
     steps: int = 0  # recurrent ops: sequential cell steps (time steps x layers x directions)
+    state_weights: int = 0  # recurrent ops: elements of the hidden-to-hidden weights read at every step
 
 
 @dataclass
@@ -180,6 +181,7 @@ class OpTracer(TorchDispatchMode):
             op=str(func), kind=kind or "other", module=self.modules.current,
             macs=macs, bytes_read=read, bytes_written=written, counted=kind is not None, param_keys=keys,
             steps=rnn_steps(func, args) if kind == "recurrent" else 0,
+            state_weights=rnn_state_weights(func, args) if kind == "recurrent" else 0,
         ))
         self.memory.add(outputs)
 

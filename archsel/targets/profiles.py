@@ -68,6 +68,8 @@ class TargetProfile:
     module_call_us: float | None = None  # us per module call (run of consecutive ops of one module)
     # cell -> {"call_us", "step_us", optional "weight_bandwidth_gbs"}
     recurrent: dict[str, dict[str, float]] = field(default_factory=dict)
+    dispatch: str | None = None  # "sync" | "async"; None: the kind's default (async for gpu)
+    kernel_us: float | None = None  # minimum device time of a kernel
     measured_at_run_time: bool = False
     notes: str = ""
     estimator_source: str | None = None
@@ -149,6 +151,8 @@ def _build(doc: LoadedYaml) -> TargetProfile:
         module_call_us=float(data["module_call_us"]) if data.get("module_call_us") is not None else None,
         recurrent={c: {k: float(v) for k, v in costs.items()}
                    for c, costs in (data.get("recurrent") or {}).items()},
+        dispatch=data.get("dispatch"),
+        kernel_us=float(data["kernel_us"]) if data.get("kernel_us") is not None else None,
         measured_at_run_time=bool(data.get("measured_at_run_time", False)),
         notes=str(data.get("notes", "")).strip(),
         estimator_source=data.get("estimator_source"),

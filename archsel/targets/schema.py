@@ -124,18 +124,28 @@ PROFILE_SCHEMA: dict[str, Any] = {
                 "type": "object", "additionalProperties": False, "required": ["call_us", "step_us"],
                 "properties": {"call_us": {"type": "number", "minimum": 0},
                                "step_us": {"type": "number", "minimum": 0},
-                               "weight_bandwidth_gbs": {"type": "number", "exclusiveMinimum": 0}},
+                               "weight_bandwidth_gbs": {"type": "number", "exclusiveMinimum": 0},
+                               "large_step_us": {"type": "number", "minimum": 0},
+                               "large_from_kb": {"type": "number", "exclusiveMinimum": 0}},
+                "dependentRequired": {"large_step_us": ["large_from_kb"], "large_from_kb": ["large_step_us"]},
             } for c in RECURRENT_CELLS},
         },
+        "dispatch": {"enum": ["sync", "async"],
+                     "description": "async: the host queues kernels and runs ahead of the device (GPUs; the "
+                                    "default for kind gpu), sync: each op completes before the next starts"},
+        "kernel_us": {"type": "number", "minimum": 0,
+                      "description": "minimum device time of a kernel, microseconds (async devices)"},
         "estimator_source": {
             "type": "string", "minLength": 10,
-            "description": "where efficiency / overhead_us / op_overhead_us / module_call_us / recurrent come from "
+            "description": "where efficiency / overhead_us / op_overhead_us / module_call_us / recurrent / "
+                           "dispatch / kernel_us come from "
                            "(citation or calibration)",
         },
     },
     "dependentRequired": {"efficiency": ["estimator_source"], "overhead_us": ["estimator_source"],
                           "op_overhead_us": ["estimator_source"], "recurrent": ["estimator_source"],
-                          "module_call_us": ["estimator_source"]},
+                          "module_call_us": ["estimator_source"], "dispatch": ["estimator_source"],
+                          "kernel_us": ["estimator_source"]},
     "if": {"properties": {"measured_at_run_time": {"const": True}}, "required": ["measured_at_run_time"]},
     "then": {"required": []},
     "else": {"required": ["peak_tflops", "memory_bandwidth_gbs", "memory_gb"]},
