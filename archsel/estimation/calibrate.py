@@ -139,7 +139,6 @@ def calibrate_from(micro: MicroResults, references: Sequence[Measured]) -> Calib
 
 def known_costs(micro: MicroResults) -> Known:
     """The measured fixed costs (per op class, per view, per recurrent call and step) and cache bandwidth."""
-    gpu = micro.device.startswith("cuda")
     return Known(
         extra_s=dict(micro.op_overhead_s),
         recurrent={c: RecurrentCost(micro.recurrent_call_s.get(c, 0.0), micro.recurrent_step_s.get(c, 0.0),
@@ -147,7 +146,7 @@ def known_costs(micro: MicroResults) -> Known:
                                     micro.recurrent_large_step_s.get(c, 0.0),
                                     micro.recurrent_large_from_bytes if c in micro.recurrent_large_step_s else 0.0)
                    for c in micro.recurrent_step_s},
-        async_dispatch=gpu, kernel_s=micro.kernel_s,
+        async_dispatch=micro.device.startswith("cuda"), kernel_s=micro.kernel_s,
     )
 
 

@@ -128,13 +128,11 @@ def op_terms(op: OpLike, new_call: bool, peak: float, bandwidth: float, x: Mappi
         stream_coef = streamed_weight_bytes(op, batch) / (cost.weight_bandwidth or 2 * bandwidth / x["bandwidth"])
     mem = mem_coef * x["bandwidth"] + stream_coef * x[stream_key]
     ops_done = work(op)
-    compute = 0.0
-    if ops_done:
-        fitted = op.kind in FITTED_CLASSES
-        coef = ops_done / peak
-        compute = coef * (x[op.kind] if fitted else 1.0 / DEFAULT_EFFICIENCY.get(op.kind, 0.1))
+    fitted = op.kind in FITTED_CLASSES
+    coef = ops_done / peak
+    compute = coef * (x[op.kind] if fitted else 1.0 / DEFAULT_EFFICIENCY.get(op.kind, 0.1))
     if ops_done and compute >= mem:
-        if op.kind in FITTED_CLASSES:
+        if fitted:
             dev[op.kind] = coef
         else:
             dev_const += compute

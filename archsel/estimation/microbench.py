@@ -116,11 +116,6 @@ def run_microbenchmarks(device: str = "cpu", precisions: tuple[str, ...] = ("fp3
     res.overhead_s = _time(tiny_ops, device, budget_s / 2) / 5
     res.op_overhead_s = op_fixed_costs(device, budget_s / 4, log)
     res.recurrent_call_s, res.recurrent_step_s = recurrent_fixed_costs(device, budget_s / 4, log)
-    if device.startswith("cuda"):
-        res.kernel_s = kernel_floor_s(device, log)
-        res.recurrent_large_step_s = large_cell_step_costs(device, budget_s / 4, log)
-        res.recurrent_large_from_bytes = LARGE_CELL_FROM_BYTES
-        res.recurrent_weight_bandwidth = fused_cell_weight_bandwidth(device, res.recurrent_step_s, budget_s / 4, log)
     res.sizes = {"gemm": f"{n}x{n}x{n}", "conv": f"3x3 {ch}->{ch}, {nb}x{ch}x{hw}x{hw}",
                  "depthwise": f"3x3 x{dw_ch}, {nb}x{dw_ch}x{hw}x{hw}",
                  "pooling": f"max pool 2x2 on {'x'.join(map(str, xp.shape))}",
@@ -130,7 +125,11 @@ def run_microbenchmarks(device: str = "cpu", precisions: tuple[str, ...] = ("fp3
                  "overhead": "mean of 5 tiny ops: conv 4->4 on 4x4, linear 16->16, layer norm, add, relu",
                  "op_overhead": "per op class, the mean of tiny functional calls: " + TINY_OPS_NOTE,
                  "recurrent_fixed": _recurrent_note(device)}
-    if device.startswith("cuda"):
+    if gpu:  # what only an asynchronous device needs: the kernel floor and cuDNN's two cell regimes
+        res.kernel_s = kernel_floor_s(device, log)
+        res.recurrent_large_step_s = large_cell_step_costs(device, budget_s / 4, log)
+        res.recurrent_large_from_bytes = LARGE_CELL_FROM_BYTES
+        res.recurrent_weight_bandwidth = fused_cell_weight_bandwidth(device, res.recurrent_step_s, budget_s / 4, log)
         res.sizes["kernel"] = f"CUDA graph of {GRAPH_OPS} adds on 16 elements, per add"
         res.sizes["recurrent_large"] = (f"LSTM/GRU/RNN {LARGE_HIDDEN}->{LARGE_HIDDEN}, batch 1, {LARGE_STEPS[0]} "
                                         f"and {LARGE_STEPS[1]} steps: per step = difference / "
@@ -205,22 +204,29 @@ def op_fixed_costs(device: str, budget_s: float, log: Callable[[str], None]) -> 
     return out
 
 
-def recurrent_fixed_costs(device: str, budget_s: float,
-                          log: Callable[[str], None]) -> tuple[dict[str, float], dict[str, float]]:
-    """(per call, per step) seconds of tiny LSTM, GRU and RNN cells, from a short and a long sequence."""
+CELL_GATES: dict[str, int] = {"lstm": 4, "gru": 3, "rnn": 1}  # cell family -> gate matrices per step
+
+
+def _cell_seconds(cell: str, hidden: int, lengths: set[int], device: str, budget_s: float) -> dict[int, float]:
+    """Median seconds of one call of a `hidden`->`hidden` cell (batch 1) at each sequence length."""
     import torch
     from torch import nn
 
+    dev = torch.device(device)
+    layer = getattr(nn, cell.upper())(hidden, hidden).to(dev).eval()
+    return {n: _time(functools.partial(layer, torch.randn(n, 1, hidden, device=dev)), device, budget_s)
+            for n in lengths}
+
+
+def recurrent_fixed_costs(device: str, budget_s: float,
+                          log: Callable[[str], None]) -> tuple[dict[str, float], dict[str, float]]:
+    """(per call, per step) seconds of tiny LSTM, GRU and RNN cells, from a short and a long sequence."""
     n_short, n_long = _rnn_lengths(device)
     log(f"recurrent fixed costs: LSTM, GRU, RNN at {n_short} and {n_long} steps")
-    dev = torch.device(device)
     call: dict[str, float] = {}
     step: dict[str, float] = {}
-    h = RNN_TINY_HIDDEN
-    for cell, cls in (("lstm", nn.LSTM), ("gru", nn.GRU), ("rnn", nn.RNN)):
-        layer = cls(h, h).to(dev).eval()
-        t = {n: _time(functools.partial(layer, torch.randn(n, 1, h, device=dev)), device, budget_s)
-             for n in {RNN_SHORT, n_short, n_long}}
+    for cell in CELL_GATES:
+        t = _cell_seconds(cell, RNN_TINY_HIDDEN, {RNN_SHORT, n_short, n_long}, device, budget_s)
         step[cell] = max(t[n_long] - t[n_short], 0.0) / (n_long - n_short)
         call[cell] = max(t[RNN_SHORT] - RNN_SHORT * step[cell], 0.0)
     return call, step
@@ -230,18 +236,12 @@ def fused_cell_weight_bandwidth(device: str, tiny_step_s: dict[str, float], budg
                                 log: Callable[[str], None]) -> dict[str, float]:
     """GPUs: byte/s at which a fused cell reads its weights at every step, from the extra time per step of
     a MID_HIDDEN cell over a tiny one (weights per step: 4 x gates x hidden x (input + hidden) bytes)."""
-    import torch
-    from torch import nn
-
     n_short, n_long = GPU_RNN_LENGTHS
     log(f"fused recurrent cells: hidden {MID_HIDDEN} at {n_short} and {n_long} steps")
-    dev = torch.device(device)
     out: dict[str, float] = {}
-    for cell, cls, gates in (("lstm", nn.LSTM, 4), ("gru", nn.GRU, 3), ("rnn", nn.RNN, 1)):
-        layer = cls(MID_HIDDEN, MID_HIDDEN).to(dev).eval()
-        t = [_time(functools.partial(layer, torch.randn(n, 1, MID_HIDDEN, device=dev)), device, budget_s)
-             for n in (n_short, n_long)]
-        extra = (t[1] - t[0]) / (n_long - n_short) - tiny_step_s.get(cell, 0.0)
+    for cell, gates in CELL_GATES.items():
+        t = _cell_seconds(cell, MID_HIDDEN, {n_short, n_long}, device, budget_s)
+        extra = (t[n_long] - t[n_short]) / (n_long - n_short) - tiny_step_s.get(cell, 0.0)
         if extra > 0:
             out[cell] = 4 * gates * MID_HIDDEN * 2 * MID_HIDDEN / extra
     return out
@@ -249,17 +249,12 @@ def fused_cell_weight_bandwidth(device: str, tiny_step_s: dict[str, float], budg
 
 def large_cell_step_costs(device: str, budget_s: float, log: Callable[[str], None]) -> dict[str, float]:
     """Seconds per step of LSTM, GRU and RNN cells above LARGE_CELL_FROM_BYTES (host-launched steps)."""
-    import torch
-    from torch import nn
-
-    log(f"large recurrent cells: hidden {LARGE_HIDDEN} at {LARGE_STEPS[0]} and {LARGE_STEPS[1]} steps")
-    dev = torch.device(device)
+    n_short, n_long = LARGE_STEPS
+    log(f"large recurrent cells: hidden {LARGE_HIDDEN} at {n_short} and {n_long} steps")
     out: dict[str, float] = {}
-    for cell, cls in (("lstm", nn.LSTM), ("gru", nn.GRU), ("rnn", nn.RNN)):
-        layer = cls(LARGE_HIDDEN, LARGE_HIDDEN).to(dev).eval()
-        t = [_time(functools.partial(layer, torch.randn(n, 1, LARGE_HIDDEN, device=dev)), device, budget_s)
-             for n in LARGE_STEPS]
-        out[cell] = max(t[1] - t[0], 0.0) / (LARGE_STEPS[1] - LARGE_STEPS[0])
+    for cell in CELL_GATES:
+        t = _cell_seconds(cell, LARGE_HIDDEN, {n_short, n_long}, device, budget_s)
+        out[cell] = max(t[n_long] - t[n_short], 0.0) / (n_long - n_short)
     return out
 
 

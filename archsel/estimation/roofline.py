@@ -331,6 +331,8 @@ def estimate_ops(ops: Sequence[OpLike], rates: DeviceRates, precision: str = "fp
     if bandwidth <= 0:
         raise ValueError("memory bandwidth must be positive")
     rows = []
+    host_s: list[float] = []  # per op: host time, device time
+    device_s: list[float] = []
     for op, new_call in zip(ops, module_call_starts(ops), strict=True):
         streamed = streamed_weight_bytes(op, batch) * scale
         moved = moved_bytes(op, batch) * scale + streamed
@@ -339,10 +341,11 @@ def estimate_ops(ops: Sequence[OpLike], rates: DeviceRates, precision: str = "fp
         memory = (moved - streamed) / bandwidth + (streamed / rates.weight_bandwidth(op) if streamed else 0.0)
         # a new module call pays the framework's per-call cost (nn.Module dispatch, hooks)
         host = rates.fixed_s(op, batch) + (rates.module_call_s if new_call else 0.0)
-        rows.append((op, moved, ops_done, compute, memory, host, rates.device_fixed_s(op, batch)))
-    first = 0
-    if rates.async_dispatch and rows:
-        first, _ = critical_path([r[5] for r in rows], [max(r[3], r[4]) + r[6] for r in rows])
+        dev_fixed = rates.device_fixed_s(op, batch)
+        rows.append((op, moved, ops_done, compute, memory, host, dev_fixed))
+        host_s.append(host)
+        device_s.append(max(compute, memory) + dev_fixed)
+    first = critical_path(host_s, device_s)[0] if rates.async_dispatch and rows else 0
     shares: dict[str, ClassShare] = {}
     for i, (op, moved, ops_done, compute, memory, host, dev_fixed) in enumerate(rows):
         s = shares.setdefault(op.kind, ClassShare(op.kind, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0, 0))
