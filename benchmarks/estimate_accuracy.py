@@ -64,7 +64,7 @@ def _profile_and_defaults(micro: Any, refs: list[Any], device: str,
     (`stored_name`: re-scoring a run from another machine, whose device cannot be queried here)."""
     from archsel.estimation import calibrate as cal_mod
     from archsel.estimation.defaults import CLASS_DEFAULTS
-    from archsel.estimation.roofline import DeviceRates, recurrent_costs
+    from archsel.estimation.roofline import FUSED_KEY, DeviceRates, recurrent_costs
     from archsel.profiling.profiler import device_name
     from archsel.targets.profiles import resolve_target
 
@@ -80,6 +80,7 @@ def _profile_and_defaults(micro: Any, refs: list[Any], device: str,
         bandwidth_bytes_per_s=micro.bandwidth_bytes_per_s,
         efficiency={k: v for k, v in d.efficiency.items() if k != "bandwidth"},
         bandwidth_efficiency=d.efficiency["bandwidth"], overhead_s=d.overhead_us * 1e-6,
+        op_overhead_s={FUSED_KEY: d.fused_share * d.overhead_us * 1e-6},
         recurrent=recurrent_costs(d.recurrent), async_dispatch=d.dispatch == "async",
         kernel_s=d.kernel_us * 1e-6)  # what an uncalibrated profile gets (DeviceRates.from_profile)
     return cal, profile, default_rates
@@ -122,7 +123,10 @@ def rescore(path: Path) -> dict[str, Any]:
         est = estimate_count(count, profile)
         dflt = estimate_ops(count.ops, default_rates, "fp32", r["batch"]).latency_ms
         rows.append(_row(r["model_id"], r["batch"], count, est, dflt, r["measured_ms"]))
-    result.update(rows=rows, calibration=_calibration_record(cal, micro, refs), rescored=True)
+    import torch
+
+    result.update(rows=rows, calibration=_calibration_record(cal, micro, refs), rescored=True,
+                  rescored_on=f"torch {torch.__version__}, {datetime.date.today().isoformat()}")
     return result
 
 
@@ -203,7 +207,8 @@ def markdown(result: dict[str, Any]) -> str:
     s = summaries(result)
     c = result["calibration"]
     lines = [f"### {result['label']} ({result['device']}, {result['threads']} threads, torch {result['torch']}, "
-             f"{result['date']})", "",
+             f"{result['date']}" + (f"; re-scored with {result['rescored_on']}" if result.get("rescored_on") else "")
+             + ")", "",
              f"Calibrated on {c['reference_samples']} measurements of {len(c['references'])} reference models "
              f"({', '.join(c['references'])}); held-out cases: {len(result['rows'])}.", "",
              "| method | cases | n | median abs. error | within ±10% | within ±25% "
@@ -234,6 +239,7 @@ def write_accuracy(results: list[dict[str, Any]], path: Path) -> None:
     runs: dict[str, Any] = data.get("runs", {})
     for r in results:
         runs[r["label"]] = {"device": r["device"], "threads": r["threads"], "torch": r["torch"], "date": r["date"],
+                            **({"rescored_on": r["rescored_on"]} if r.get("rescored_on") else {}),
                             "calibration": r["calibration"], "summary": summaries(r),
                             "cases": [{k: v for k, v in row.items()} for row in r["rows"]]}
     methods: dict[str, Any] = {}

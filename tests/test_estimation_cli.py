@@ -68,7 +68,7 @@ def test_calibrate_quick_writes_a_profile_that_validates_and_resolves(archsel: R
     assert set(profile.efficiency) >= {"conv", "depthwise_conv", "matmul", "recurrent", "bandwidth"}
     assert all(0 < v <= 1 for v in profile.efficiency.values()) and (profile.overhead_us or 0) > 0
     # measured fixed costs: per op class (a depthwise conv and a view included), per module call, per cell
-    assert {"conv", "depthwise_conv", "elementwise", "view"} <= set(profile.op_overhead_us)
+    assert {"conv", "depthwise_conv", "elementwise", "view", "fused"} <= set(profile.op_overhead_us)
     assert all(v > 0 for k, v in profile.op_overhead_us.items() if k != "recurrent")
     assert profile.module_call_us is not None and profile.module_call_us >= 0
     assert set(profile.recurrent) == {"lstm", "gru", "rnn"}

@@ -219,7 +219,8 @@ def test_estimator_fields_reach_the_estimator(tmp_path: Path) -> None:
     assert profile_problems([tmp_path / "p.yaml"]) == []
     rates = DeviceRates.from_profile(resolve_target(str(tmp_path / "p.yaml")))
     assert rates.overhead_s == pytest.approx(3e-6) and rates.module_call_s == pytest.approx(12e-6)
-    assert rates.op_overhead_s == pytest.approx({"depthwise_conv": 70e-6, "view": 0.5e-6})
+    # a fused kernel's per-op cost, not given: the CPU share of overhead_us
+    assert rates.op_overhead_s == pytest.approx({"depthwise_conv": 70e-6, "view": 0.5e-6, "fused": 0.77 * 3e-6})
     gru = rates.recurrent["gru"]
     assert (gru.call_s, gru.step_s, gru.weight_bandwidth) == pytest.approx((50e-6, 11e-6, 40e9))
     assert rates.recurrent["lstm"].step_s > 0  # cells the profile leaves out keep the CPU defaults
@@ -237,6 +238,7 @@ def test_gpu_profiles_dispatch_asynchronously(tmp_path: Path) -> None:
     assert profile_problems([tmp_path]) == []
     rates = DeviceRates.from_profile(resolve_target(str(tmp_path / "g.yaml")))
     assert rates.async_dispatch and rates.kernel_s == pytest.approx(1.5e-6)
+    assert rates.op_overhead_s["fused"] == pytest.approx(0.56 * 10e-6)  # the GPU share of the 10 us default
     lstm = rates.recurrent["lstm"]
     assert (lstm.large_step_s, lstm.large_from_bytes) == pytest.approx((12e-6, 512 * 1024))
     assert not DeviceRates.from_profile(resolve_target(str(tmp_path / "s.yaml"))).async_dispatch

@@ -15,7 +15,7 @@ from typing import Any
 from archsel.errors import ConfigError, UsageError
 from archsel.estimation.fit import FITTED_CLASSES, STREAM_UNKNOWN, Known, Sample, fit, predict
 from archsel.estimation.microbench import MicroResults, run_microbenchmarks
-from archsel.estimation.roofline import RecurrentCost
+from archsel.estimation.roofline import FUSED_KEY, RecurrentCost
 
 # Reference models: together they exercise every fitted op class (dense conv, depthwise conv, matmul,
 # attention, recurrent) and the memory-bound elementwise/norm ops, from tiny to ~2 GMACs.
@@ -98,6 +98,7 @@ class Calibration:
     bandwidth_bytes_per_s: float
     efficiency: dict[str, float]  # fitted classes and "bandwidth", each in (0, 1]
     overhead_s: float  # fitted cost per module call (framework dispatch the bare-op micro-benchmarks miss)
+    fused_op_s: float = 0.0  # fitted host cost per op of a fused inference kernel (transformer fast path)
     fit_errors: list[float] = field(default_factory=list)  # measured / fitted - 1 per reference sample
     known: Known = field(default_factory=Known)  # the measured fixed costs the fit used
     weight_bandwidth_bytes_per_s: dict[str, float] = field(default_factory=dict)  # cell -> fitted byte/s
@@ -113,7 +114,9 @@ def calibrate_from(micro: MicroResults, references: Sequence[Measured]) -> Calib
              "attention": 1.0, "recurrent": peak / micro.recurrent_macs_per_s,
              "pooling": peak / micro.pooling_elements_per_s if micro.pooling_elements_per_s else 10.0,
              "bandwidth": bw / max(micro.activation_bandwidth_bytes_per_s, bw),
-             "overhead": max(micro.overhead_s, 1e-7), "weights_lstm": 1.0, "weights_gru_rnn": 1.0}
+             "overhead": max(micro.overhead_s, 1e-7), "weights_lstm": 1.0, "weights_gru_rnn": 1.0,
+             # per op of a fused kernel; a run without that micro-benchmark starts from a tiny op's cost
+             "fused": max(micro.fused_op_s or micro.overhead_s, 1e-7)}
     known = known_costs(micro)
     if known.extra_s:  # the bare ops' fixed costs are measured: the fitted overhead is per module call
         prior["overhead"] = max(micro.overhead_s - known.extra_s.get("elementwise", 0.0), 1e-7)
@@ -131,7 +134,7 @@ def calibrate_from(micro: MicroResults, references: Sequence[Measured]) -> Calib
         peak_macs_per_s={p: r * scale for p, r in micro.gemm_macs_per_s.items()},
         bandwidth_bytes_per_s=bw * bw_scale,
         efficiency={**{c: max(v / scale, 1e-4) for c, v in eff.items()}, "bandwidth": bw_eff / bw_scale},
-        overhead_s=x["overhead"], fit_errors=errors, known=known,
+        overhead_s=x["overhead"], fused_op_s=x["fused"], fit_errors=errors, known=known,
         weight_bandwidth_bytes_per_s={c: r.weight_bandwidth / x[STREAM_UNKNOWN[c]]
                                       for c, r in known.recurrent.items() if r.weight_bandwidth},
     )
@@ -186,7 +189,8 @@ def profile_document(cal: Calibration, *, name: str, target_class: str, device: 
     mem_gb, mem_note = memory or _memory_gb(device)
     estimator: dict[str, Any] = {}
     if cal.known.extra_s:
-        estimator["op_overhead_us"] = {k: round(v * 1e6, 4) for k, v in cal.known.extra_s.items()}
+        estimator["op_overhead_us"] = {k: round(v * 1e6, 4)
+                                       for k, v in {**cal.known.extra_s, FUSED_KEY: cal.fused_op_s}.items()}
     if cal.known.async_dispatch:
         estimator["dispatch"] = "async"
         estimator["kernel_us"] = round(cal.known.kernel_s * 1e6, 4)

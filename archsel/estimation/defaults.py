@@ -21,6 +21,8 @@ class KindDefaults:
     recurrent: dict[str, dict[str, float]] = field(default_factory=dict)
     dispatch: str = "sync"  # "async": host dispatch overlaps device execution (roofline.critical_path)
     kernel_us: float = 0.0  # minimum device time of a kernel
+    # host cost per op of a fused inference kernel (transformer fast path), as a share of overhead_us
+    fused_share: float = 1.0
 
 
 CLASS_DEFAULTS: dict[str, KindDefaults] = {
@@ -30,6 +32,7 @@ CLASS_DEFAULTS: dict[str, KindDefaults] = {
         overhead_us=8.0,
         recurrent={"lstm": {"call_us": 120.0, "step_us": 0.5}, "gru": {"call_us": 50.0, "step_us": 12.0},
                    "rnn": {"call_us": 45.0, "step_us": 4.5}},
+        fused_share=0.77,  # measured: 8.1 us per op of a tiny fused encoder layer / 10.6 us per tiny op
         source="cpu defaults (docs/estimation.md): engineering judgement from oneDNN/XNNPACK GEMM-vs-conv "
                "ratios and the depthwise roofline analysis of Zhang et al. 2020; per-op overhead of eager "
                "PyTorch dispatch",
@@ -42,6 +45,7 @@ CLASS_DEFAULTS: dict[str, KindDefaults] = {
                    for c in ("lstm", "gru", "rnn")},
         dispatch="async",
         kernel_us=1.0,
+        fused_share=0.56,  # fitted on H100 references: 9.4 us per fused op / 16.7 us per tiny op
         source="gpu defaults (docs/estimation.md): overhead fitted to measured H100 batch-1 eager latencies; "
                "recurrent cell and kernel costs measured on an H100 (cuDNN, torch 2.11); efficiencies "
                "engineering judgement from published depthwise-vs-dense GPU measurements",

@@ -2,11 +2,12 @@
 
 Unknowns, all non-negative: for each fitted op class c the inverse efficiency x_c (time = MACs / peak × x_c
 for a compute-bound op), the inverse bandwidth efficiency x_bw (time = bytes / bandwidth × x_bw for a
-memory-bound op), and the cost o of a module call (each run of consecutive ops of one nn.Module: the
-framework's dispatch, which the micro-benchmarks of bare ops do not see). Known (measured, not fitted):
-each op class's fixed cost per op, the cost of a view, a recurrent cell's cost per call and per step, and
-the bandwidth its weight re-reads start from. With the bound of each op fixed, a model's latency is
-linear in the unknowns; the fit minimises relative error (rows divided by
+memory-bound op), the cost o of a module call (each run of consecutive ops of one nn.Module: the
+framework's dispatch, which the micro-benchmarks of bare ops do not see), and the host cost per op of a
+fused inference kernel (PyTorch's transformer fast path: its ops are dispatched from C++ in one call).
+Known (measured, not fitted): each op class's fixed cost per op, the cost of a view, a recurrent cell's
+cost per call and per step, and the bandwidth its weight re-reads start from. With the bound of each op
+fixed, a model's latency is linear in the unknowns; the fit minimises relative error (rows divided by
 the measured latency) by non-negative least squares, with weak ridge rows pulling each unknown towards its
 micro-benchmark prior (so classes absent from the reference models keep the measured rate), and Huber
 weights (iteratively reweighted) so that one badly modelled reference cannot drag the rest. Bounds are then
@@ -35,6 +36,8 @@ from archsel.estimation.roofline import (
     critical_path,
     device_fixed_cost,
     fixed_cost,
+    fused,
+    launches,
     module_call_starts,
     moved_bytes,
     recurrent_cell,
@@ -46,7 +49,7 @@ FITTED_CLASSES: tuple[str, ...] = ("conv", "depthwise_conv", "matmul", "attentio
 # Inverse shares of the measured weight re-read bandwidth: LSTMs (oneDNN on CPUs: input projections batched
 # over all steps) and GRU/RNN cells (ATen's per-step loop) stream their weights differently.
 STREAM_UNKNOWN: dict[str, str] = {"lstm": "weights_lstm", "gru": "weights_gru_rnn", "rnn": "weights_gru_rnn"}
-UNKNOWNS: tuple[str, ...] = (*FITTED_CLASSES, "bandwidth", "overhead", "weights_lstm", "weights_gru_rnn")
+UNKNOWNS: tuple[str, ...] = (*FITTED_CLASSES, "bandwidth", "overhead", "fused", "weights_lstm", "weights_gru_rnn")
 # fitted on the recurrent references only
 RECURRENT_UNKNOWNS: tuple[str, ...] = ("recurrent", "weights_lstm", "weights_gru_rnn")
 
@@ -115,8 +118,8 @@ Terms = tuple[dict[str, float], float]  # coefficients of the unknowns, constant
 def op_terms(op: OpLike, new_call: bool, peak: float, bandwidth: float, x: Mapping[str, float],
              batch: int, known: Known) -> tuple[Terms, Terms]:
     """(host, device) terms of one op under the bound implied by `x`: host = known fixed costs + the
-    module-call unknown; device = the compute or memory coefficients + known device fixed costs (and the
-    compute time of unfitted classes)."""
+    module-call unknown (an op of a fused kernel: the fused per-op unknown instead); device = the compute
+    or memory coefficients + known device fixed costs (and the compute time of unfitted classes)."""
     dev: dict[str, float] = {}
     dev_const = known.device_fixed_s(op, batch)
     mem_coef = moved_bytes(op, batch) / bandwidth
@@ -139,7 +142,10 @@ def op_terms(op: OpLike, new_call: bool, peak: float, bandwidth: float, x: Mappi
     else:
         dev["bandwidth"] = mem_coef
         dev[stream_key] = dev.get(stream_key, 0.0) + stream_coef
-    return ({"overhead": 1.0} if new_call else {}, known.fixed_s(op, batch)), (dev, dev_const)
+    host = {"overhead": 1.0} if new_call else {}
+    if fused(op) and launches(op):  # an op of a fused kernel: the fitted per-op cost instead of its class's
+        host["fused"] = 1.0
+    return (host, known.fixed_s(op, batch)), (dev, dev_const)
 
 
 def features(ops: Sequence[OpLike], peak: float, bandwidth: float, x: Mapping[str, float],

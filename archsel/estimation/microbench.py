@@ -35,6 +35,7 @@ class MicroResults:
     # GPUs: cell -> byte/s of the per-step weight reads of a fused cell (from a mid-size and a tiny cell)
     recurrent_weight_bandwidth: dict[str, float] = field(default_factory=dict)
     kernel_s: float = 0.0  # GPUs: device time of a tiny kernel (CUDA graph replay, no host cost)
+    fused_op_s: float = 0.0  # per op of a fused inference kernel (a tiny transformer layer's fast path)
     sizes: dict[str, str] = field(default_factory=dict)  # what was run, for the profile's provenance
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,6 +117,7 @@ def run_microbenchmarks(device: str = "cpu", precisions: tuple[str, ...] = ("fp3
     res.overhead_s = _time(tiny_ops, device, budget_s / 2) / 5
     res.op_overhead_s = op_fixed_costs(device, budget_s / 4, log)
     res.recurrent_call_s, res.recurrent_step_s = recurrent_fixed_costs(device, budget_s / 4, log)
+    res.fused_op_s = fused_kernel_op_cost(device, budget_s / 4, log)
     res.sizes = {"gemm": f"{n}x{n}x{n}", "conv": f"3x3 {ch}->{ch}, {nb}x{ch}x{hw}x{hw}",
                  "depthwise": f"3x3 x{dw_ch}, {nb}x{dw_ch}x{hw}x{hw}",
                  "pooling": f"max pool 2x2 on {'x'.join(map(str, xp.shape))}",
@@ -124,7 +126,9 @@ def run_microbenchmarks(device: str = "cpu", precisions: tuple[str, ...] = ("fp3
                  "activation_bandwidth": "copy_ of 4 MiB fp32 (read + write)",
                  "overhead": "mean of 5 tiny ops: conv 4->4 on 4x4, linear 16->16, layer norm, add, relu",
                  "op_overhead": "per op class, the mean of tiny functional calls: " + TINY_OPS_NOTE,
-                 "recurrent_fixed": _recurrent_note(device)}
+                 "recurrent_fixed": _recurrent_note(device),
+                 "fused": f"nn.TransformerEncoderLayer({FUSED_DIM}, 2 heads) on 1x{FUSED_LEN}x{FUSED_DIM}, "
+                          "inference fast path: its time / the ops it runs"}
     if gpu:  # what only an asynchronous device needs: the kernel floor and cuDNN's two cell regimes
         res.kernel_s = kernel_floor_s(device, log)
         res.recurrent_large_step_s = large_cell_step_costs(device, budget_s / 4, log)
@@ -256,6 +260,30 @@ def large_cell_step_costs(device: str, budget_s: float, log: Callable[[str], Non
         t = _cell_seconds(cell, LARGE_HIDDEN, {n_short, n_long}, device, budget_s)
         out[cell] = max(t[n_long] - t[n_short], 0.0) / (n_long - n_short)
     return out
+
+
+FUSED_DIM, FUSED_LEN = 16, 4
+
+
+def fused_kernel_op_cost(device: str, budget_s: float, log: Callable[[str], None]) -> float:
+    """Seconds per op of a fused inference kernel: a tiny nn.TransformerEncoderLayer on its fast path
+    (PyTorch dispatches the layer's kernels from C++ in one call; fastest of three timings) divided by the
+    ops of its traced slow path (those the estimator charges; views excluded). 0 where it does not fuse."""
+    import torch
+    from torch import nn
+
+    from archsel.estimation.roofline import launches
+    from archsel.profiling.trace import run_trace
+
+    log("fused transformer layer (inference fast path)")
+    layer = nn.TransformerEncoderLayer(FUSED_DIM, 2, 2 * FUSED_DIM, batch_first=True).eval()
+    trace, _ = run_trace(layer.to("meta"), (torch.empty(1, FUSED_LEN, FUSED_DIM, device="meta"),))
+    ops = [op for op in trace.ops if op.fused and launches(op)]
+    if not ops:
+        return 0.0
+    layer = nn.TransformerEncoderLayer(FUSED_DIM, 2, 2 * FUSED_DIM, batch_first=True).to(device).eval()
+    x = torch.randn(1, FUSED_LEN, FUSED_DIM, device=device)
+    return min(_time(functools.partial(layer, x), device, budget_s / 3) for _ in range(3)) / len(ops)
 
 
 def kernel_floor_s(device: str, log: Callable[[str], None]) -> float:

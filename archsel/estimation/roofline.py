@@ -42,6 +42,9 @@ DEFAULT_EFFICIENCY: dict[str, float] = {
 }
 
 
+# The per-op overhead key (profile op_overhead_us) of the ops of a fused inference kernel.
+FUSED_KEY = "fused"
+
 # Gathers read only the rows they index, not the whole table the trace lists as read (an embedding of a
 # 160 MB table for a batch of ids reads kilobytes): charge them twice their output (read + write).
 GATHER_OPS: frozenset[str] = frozenset({
@@ -146,10 +149,19 @@ def recurrent_costs(table: Mapping[str, Mapping[str, float]]) -> dict[str, Recur
             for c, v in table.items()}
 
 
+def fused(op: OpLike) -> bool:
+    """Whether the op runs inside a fused inference kernel on a real device (PyTorch's transformer fast
+    path: profiling/fastpath.py): one Python call dispatches all of the layer's kernels from C++."""
+    return bool(getattr(op, "fused", ""))
+
+
 def fixed_cost(op: OpLike, per_class: Mapping[str, float], default: float,
                recurrent: Mapping[str, RecurrentCost], batch: int = 1) -> float:
     """Fixed host seconds of one op: its class's per-op cost (`default` for classes not in `per_class`;
-    views only the "view" entry, else 0), plus a recurrent op's per-call cost and host-side step costs."""
+    views only the "view" entry, else 0), plus a recurrent op's per-call cost and host-side step costs.
+    An op of a fused kernel costs the "fused" entry whatever its class (its views nothing)."""
+    if fused(op):
+        return per_class.get(FUSED_KEY, default) if launches(op) else 0.0
     if not launches(op):
         return per_class.get("view", 0.0)
     fixed = per_class.get(op.kind, default)
@@ -189,14 +201,14 @@ def critical_path(host: Sequence[float], device: Sequence[float]) -> tuple[int, 
 
 def module_call_starts(ops: Sequence[OpLike]) -> Iterator[bool]:
     """For each op, whether it starts a module call: the first op that launches work after an op of
-    another module (views never start one)."""
+    another module (views never start one; a fused kernel's ops neither, its per-op cost covers the call)."""
     previous: str | None = None
     for op in ops:
         if not launches(op):
             yield False
             continue
-        module = getattr(op, "module", "")
-        yield module != previous
+        module = getattr(op, "fused", "") or getattr(op, "module", "")
+        yield module != previous and not fused(op)
         previous = module
 
 
@@ -226,6 +238,7 @@ class DeviceRates:
         eff = {**DEFAULT_EFFICIENCY, **(getattr(profile, "efficiency", {}) or {})}
         bw_eff = float(eff.pop("bandwidth", 0.7))
         overhead_us = getattr(profile, "overhead_us", None)
+        overhead_us = float(overhead_us if overhead_us is not None else 10.0)
         defaults = kind_defaults(str(getattr(profile, "kind", "cpu")))
         recurrent = {**defaults.recurrent, **(getattr(profile, "recurrent", {}) or {})}
         dispatch = getattr(profile, "dispatch", None) or defaults.dispatch
@@ -235,8 +248,9 @@ class DeviceRates:
             bandwidth_bytes_per_s=float(getattr(profile, "memory_bandwidth_gbs", None) or 0.0) * 1e9,
             efficiency=eff,
             bandwidth_efficiency=bw_eff,
-            overhead_s=(overhead_us if overhead_us is not None else 10.0) * 1e-6,
-            op_overhead_s={k: v * 1e-6 for k, v in (getattr(profile, "op_overhead_us", {}) or {}).items()},
+            overhead_s=overhead_us * 1e-6,
+            op_overhead_s={k: v * 1e-6 for k, v in {FUSED_KEY: defaults.fused_share * overhead_us,
+                                                     **(getattr(profile, "op_overhead_us", {}) or {})}.items()},
             module_call_s=float(getattr(profile, "module_call_us", None) or 0.0) * 1e-6,
             recurrent=recurrent_costs(recurrent),
             async_dispatch=dispatch == "async",

@@ -20,6 +20,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_modes
 from torch.utils._pytree import tree_flatten
 
+from archsel.profiling.fastpath import FUSED_MODULES, has_hooks, takes_fast_path
 from archsel.profiling.op_macs import MAC_OPS, is_view, op_macs, rnn_state_weights, rnn_steps
 
 # Metadata queries that are not computation (FlopCounterMode skips the same ones).
@@ -48,6 +49,7 @@ class TracedOp:
     param_keys: tuple[int, ...] = ()  # storages of parameters this op read
     steps: int = 0  # recurrent ops: sequential cell steps (time steps x layers x directions)
     state_weights: int = 0  # recurrent ops: elements of the hidden-to-hidden weights read at every step
+    fused: str = ""  # module whose fused inference kernel runs this op on a real device (fastpath.py)
 
 
 @dataclass
@@ -153,6 +155,7 @@ class OpTracer(TorchDispatchMode):
                 self.param_keys.add(key)
         self.memory = _LiveMemory(set(self.param_keys))
         self.trace = Trace()
+        self.fused: list[str] = []  # per running fast-path-capable module: its name if it fuses, else ""
 
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
@@ -182,6 +185,7 @@ class OpTracer(TorchDispatchMode):
             macs=macs, bytes_read=read, bytes_written=written, counted=kind is not None, param_keys=keys,
             steps=rnn_steps(func, args) if kind == "recurrent" else 0,
             state_weights=rnn_state_weights(func, args) if kind == "recurrent" else 0,
+            fused=next((f for f in self.fused if f), ""),  # the outermost fused kernel holds the op
         ))
         self.memory.add(outputs)
 
@@ -253,6 +257,32 @@ def _no_op() -> Iterator[None]:
     yield
 
 
+@contextmanager
+def _fast_path_regions(tracer: OpTracer, model: nn.Module) -> Iterator[None]:
+    """On the meta device: mark the ops of each transformer module that would run PyTorch's fused inference
+    kernel on a real device (fastpath.takes_fast_path), by hooks on those modules for the trace only."""
+    handles: list[Any] = []
+    for name, mod in model.named_modules():
+        if not isinstance(mod, FUSED_MODULES):
+            continue
+        hooked = has_hooks(mod)  # the model's own hooks, before ours
+
+        def pre(m: nn.Module, args: Any, kwargs: Any, name: str = name or type(mod).__name__,
+                hooked: bool = hooked) -> None:
+            tracer.fused.append(name if takes_fast_path(m, args, kwargs, hooked=hooked) else "")
+
+        def post(m: nn.Module, args: Any, kwargs: Any, out: Any) -> None:
+            tracer.fused.pop()
+
+        handles.append(mod.register_forward_pre_hook(pre, with_kwargs=True))
+        handles.append(mod.register_forward_hook(post, with_kwargs=True, always_call=True))
+    try:
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
 def run_trace(model: nn.Module, inputs: tuple[Any, ...], *, grad: bool = False) -> tuple[Trace, Any]:
     """Run `model(*inputs)` once under the tracer; returns the trace and the model output."""
     tracer = OpTracer(model)
@@ -262,8 +292,9 @@ def run_trace(model: nn.Module, inputs: tuple[Any, ...], *, grad: bool = False) 
     on_meta = any(t.device.type == "meta" for t in input_tensors)
     # Only on meta: an active TorchFunctionMode would also switch off the MHA fast path on real tensors.
     shortcut = _MetaShortcuts(tracer) if on_meta else _no_op()
+    regions = _fast_path_regions(tracer, model) if on_meta else _no_op()
     try:
-        with ctx, tracer.modules, shortcut, tracer:
+        with ctx, regions, tracer.modules, shortcut, tracer:
             out = model(*inputs)
     finally:
         tracer.memory.close()

@@ -23,7 +23,7 @@ OP_CLASSES: tuple[str, ...] = (
 )
 EFFICIENCY_KEYS: tuple[str, ...] = (*OP_CLASSES, "bandwidth")
 # Per-class fixed cost per op (views: host bookkeeping only) and recurrent cell families.
-OVERHEAD_KEYS: tuple[str, ...] = (*OP_CLASSES, "view")
+OVERHEAD_KEYS: tuple[str, ...] = (*OP_CLASSES, "view", "fused")
 RECURRENT_CELLS: tuple[str, ...] = ("lstm", "gru", "rnn")
 # Spec figures a profile may carry, each as {value, source, derivation?}.
 FIGURE_FIELDS: tuple[str, ...] = ("memory_bandwidth_gbs", "memory_gb", "power_w")
@@ -106,7 +106,8 @@ PROFILE_SCHEMA: dict[str, Any] = {
                         "description": "fixed cost per operator, microseconds"},
         "op_overhead_us": {
             "type": "object",
-            "description": "fixed cost per operator of a class (view: per view op), microseconds; "
+            "description": "fixed cost per operator of a class (view: per view op; fused: per op of a fused "
+                           "inference kernel such as PyTorch's transformer fast path), microseconds; "
                            "classes not listed cost overhead_us",
             "additionalProperties": False,
             "properties": {k: {"type": "number", "minimum": 0} for k in OVERHEAD_KEYS},
