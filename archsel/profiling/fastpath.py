@@ -36,9 +36,7 @@ def _grad_blocks(params: Sequence[torch.Tensor | None]) -> bool:
 
 def _attention_fuses(m: nn.MultiheadAttention, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     query, key, value = (_arg(args, kwargs, i, n) for i, n in enumerate(("query", "key", "value")))
-    if _float_mask(kwargs.get("attn_mask", args[5] if len(args) > 5 else None)):
-        return False
-    if _float_mask(kwargs.get("key_padding_mask", args[3] if len(args) > 3 else None)):
+    if _float_mask(_arg(args, kwargs, 5, "attn_mask")) or _float_mask(_arg(args, kwargs, 3, "key_padding_mask")):
         return False
     if not isinstance(query, torch.Tensor) or query.dim() != 3 or query is not key or key is not value:
         return False
