@@ -154,3 +154,20 @@ def schema_problems(doc: LoadedYaml, schema: dict[str, Any]) -> list[str]:
 def _pos(where: str) -> tuple[int, int]:
     _, line, col = where.rsplit(":", 2)
     return int(line), int(col)
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper writing lists of scalars on one line (`[32768, 1.01]`), nested structures as blocks."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    flow = all(not isinstance(x, list | dict) for x in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_Dumper.add_representer(list, _represent_list)
+
+
+def dump_yaml(data: Any, width: int = 110) -> str:
+    """YAML text of `data` (safe types only), keys in insertion order, short lists inline."""
+    return str(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=width))

@@ -1,8 +1,9 @@
-"""How much a second CPU thread speeds up recurrent cells, by size and batch (input for a per-op parallel
-speedup term in the estimator; docs/estimation.md, "CPU threads").
+"""How much a second CPU thread speeds up recurrent cells, by size and batch (the evidence behind the
+estimator's per-op thread scaling, which `archsel calibrate --threads T` measures for every kernel family;
+docs/estimation.md, "Several CPU threads").
 
-The calibrated rates are those of the thread count calibrated. Kernels too small to split run on one
-thread, so a per-class rate measured on large kernels overstates small ones. This script times LSTM and
+Kernels too small to split run on one thread, so a per-class rate measured on large kernels overstates
+small ones. This script times LSTM and
 GRU layers (64 steps, eager fp32, inference mode) at 1 and N threads and prints the speedup against the
 MACs per step (the work one parallel kernel gets).
 

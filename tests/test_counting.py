@@ -229,6 +229,27 @@ def test_depthwise_conv_is_classified() -> None:
     assert result.macs == 8 * 9 * 64 + 16 * 4 * 9 * 36 + 4 * 16 * 36
 
 
+def test_gemms_record_their_smaller_output_dimension() -> None:
+    """A linear layer on 1 row, on 64 tokens of 2 sequences (rows = tokens: 128 x 512 -> min 128), a head
+    of 10 columns (min 10) and a batched matmul: the estimator sizes a GEMM's efficiency by this."""
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.proj, self.head = nn.Linear(32, 512), nn.Linear(512, 10)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = self.proj(x)
+            return self.head(torch.bmm(h, h.transpose(1, 2)) @ h)
+
+    result = count_module(_to_meta(Net()), (torch.empty(2, 64, 32, device="meta"),))
+    gemms = [(o.op.split(".")[1], o.gemm_min_dim) for o in result.ops if o.kind == "matmul"]
+    assert gemms == [("addmm", 128), ("bmm", 64), ("bmm", 64), ("addmm", 10)], gemms
+    one_row = count_module(_to_meta(nn.Linear(32, 512)), (torch.empty(1, 32, device="meta"),))
+    assert [o.gemm_min_dim for o in one_row.ops if o.kind == "matmul"] == [1]
+    assert all(o.gemm_min_dim == 0 for o in result.ops if o.kind != "matmul")
+
+
 def test_bytes_and_peak_activation() -> None:
     """A 1×1 conv then ReLU on [1, 4, 8, 8] fp32: the conv reads input (1 KiB) and weights, writes 2 KiB;
     input, conv output and ReLU output are alive together at the end (1 + 2 + 2 KiB)."""

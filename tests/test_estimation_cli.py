@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -55,7 +56,9 @@ def test_profile_target_local_measures(archsel: Run, tmp_path: Path) -> None:
 def test_calibrate_quick_writes_a_profile_that_validates_and_resolves(archsel: Run, tmp_path: Path) -> None:
     folder = tmp_path / "profiles"
     path = folder / "my-box.yaml"
-    out = archsel("calibrate", "--quick", "--threads", "1", "--name", "my-box", "--out", str(path), "-f", "json")
+    threads = min(os.cpu_count() or 1, 2)  # on 2 threads it also measures the thread scaling
+    out = archsel("calibrate", "--quick", "--threads", str(threads), "--name", "my-box", "--out", str(path),
+                  "-f", "json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["profile_path"] == str(path) and len(doc["references"]) == 2
@@ -73,6 +76,16 @@ def test_calibrate_quick_writes_a_profile_that_validates_and_resolves(archsel: R
     assert profile.module_call_us is not None and profile.module_call_us >= 0
     assert set(profile.recurrent) == {"lstm", "gru", "rnn"}
     assert all(c["call_us"] > 0 and c["step_us"] >= 0 for c in profile.recurrent.values())
+    # GEMM rate by rows on one thread: rising with the rows, relative to the largest
+    assert [d for d, _e in profile.gemm_efficiency] == [16, 64, 256, 1024]
+    assert profile.gemm_efficiency[-1][1] == 1.0 and all(0 < e <= 1 for _d, e in profile.gemm_efficiency)
+    if threads > 1:  # every kernel family's speedup over one thread, rising with size
+        assert profile.parallel["threads"] == 2
+        assert set(profile.parallel) == {"threads", "conv", "depthwise_conv", "matmul", "memory", "lstm", "gru", "rnn"}
+        for family, points in profile.parallel.items():
+            if family != "threads":  # sizes increasing, speedups never falling, at most the threads
+                assert [w for w, _s in points] == sorted({w for w, _s in points}), family
+                assert [s for _w, s in points] == sorted(s for _w, s in points) and points[-1][1] <= 2, family
 
     by_path = archsel("profile", "lenet5", "--target", str(path), "-f", "json")
     assert by_path.returncode == 0, by_path.stderr

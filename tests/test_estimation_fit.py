@@ -22,11 +22,13 @@ class Op:
     steps: int = 0
     state_weights: int = 0
     fused: str = ""
+    gemm_min_dim: int = 0
 
 
 def _calls(ops: list[Op]) -> list[Op]:
     """Each op in a module of its own (one module call per op)."""
-    return [Op(o.kind, o.macs, o.bytes_read, o.bytes_written, o.op, f"layer{i}", o.steps) for i, o in enumerate(ops)]
+    return [Op(o.kind, o.macs, o.bytes_read, o.bytes_written, o.op, f"layer{i}", o.steps, gemm_min_dim=o.gemm_min_dim)
+            for i, o in enumerate(ops)]
 
 
 def test_nnls_matches_the_unconstrained_solution_when_it_is_non_negative_and_clips_otherwise() -> None:
@@ -39,7 +41,7 @@ def _model(i: int) -> list[Op]:
     # models mixing compute-bound convs/matmuls, memory-bound elementwise ops and views, in varying amounts;
     # the elementwise ops run in a few module calls, the others one call each
     layers = _calls([Op("conv", 10**9 * (i + 1), 10**6, 10**6)] * (i + 1)
-                    + [Op("matmul", 5 * 10**8, 10**5, 10**5)] * (3 - i % 3)
+                    + [Op("matmul", 5 * 10**8, 10**5, 10**5, gemm_min_dim=8 * 4**(i % 4))] * (3 - i % 3)
                     + [Op("depthwise_conv", 10**7 * (i + 2), 4 * 10**6, 4 * 10**6)] * (i % 2 + 1))
     blocks = [Op("elementwise", 0, 8 * 10**6 * (i % 4 + 1), 4 * 10**6, module=f"block{j // 3}") for j in range(2 + i)]
     # every other model has a fused inference kernel (transformer fast path) of a few small ops and a view
@@ -202,3 +204,43 @@ def test_fit_recovers_an_async_device_and_matches_the_estimator() -> None:
                         async_dispatch=True, kernel_s=2e-6)
     for s in samples:
         assert estimate_ops(s.ops, rates).total_s == pytest.approx(predict(s.ops, peak, bw, TRUTH, 1, known))
+
+
+def test_fit_recovers_efficiencies_through_thread_slowdowns() -> None:
+    """On a multi-threaded profile the known per-family and GEMM-shape slowdowns scale each op's terms; the
+    fit still recovers the (perfect-scaling, square-GEMM) rates, and its prediction is the estimate of a
+    profile with the same curves."""
+    from archsel.estimation.roofline import ParallelCurve
+
+    peak, bw = 1e12, 1e11
+    curves = {f: ParallelCurve(2, ((1e5, 1.0), (1e8, s))) for f, s in (("conv", 1.8), ("matmul", 1.5),
+                                                                        ("memory", 1.9), ("depthwise_conv", 1.2))}
+    gemm = ((16.0, 0.6), (256.0, 1.0))  # and GEMMs of 8 to 512 rows below the GEMM rate
+    known = Known(extra_s={"conv": 7e-6, "elementwise": 1e-6}, parallel=curves, gemm_efficiency=gemm)
+    samples = [Sample(f"m{i}", _model(i), predict(_model(i), peak, bw, TRUTH, 1, known)) for i in range(8)]
+    assert predict(_model(0), peak, bw, TRUTH, 1, known) > predict(_model(0), peak, bw, TRUTH, 1,
+                                                                   Known(extra_s=known.extra_s))
+    got = fit(samples, peak, bw, {k: v * 1.7 for k, v in TRUTH.items()}, known=known, ridge=1e-9)
+    for k in ("conv", "depthwise_conv", "matmul", "bandwidth", "overhead"):
+        assert got[k] == pytest.approx(TRUTH[k], rel=1e-3), k
+    rates = DeviceRates({"fp32": peak}, bw, {k: 1 / TRUTH[k] for k in ("conv", "depthwise_conv", "matmul")},
+                        1 / TRUTH["bandwidth"], 0.0, op_overhead_s={**known.extra_s, "fused": TRUTH["fused"]},
+                        module_call_s=TRUTH["overhead"], parallel=curves, gemm_efficiency=gemm)
+    for s in samples:
+        assert estimate_ops(s.ops, rates).total_s == pytest.approx(s.measured_s)
+
+
+def test_thread_scaling_table_smooths_the_measured_speedups() -> None:
+    """parallel_table: points in size order, a dip below a smaller kernel's speedup pooled away (noise: a
+    larger kernel never splits worse), never above the thread count, and read back as the same curve."""
+    from archsel.estimation.microbench import parallel_table
+    from archsel.estimation.roofline import parallel_curves
+
+    table = parallel_table({"lstm": [[1e6, 1.6], [3e4, 1.0], [2e6, 1.5], [4e6, 1.8]],
+                            "memory": [[1e4, 0.97], [1e6, 2.3]]}, threads=2)
+    assert table["threads"] == 2
+    assert table["lstm"] == [[30000.0, 1.0], [1000000.0, 1.55], [2000000.0, 1.55], [4000000.0, 1.8]]
+    assert table["memory"] == [[10000.0, 0.97], [1000000.0, 2.0]]
+    curve = parallel_curves(table)["lstm"]
+    assert curve.speedup_at(1e3) == 1.0 and curve.speedup_at(1e9) == 1.8
+    assert curve.slowdown(1.5e6) == pytest.approx(2 / 1.55)

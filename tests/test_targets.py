@@ -102,6 +102,16 @@ BROKEN: dict[str, tuple[dict[str, str], str, int, tuple[str, ...]]] = {
     "op-overhead-unknown-class": ({"p.yaml": BASE + "op_overhead_us: {depthwise: 70}\n"
                                              "estimator_source: my own runs\n"}, "p.yaml", 15,
                                   ("unknown key 'depthwise'",)),
+    "parallel-missing-family": ({"p.yaml": BASE + "parallel:\n  threads: 2\n  conv: [[100000, 1.0], [10000000, 1.8]]\n"
+                                           "estimator_source: my own runs\n"}, "p.yaml", 16,
+                                ("'depthwise_conv' is a required property",)),
+    "gemm-efficiency-above-one": ({"p.yaml": BASE + "gemm_efficiency: [[16, 0.6], [64, 1.2]]\n"
+                                             "estimator_source: my own runs\n"}, "p.yaml", 15,
+                                  ("1.2 is greater than the maximum of 1",)),
+    "parallel-sizes-out-of-order": ({"p.yaml": BASE + "parallel:\n  threads: 2\n" + "".join(
+        f"  {f}: [[100, 1.0], [1000, 1.5]]\n" for f in ("conv", "depthwise_conv", "matmul", "memory", "lstm", "gru"))
+        + "  rnn: [[1000, 1.0], [100, 1.1]]\nestimator_source: my own runs\n"}, "p.yaml", 23,
+                                    ("size 100 must be larger than the previous point's 1000",)),
     "measured-with-figures": ({"p.yaml": BASE + "measured_at_run_time: true\n"}, "p.yaml", 5,
                               ("'peak_tflops' contradicts measured_at_run_time",)),
     "not-a-mapping": ({"p.yaml": "- name: my-board\n"}, "p.yaml", 1, ("must be a mapping",)),
@@ -225,6 +235,25 @@ def test_estimator_fields_reach_the_estimator(tmp_path: Path) -> None:
     assert (gru.call_s, gru.step_s, gru.weight_bandwidth) == pytest.approx((50e-6, 11e-6, 40e9))
     assert rates.recurrent["lstm"].step_s > 0  # cells the profile leaves out keep the CPU defaults
     assert not rates.async_dispatch and rates.kernel_s == 0.0  # a CPU runs ops one after another
+
+
+def test_thread_scaling_reaches_the_estimator(tmp_path: Path) -> None:
+    from archsel.estimation.roofline import DeviceRates
+
+    families = ("conv", "depthwise_conv", "matmul", "memory", "lstm", "gru", "rnn")
+    extra = ("parallel:\n  threads: 4\n" + "".join(f"  {f}: [[10000, 1.0], [1000000, 3.5]]\n" for f in families)
+             + "estimator_source: my own measurements on this board\n")
+    _write(tmp_path, {"p.yaml": BASE + extra})
+    assert profile_problems([tmp_path / "p.yaml"]) == []
+    rates = DeviceRates.from_profile(resolve_target(str(tmp_path / "p.yaml")))
+    assert set(rates.parallel) == set(families)
+    assert rates.parallel["gru"].slowdown(1e3) == pytest.approx(4.0)  # below from_size: one thread
+    assert rates.parallel["gru"].slowdown(1e7) == pytest.approx(4 / 3.5)
+    assert not DeviceRates.from_profile(resolve_target("raspberry-pi-5")).parallel  # built-ins: none
+    _write(tmp_path, {"g.yaml": BASE.replace("my-board", "my-gemm")
+                      + "gemm_efficiency: [[16, 0.6], [256, 1.0]]\nestimator_source: my own runs\n"})
+    rates = DeviceRates.from_profile(resolve_target(str(tmp_path / "g.yaml")))
+    assert rates.gemm_efficiency == ((16.0, 0.6), (256.0, 1.0)) and not rates.parallel
 
 
 def test_gpu_profiles_dispatch_asynchronously(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from archsel.targets.profiles import TargetProfile
     from archsel.zoo.spec import ModelEntry
 
-COUNT_CACHE_FORMAT = 4
+COUNT_CACHE_FORMAT = 5
 MEASURE_BUDGET_S = 5.0  # per candidate and precision, when measuring on this machine
 
 
@@ -129,7 +129,7 @@ def count_to_cache(count: CountResult) -> dict[str, Any]:
     """A CountResult as a cache entry (ops as one compact JSON string)."""
     data = {k: v for k, v in asdict(count).items() if k not in ("ops", "module_params")}
     data["ops_json"] = json.dumps([[o.op, o.kind, o.module, o.macs, o.bytes_read, o.bytes_written, o.counted, o.steps,
-                                    o.state_weights, o.fused]
+                                    o.state_weights, o.fused, o.gemm_min_dim]
                                    for o in count.ops], separators=(",", ":"))
     return data
 

@@ -15,7 +15,7 @@ from typing import Any
 from archsel.errors import ConfigError, UsageError
 from archsel.estimation.fit import FITTED_CLASSES, STREAM_UNKNOWN, Known, Sample, fit, predict
 from archsel.estimation.microbench import MicroResults, run_microbenchmarks
-from archsel.estimation.roofline import FUSED_KEY, RecurrentCost
+from archsel.estimation.roofline import FUSED_KEY, RecurrentCost, parallel_curves
 
 # Reference models: together they exercise every fitted op class (dense conv, depthwise conv, matmul,
 # attention, recurrent) and the memory-bound elementwise/norm ops, from tiny to ~2 GMACs.
@@ -110,14 +110,26 @@ def calibrate_from(micro: MicroResults, references: Sequence[Measured]) -> Calib
     peak = micro.gemm_macs_per_s["fp32"]
     bw = micro.bandwidth_bytes_per_s
     conv = micro.conv_macs_per_s.get("fp32", peak)
-    prior = {"conv": peak / conv, "depthwise_conv": peak / micro.depthwise_macs_per_s, "matmul": 1.0,
-             "attention": 1.0, "recurrent": peak / micro.recurrent_macs_per_s,
-             "pooling": peak / micro.pooling_elements_per_s if micro.pooling_elements_per_s else 10.0,
-             "bandwidth": bw / max(micro.activation_bandwidth_bytes_per_s, bw),
-             "overhead": max(micro.overhead_s, 1e-7), "weights_lstm": 1.0, "weights_gru_rnn": 1.0,
+    known = known_costs(micro)
+    # On several threads a rate benchmark's kernel ran `slow` times slower than perfect thread scaling,
+    # which is what the fitted rates describe (roofline.ParallelCurve)
+    curves = known.parallel
+    size = micro.rate_sizes
+
+    def slow(family: str, key: str) -> float:
+        return curves[family].slowdown(size[key]) if family in curves and key in size else 1.0
+
+    prior = {"conv": peak / conv / slow("conv", "conv"),
+             "depthwise_conv": peak / micro.depthwise_macs_per_s / slow("depthwise_conv", "depthwise_conv"),
+             "matmul": 1.0 / slow("matmul", "matmul"), "attention": 1.0 / slow("matmul", "matmul"),
+             "recurrent": peak / micro.recurrent_macs_per_s / slow("lstm", "recurrent"),
+             "pooling": (peak / micro.pooling_elements_per_s / slow("memory", "pooling")
+                         if micro.pooling_elements_per_s else 10.0),
+             "bandwidth": bw / max(micro.activation_bandwidth_bytes_per_s, bw) / slow("memory", "activation"),
+             "overhead": max(micro.overhead_s, 1e-7),
+             "weights_lstm": 1.0 / slow("memory", "activation"), "weights_gru_rnn": 1.0 / slow("memory", "activation"),
              # per op of a fused kernel; a run without that micro-benchmark starts from a tiny op's cost
              "fused": max(micro.fused_op_s or micro.overhead_s, 1e-7)}
-    known = known_costs(micro)
     if known.extra_s:  # the bare ops' fixed costs are measured: the fitted overhead is per module call
         prior["overhead"] = max(micro.overhead_s - known.extra_s.get("elementwise", 0.0), 1e-7)
     samples = [Sample(f"{r.model_id} b{r.batch}", r.ops, r.measured_s, r.batch) for r in references]
@@ -141,7 +153,8 @@ def calibrate_from(micro: MicroResults, references: Sequence[Measured]) -> Calib
 
 
 def known_costs(micro: MicroResults) -> Known:
-    """The measured fixed costs (per op class, per view, per recurrent call and step) and cache bandwidth."""
+    """The measured fixed costs (per op class, per view, per recurrent call and step), cache bandwidth and
+    thread-scaling curves."""
     return Known(
         extra_s=dict(micro.op_overhead_s),
         recurrent={c: RecurrentCost(micro.recurrent_call_s.get(c, 0.0), micro.recurrent_step_s.get(c, 0.0),
@@ -150,6 +163,8 @@ def known_costs(micro: MicroResults) -> Known:
                                     micro.recurrent_large_from_bytes if c in micro.recurrent_large_step_s else 0.0)
                    for c in micro.recurrent_step_s},
         async_dispatch=micro.device.startswith("cuda"), kernel_s=micro.kernel_s,
+        parallel=parallel_curves(micro.parallel),
+        gemm_efficiency=tuple((float(d), float(e)) for d, e in micro.gemm_efficiency),
     )
 
 
@@ -179,7 +194,9 @@ def profile_document(cal: Calibration, *, name: str, target_class: str, device: 
             "derivation": f"measured: GEMM {m.sizes.get('gemm', '')} at {p} ran at "
                           f"{m.gemm_macs_per_s[p] * 2 / 1e9:.4g} GFLOPS"
                           + (f", x{scale:.3g} because a fitted op class ran faster than the GEMM" if scale > 1
-                             else "")}
+                             else "")
+                          + (f"; rates as if every kernel scaled perfectly to {m.threads} threads (`parallel` "
+                             "charges each kernel's shortfall)" if m.parallel else "")}
         for p, v in cal.peak_macs_per_s.items()
     }
     bw_note = (f"measured: {m.sizes.get('bandwidth', 'copy')} at {m.bandwidth_bytes_per_s / 1e9:.4g} GB/s"
@@ -202,6 +219,10 @@ def profile_document(cal: Calibration, *, name: str, target_class: str, device: 
                 **({"large_step_us": round(r.large_step_s * 1e6, 4),
                     "large_from_kb": round(r.large_from_bytes / 1024, 1)} if r.large_from_bytes else {})}
             for c, r in cal.known.recurrent.items()}
+    if m.gemm_efficiency:
+        estimator["gemm_efficiency"] = [list(pt) for pt in m.gemm_efficiency]
+    if m.parallel:
+        estimator["parallel"] = {f: c if f == "threads" else [list(pt) for pt in c] for f, c in m.parallel.items()}
     errs = np.abs(np.asarray(cal.fit_errors)) if cal.fit_errors else np.asarray([np.nan])
     refs = sorted({r.model_id for r in cal.references})
     kind = "gpu" if device.startswith("cuda") else "cpu"
@@ -233,15 +254,16 @@ def profile_document(cal: Calibration, *, name: str, target_class: str, device: 
             f"{when}): non-negative least-squares fit of per-class efficiencies and the cost per module call to "
             f"{len(cal.references)} measured latencies of {len(refs)} reference models ({', '.join(refs)}), "
             f"fit median |error| {float(np.median(errs)) * 100:.1f}%; micro-benchmark rates as prior; fixed costs "
-            f"per op class and of recurrent cells measured by micro-benchmarks"),
+            f"per op class and of recurrent cells measured by micro-benchmarks"
+            + ("; GEMM rate by rows measured on one thread" if m.gemm_efficiency else "")
+            + (f"; thread scaling of small kernels measured on 1 and {m.threads} threads" if m.parallel else "")),
     }
 
 
 def write_profile(doc: dict[str, Any], out: Path) -> Path:
     """Validate `doc` as a profile and write it to `out` atomically (temporary file, then rename)."""
-    import yaml
-
     from archsel.targets.profiles import profile_problems
+    from archsel.yamlio import dump_yaml
 
     out = Path(out)
     if out.suffix not in (".yaml", ".yml"):
@@ -249,7 +271,7 @@ def write_profile(doc: dict[str, Any], out: Path) -> Path:
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
     text = ("# Written by `archsel calibrate`; every figure was measured on the device named below.\n"
-            + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110))
+            + dump_yaml(doc))
     fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".yaml", dir=out.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -32,11 +32,13 @@ from dataclasses import dataclass, field
 from archsel.estimation.roofline import (
     DEFAULT_EFFICIENCY,
     OpLike,
+    ParallelCurve,
     RecurrentCost,
     critical_path,
     device_fixed_cost,
     fixed_cost,
     fused,
+    kernel_slowdown,
     launches,
     module_call_starts,
     moved_bytes,
@@ -92,6 +94,8 @@ class Known:
     recurrent: Mapping[str, RecurrentCost] = field(default_factory=dict)
     async_dispatch: bool = False  # host dispatch overlaps device execution (roofline.critical_path)
     kernel_s: float = 0.0  # minimum device time of a kernel
+    parallel: Mapping[str, ParallelCurve] = field(default_factory=dict)  # thread slowdown of small kernels
+    gemm_efficiency: tuple[tuple[float, float], ...] = ()  # GEMM rate by shape (roofline.gemm_slowdown)
 
     def fixed_s(self, op: OpLike, batch: int = 1) -> float:
         """The known part of an op's host time (the fitted cost per module call comes on top)."""
@@ -122,17 +126,19 @@ def op_terms(op: OpLike, new_call: bool, peak: float, bandwidth: float, x: Mappi
     or memory coefficients + known device fixed costs (and the compute time of unfitted classes)."""
     dev: dict[str, float] = {}
     dev_const = known.device_fixed_s(op, batch)
-    mem_coef = moved_bytes(op, batch) / bandwidth
+    slow = kernel_slowdown(op, known.parallel, known.gemm_efficiency)  # compute and memory time alike
+    mem_coef = slow * moved_bytes(op, batch) / bandwidth
     stream_coef, stream_key = 0.0, "weights_lstm"
     if op.kind == "recurrent":
         cell = recurrent_cell(getattr(op, "op", ""))
         stream_key = STREAM_UNKNOWN[cell]
         cost = known.recurrent.get(cell, RecurrentCost())
-        stream_coef = streamed_weight_bytes(op, batch) / (cost.weight_bandwidth or 2 * bandwidth / x["bandwidth"])
+        stream_bw = cost.weight_bandwidth or 2 * bandwidth / x["bandwidth"]
+        stream_coef = slow * streamed_weight_bytes(op, batch) / stream_bw
     mem = mem_coef * x["bandwidth"] + stream_coef * x[stream_key]
     ops_done = work(op)
     fitted = op.kind in FITTED_CLASSES
-    coef = ops_done / peak
+    coef = slow * ops_done / peak
     compute = coef * (x[op.kind] if fitted else 1.0 / DEFAULT_EFFICIENCY.get(op.kind, 0.1))
     if ops_done and compute >= mem:
         if fitted:

@@ -36,6 +36,14 @@ class MicroResults:
     recurrent_weight_bandwidth: dict[str, float] = field(default_factory=dict)
     kernel_s: float = 0.0  # GPUs: device time of a tiny kernel (CUDA graph replay, no host cost)
     fused_op_s: float = 0.0  # per op of a fused inference kernel (a tiny transformer layer's fast path)
+    # CPUs on several threads: family -> [size, speedup over one thread] per kernel timed, and the profile's
+    # `parallel` table made from them (threads; per family its points, smoothed: parallel_table)
+    parallel_points: dict[str, list[list[float]]] = field(default_factory=dict)
+    parallel: dict[str, Any] = field(default_factory=dict)
+    # CPUs: [smaller output dimension, rate / the largest one's] of GEMMs of a few row counts, on one thread
+    gemm_efficiency: list[list[float]] = field(default_factory=list)
+    # each rate benchmark's kernel size on its thread-scaling curve (roofline.parallel_size units)
+    rate_sizes: dict[str, float] = field(default_factory=dict)
     sizes: dict[str, str] = field(default_factory=dict)  # what was run, for the profile's provenance
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,6 +126,8 @@ def run_microbenchmarks(device: str = "cpu", precisions: tuple[str, ...] = ("fp3
     res.op_overhead_s = op_fixed_costs(device, budget_s / 4, log)
     res.recurrent_call_s, res.recurrent_step_s = recurrent_fixed_costs(device, budget_s / 4, log)
     res.fused_op_s = fused_kernel_op_cost(device, budget_s / 4, log)
+    res.rate_sizes = {"matmul": n * n, "conv": nb * ch * ch * 9 * hw * hw, "depthwise_conv": nb * dw_ch * 9 * hw * hw,
+                      "recurrent": 4 * rh * 2 * rh * rb, "pooling": xp.numel() / 4, "activation": act}
     res.sizes = {"gemm": f"{n}x{n}x{n}", "conv": f"3x3 {ch}->{ch}, {nb}x{ch}x{hw}x{hw}",
                  "depthwise": f"3x3 x{dw_ch}, {nb}x{dw_ch}x{hw}x{hw}",
                  "pooling": f"max pool 2x2 on {'x'.join(map(str, xp.shape))}",
@@ -129,6 +139,13 @@ def run_microbenchmarks(device: str = "cpu", precisions: tuple[str, ...] = ("fp3
                  "recurrent_fixed": _recurrent_note(device),
                  "fused": f"nn.TransformerEncoderLayer({FUSED_DIM}, 2 heads) on 1x{FUSED_LEN}x{FUSED_DIM}, "
                           "inference fast path: its time / the ops it runs"}
+    if not gpu:
+        res.gemm_efficiency = gemm_shape_efficiency(0.005 if quick else 0.02, log)
+        res.sizes["gemm_efficiency"] = GEMM_SHAPE_NOTE
+    if not gpu and res.threads > 1:
+        res.parallel_points = thread_scaling_points(res.threads, 0.005 if quick else 0.02, log, quick=quick)
+        res.parallel = parallel_table(res.parallel_points, res.threads)
+        res.sizes["parallel"] = PARALLEL_NOTE
     if gpu:  # what only an asynchronous device needs: the kernel floor and cuDNN's two cell regimes
         res.kernel_s = kernel_floor_s(device, log)
         res.recurrent_large_step_s = large_cell_step_costs(device, budget_s / 4, log)
@@ -314,3 +331,147 @@ def _graph_time(x: Any, device: str) -> float:
             for _ in range(GRAPH_OPS):
                 x.add(1.0)
         return _time(graph.replay, device, 0.5)
+
+
+# Kernels timed on 1 and on T threads for the thread-scaling curves (sizes in roofline.parallel_size's
+# units): 3x3 convs (channels, side), depthwise 3x3 convs (channels, side), linear 512->512 on M rows,
+# adds of n elements, and LSTM/GRU/RNN cells (hidden, batch) over 32 steps.
+PARALLEL_CONV = ((16, 8), (32, 16), (64, 28), (64, 56))
+PARALLEL_DEPTHWISE = ((32, 16), (64, 28), (64, 56), (128, 56))
+PARALLEL_GEMM_ROWS = (1, 8, 32, 128)
+PARALLEL_ELEMENTS = (8192, 32768, 65536, 262144, 1048576)
+PARALLEL_CELLS = ((64, 1), (128, 1), (64, 8), (256, 1), (128, 8), (512, 1), (256, 8))
+PARALLEL_STEPS = 32
+PARALLEL_NOTE = ("1 vs T threads, fastest of 5 interleaved loops each: 3x3 conv c->c on 1xcxhxh for (c, h) in "
+                 f"{PARALLEL_CONV}; depthwise 3x3 for {PARALLEL_DEPTHWISE}; linear 512->512 on "
+                 f"{PARALLEL_GEMM_ROWS} rows; add of {PARALLEL_ELEMENTS} elements; LSTM/GRU/RNN (hidden, batch) "
+                 f"{PARALLEL_CELLS} over {PARALLEL_STEPS} steps")
+
+
+# GEMMs of a few row counts (a linear layer 512 -> 2048 on M rows) timed on one thread for the profile's
+# gemm_efficiency; below 16 rows a GEMM is a matrix-vector product, bound by its weight reads.
+GEMM_SHAPE_ROWS = (16, 64, 256, 1024)
+GEMM_SHAPE_NOTE = (f"nn.Linear(512, 2048) on {GEMM_SHAPE_ROWS} rows, 1 thread, fastest of 5 loops each: MAC/s "
+                   f"relative to the {GEMM_SHAPE_ROWS[-1]}-row GEMM's")
+
+
+def _calls_per_loop(fn: Callable[[], Any], repeat_s: float) -> int:
+    """How many calls of `fn` take about `repeat_s` (after a warm-up call)."""
+    import time
+
+    fn()
+    start = time.perf_counter()
+    fn()
+    return max(1, int(repeat_s / max(time.perf_counter() - start, 1e-7)))
+
+
+def _loop_s(fn: Callable[[], Any], calls: int) -> float:
+    """Seconds per call of `fn` over one loop of `calls` calls."""
+    import time
+
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
+
+
+def _fastest_s(fn: Callable[[], Any], repeat_s: float, repeats: int = 5) -> float:
+    """Seconds per call of `fn`: the fastest of `repeats` loops of about `repeat_s` each."""
+    calls = _calls_per_loop(fn, repeat_s)
+    return min(_loop_s(fn, calls) for _ in range(repeats))
+
+
+def gemm_shape_efficiency(repeat_s: float, log: Callable[[str], None]) -> list[list[float]]:
+    """[rows, MAC/s relative to the largest row count's] of GEMM_SHAPE_ROWS on one thread (capped at 1;
+    torch's thread count is restored)."""
+    import torch
+
+    log(f"GEMM rate by rows: linear 512->2048 on {', '.join(map(str, GEMM_SHAPE_ROWS))} rows, 1 thread")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        lin = torch.nn.Linear(512, 2048).eval()
+        with torch.inference_mode():
+            rates = [m / _fastest_s(functools.partial(lin, torch.randn(m, 512)), repeat_s) for m in GEMM_SHAPE_ROWS]
+    finally:
+        torch.set_num_threads(before)
+    return [[float(m), round(min(r / rates[-1], 1.0), 3)] for m, r in zip(GEMM_SHAPE_ROWS, rates, strict=True)]
+
+
+def _parallel_cases(quick: bool) -> dict[str, list[tuple[float, Callable[[], Any]]]]:
+    """Family -> (size, call) for the thread-scaling benchmark (CPU tensors)."""
+    import torch
+    from torch import nn
+
+    cases: dict[str, list[tuple[float, Callable[[], Any]]]] = {f: [] for f in
+                                                                ("conv", "depthwise_conv", "matmul", "memory")}
+    for c, h in PARALLEL_CONV[:3] if quick else PARALLEL_CONV:
+        conv = nn.Conv2d(c, c, 3, padding=1, bias=False).eval()
+        cases["conv"].append((c * c * 9 * h * h, functools.partial(conv, torch.randn(1, c, h, h))))
+    for c, h in PARALLEL_DEPTHWISE[:3] if quick else PARALLEL_DEPTHWISE:
+        dw = nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False).eval()
+        cases["depthwise_conv"].append((c * 9 * h * h, functools.partial(dw, torch.randn(1, c, h, h))))
+    lin = nn.Linear(512, 512).eval()
+    for m in PARALLEL_GEMM_ROWS:
+        cases["matmul"].append((m * 512, functools.partial(lin, torch.randn(m, 512))))
+    for n in PARALLEL_ELEMENTS:
+        cases["memory"].append((n, functools.partial(torch.add, torch.randn(n), torch.randn(n))))
+    for cell, gates in CELL_GATES.items():
+        cases[cell] = []
+        for hidden, batch in PARALLEL_CELLS[:4] if quick else PARALLEL_CELLS:
+            layer = getattr(nn, cell.upper())(hidden, hidden).eval()
+            x = torch.randn(PARALLEL_STEPS, batch, hidden)
+            cases[cell].append((gates * hidden * 2 * hidden * batch, functools.partial(layer, x)))
+    return cases
+
+
+def _speedup(fn: Callable[[], Any], threads: int, repeat_s: float, repeats: int = 5) -> float:
+    """Seconds per call of `fn` on 1 thread / on `threads`: the fastest of `repeats` timed loops each, the
+    two thread counts interleaved (a shared machine's drift hits both alike)."""
+    import torch
+
+    with torch.inference_mode():
+        torch.set_num_threads(1)
+        calls = _calls_per_loop(fn, repeat_s)
+        best = {1: float("inf"), threads: float("inf")}
+        for _ in range(repeats):
+            for n in best:
+                torch.set_num_threads(n)
+                best[n] = min(best[n], _loop_s(fn, calls))
+    return best[1] / best[threads]
+
+
+def thread_scaling_points(threads: int, repeat_s: float, log: Callable[[str], None], *,
+                          quick: bool = False) -> dict[str, list[list[float]]]:
+    """Family -> [size, speedup] of each PARALLEL_* kernel (its time on 1 thread / on `threads`; torch's
+    thread count is restored)."""
+    import torch
+
+    log(f"thread scaling: convs, depthwise convs, GEMMs, adds and cells on 1 and {threads} threads")
+    before = torch.get_num_threads()
+    out: dict[str, list[list[float]]] = {}
+    try:
+        for family, cases in _parallel_cases(quick).items():
+            out[family] = [[float(size), _speedup(fn, threads, repeat_s)] for size, fn in cases]
+    finally:
+        torch.set_num_threads(before)
+    return out
+
+
+def parallel_table(points: dict[str, list[list[float]]], threads: int) -> dict[str, Any]:
+    """The profile's `parallel` table from measured (size, speedup) points per family: sorted by size,
+    made non-decreasing (pool-adjacent-violators: a larger kernel never splits worse than a smaller one, so
+    a dip is timing noise) and capped at `threads`."""
+    out: dict[str, Any] = {"threads": threads}
+    for family, pts in points.items():
+        blocks: list[list[float]] = []  # [sum of speedups, count] of pooled runs
+        for _w, s in sorted(pts):
+            blocks.append([s, 1.0])
+            while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+                total, count = blocks.pop()
+                blocks[-1][0] += total
+                blocks[-1][1] += count
+        speedups = [b[0] / b[1] for b in blocks for _ in range(int(b[1]))]
+        out[family] = [[float(int(w)), round(min(max(s, 0.5), float(threads)), 3)]
+                       for (w, _s), s in zip(sorted(pts), speedups, strict=True)]
+    return out

@@ -2,6 +2,9 @@
 
 compute time = MACs / (peak MAC rate at the precision × efficiency of the op class)
 memory time  = bytes moved / (memory bandwidth × bandwidth efficiency)
+               (on a calibrated CPU profile both × the op's slowdown for its size and shape: kernels too
+               small to split run on fewer threads, see ParallelCurve; GEMMs with few rows run below a
+               square GEMM's rate, see gemm_slowdown)
 fixed costs  = a per-op overhead (launch/dispatch; per op class where the profile says so, since a
                depthwise conv's fixed cost on a CPU is many times an add's), a cost per module call (each
                run of consecutive ops of one nn.Module: the framework's call overhead), and for recurrent
@@ -25,6 +28,8 @@ each at least the profile's `kernel_us`).
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -149,6 +154,100 @@ def recurrent_costs(table: Mapping[str, Mapping[str, float]]) -> dict[str, Recur
             for c, v in table.items()}
 
 
+# Thread-scaling families (profile `parallel`) and what each measures an op's size in: dense and depthwise
+# convolutions and recurrent cells by MACs (a recurrent op per sequential step: the work one step's kernels
+# split between threads), GEMMs and memory-bound ops by the elements they write (oneDNN splits a GEMM's
+# output; ATen's elementwise loops run on one thread below 32768 elements, at::internal::GRAIN_SIZE).
+PARALLEL_FAMILIES: tuple[str, ...] = ("conv", "depthwise_conv", "matmul", "memory", "lstm", "gru", "rnn")
+_MEMORY_CLASSES = frozenset({"norm", "elementwise", "pooling", "data_movement", "other"})
+
+
+def parallel_family(op: OpLike) -> str:
+    """The thread-scaling family of an op (PARALLEL_FAMILIES)."""
+    if op.kind == "recurrent":
+        return recurrent_cell(getattr(op, "op", ""))
+    if op.kind in ("matmul", "attention"):
+        return "matmul"
+    return op.kind if op.kind in ("conv", "depthwise_conv") else "memory"
+
+
+def parallel_size(op: OpLike) -> float:
+    """An op's size on its family's thread-scaling curve: MACs (per step for recurrent ops) or elements
+    written (float32 trace)."""
+    family = parallel_family(op)
+    if family in ("conv", "depthwise_conv"):
+        return float(op.macs)
+    if family in ("matmul", "memory"):
+        return op.bytes_written / 4
+    steps = int(getattr(op, "steps", 0) or 0)
+    return op.macs / steps if steps else float(op.macs)
+
+
+def interpolate_log(points: Sequence[tuple[float, float]], size: float) -> float:
+    """The value at `size` of (size, value) points in size order: linear in log size between two points,
+    the first or last point's value beyond them."""
+    if size <= points[0][0]:
+        return points[0][1]
+    for (w0, s0), (w1, s1) in itertools.pairwise(points):
+        if size <= w1:
+            return s0 + (s1 - s0) * math.log(size / w0) / math.log(w1 / w0)
+    return points[-1][1]
+
+
+@dataclass(frozen=True)
+class ParallelCurve:
+    """How much `threads` threads speed one family of kernels up over one thread, by kernel size (profile
+    `parallel`): measured (size, speedup) points, interpolated linearly in log size between them and held
+    at the first and last point's speedup beyond them.
+
+    An op's compute and memory time is its class rate's time × threads / speedup(size): the calibrated
+    rates are fitted as if every kernel ran `threads` times faster than on one thread, and each family's
+    shortfall is charged per op. Small kernels are not split between threads (ATen's elementwise loops
+    below 32768 elements, oneDNN's GEMMs on few rows), and some families never use the other threads well
+    (PyTorch's GRU steps on CPUs), so the same class rate serves LSTM and GRU, a large conv and a small
+    one. Measured by `archsel calibrate --threads T` on 1 and T threads."""
+
+    threads: int
+    points: tuple[tuple[float, float], ...]  # (size, speedup over one thread), sizes increasing
+
+    def speedup_at(self, size: float) -> float:
+        """Speedup over one thread of a kernel of `size`."""
+        return interpolate_log(self.points, size)
+
+    def slowdown(self, size: float) -> float:
+        """Time factor of a kernel of `size` against rates that scale perfectly with the threads."""
+        return self.threads / self.speedup_at(size)
+
+
+def parallel_curves(table: Mapping[str, object]) -> dict[str, ParallelCurve]:
+    """A profile's `parallel` table (threads; per family a list of [size, speedup]) as curves."""
+    threads = int(table.get("threads", 1) or 1)  # type: ignore[call-overload]
+    return {f: ParallelCurve(threads, tuple((float(w), float(x)) for w, x in v))
+            for f, v in table.items() if f != "threads" and isinstance(v, list | tuple) and v}
+
+
+def thread_slowdown(op: OpLike, curves: Mapping[str, ParallelCurve]) -> float:
+    """Time factor of an op's compute and memory time for its size (1 without a curve for its family)."""
+    curve = curves.get(parallel_family(op)) if curves else None
+    return curve.slowdown(parallel_size(op)) if curve else 1.0
+
+
+def gemm_slowdown(op: OpLike, gemm_efficiency: Sequence[tuple[float, float]]) -> float:
+    """Time factor of a GEMM for its shape (profile `gemm_efficiency`: its rate relative to a large square
+    GEMM's by the smaller of its output dimensions, on one thread), 1 for other ops or without a table.
+    Below the table's first point a GEMM is a matrix-vector product bound by its weight reads, which its
+    memory time covers: it keeps the first point's factor."""
+    dim = int(getattr(op, "gemm_min_dim", 0) or 0)
+    return 1.0 / interpolate_log(gemm_efficiency, dim) if dim and gemm_efficiency else 1.0
+
+
+def kernel_slowdown(op: OpLike, curves: Mapping[str, ParallelCurve],
+                    gemm_efficiency: Sequence[tuple[float, float]]) -> float:
+    """Time factor of an op's compute and memory time for its size and shape (thread_slowdown x
+    gemm_slowdown; 1 where the profile measured neither)."""
+    return thread_slowdown(op, curves) * gemm_slowdown(op, gemm_efficiency)
+
+
 def fused(op: OpLike) -> bool:
     """Whether the op runs inside a fused inference kernel on a real device (PyTorch's transformer fast
     path: profiling/fastpath.py): one Python call dispatches all of the layer's kernels from C++."""
@@ -226,6 +325,8 @@ class DeviceRates:
     recurrent: Mapping[str, RecurrentCost] = field(default_factory=dict)  # RECURRENT_CELLS -> costs
     async_dispatch: bool = False  # host dispatch overlaps device execution (GPUs): see critical_path
     kernel_s: float = 0.0  # minimum device time of a kernel
+    parallel: Mapping[str, ParallelCurve] = field(default_factory=dict)  # PARALLEL_FAMILIES -> curve
+    gemm_efficiency: tuple[tuple[float, float], ...] = ()  # (smaller output dimension, relative GEMM rate)
 
     @classmethod
     def from_profile(cls, profile: object) -> DeviceRates:
@@ -255,6 +356,8 @@ class DeviceRates:
             recurrent=recurrent_costs(recurrent),
             async_dispatch=dispatch == "async",
             kernel_s=(kernel_us if kernel_us is not None else defaults.kernel_us) * 1e-6,
+            parallel=parallel_curves(getattr(profile, "parallel", {}) or {}),
+            gemm_efficiency=tuple((float(d), float(e)) for d, e in getattr(profile, "gemm_efficiency", ()) or ()),
         )
 
     @property
@@ -351,8 +454,9 @@ def estimate_ops(ops: Sequence[OpLike], rates: DeviceRates, precision: str = "fp
         streamed = streamed_weight_bytes(op, batch) * scale
         moved = moved_bytes(op, batch) * scale + streamed
         ops_done = work(op)
-        compute = ops_done / rates.mac_rate(precision, op.kind) if ops_done else 0.0
-        memory = (moved - streamed) / bandwidth + (streamed / rates.weight_bandwidth(op) if streamed else 0.0)
+        slow = kernel_slowdown(op, rates.parallel, rates.gemm_efficiency)
+        compute = slow * ops_done / rates.mac_rate(precision, op.kind) if ops_done else 0.0
+        memory = slow * ((moved - streamed) / bandwidth + (streamed / rates.weight_bandwidth(op) if streamed else 0.0))
         # a new module call pays the framework's per-call cost (nn.Module dispatch, hooks)
         host = rates.fixed_s(op, batch) + (rates.module_call_s if new_call else 0.0)
         dev_fixed = rates.device_fixed_s(op, batch)

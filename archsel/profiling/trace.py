@@ -21,7 +21,7 @@ from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_mod
 from torch.utils._pytree import tree_flatten
 
 from archsel.profiling.fastpath import FUSED_MODULES, has_hooks, takes_fast_path
-from archsel.profiling.op_macs import MAC_OPS, is_view, op_macs, rnn_state_weights, rnn_steps
+from archsel.profiling.op_macs import MAC_OPS, gemm_min_dim, is_view, op_macs, rnn_state_weights, rnn_steps
 
 # Metadata queries that are not computation (FlopCounterMode skips the same ones).
 _SKIP = {
@@ -50,6 +50,7 @@ class TracedOp:
     steps: int = 0  # recurrent ops: sequential cell steps (time steps x layers x directions)
     state_weights: int = 0  # recurrent ops: elements of the hidden-to-hidden weights read at every step
     fused: str = ""  # module whose fused inference kernel runs this op on a real device (fastpath.py)
+    gemm_min_dim: int = 0  # GEMMs: the smaller of the output's two dimensions (op_macs.gemm_min_dim)
 
 
 @dataclass
@@ -186,6 +187,7 @@ class OpTracer(TorchDispatchMode):
             steps=rnn_steps(func, args) if kind == "recurrent" else 0,
             state_weights=rnn_state_weights(func, args) if kind == "recurrent" else 0,
             fused=next((f for f in self.fused if f), ""),  # the outermost fused kernel holds the op
+            gemm_min_dim=gemm_min_dim(func, out) if kind == "matmul" else 0,
         ))
         self.memory.add(outputs)
 

@@ -70,6 +70,10 @@ class TargetProfile:
     recurrent: dict[str, dict[str, float]] = field(default_factory=dict)
     dispatch: str | None = None  # "sync" | "async"; None: the kind's default (async for gpu)
     kernel_us: float | None = None  # minimum device time of a kernel
+    # "threads" -> T; thread-scaling family -> [[size, speedup over one thread], ...] (roofline.ParallelCurve)
+    parallel: dict[str, Any] = field(default_factory=dict)
+    # [[smaller output dimension, GEMM rate relative to a square GEMM's], ...] on one thread
+    gemm_efficiency: list[list[float]] = field(default_factory=list)
     measured_at_run_time: bool = False
     notes: str = ""
     estimator_source: str | None = None
@@ -153,6 +157,9 @@ def _build(doc: LoadedYaml) -> TargetProfile:
                    for c, costs in (data.get("recurrent") or {}).items()},
         dispatch=data.get("dispatch"),
         kernel_us=float(data["kernel_us"]) if data.get("kernel_us") is not None else None,
+        parallel={f: int(v) if f == "threads" else [[float(w), float(x)] for w, x in v]
+                  for f, v in (data.get("parallel") or {}).items()},
+        gemm_efficiency=[[float(d), float(e)] for d, e in data.get("gemm_efficiency") or []],
         measured_at_run_time=bool(data.get("measured_at_run_time", False)),
         notes=str(data.get("notes", "")).strip(),
         estimator_source=data.get("estimator_source"),
@@ -160,7 +167,8 @@ def _build(doc: LoadedYaml) -> TargetProfile:
 
 
 def _semantic_problems(doc: LoadedYaml) -> list[str]:
-    """Checks JSON Schema cannot express: sources name references, peaks match precisions, reserved names."""
+    """Checks JSON Schema cannot express: sources name references, peaks match precisions, reserved names,
+    thread-scaling points in size order."""
     data: dict[str, Any] = doc.data
     problems: list[str] = []
     refs = list((data.get("references") or {}).keys())
@@ -188,6 +196,16 @@ def _semantic_problems(doc: LoadedYaml) -> list[str]:
             if key in data:
                 problems.append(f"{doc.where((key, '<key>'))}: {key!r} contradicts "
                                 f"measured_at_run_time: true (a run-time profile carries no fixed figures)")
+    tables: list[tuple[tuple[str, ...], Any]] = [
+        (("parallel", f), pts) for f, pts in (data.get("parallel") or {}).items() if f != "threads"]
+    tables.append((("gemm_efficiency",), data.get("gemm_efficiency") or []))
+    for pointer, points in tables:
+        sizes = [p[0] for p in points if isinstance(p, list) and p] if isinstance(points, list) else []
+        for i in range(1, len(sizes)):
+            if sizes[i] <= sizes[i - 1]:
+                problems.append(f"{doc.where((*pointer, i, 0))}: size {sizes[i]} must be larger than the previous "
+                                f"point's {sizes[i - 1]}")
+                break
     name = data.get("name")
     if name in TARGET_CLASSES and data.get("class") != name:
         problems.append(f"{doc.where(('name',))}: {name!r} is a target class name; only a device of class "

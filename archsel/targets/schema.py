@@ -25,6 +25,8 @@ EFFICIENCY_KEYS: tuple[str, ...] = (*OP_CLASSES, "bandwidth")
 # Per-class fixed cost per op (views: host bookkeeping only) and recurrent cell families.
 OVERHEAD_KEYS: tuple[str, ...] = (*OP_CLASSES, "view", "fused")
 RECURRENT_CELLS: tuple[str, ...] = ("lstm", "gru", "rnn")
+# Thread-scaling families of a multi-threaded CPU profile (archsel.estimation.roofline.PARALLEL_FAMILIES).
+PARALLEL_FAMILIES: tuple[str, ...] = ("conv", "depthwise_conv", "matmul", "memory", *RECURRENT_CELLS)
 # Spec figures a profile may carry, each as {value, source, derivation?}.
 FIGURE_FIELDS: tuple[str, ...] = ("memory_bandwidth_gbs", "memory_gb", "power_w")
 
@@ -136,17 +138,42 @@ PROFILE_SCHEMA: dict[str, Any] = {
                                     "default for kind gpu), sync: each op completes before the next starts"},
         "kernel_us": {"type": "number", "minimum": 0,
                       "description": "minimum device time of a kernel, microseconds (async devices)"},
+        "gemm_efficiency": {
+            "type": "array", "minItems": 1,
+            "description": "[smaller output dimension, rate relative to a large square GEMM] points of GEMMs "
+                           "on one thread, dimensions increasing (interpolated in log dimension; few-row GEMMs "
+                           "run below the GEMM rate)",
+            "items": {"type": "array", "minItems": 2, "maxItems": 2,
+                      "prefixItems": [{"type": "number", "exclusiveMinimum": 0},
+                                      {"type": "number", "exclusiveMinimum": 0, "maximum": 1}]},
+        },
+        "parallel": {
+            "type": "object",
+            "description": "thread scaling of a multi-threaded CPU: the thread count, and per kernel family "
+                           "[size, speedup over one thread] points, sizes increasing (interpolated in log size; "
+                           "sizes in MACs for convs and per step for recurrent cells, in elements written for "
+                           "GEMMs and memory-bound ops)",
+            "additionalProperties": False,
+            "required": ["threads", *PARALLEL_FAMILIES],
+            "properties": {"threads": {"type": "integer", "minimum": 2}, **{f: {
+                "type": "array", "minItems": 1,
+                "items": {"type": "array", "minItems": 2, "maxItems": 2,
+                          "prefixItems": [{"type": "number", "exclusiveMinimum": 0},
+                                          {"type": "number", "minimum": 0.5}]},
+            } for f in PARALLEL_FAMILIES}},
+        },
         "estimator_source": {
             "type": "string", "minLength": 10,
             "description": "where efficiency / overhead_us / op_overhead_us / module_call_us / recurrent / "
-                           "dispatch / kernel_us come from "
+                           "dispatch / kernel_us / parallel / gemm_efficiency come from "
                            "(citation or calibration)",
         },
     },
     "dependentRequired": {"efficiency": ["estimator_source"], "overhead_us": ["estimator_source"],
                           "op_overhead_us": ["estimator_source"], "recurrent": ["estimator_source"],
                           "module_call_us": ["estimator_source"], "dispatch": ["estimator_source"],
-                          "kernel_us": ["estimator_source"]},
+                          "kernel_us": ["estimator_source"], "parallel": ["estimator_source"],
+                          "gemm_efficiency": ["estimator_source"]},
     "if": {"properties": {"measured_at_run_time": {"const": True}}, "required": ["measured_at_run_time"]},
     "then": {"required": []},
     "else": {"required": ["peak_tflops", "memory_bandwidth_gbs", "memory_gb"]},
