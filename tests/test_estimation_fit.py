@@ -244,3 +244,22 @@ def test_thread_scaling_table_smooths_the_measured_speedups() -> None:
     curve = parallel_curves(table)["lstm"]
     assert curve.speedup_at(1e3) == 1.0 and curve.speedup_at(1e9) == 1.8
     assert curve.slowdown(1.5e6) == pytest.approx(2 / 1.55)
+
+
+def test_a_second_thread_scaling_pass_keeps_each_points_larger_speedup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """remeasure_thread_scaling: a pass taken while another tenant held the second core (no speedup at all)
+    does not survive an undisturbed one, whichever came first; the profile table is re-made from the merge."""
+    from archsel.estimation import microbench
+    from archsel.estimation.microbench import MicroResults, parallel_table, remeasure_thread_scaling
+
+    disturbed = {"conv": [[1e5, 1.0], [1e7, 1.02]], "memory": [[1e4, 0.9], [1e6, 1.0]]}
+    quiet = {"conv": [[1e5, 1.1], [1e7, 1.8]], "memory": [[1e4, 1.0], [1e6, 1.9]]}
+    res = MicroResults(device="cpu", threads=2, parallel_points={f: [list(p) for p in v] for f, v in disturbed.items()})
+    res.parallel = parallel_table(res.parallel_points, 2)
+    monkeypatch.setattr(microbench, "thread_scaling_points", lambda *a, **k: quiet)
+    remeasure_thread_scaling(res, lambda _m: None)
+    assert res.parallel_points == quiet and res.parallel == parallel_table(quiet, 2)
+    monkeypatch.setattr(microbench, "thread_scaling_points", lambda *a, **k: disturbed)
+    remeasure_thread_scaling(res, lambda _m: None)
+    assert res.parallel_points == quiet
+    assert MicroResults(device="cpu", threads=1).parallel_points == {}  # one thread: nothing to re-measure

@@ -14,7 +14,7 @@ from typing import Any
 
 from archsel.errors import ConfigError, UsageError
 from archsel.estimation.fit import FITTED_CLASSES, STREAM_UNKNOWN, Known, Sample, fit, predict
-from archsel.estimation.microbench import MicroResults, run_microbenchmarks
+from archsel.estimation.microbench import MicroResults, remeasure_thread_scaling, run_microbenchmarks
 from archsel.estimation.roofline import FUSED_KEY, RecurrentCost, parallel_curves
 
 # Reference models: together they exercise every fitted op class (dense conv, depthwise conv, matmul,
@@ -299,4 +299,6 @@ def run_calibration(*, device: str = "cpu", quick: bool = False, models: Sequenc
     refs = reference_samples(models or (QUICK_REFERENCE_MODELS if quick else REFERENCE_MODELS),
                              (1,) if quick else batches, device=device, budget_s=budget, log=log,
                              rounds=1 if quick else 2)
+    if not quick:
+        remeasure_thread_scaling(micro, log)
     return calibrate_from(micro, refs)
