@@ -196,8 +196,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     micro = cal_mod.run_microbenchmarks(args.device, ("fp32",), budget_s=1.0, log=_log)
     # References and held-out models are measured in the same interleaved rounds, so that a shared
     # machine's slow spells (minutes long on the benchmark VM) hit the calibration and the test alike.
-    ref_cases = [(m, b) for m in cal_mod.REFERENCE_MODELS for b in args.batches
-                 if b == 1 or count_model(m).macs <= cal_mod.BATCH8_MAX_MACS]
+    ref_cases = cal_mod.reference_cases(cal_mod.REFERENCE_MODELS, args.batches)
     held, skipped = _held_out(set(cal_mod.REFERENCE_MODELS), args.max_gmacs)
     not_run: list[str] = []
     held_cases: list[tuple[str, int]] = []

@@ -15,7 +15,7 @@ from typing import Any
 from archsel.errors import ConfigError, UsageError
 from archsel.estimation.fit import FITTED_CLASSES, STREAM_UNKNOWN, Known, Sample, fit, predict
 from archsel.estimation.microbench import MicroResults, remeasure_thread_scaling, run_microbenchmarks
-from archsel.estimation.roofline import FUSED_KEY, RecurrentCost, parallel_curves
+from archsel.estimation.roofline import FUSED_KEY, RecurrentCost, gemm_table, parallel_curves
 
 # Reference models: together they exercise every fitted op class (dense conv, depthwise conv, matmul,
 # attention, recurrent) and the memory-bound elementwise/norm ops, from tiny to ~2 GMACs.
@@ -66,14 +66,20 @@ def measure_model(model_id: str, batch: int, *, device: str = "cpu", budget_s: f
     return Measured(model_id, batch, list(count.ops), count.macs, stats.p50_ms / 1e3)
 
 
+def reference_cases(models: Sequence[str], batches: Sequence[int]) -> list[tuple[str, int]]:
+    """The (model, batch) pairs a calibration measures: batches above 1 only up to BATCH8_MAX_MACS per sample."""
+    from archsel.profiling.counting import count_model
+
+    return [(m, b) for m in models for b in batches if b == 1 or count_model(m).macs <= BATCH8_MAX_MACS]
+
+
 def reference_samples(models: Sequence[str], batches: Sequence[int], *, device: str, budget_s: float,
                       log: Log, rounds: int = 1) -> list[Measured]:
-    """Measure every (model, batch) in `rounds` interleaved rounds, keeping each one's fastest median (on a
-    shared machine the least disturbed round); batches above 1 only up to BATCH8_MAX_MACS per sample."""
-    from archsel.profiling.counting import count_model
+    """Measure every reference_cases pair in `rounds` interleaved rounds, keeping each one's fastest median
+    (on a shared machine the least disturbed round)."""
     from archsel.profiling.timing import TimeBudgetExceeded
 
-    cases = [(m, b) for m in models for b in batches if b == 1 or count_model(m).macs <= BATCH8_MAX_MACS]
+    cases = reference_cases(models, batches)
     best: dict[tuple[str, int], Measured] = {}
     for r in range(rounds):
         for m, b in cases:
@@ -164,7 +170,7 @@ def known_costs(micro: MicroResults) -> Known:
                    for c in micro.recurrent_step_s},
         async_dispatch=micro.device.startswith("cuda"), kernel_s=micro.kernel_s,
         parallel=parallel_curves(micro.parallel),
-        gemm_efficiency=tuple((float(d), float(e)) for d, e in micro.gemm_efficiency),
+        gemm_efficiency=gemm_table(micro.gemm_efficiency),
     )
 
 

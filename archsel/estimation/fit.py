@@ -34,6 +34,7 @@ from archsel.estimation.roofline import (
     OpLike,
     ParallelCurve,
     RecurrentCost,
+    cell_cost,
     critical_path,
     device_fixed_cost,
     fixed_cost,
@@ -130,9 +131,8 @@ def op_terms(op: OpLike, new_call: bool, peak: float, bandwidth: float, x: Mappi
     mem_coef = slow * moved_bytes(op, batch) / bandwidth
     stream_coef, stream_key = 0.0, "weights_lstm"
     if op.kind == "recurrent":
-        cell = recurrent_cell(getattr(op, "op", ""))
-        stream_key = STREAM_UNKNOWN[cell]
-        cost = known.recurrent.get(cell, RecurrentCost())
+        stream_key = STREAM_UNKNOWN[recurrent_cell(getattr(op, "op", ""))]
+        cost = cell_cost(op, known.recurrent)
         stream_bw = cost.weight_bandwidth or 2 * bandwidth / x["bandwidth"]
         stream_coef = slow * streamed_weight_bytes(op, batch) / stream_bw
     mem = mem_coef * x["bandwidth"] + stream_coef * x[stream_key]

@@ -145,6 +145,11 @@ class OpLike(Protocol):
     bytes_written: int
 
 
+def cell_cost(op: OpLike, recurrent: Mapping[str, RecurrentCost]) -> RecurrentCost:
+    """The costs of a recurrent op's cell family in `recurrent` (zeros when it has none)."""
+    return recurrent.get(recurrent_cell(getattr(op, "op", "")), RecurrentCost())
+
+
 def recurrent_costs(table: Mapping[str, Mapping[str, float]]) -> dict[str, RecurrentCost]:
     """A profile's `recurrent` table (cell -> call_us, step_us, weight_bandwidth_gbs, large_step_us,
     large_from_kb) in base units."""
@@ -226,6 +231,11 @@ def parallel_curves(table: Mapping[str, object]) -> dict[str, ParallelCurve]:
             for f, v in table.items() if f != "threads" and isinstance(v, list | tuple) and v}
 
 
+def gemm_table(points: Sequence[Sequence[float]]) -> tuple[tuple[float, float], ...]:
+    """A profile's `gemm_efficiency` ([dimension, efficiency] points) as the estimator's table."""
+    return tuple((float(d), float(e)) for d, e in points)
+
+
 def thread_slowdown(op: OpLike, curves: Mapping[str, ParallelCurve]) -> float:
     """Time factor of an op's compute and memory time for its size (1 without a curve for its family)."""
     curve = curves.get(parallel_family(op)) if curves else None
@@ -265,7 +275,7 @@ def fixed_cost(op: OpLike, per_class: Mapping[str, float], default: float,
         return per_class.get("view", 0.0)
     fixed = per_class.get(op.kind, default)
     if op.kind == "recurrent":
-        cost = recurrent.get(recurrent_cell(getattr(op, "op", "")), RecurrentCost())
+        cost = cell_cost(op, recurrent)
         fixed += cost.call_s + cost.step_costs(op, batch)[0]
     return fixed
 
@@ -278,7 +288,7 @@ def device_fixed_cost(op: OpLike, kernel_s: float, recurrent: Mapping[str, Recur
         return 0.0
     fixed = kernel_s
     if op.kind == "recurrent":
-        cost = recurrent.get(recurrent_cell(getattr(op, "op", "")), RecurrentCost())
+        cost = cell_cost(op, recurrent)
         fixed += cost.step_costs(op, batch)[1]
     return fixed
 
@@ -357,7 +367,7 @@ class DeviceRates:
             async_dispatch=dispatch == "async",
             kernel_s=(kernel_us if kernel_us is not None else defaults.kernel_us) * 1e-6,
             parallel=parallel_curves(getattr(profile, "parallel", {}) or {}),
-            gemm_efficiency=tuple((float(d), float(e)) for d, e in getattr(profile, "gemm_efficiency", ()) or ()),
+            gemm_efficiency=gemm_table(getattr(profile, "gemm_efficiency", ()) or ()),
         )
 
     @property
@@ -367,7 +377,7 @@ class DeviceRates:
 
     def recurrent_cost(self, op: OpLike) -> RecurrentCost:
         """The costs of a recurrent op's cell family (zeros when the profile has none)."""
-        return self.recurrent.get(recurrent_cell(getattr(op, "op", "")), RecurrentCost())
+        return cell_cost(op, self.recurrent)
 
     def weight_bandwidth(self, op: OpLike) -> float:
         """Byte/s of a recurrent op's per-step weight re-reads (default: twice the effective bandwidth)."""
