@@ -1,6 +1,7 @@
 """The `archsel` command line: thin typer glue. Each module in archsel.commands registers its commands.
 
-Nothing here imports torch; commands import it lazily when they build a model.
+Every command returns an ExitStatus; this module alone turns it, and every user error, into the exit
+code. Nothing here imports torch; commands import it lazily when they build a model.
 """
 
 from __future__ import annotations
@@ -9,13 +10,20 @@ import importlib
 import os
 import pkgutil
 import sys
+from typing import Any
 
 import typer
 
 from archsel import __version__
-from archsel.errors import ArchselError, ConfigError
+from archsel.errors import ArchselError, ConfigError, ExitStatus
 
-EXIT_INTERNAL = 3
+
+def _exit_with(status: ExitStatus | None, **_root_options: Any) -> None:
+    """The root group's result callback: a command's returned status becomes the process exit code."""
+    code = int(status) if status is not None else int(ExitStatus.SUCCESS)
+    if code:
+        raise typer.Exit(code)
+
 
 app = typer.Typer(
     name="archsel",
@@ -24,6 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    result_callback=_exit_with,
 )
 
 
@@ -59,27 +68,22 @@ def _register_commands() -> None:
 _register_commands()
 
 
-def _fail(lines: list[str], code: int, prefix: bool = True) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-
-    console = Console(stderr=True, highlight=False)
-    for line in lines:
-        console.print(("[bold red]archsel: error:[/] " if prefix else "") + escape(line), soft_wrap=True)
-    sys.exit(code)
-
-
 def main() -> None:
-    """Console-script entry point: user errors become one line on stderr and an exit code."""
+    """Console-script entry point: user errors become one line on stderr and their exit status."""
+    from archsel.report.console import errors
+
     try:
         app()
     except ConfigError as exc:  # every `file:line:col: message` found, one a line
-        _fail(exc.problems, exc.exit_code, prefix=False)
+        errors([str(p) for p in exc.problems], prefix=False)
+        sys.exit(exc.status)
     except ArchselError as exc:
-        _fail([str(exc)], exc.exit_code)
+        errors([str(exc)])
+        sys.exit(exc.status)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # a bug of ours: one line, not a traceback, unless debugging
         if os.environ.get("ARCHSEL_DEBUG"):
             raise
-        _fail([f"internal error: {type(exc).__name__}: {exc} (set ARCHSEL_DEBUG=1 for details)"], EXIT_INTERNAL)
+        errors([f"internal error: {type(exc).__name__}: {exc} (set ARCHSEL_DEBUG=1 for details)"])
+        sys.exit(ExitStatus.INTERNAL)

@@ -1,19 +1,50 @@
-"""Errors a user can cause, each with the exit code the CLI returns for it."""
+"""Errors a user can cause, the problems found in their files, and the exit status of every command."""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
 
-EXIT_OK = 0
-EXIT_CONSTRAINT = 1  # a gate or constraint failed: nothing fits, a check failed
-EXIT_USAGE = 2  # bad usage, bad rules, profiles or configuration
+
+class ExitStatus(IntEnum):
+    """What a command returns; `archsel.cli` turns it into the process exit code (ruff's ExitStatus)."""
+
+    SUCCESS = 0
+    FAILURE = 1  # a gate or constraint failed: nothing fits, a check failed, a model could not be profiled
+    ERROR = 2  # bad usage, bad rules, profiles or configuration
+    INTERNAL = 3  # a bug of ours
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong at one place of a file; its text form is `file:line:col: message (hint)`."""
+
+    file: str
+    line: int
+    col: int
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.message}" + (f" ({self.hint})" if self.hint else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "col": self.col, "message": self.message,
+                "hint": self.hint, "text": str(self)}
+
+
+def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems by file, line and column, each once."""
+    return sorted(dict.fromkeys(problems))
 
 
 class ArchselError(Exception):
     """An error the CLI reports as one line on stderr (never a traceback)."""
 
-    exit_code = EXIT_USAGE
+    status = ExitStatus.ERROR
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -29,20 +60,16 @@ class UsageError(ArchselError):
 
 
 class ConfigError(ArchselError):
-    """Bad rule, profile or query file; `problems` holds every `file:line:col: message` found."""
+    """Bad rule, profile or query file: every Problem found, printed one a line."""
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.problems = problems or [message]
+    def __init__(self, problems: Sequence[Problem], summary: str | None = None) -> None:
+        if not problems:
+            raise ValueError("a ConfigError needs at least one problem")
+        super().__init__(summary or str(problems[0]))
+        self.problems = list(problems)
 
     def __str__(self) -> str:
-        return "\n".join(self.problems)
-
-
-class ConstraintError(ArchselError):
-    """Nothing satisfies the hard constraints of a query (exit 1)."""
-
-    exit_code = EXIT_CONSTRAINT
+        return "\n".join(str(p) for p in self.problems)
 
 
 def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str | None:

@@ -1,4 +1,8 @@
-"""Numbers with SI suffixes as users type them on the command line and in query files ('5M', '2G')."""
+"""Numbers with units, read as users type them and written as every report prints them (one place each).
+
+Counts (MACs, parameters) use decimal SI suffixes (k, M, G, T); memory uses binary units (KiB, MiB, GiB),
+whatever a datasheet calls it; a device's published capacity keeps its datasheet wording beside it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,15 @@ from archsel.errors import UsageError
 
 _SI = {"": 1.0, "k": 1e3, "K": 1e3, "m": 1e6, "M": 1e6, "g": 1e9, "G": 1e9, "t": 1e12, "T": 1e12, "b": 1e9, "B": 1e9}
 _SI_RE = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*([kKmMgGtTbB]?)\s*$")
+_BYTES_RE = re.compile(r"^\s*(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)\s*(?P<unit>[A-Za-z]*)\s*$")
+_BYTE_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
+               "t": 10**12, "tb": 10**12, "ki": 2**10, "kib": 2**10, "mi": 2**20, "mib": 2**20,
+               "gi": 2**30, "gib": 2**30, "ti": 2**40, "tib": 2**40}
+_SI_STEPS = (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3))
+_IEC_STEPS = (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
+
+
+# ------------------------------------------------------------------------------------------- reading
 
 
 def parse_si(text: str | float | int | None, what: str) -> float | None:
@@ -26,3 +39,43 @@ def parse_si(text: str | float | int | None, what: str) -> float | None:
     if not value > 0:
         raise UsageError(f"{what} must be positive, got {text!r}")
     return value
+
+
+def parse_count(text: str, what: str) -> int:
+    """'5M' → 5_000_000; '2.5G', '300k', '1e6' too (k, M, G or B, T: decimal), as parse_si reads them."""
+    value = parse_si(text, what)
+    assert value is not None
+    return round(value)
+
+
+def parse_bytes(text: str, what: str = "--max-memory") -> int:
+    """'512MiB' → 536870912; KiB/MiB/GiB/TiB (or Ki, Mi, ...) binary; KB/MB/GB/TB (or K, M, ...) decimal."""
+    m = _BYTES_RE.match(text)
+    unit = m.group("unit").lower() if m else ""
+    if not m or unit not in _BYTE_UNITS:
+        raise UsageError(f"bad {what} {text!r}", hint="bytes with a unit, e.g. 512MiB, 2GiB or 1.5GB")
+    return round(float(m.group("num")) * _BYTE_UNITS[unit])
+
+
+# ------------------------------------------------------------------------------------------- writing
+
+
+def format_si(value: float, unit: str = "", sep: str = "") -> str:
+    """A count with a decimal SI suffix, 3 significant digits: 889e6 → '889M', (5e6, sep=' ') → '5 M'."""
+    for suffix, size in _SI_STEPS:
+        if abs(value) >= size:
+            return f"{value / size:.3g}{sep}{suffix}{unit}"
+    return f"{value:.3g}{sep}{unit}" if unit else f"{value:.3g}"
+
+
+def format_bytes(value: float) -> str:
+    """Memory in binary units, 3 significant digits: 50_794_496 → '48.4 MiB'."""
+    for unit, size in _IEC_STEPS:
+        if abs(value) >= size:
+            return f"{value / size:.3g} {unit}"
+    return f"{value:.3g} B"
+
+
+def format_ms(value: float | None, dash: str = "—") -> str:
+    """Milliseconds, 3 significant digits, without the unit (the header or the sentence names it)."""
+    return dash if value is None else f"{value:.3g}"

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
 
-from archsel.errors import EXIT_CONSTRAINT, ArchselError, UsageError, did_you_mean
+from archsel.errors import ArchselError, ExitStatus, UsageError, did_you_mean
 from archsel.zoo.inputs import parse_shape
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ INT_HIGH = 2  # integer inputs hold ids in [0, INT_HIGH): valid for any embeddin
 class UserCodeError(ArchselError):
     """The user's code raised (import, factory or forward): reported as an error, exit 1."""
 
-    exit_code = EXIT_CONSTRAINT
+    status = ExitStatus.FAILURE
 
     def __init__(self, spec: str, stage: str, exc: BaseException) -> None:
         self.spec = spec

@@ -1,6 +1,6 @@
 """YAML loading that keeps line numbers, rejects duplicate keys and code tags, and validates with jsonschema.
 
-Every problem is reported as `file:line:col: message` (1-based), all at once.
+Every problem is an archsel.errors.Problem (`file:line:col: message`, 1-based), all reported at once.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from archsel.errors import Problem, did_you_mean
 
 Pointer = tuple[str | int, ...]
 
@@ -22,20 +24,29 @@ class LoadedYaml:
     data: Any
     marks: dict[Pointer, tuple[int, int]] = field(default_factory=dict)
 
-    def where(self, pointer: Pointer) -> str:
-        """`file:line:col` of the node at `pointer`, or of its closest ancestor that has a mark."""
+    def position(self, pointer: Pointer) -> tuple[int, int]:
+        """(line, col) of the node at `pointer`, or of its closest ancestor that has a mark."""
         p = tuple(pointer)
         while p not in self.marks and p:
             p = p[:-1]
-        line, col = self.marks.get(p, (1, 1))
+        return self.marks.get(p, (1, 1))
+
+    def where(self, pointer: Pointer) -> str:
+        """`file:line:col` of the node at `pointer` (see position)."""
+        line, col = self.position(pointer)
         return f"{self.path}:{line}:{col}"
+
+    def problem(self, pointer: Pointer, message: str, hint: str | None = None) -> Problem:
+        """A Problem at the node at `pointer` (a key itself: end the pointer with "<key>")."""
+        line, col = self.position(pointer)
+        return Problem(str(self.path), line, col, message, hint)
 
 
 class YamlProblem(Exception):
-    """A YAML file that could not be read; `problem` is the `file:line:col: message` line."""
+    """A YAML file that could not be read; `problem` says where and why."""
 
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
         self.problem = problem
 
 
@@ -73,19 +84,19 @@ def _read(path: Path, text: str | None) -> str:
     try:
         return text if text is not None else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise YamlProblem(f"{path}:1:1: cannot read file: {exc}") from None
+        raise YamlProblem(Problem(str(path), 1, 1, f"cannot read file: {exc}")) from None
 
 
 def _problem(path: Path, exc: yaml.YAMLError) -> YamlProblem:
     if not isinstance(exc, yaml.MarkedYAMLError):
-        return YamlProblem(f"{path}:1:1: {exc}")
+        return YamlProblem(Problem(str(path), 1, 1, str(exc)))
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     message = exc.problem or str(exc)
     if "could not determine a constructor" in message:
         tag = message.split("tag ")[-1].strip()
         message = f"tag {tag} is not allowed (archsel loads YAML safely; no code runs)"
-    return YamlProblem(f"{path}:{line}:{col}: {message}")
+    return YamlProblem(Problem(str(path), line, col, message))
 
 
 def _loaded(path: Path, loader: _MarkedLoader, node: yaml.Node | None) -> LoadedYaml:
@@ -125,35 +136,23 @@ def load_yaml_documents(path: Path, text: str | None = None) -> list[LoadedYaml]
     return docs
 
 
-def schema_problems(doc: LoadedYaml, schema: dict[str, Any]) -> list[str]:
-    """Validate `doc.data` against a JSON Schema; one `file:line:col: message` per error, in file order."""
+def schema_problems(doc: LoadedYaml, schema: dict[str, Any]) -> list[Problem]:
+    """Validate `doc.data` against a JSON Schema; one Problem per error, in file order."""
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema)
-    found: list[tuple[tuple[int, int], str]] = []
+    found: list[Problem] = []
     for err in validator.iter_errors(doc.data):
         pointer: Pointer = tuple(err.absolute_path)
-        message = err.message
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             allowed = list(err.schema.get("properties", {}))
-            extras = [k for k in err.instance if k not in allowed]
-            from archsel.errors import did_you_mean
-
-            for key in extras:
-                hint = did_you_mean(str(key), allowed)
-                where = doc.where((*pointer, key, "<key>"))
-                found.append((_pos(where), f"{where}: unknown key {key!r}" + (f" ({hint})" if hint else "")))
+            for key in (k for k in err.instance if k not in allowed):
+                found.append(doc.problem((*pointer, key, "<key>"), f"unknown key {key!r}",
+                                         did_you_mean(str(key), allowed)))
             continue
-        where = doc.where(pointer)
         label = "/".join(str(p) for p in pointer) or "document"
-        found.append((_pos(where), f"{where}: {label}: {message}"))
-    found.sort(key=lambda item: item[0])
-    return [msg for _, msg in found]
-
-
-def _pos(where: str) -> tuple[int, int]:
-    _, line, col = where.rsplit(":", 2)
-    return int(line), int(col)
+        found.append(doc.problem(pointer, f"{label}: {err.message}"))
+    return sorted(found, key=lambda p: (p.line, p.col))
 
 
 class _Dumper(yaml.SafeDumper):

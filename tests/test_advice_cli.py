@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from archsel.advice.schema import RESULT_SCHEMA, SCHEMA_VERSION, validate
 from archsel.cli import app
+from archsel.report.schema import RESULT_SCHEMA, SCHEMA_VERSION, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -134,7 +134,7 @@ def test_plot_png_and_terminal_view(run: Run, tmp_path: Path) -> None:
     (shadow / "matplotlib").mkdir(parents=True)
     (shadow / "matplotlib" / "__init__.py").write_text("raise ImportError('matplotlib hidden by the test')\n")
     env = {"PYTHONPATH": str(shadow)}
-    code = ("import importlib.util, sys; import archsel.advice.render as r; "
+    code = ("import importlib.util, sys; import archsel.report.plot as r; "
             "r.matplotlib_available = lambda: False; sys.argv = ['archsel', *sys.argv[1:]]; "
             "from archsel.cli import main; main()")
     no_plot = subprocess.run([sys.executable, "-c", code, *VIDEO_EDGE[:], "--plot", str(tmp_path / "x.png")],

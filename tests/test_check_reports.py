@@ -1,4 +1,4 @@
-"""Report writers and option parsing of `archsel check` (no model built)."""
+"""Report writers (through the one format registry) and option parsing of `archsel check` (no model built)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,20 @@ from typing import Any
 
 import pytest
 
-from archsel.commands.check import parse_bytes, parse_count, write_atomic
 from archsel.errors import UsageError
-from archsel.report.github import command, escape_data, escape_property, render_github
-from archsel.report.junit import render_junit
+from archsel.files import write_atomic
+from archsel.report import check as check_report
+from archsel.report.formats import render
+from archsel.report.github import command, escape_data, escape_property
+from archsel.units import parse_bytes, parse_count
+
+
+def render_github(data: dict[str, Any]) -> str:
+    return render(check_report.document(data), "github")
+
+
+def render_junit(data: dict[str, Any]) -> str:
+    return render(check_report.document(data), "junit")
 
 
 def props(el: ET.Element) -> dict[str, str | None]:
@@ -117,11 +127,9 @@ def test_write_atomic_into_a_file_path_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_table_shows_user_strings_literally() -> None:
-    from archsel.commands.check import render
-
     data = payload([{"name": "memory", "status": "failed", "message": "memory: 9 GiB exceeds the budget 4 GiB "
                      "[raspberry-pi-4 memory (4 GB)] by 5 GiB"}])
     data["model"]["spec"] = "pkg.m:[bold]build"
-    text = render(data, "table")
+    text = render(check_report.document(data), "table")
     assert "[raspberry-pi-4 memory (4 GB)]" in text and "pkg.m:[bold]build" in text
     assert "FAILED" in text

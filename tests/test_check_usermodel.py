@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archsel.errors import EXIT_CONSTRAINT, EXIT_USAGE, UsageError
+from archsel.errors import ExitStatus, UsageError
 from archsel.usermodel import UserCodeError, count_user_model, load_user_model, parse_inputs, parse_model_args
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -47,7 +47,7 @@ def test_user_code_errors_carry_type_message_and_location() -> None:
     with pytest.raises(UserCodeError) as info:
         count_user_model("user_models.models:build_raises", "1x3x8x8")
     err = info.value
-    assert err.exit_code == EXIT_CONSTRAINT
+    assert err.status == ExitStatus.FAILURE
     assert (err.stage, err.exc_type, err.exc_message) == ("factory", "ValueError", "unsupported width multiplier 3")
     assert err.file == "user_models/models.py" and err.line is not None
     with pytest.raises(UserCodeError) as info:
@@ -65,7 +65,7 @@ def test_user_code_errors_carry_type_message_and_location() -> None:
 def test_usage_errors(spec: str, hint: str | None) -> None:
     with pytest.raises(UsageError) as info:
         load_user_model(spec, "1x3x8x8")
-    assert info.value.exit_code == EXIT_USAGE
+    assert info.value.status == ExitStatus.ERROR
     if hint:
         assert hint in str(info.value)
 

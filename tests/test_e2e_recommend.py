@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from archsel.advice.schema import validate
 from archsel.cli import app
+from archsel.report.schema import validate
 
 # the names the issue says users type (canonical terms, their common aliases, short forms)
 ALIASES = [

@@ -10,7 +10,7 @@ import yaml
 
 from archsel.knowledge.engine import Recommendation, evaluate
 from archsel.knowledge.loader import RuleSet, load_rules
-from archsel.query import build_query
+from archsel.query.build import build_query
 
 CASES = sorted((Path(__file__).parent / "fixtures" / "rule_cases").glob("*.yaml"))
 EXPECT_KEYS = {

@@ -11,8 +11,8 @@ import yaml
 
 from archsel.knowledge.engine import evaluate
 from archsel.knowledge.loader import RuleSet, load_rules
-from archsel.query import build_query
-from archsel.vocab import load_vocabulary
+from archsel.query.build import build_query
+from archsel.query.vocab import load_vocabulary
 from archsel.zoo.registry import list_models
 from archsel.zoo.spec import ModelEntry
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from archsel.knowledge.engine import check_condition, evaluate
 from archsel.knowledge.loader import load_rules
-from archsel.query import build_query
+from archsel.query.build import build_query
 
 RULES = """\
 schema_version: 1

@@ -300,7 +300,7 @@ def test_user_profile_clashing_with_builtin_names_both_files(tmp_path: Path) -> 
         load_profiles([user])
     builtin = str(profiles_dir() / "t4.yaml")
     assert any(p.startswith(str(user / "t4.yaml") + ":1:7:") and f"already defined in {builtin}:" in p
-               for p in info.value.problems), info.value.problems
+               for p in map(str, info.value.problems)), info.value.problems
 
 
 def test_unknown_target_and_missing_file() -> None:
@@ -317,7 +317,7 @@ def test_unknown_target_and_missing_file() -> None:
 def test_broken_profile_reports_file_line(case: str, tmp_path: Path) -> None:
     files, file, line, needles = BROKEN[case]
     folder = _write(tmp_path / case, files)
-    problems = profile_problems([folder])
+    problems = [str(p) for p in profile_problems([folder])]
     expected = f"{folder / file}:{line}:"
     hits = [p for p in problems if p.startswith(expected) and all(n in p for n in needles)]
     assert hits, f"{case}: wanted {expected} {needles}, got {problems}"
@@ -329,7 +329,7 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
         "b.yaml": BROKEN["bad-class"][0]["p.yaml"].replace("my-board", "other-board"),
         "c.yaml": BROKEN["python-tag"][0]["p.yaml"],
     })
-    problems = profile_problems([folder])
+    problems = [str(p) for p in profile_problems([folder])]
     assert [Path(p.split(":")[0]).name for p in problems] == ["a.yaml", "b.yaml", "c.yaml"]
 
 

@@ -34,7 +34,7 @@ def test_unknown_model_suggests() -> None:
 
 
 def test_entries_are_well_formed() -> None:
-    from archsel.vocab import load_vocabulary
+    from archsel.query.vocab import load_vocabulary
 
     vocab = load_vocabulary()
     for entry in registry.all_entries():

@@ -1,32 +1,55 @@
-"""Hard constraints on a costed candidate: latency budget, memory, parameters, MACs, precision.
+"""Hard constraints on a costed model: precision, latency budget, memory, parameters, MACs.
 
-Each broken constraint is a Violation saying by how much it is broken (`over`: value / limit − 1), which
-orders the closest misses when nothing fits. All figures are per forward pass of the query's batch.
+One gate logic for every command: `evaluate` judges each constraint that applies (recommend and compare
+exclude a candidate on the failed ones, check reports every one as a gate). A failed Verdict says by how
+much it is broken (`over`: value / limit − 1), which orders the closest misses when nothing fits. All
+figures are per forward pass of the batch.
+
+Which latency is gated: a measured one at `latency_stat` (p50, p90, p99); an estimate at its point
+estimate for p50 and at the high end of its error band for p90/p99, or always at the band's high end
+with `strict` (check --strict).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from archsel.units import format_bytes, format_si
+
 if TYPE_CHECKING:
-    from archsel.advice.costing import Cost
-    from archsel.advice.request import AdviceRequest
+    from archsel.advice.costing import Cost, Latency
     from archsel.targets.profiles import TargetProfile
 
 # constraints a lower precision can fix (variants are tried for these)
 PRECISION_FIXABLE = frozenset({"latency", "memory"})
+ORDER = ("precision", "latency", "memory", "params", "macs")
 
 
 @dataclass(frozen=True)
-class Violation:
-    """One broken hard constraint."""
+class Limits:
+    """What a query or a check asks a model to satisfy (None: not constrained)."""
 
-    constraint: str  # latency | memory | params | macs | precision
+    latency_ms: float | None = None
+    latency_stat: str = "p50"
+    strict: bool = False  # gate an estimate on its band's high end whatever the statistic
+    max_params: float | None = None
+    max_macs: float | None = None
+    max_memory_bytes: float | None = None  # besides the target's own memory, which always applies
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One constraint judged: passed or not, the figure, the limit, where the limit comes from."""
+
+    constraint: str  # precision | latency | memory | params | macs | rules
+    passed: bool
     limit: float | None
     value: float | None
-    message: str
+    message: str  # one line, e.g. "12.5M params > --max-params 5M"
+    source: str = ""  # what set the limit: "--max-params", "jetson-orin-nano memory (8 GB)", ...
+    fields: dict[str, Any] = field(default_factory=dict)  # figures of this constraint (statistic, ...)
 
     @property
     def over(self) -> float:
@@ -41,50 +64,76 @@ class Violation:
                 "over_fraction": None if math.isinf(over) else round(over, 6), "message": self.message}
 
 
-def _si(value: float) -> str:
-    for suffix, size in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if value >= size:
-            return f"{value / size:.3g}{suffix}"
-    return f"{value:.3g}"
+def excluded_by(constraint: str, why: str) -> Verdict:
+    """A failed verdict without figures (a candidate the rules' --family/--exclude removed)."""
+    return Verdict(constraint, False, None, None, why)
 
 
-def memory_limit_bytes(target: TargetProfile | None) -> float | None:
-    """The target's memory capacity in bytes (None when unknown)."""
-    if target is None or not target.memory_gb:
-        return None
-    return target.memory_gb * 1e9
+def gated_latency(latency: Latency, limits: Limits) -> tuple[float, str]:
+    """(the latency the budget is checked on, which statistic that is) — see the module docstring."""
+    if latency.kind == "measured":
+        return latency.at(limits.latency_stat), limits.latency_stat
+    if limits.strict:
+        return latency.band_high_ms, "band_high"
+    if limits.latency_stat == "p50":
+        return latency.p50_ms, "point_estimate"
+    return latency.at(limits.latency_stat), f"{limits.latency_stat} (band high)"
 
 
-def check(cost: Cost, request: AdviceRequest, target: TargetProfile | None) -> list[Violation]:
-    """Every hard constraint `cost` breaks, in a fixed order."""
-    found: list[Violation] = []
-    if target is not None and cost.precision not in target.precisions:
-        found.append(Violation("precision", None, None,
-                               f"{target.name} does not run {cost.precision} "
-                               f"(supports {', '.join(target.precisions)})"))
+def memory_limit(target: TargetProfile | None, limits: Limits) -> tuple[float, str] | None:
+    """(the tighter of --max-memory and the target's memory, in bytes; what sets it), or None."""
+    found: list[tuple[float, str]] = []
+    if limits.max_memory_bytes is not None:
+        found.append((float(limits.max_memory_bytes), "--max-memory"))
+    if target is not None and target.memory_gb:
+        found.append((target.memory_gb * 1e9, f"{target.name} memory ({target.memory_gb:g} GB)"))
+    return min(found) if found else None
+
+
+def _size(name: str, value: float, limit: float, option: str, unit: str) -> Verdict:
+    ok = value <= limit
+    return Verdict(name, ok, limit, value, f"{format_si(value)} {unit} {'≤' if ok else '>'} {option} "
+                                           f"{format_si(limit)}", option)
+
+
+def evaluate(cost: Cost, limits: Limits, target: TargetProfile | None) -> list[Verdict]:
+    """Every constraint that applies to `cost`, judged, in ORDER (latency only when it was evaluated)."""
+    found: list[Verdict] = []
+    if target is not None:
+        ok = cost.precision in target.precisions
+        found.append(Verdict("precision", ok, None, None,
+                             f"{target.name} {'runs' if ok else 'does not run'} {cost.precision} "
+                             f"(supports {', '.join(target.precisions)})", f"{target.name} precisions",
+                             {"supported_precisions": list(target.precisions)}))
     lat = cost.latency
-    if request.latency_ms is not None and lat is not None:
-        value = lat.at(request.latency_stat)
-        if value > request.latency_ms:
-            label = request.latency_stat if lat.kind == "measured" or request.latency_stat == "p50" \
-                else f"{request.latency_stat} (band high)"
-            found.append(Violation("latency", request.latency_ms, value,
-                                   f"{cost.precision} {lat.kind} {label} {value:.3g} ms > {request.latency_ms:g} ms "
-                                   f"budget ({value / request.latency_ms - 1:+.0%})"))
-    limit = memory_limit_bytes(target)
-    if limit is not None and target is not None and cost.memory_bytes > limit:
-        found.append(Violation("memory", limit, cost.memory_bytes,
-                               f"{cost.precision} needs {cost.memory_bytes / 1e9:.3g} GB > "
-                               f"{target.memory_gb:g} GB on {target.name}"))
-    if request.max_params is not None and cost.params > request.max_params:
-        found.append(Violation("params", request.max_params, cost.params,
-                               f"{_si(cost.params)} params > --max-params {_si(request.max_params)}"))
-    if request.max_macs is not None and cost.macs > request.max_macs:
-        found.append(Violation("macs", request.max_macs, cost.macs,
-                               f"{_si(cost.macs)} MACs > --max-macs {_si(request.max_macs)}"))
+    if limits.latency_ms is not None and lat is not None:
+        value, statistic = gated_latency(lat, limits)
+        ok = value <= limits.latency_ms
+        measured_or_point = lat.kind == "measured" or statistic == "point_estimate"
+        label = limits.latency_stat if measured_or_point else statistic.replace("_", " ")
+        found.append(Verdict("latency", ok, limits.latency_ms, value,
+                             f"{cost.precision} {lat.kind} {label} {value:.3g} ms {'≤' if ok else '>'} "
+                             f"{limits.latency_ms:g} ms budget ({value / limits.latency_ms - 1:+.0%})",
+                             "--latency-ms", {"statistic": statistic, "kind": lat.kind}))
+    memory = memory_limit(target, limits)
+    if memory is not None:
+        limit, source = memory
+        ok = cost.memory_bytes <= limit
+        found.append(Verdict("memory", ok, limit, cost.memory_bytes,
+                             f"{cost.precision} needs {format_bytes(cost.memory_bytes)} {'≤' if ok else '>'} "
+                             f"{format_bytes(limit)} ({source})", source))
+    if limits.max_params is not None:
+        found.append(_size("params", cost.params, limits.max_params, "--max-params", "params"))
+    if limits.max_macs is not None:
+        found.append(_size("macs", cost.macs, limits.max_macs, "--max-macs", "MACs"))
     return found
 
 
-def overshoot(violations: list[Violation]) -> float:
+def violations(cost: Cost, limits: Limits, target: TargetProfile | None) -> list[Verdict]:
+    """The constraints `cost` breaks, in ORDER."""
+    return [v for v in evaluate(cost, limits, target) if not v.passed]
+
+
+def overshoot(broken: list[Verdict]) -> float:
     """How far a miss is from fitting: its worst violation (0 when none)."""
-    return max((v.over for v in violations), default=0.0)
+    return max((v.over for v in broken), default=0.0)

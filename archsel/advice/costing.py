@@ -1,14 +1,20 @@
-"""The cost of one candidate: its count (cached), and its latency estimated on a profile or measured here.
+"""The cost of one model, whatever the command: its count, and its latency estimated on a profile or measured.
 
-Counts are cached in the profile ResultCache ($ARCHSEL_CACHE_DIR) per (model, task, input shapes, batch,
-float32 trace, builder, archsel/torch/torchvision versions) with the full op list, so a warm query
-estimates every candidate without importing torch. Measured latencies go through archsel.profiling.profiler,
-which caches them per device fingerprint.
+`cost(item, precision, target, measured=...)` is the one function every command costs a model with
+(recommend and compare for each candidate, check for the user's model, profile --target for each
+zoo model). An Item says how to count its model and how to measure it here: `zoo_item` for a zoo model
+(count cached in the ResultCache, measured through archsel.profiling.profiler, which caches per device
+fingerprint), `user_item` for a user's factory (counted on the meta device when it can be; measured by
+rebuilding it with real weights; never cached, since user code changes).
+
+Counts are cached per (model, task, input shapes, batch, float32 trace, builder, archsel/torch/torchvision
+versions) with the full op list, so a warm query estimates every candidate without importing torch.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -19,6 +25,7 @@ if TYPE_CHECKING:
     from archsel.profiling.cache import ResultCache
     from archsel.profiling.counting import CountResult
     from archsel.targets.profiles import TargetProfile
+    from archsel.usermodel import UserModel
     from archsel.zoo.spec import ModelEntry
 
 COUNT_CACHE_FORMAT = 5
@@ -39,14 +46,13 @@ class Latency:
     device: str  # profile name, or "this machine (<cpu>)"
     method: str
     accuracy_note: str
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)  # estimate: overhead share; measured: the run's figures
+    breakdown: list[dict[str, Any]] = field(default_factory=list)  # estimate: time per op class
+    notes: list[str] = field(default_factory=list)  # measured: what preparing the precision did
 
     def at(self, stat: str) -> float:
-        """The latency the budget is checked on: p50, p90 or p99 (for an estimate, p90/p99 = band high)."""
+        """The latency at p50, p90 or p99 (for an estimate, p90/p99 = the band's high end)."""
         return {"p50": self.p50_ms, "p90": self.p90_ms, "p99": self.p99_ms}[stat]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -54,6 +60,7 @@ class Cost:
     """Counted size and the latency of one model at one precision and batch."""
 
     model_id: str
+    task: str | None
     precision: str
     batch: int
     input_shapes: list[list[int]]
@@ -64,8 +71,7 @@ class Cost:
     activation_bytes: int
     memory_bytes: int  # weights + buffers + peak activations at `precision` (required_memory_bytes)
     count_path: str  # "meta" | "cpu"
-    latency: Latency | None
-    notes: list[str] = field(default_factory=list)
+    latency: Latency | None  # None: not evaluated (no target, or the target cannot run the precision)
 
     def metrics(self) -> dict[str, Any]:
         """The JSON `metrics` object (sizes; latency is reported on its own)."""
@@ -82,6 +88,22 @@ class Cost:
             "memory_bytes": self.memory_bytes,
             "count_path": self.count_path,
         }
+
+
+@dataclass
+class Item:
+    """A model to cost: how to count it (float32 trace, done once) and how to measure it at a precision."""
+
+    model_id: str
+    count_fn: Callable[[], CountResult]
+    measure_fn: Callable[[str, float], Latency]  # (precision, time budget in s) -> measured latency
+    user: bool = False
+    _count: CountResult | None = field(default=None, repr=False)
+
+    def count(self) -> CountResult:
+        if self._count is None:
+            self._count = self.count_fn()
+        return self._count
 
 
 # ------------------------------------------------------------------------------------------ counting
@@ -161,10 +183,50 @@ def cached_count(entry: ModelEntry, task: str, batch: int, cache: ResultCache | 
     return count, False
 
 
+# ------------------------------------------------------------------------------------------ items
+
+
+def zoo_item(model_id: str, task: str | None, batch: int, cache: ResultCache | None,
+             input_shape: tuple[int, ...] | None = None) -> Item:
+    """A zoo model at `batch` (its first input's shape overridden by `input_shape`, which is never cached)."""
+    from archsel.zoo.registry import get_model_entry, resolve_task
+
+    entry = get_model_entry(model_id)
+    resolved = resolve_task(entry, task)
+
+    def count() -> CountResult:
+        if input_shape is None:
+            return cached_count(entry, resolved, batch, cache)[0]
+        from archsel.profiling.counting import count_model
+
+        return count_model(entry.id, task=resolved, input_shape=input_shape, batch=batch, dtype="float32")
+
+    def measure(precision: str, budget_s: float) -> Latency:
+        return measured_zoo(entry, resolved, batch, precision, budget_s)
+
+    return Item(entry.id, count, measure)
+
+
+def user_item(spec: str, input_text: str, kwargs: dict[str, Any], device: str = "cpu") -> tuple[Item, UserModel]:
+    """The user's model, counted now (UsageError / UserCodeError surface here); measured on `device`."""
+    from archsel.usermodel import count_user_model
+
+    user, count = count_user_model(spec, input_text, kwargs=kwargs)
+
+    def measure(precision: str, budget_s: float) -> Latency:
+        from archsel.usermodel import rebuild, user_code
+
+        real = rebuild(user, device)
+        with user_code():
+            return measure_module(real.module, real.inputs, real.batch, precision, device, budget_s)
+
+    return Item(spec, lambda: count, measure, user=True, _count=count), user
+
+
 # ------------------------------------------------------------------------------------------ latency
 
 
-def estimated(count: CountResult, target: TargetProfile, precision: str) -> Latency:
+def estimate_latency(count: CountResult, target: TargetProfile, precision: str) -> Latency:
     """Estimate `count` on `target` at `precision` (archsel.estimation.estimate)."""
     from archsel.estimation.estimate import estimate_count
 
@@ -173,7 +235,7 @@ def estimated(count: CountResult, target: TargetProfile, precision: str) -> Late
         kind="estimated", precision=est.precision, p50_ms=est.latency_ms, p90_ms=est.band_high_ms,
         p99_ms=est.band_high_ms, band_low_ms=est.band_low_ms, band_high_ms=est.band_high_ms,
         device=target.name, method=est.method, accuracy_note=est.accuracy_note,
-        detail={"overhead_share": round(est.overhead_share, 6)},
+        detail={"overhead_share": round(est.overhead_share, 6)}, breakdown=list(est.by_class),
     )
 
 
@@ -183,43 +245,78 @@ def measured_zoo(entry: ModelEntry, task: str, batch: int, precision: str, budge
 
     options = ProfileOptions(task=task, batches=(batch,), dtypes=(precision,), device="cpu",
                              time_budget_s=budget_s, measure=True, use_cache=True)
-    record = profile([entry.id], options, log=lambda _msg: None)[0]
+    record = profile([entry.id], options)[0]
     if record["status"] != "ok" or not record.get("latency"):
         raise RuntimeError(f"measuring failed ({record.get('failure_kind')}): {record.get('error')}")
-    return _from_stats(record["latency"], record["conditions"], precision)
+    return measured_latency(record["latency"], record["conditions"].get("device_name", "cpu"), precision,
+                            record.get("notes") or [])
 
 
-def _from_stats(lat: dict[str, Any], conditions: dict[str, Any], precision: str) -> Latency:
-    device = f"this machine ({conditions.get('device_name', 'cpu')})"
-    detail = {k: lat.get(k) for k in ("samples", "iterations", "stop_reason", "threads", "torch_version",
-                                      "mean_ms", "std_ms", "time_budget_s")}
+def measured_latency(stats: dict[str, Any], device_name: str, precision: str, notes: list[str]) -> Latency:
+    """A Latency from a measurement's statistics (archsel.profiling.timing.LatencyStats.to_dict)."""
+    detail = {k: v for k, v in stats.items() if k not in ("measured", "dtype", "device")}
+    detail["device_name"] = device_name
     return Latency(
-        kind="measured", precision=precision, p50_ms=lat["p50_ms"], p90_ms=lat["p90_ms"], p99_ms=lat["p99_ms"],
-        band_low_ms=lat["min_ms"], band_high_ms=lat["max_ms"], device=device, method=lat["method"],
-        accuracy_note=f"{lat['samples']} samples, stopped: {lat['stop_reason']}", detail=detail,
+        kind="measured", precision=precision, p50_ms=stats["p50_ms"], p90_ms=stats["p90_ms"], p99_ms=stats["p99_ms"],
+        band_low_ms=stats["min_ms"], band_high_ms=stats["max_ms"], device=f"this machine ({device_name})",
+        method=stats["method"], accuracy_note=f"{stats['samples']} samples, stopped: {stats['stop_reason']}",
+        detail=detail, notes=list(notes),
     )
 
 
-def measured_module(module: Any, inputs: tuple[Any, ...], batch: int, budget_s: float) -> Latency:
-    """Measure a user's module (fp32, CPU) with archsel.profiling.timing (not cached: user code changes)."""
+def measure_module(module: Any, inputs: tuple[Any, ...], batch: int, precision: str, device: str,
+                   budget_s: float) -> Latency:
+    """Measure a module here at `precision` on `device` (archsel.profiling.precision + timing; not cached)."""
     import torch
 
-    from archsel.profiling.cache import _cpu_model
+    from archsel.profiling.precision import prepare
+    from archsel.profiling.profiler import device_name
     from archsel.profiling.timing import TimingConfig, measure_latency
 
+    prepared = prepare(module, inputs, dtype=precision, device=device)
     with torch.inference_mode():
-        stats = measure_latency(lambda: module(*inputs), config=TimingConfig(time_budget_s=budget_s),
-                                device="cpu", batch=batch, dtype="fp32")
-    return _from_stats(stats.to_dict(), {"device_name": _cpu_model()}, "fp32")
+        stats = measure_latency(lambda: prepared.model(*prepared.inputs), config=TimingConfig(time_budget_s=budget_s),
+                                device=device, batch=batch, dtype=prepared.dtype)
+    return measured_latency(stats.to_dict(), device_name(device), prepared.dtype, prepared.notes)
 
 
-def make_cost(model_id: str, count: CountResult, precision: str, latency: Latency | None) -> Cost:
-    """A Cost from a float32 count at `precision` (memory scaled to the precision's element size)."""
+# ------------------------------------------------------------------------------------------ the cost
+
+
+def cost(item: Item, precision: str, target: TargetProfile | None, *, measured: bool,
+         budget_s: float = MEASURE_BUDGET_S) -> Cost:
+    """Count `item` (once) and take its latency at `precision`: measured here when `measured`, else
+    estimated on `target`; none without a target or where the target cannot run `precision`."""
     from archsel.estimation.estimate import required_memory_bytes
 
+    count = item.count()
+    latency: Latency | None = None
+    if target is None or precision in target.precisions:
+        if measured:
+            latency = item.measure_fn(precision, budget_s)
+        elif target is not None:
+            latency = estimate_latency(count, target, precision)
     return Cost(
-        model_id=model_id, precision=precision, batch=count.batch, input_shapes=count.input_shapes,
-        macs=count.macs, params=count.params, param_bytes=count.param_bytes, buffer_bytes=count.buffer_bytes,
-        activation_bytes=count.peak_activation_bytes, memory_bytes=required_memory_bytes(count, precision),
-        count_path=count.path, latency=latency,
+        model_id=item.model_id, task=count.task, precision=precision, batch=count.batch,
+        input_shapes=count.input_shapes, macs=count.macs, params=count.params, param_bytes=count.param_bytes,
+        buffer_bytes=count.buffer_bytes, activation_bytes=count.peak_activation_bytes,
+        memory_bytes=required_memory_bytes(count, precision), count_path=count.path, latency=latency,
     )
+
+
+def estimate_zoo(model_ids: list[str], target: TargetProfile, *, task: str | None,
+                 input_shape: tuple[int, ...] | None, batches: tuple[int, ...],
+                 precisions: tuple[str, ...]) -> list[Cost]:
+    """`profile --target`: every model × precision × batch estimated on `target` (nothing measured or cached).
+
+    A precision the target cannot estimate is a UsageError before anything is counted.
+    """
+    from archsel.estimation.estimate import check_target
+
+    checked = tuple(check_target(target, p) for p in precisions)
+    out: list[Cost] = []
+    for model_id in model_ids:
+        for precision in checked:
+            for batch in batches:
+                out.append(cost(zoo_item(model_id, task, batch, None, input_shape), precision, target, measured=False))
+    return out

@@ -1,5 +1,8 @@
-"""One advice run: rules → candidates → cost each (count, latency) → constraints (with precision variants)
-→ score → Pareto front → rank. Plain data in, plain data out; the commands only render it.
+"""One advice run: plan (rules → candidates, target) → cost each (archsel.advice.costing) → constraints
+(with precision variants) → score → Pareto front → rank. Plain data in, plain data out; report/ renders it.
+
+`plan` evaluates a request once (the rule engine and the target); `plan_all` does so for every query of a
+query file before anything is costed, so that every bad query is reported at its place at once.
 
 Precision: `auto` starts from fp32 (or the target's first supported precision); on edge and mobile targets a
 candidate that misses the latency or memory constraint in fp32 is retried at fp16, then int8 (least accuracy
@@ -10,42 +13,50 @@ reached within `--time-budget` as skipped; the others go on.
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archsel.advice import constraints as cons
 from archsel.advice import scoring
-from archsel.advice.costing import MEASURE_BUDGET_S, Cost, Latency, make_cost
+from archsel.advice.costing import MEASURE_BUDGET_S, Cost, Item, cost, zoo_item
 from archsel.advice.pareto import pareto_front
-from archsel.advice.request import AdviceRequest
-from archsel.errors import ArchselError
+from archsel.errors import ArchselError, ConfigError, Problem
+from archsel.query.request import AdviceRequest
 
 if TYPE_CHECKING:
     from archsel.knowledge.engine import Candidate, Recommendation
-    from archsel.profiling.counting import CountResult
-    from archsel.query import Query
+    from archsel.query.build import Query
+    from archsel.query.queryfile import QuerySpec
     from archsel.targets.profiles import TargetProfile
 
 VARIANT_CLASSES = ("edge", "mobile")
 VARIANT_ORDER = ("fp16", "int8")
 BASE_ORDER = ("fp32", "fp16", "bf16", "int8")
 USER_RULE_TERM = 0.5  # compare: a user's model no rule speaks for or against sits midway (documented)
-Log = Callable[[str], None]
+Advance = Callable[[str], None]
+Progress = Callable[[int, str], AbstractContextManager[Advance]]  # (total, label) -> advance(description)
 
 
 @dataclass
-class Item:
-    """Something to cost: a rule candidate (zoo model) or the user's own model (compare)."""
+class Plan:
+    """One query made ready to cost: the request, its canonical words, the rules' answer and the target."""
 
-    candidate: Candidate
-    count: Callable[[], CountResult]
-    measure: Callable[[str, float], Latency]
-    user: bool = False
+    request: AdviceRequest
+    query: Query
+    rec: Recommendation
+    target: TargetProfile | None
+    measured: bool
+    source: QuerySpec | None = None  # where a query file wrote it
+
+    @property
+    def limits(self) -> cons.Limits:
+        r = self.request
+        return cons.Limits(latency_ms=r.latency_ms, latency_stat=r.latency_stat, max_params=r.max_params,
+                           max_macs=r.max_macs)
 
 
 @dataclass
@@ -55,7 +66,7 @@ class Outcome:
     candidate: Candidate
     status: str  # ok | excluded | failed | skipped
     cost: Cost | None = None
-    violations: list[cons.Violation] = field(default_factory=list)
+    violations: list[cons.Verdict] = field(default_factory=list)
     attempts: list[dict[str, Any]] = field(default_factory=list)  # every precision tried
     variant_of: str | None = None  # the base precision, when a lower-precision variant was chosen
     error: str | None = None
@@ -78,14 +89,30 @@ class Outcome:
 class AdviceResult:
     """The whole answer to one query."""
 
-    request: AdviceRequest
-    query: Query
-    rec: Recommendation
-    target: TargetProfile | None
-    measured: bool
+    plan: Plan
     base_precision: str
     outcomes: list[Outcome]
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def request(self) -> AdviceRequest:
+        return self.plan.request
+
+    @property
+    def query(self) -> Query:
+        return self.plan.query
+
+    @property
+    def rec(self) -> Recommendation:
+        return self.plan.rec
+
+    @property
+    def target(self) -> TargetProfile | None:
+        return self.plan.target
+
+    @property
+    def measured(self) -> bool:
+        return self.plan.measured
 
     def by_status(self, status: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -108,42 +135,49 @@ class AdviceResult:
         return "latency" if self.target is not None or self.measured else "macs"
 
 
-# ------------------------------------------------------------------------------------------ rules
+# ------------------------------------------------------------------------------------------ planning
 
 
-def evaluate_rules(request: AdviceRequest) -> tuple[Query, Recommendation]:
-    """The normalised query and the rule engine's candidates for `request` (no torch)."""
+def plan(request: AdviceRequest, source: QuerySpec | None = None) -> Plan:
+    """Evaluate `request` once: its canonical query, the rule engine's candidates, the target (no torch).
+
+    Bad words, targets or rules raise UsageError / ConfigError (exit 2).
+    """
     from archsel.knowledge.engine import evaluate
     from archsel.knowledge.loader import load_rules
-    from archsel.query import build_query
+    from archsel.query.build import build_query
+    from archsel.targets.profiles import resolve_target
 
+    request = request.validated()
     ruleset = load_rules([Path(p) for p in request.rules])
+    profile_dirs = [Path(p) for p in request.profiles]
+    target = resolve_target(request.target, profile_dirs) if request.target else None
     query = build_query(
-        request.task or "",
-        data_type=request.data_type,
-        target=request.target,
-        latency_ms=request.latency_ms,
-        latency_tier=request.latency_tier,
-        streaming=request.streaming,
-        sequence_length=request.seq_len,
-        dataset_size=request.dataset_size,
-        priorities=request.priority,
-        families=request.family,
-        exclude=request.exclude,
-        profile_dirs=[Path(p) for p in request.profiles],
-        vocab=ruleset.vocabulary,
+        request.task or "", data_type=request.data_type, target=request.target, latency_ms=request.latency_ms,
+        latency_tier=request.latency_tier, streaming=request.streaming, sequence_length=request.seq_len,
+        dataset_size=request.dataset_size, priorities=request.priority, families=request.family,
+        exclude=request.exclude, profile_dirs=profile_dirs, vocab=ruleset.vocabulary, target_profile=target,
     )
-    return query, evaluate(query, ruleset)
+    measured = request.measure or bool(target is not None and target.measured_at_run_time)
+    return Plan(request, query, evaluate(query, ruleset), target, measured, source)
 
 
-def zoo_item(candidate: Candidate, task: str, batch: int, cache: Any) -> Item:
-    """An Item for a zoo candidate: cached count, measurement through the profiler."""
-    from archsel.advice.costing import cached_count, measured_zoo
-    from archsel.zoo.registry import get_model_entry
-
-    entry = get_model_entry(candidate.id)
-    return Item(candidate, lambda: cached_count(entry, task, batch, cache)[0],
-                lambda precision, budget: measured_zoo(entry, task, batch, precision, budget))
+def plan_all(requests: Sequence[tuple[AdviceRequest, QuerySpec | None]]) -> list[Plan]:
+    """Plan every request; ConfigError with every problem (a query's bad value at the query's place)."""
+    plans: list[Plan] = []
+    problems: list[Problem] = []
+    for request, source in requests:
+        try:
+            plans.append(plan(request, source))
+        except ConfigError as exc:
+            problems += exc.problems
+        except ArchselError as exc:
+            if source is None:
+                raise
+            problems.append(source.problem(exc))
+    if problems:
+        raise ConfigError(list(dict.fromkeys(problems)))
+    return plans
 
 
 # ------------------------------------------------------------------------------------------ precision
@@ -163,26 +197,8 @@ def precision_plan(request: AdviceRequest, target: TargetProfile | None, measure
 # ------------------------------------------------------------------------------------------ costing
 
 
-@contextmanager
-def _progress(total: int, enabled: bool) -> Iterator[Callable[[str], None]]:
-    """A rich progress bar on stderr (TTY only); yields `advance(description)`."""
-    if not enabled or total == 0:
-        yield lambda _desc: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("costing candidates", total=total)
-
-        def advance(desc: str) -> None:
-            bar.update(task, advance=1, description=desc)
-
-        yield advance
-
-
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """`Type: first line of the message`, at most 300 characters."""
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:300]
 
@@ -195,53 +211,42 @@ class _Clock:
     def left(self) -> float | None:
         return None if self.budget_s is None else self.budget_s - (time.monotonic() - self.start)
 
-
-def _attempt(item: Item, count: CountResult, precision: str, request: AdviceRequest,
-             target: TargetProfile | None, measured: bool, clock: _Clock) -> tuple[Cost, list[cons.Violation]]:
-    from archsel.advice.costing import estimated
-
-    latency: Latency | None = None
-    supported = target is None or precision in target.precisions
-    if supported:
-        if measured:
-            left = clock.left()
-            budget = MEASURE_BUDGET_S if left is None else max(0.5, min(MEASURE_BUDGET_S, left))
-            latency = item.measure(precision, budget)
-        elif target is not None:
-            latency = estimated(count, target, precision)
-    cost = make_cost(item.candidate.id, count, precision, latency)
-    return cost, cons.check(cost, request, target)
+    def measure_budget(self) -> float:
+        left = self.left()
+        return MEASURE_BUDGET_S if left is None else max(0.5, min(MEASURE_BUDGET_S, left))
 
 
-def _cost_one(item: Item, request: AdviceRequest, target: TargetProfile | None, measured: bool,
-              plan: tuple[str, list[str]], clock: _Clock) -> Outcome:
-    out = Outcome(item.candidate, "ok", user=item.user)
+def _cost_one(candidate: Candidate, item: Item, p: Plan, precisions: tuple[str, list[str]],
+              clock: _Clock) -> Outcome:
+    out = Outcome(candidate, "ok", user=item.user)
     try:
-        count = item.count()
+        item.count()
     except Exception as exc:
         if isinstance(exc, ArchselError) and item.user:
             raise
-        out.status, out.stage, out.error = "failed", "count", _first_line(exc)
+        out.status, out.stage, out.error = "failed", "count", first_line(exc)
         return out
-    base, variants = plan
-    tried: list[tuple[Cost, list[cons.Violation]]] = []
+    base, variants = precisions
+    limits = p.limits
+    tried: list[tuple[Cost, list[cons.Verdict]]] = []
     for precision in [base, *variants]:
         if tried and not any(v.constraint in cons.PRECISION_FIXABLE for v in tried[-1][1]):
             break  # variants only help with latency and memory
         try:
-            cost, violations = _attempt(item, count, precision, request, target, measured, clock)
+            c = cost(item, precision, p.target, measured=p.measured, budget_s=clock.measure_budget())
         except Exception as exc:
             if precision == base:
-                out.status, out.stage, out.error = "failed", "latency", _first_line(exc)
+                out.status, out.stage, out.error = "failed", "latency", first_line(exc)
                 return out
-            out.attempts.append({"precision": precision, "error": _first_line(exc)})
+            out.attempts.append({"precision": precision, "error": first_line(exc)})
             continue
-        tried.append((cost, violations))
+        broken = cons.violations(c, limits, p.target)
+        tried.append((c, broken))
         out.attempts.append({"precision": precision,
-                             "latency_ms": cost.latency.at(request.latency_stat) if cost.latency else None,
-                             "memory_bytes": cost.memory_bytes,
-                             "violations": [v.to_dict() for v in violations]})
-        if not violations:
+                             "latency_ms": c.latency.at(limits.latency_stat) if c.latency else None,
+                             "memory_bytes": c.memory_bytes,
+                             "violations": [v.to_dict() for v in broken]})
+        if not broken:
             break
     fitting = [(c, v) for c, v in tried if not v]
     if fitting:
@@ -255,26 +260,20 @@ def _cost_one(item: Item, request: AdviceRequest, target: TargetProfile | None, 
     return out
 
 
-def _log_stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def cost_items(items: list[Item], request: AdviceRequest, target: TargetProfile | None, measured: bool,
-               plan: tuple[str, list[str]], *, progress: bool | None = None) -> list[Outcome]:
+def cost_items(items: list[tuple[Candidate, Item]], p: Plan, precisions: tuple[str, list[str]],
+               advance: Advance) -> list[Outcome]:
     """Cost every item in order within `request.time_budget_s`; items not reached are `skipped`."""
-    clock = _Clock(request.time_budget_s)
-    show = sys.stderr.isatty() if progress is None else progress
+    clock = _Clock(p.request.time_budget_s)
     outcomes: list[Outcome] = []
-    with _progress(len(items), show) as advance:
-        for item in items:
-            left = clock.left()
-            if left is not None and left <= 0:
-                outcomes.append(Outcome(item.candidate, "skipped", user=item.user,
-                                        error=f"not reached within --time-budget {request.time_budget_s:g} s"))
-                advance(f"skipped {item.candidate.id}")
-                continue
-            outcomes.append(_cost_one(item, request, target, measured, plan, clock))
-            advance(f"costed {item.candidate.id}")
+    for candidate, item in items:
+        left = clock.left()
+        if left is not None and left <= 0:
+            outcomes.append(Outcome(candidate, "skipped", user=item.user,
+                                    error=f"not reached within --time-budget {p.request.time_budget_s:g} s"))
+            advance(f"skipped {candidate.id}")
+            continue
+        outcomes.append(_cost_one(candidate, item, p, precisions, clock))
+        advance(f"costed {candidate.id}")
     return outcomes
 
 
@@ -314,53 +313,40 @@ def rank(outcomes: list[Outcome], request: AdviceRequest, all_candidates: list[C
 # ------------------------------------------------------------------------------------------ the run
 
 
-def resolve(request: AdviceRequest) -> tuple[TargetProfile | None, bool]:
-    """The target profile (None without --target) and whether latency is measured here."""
-    from archsel.targets.profiles import resolve_target
-
-    target = resolve_target(request.target, [Path(p) for p in request.profiles]) if request.target else None
-    measured = request.measure or bool(target is not None and target.measured_at_run_time)
-    return target, measured
-
-
-def _notes(request: AdviceRequest, target: TargetProfile | None, measured: bool, log: Log) -> list[str]:
+def _notes(p: Plan) -> list[str]:
+    request, target, measured = p.request, p.target, p.measured
     notes: list[str] = []
     if target is None and not measured:
         notes.append("No --target: sizes are counted but latency is not evaluated; give --target to rank on cost.")
         if request.latency_ms is not None:
             notes.append("The latency budget only sets the rules' latency tier without a target.")
     if measured and target is not None and not target.measured_at_run_time:
-        msg = (f"--measure: latency is measured on this machine, not on {target.name}; memory and precision "
-               f"are still checked against {target.name}")
-        notes.append(msg)
-        log(f"archsel: warning: {msg}")
+        notes.append(f"--measure: latency is measured on this machine, not on {target.name}; memory and precision "
+                     f"are still checked against {target.name}")
     if not measured and target is not None and request.latency_stat != "p50":
         notes.append(f"Estimates have no distribution: the budget is checked on {request.latency_stat} = the "
                      "high end of the estimate's error band (p50 = the point estimate).")
     return notes
 
 
-def run(request: AdviceRequest, *, extra: list[Item] | None = None, progress: bool | None = None,
-        log: Log = _log_stderr) -> AdviceResult:
-    """Answer one query (see the module docstring). Bad input raises UsageError/ConfigError (exit 2)."""
+def run(p: Plan, *, extra: Sequence[tuple[Candidate, Item]] = (), progress: Progress | None = None) -> AdviceResult:
+    """Cost, constrain and rank the candidates of a planned query (see the module docstring).
+
+    `extra` are further (candidate, item) pairs to rank (compare: the user's model); `progress` shows
+    how far the costing is (report.console.progress).
+    """
     from archsel.profiling.cache import ResultCache
 
-    request = request.validated()
-    query, rec = evaluate_rules(request)
-    target, measured = resolve(request)
-    plan = precision_plan(request, target, measured)
+    precisions = precision_plan(p.request, p.target, p.measured)
     cache = ResultCache()
-    items = [zoo_item(c, query.task, request.batch, cache) for c in rec.candidates]
-    items += extra or []
-    outcomes = cost_items(items, request, target, measured, plan, progress=progress)
-    for miss in rec.misses:
-        outcomes.append(Outcome(miss.candidate, "excluded", stage="rules", violations=[
-            cons.Violation("rules", None, None, miss.why)]))
-    all_candidates: list[Candidate] = [*rec.candidates, *(m.candidate for m in rec.misses)]
-    rank(outcomes, request, all_candidates)
-    result = AdviceResult(request, query, rec, target, measured, plan[0], outcomes,
-                          _notes(request, target, measured, log))
-    for o in result.by_status("failed"):
-        log(f"archsel: warning: {o.candidate.id} failed while {'counting' if o.stage == 'count' else 'timing'}: "
-            f"{o.error}")
-    return result
+    items = [(c, zoo_item(c.id, p.query.task, p.request.batch, cache)) for c in p.rec.candidates]
+    items += list(extra)
+    show: Progress = progress or (lambda _total, _label: nullcontext(lambda _d: None))
+    with show(len(items), "costing candidates") as advance:
+        outcomes = cost_items(items, p, precisions, advance)
+    for miss in p.rec.misses:
+        outcomes.append(Outcome(miss.candidate, "excluded", stage="rules",
+                                violations=[cons.excluded_by("rules", miss.why)]))
+    all_candidates: list[Candidate] = [*p.rec.candidates, *(m.candidate for m in p.rec.misses)]
+    rank(outcomes, p.request, all_candidates)
+    return AdviceResult(p, precisions[0], outcomes, _notes(p))

@@ -5,8 +5,6 @@ profile YAML that validates and can be used from any machine (`--target my-devic
 from __future__ import annotations
 
 import datetime as _dt
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +14,8 @@ from archsel.errors import ConfigError, UsageError
 from archsel.estimation.fit import FITTED_CLASSES, STREAM_UNKNOWN, Known, Sample, fit, predict
 from archsel.estimation.microbench import MicroResults, remeasure_thread_scaling, run_microbenchmarks
 from archsel.estimation.roofline import FUSED_KEY, RecurrentCost, gemm_table, parallel_curves
+from archsel.files import write_atomic
+from archsel.machine import MEMORY_SOURCE, memory_bytes
 
 # Reference models: together they exercise every fitted op class (dense conv, depthwise conv, matmul,
 # attention, recurrent) and the memory-bound elementwise/norm ops, from tiny to ~2 GMACs.
@@ -180,8 +180,10 @@ def _memory_gb(device: str) -> tuple[float, str]:
 
         total = torch.cuda.get_device_properties(torch.device(device)).total_memory
         return round(total / 1e9, 1), "measured: torch.cuda.get_device_properties().total_memory"
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return round(total / 1e9, 1), "measured: os.sysconf(SC_PAGE_SIZE) x os.sysconf(SC_PHYS_PAGES)"
+    found = memory_bytes()
+    if found is None:
+        raise UsageError("the OS does not report this machine's memory size")
+    return round(found / 1e9, 1), MEMORY_SOURCE
 
 
 def profile_document(cal: Calibration, *, name: str, target_class: str, device: str,
@@ -274,22 +276,15 @@ def write_profile(doc: dict[str, Any], out: Path) -> Path:
     out = Path(out)
     if out.suffix not in (".yaml", ".yml"):
         raise UsageError(f"--out {str(out)!r} must end in .yaml or .yml")
-    if out.parent and not out.parent.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
     text = ("# Written by `archsel calibrate`; every figure was measured on the device named below.\n"
             + dump_yaml(doc))
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".yaml", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        problems = profile_problems([Path(tmp)])
+
+    def validate(tmp: Path) -> None:
+        problems = profile_problems([tmp])
         if problems:
-            raise ConfigError(f"calibrated profile does not validate: {problems[0]}", problems)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out
+            raise ConfigError(problems, f"calibrated profile does not validate: {problems[0]}")
+
+    return write_atomic(out, text, what="--out", check=validate)
 
 
 def run_calibration(*, device: str = "cpu", quick: bool = False, models: Sequence[str] | None = None,
@@ -308,3 +303,22 @@ def run_calibration(*, device: str = "cpu", quick: bool = False, models: Sequenc
     if not quick:
         remeasure_thread_scaling(micro, log)
     return calibrate_from(micro, refs)
+
+
+def calibrate_device(*, device: str = "cpu", threads: int | None = None, quick: bool = False,
+                     log: Log = lambda _m: None) -> Calibration:
+    """run_calibration on `threads` torch threads (restored after); UsageError when no reference model
+    could be measured within its time budget."""
+    import torch
+
+    old = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        cal = run_calibration(device=device, quick=quick, log=log)
+    finally:
+        torch.set_num_threads(old)
+    if not cal.references:
+        raise UsageError("no reference model could be measured within its time budget",
+                         hint="run on an idle machine or with fewer --threads")
+    return cal

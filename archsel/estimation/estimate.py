@@ -11,17 +11,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
+from archsel import precisions
 from archsel.errors import UsageError
 from archsel.estimation.accuracy import method_accuracy
-from archsel.estimation.roofline import BYTES_SCALE, DeviceRates, estimate_ops
+from archsel.estimation.roofline import DeviceRates, estimate_ops
 
 if TYPE_CHECKING:
     from archsel.profiling.counting import CountResult
     from archsel.targets.profiles import TargetProfile
 
-COUNT_DTYPES = {"fp32": "float32", "tf32": "float32", "fp16": "float16", "bf16": "bfloat16", "int8": "float32"}
-PRECISION_ALIASES = {"float32": "fp32", "float": "fp32", "float16": "fp16", "half": "fp16",
-                     "bfloat16": "bf16", "qint8": "int8"}
 
 
 @dataclass
@@ -54,7 +52,7 @@ def estimation_method(target: TargetProfile) -> str:
 
 def check_target(target: TargetProfile, precision: str) -> str:
     """The normalised precision; UsageError for `local` or a precision the profile cannot estimate."""
-    p = PRECISION_ALIASES.get(precision.lower(), precision.lower())
+    p = precisions.canonical(precision) or precision.strip().lower()
     if target.measured_at_run_time:
         raise UsageError(f"target {target.name!r} is measured, not estimated",
                          hint="use `archsel profile MODEL --target local` to measure on this machine")
@@ -115,8 +113,5 @@ def estimate_model(model_id: str, target: TargetProfile, *, batch: int = 1, prec
 
 def required_memory_bytes(count: CountResult, precision: str) -> int:
     """Memory the target needs: weights and buffers plus peak activations, at `precision`'s element size."""
-    p = PRECISION_ALIASES.get(precision.lower(), precision.lower())
-    if p not in BYTES_SCALE:
-        raise UsageError(f"unknown precision {precision!r}", hint=f"use one of {', '.join(BYTES_SCALE)}")
-    scale = BYTES_SCALE[p]
+    scale = precisions.get(precision).bytes_scale
     return int((count.param_bytes + count.buffer_bytes + count.peak_activation_bytes) * scale)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-TORCH_DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+from archsel.profiling.precision import torch_dtype
 
 
 @dataclass
@@ -79,7 +79,7 @@ def run_microbenchmarks(device: str = "cpu", precisions: tuple[str, ...] = ("fp3
     # host has issued the next): batch 8 and more channels there; CPUs run the batch-1 layers.
     nb, ch, dw_ch = (8, 128, 256) if gpu and not quick else (1, 64, 128)
     for p in precisions:
-        dt = getattr(torch, TORCH_DTYPES[p])
+        dt = torch_dtype(p)
         log(f"GEMM {n}x{n}x{n} {p}")
         a = torch.randn(n, n, device=dev, dtype=dt)
         b = torch.randn(n, n, device=dev, dtype=dt)

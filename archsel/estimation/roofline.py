@@ -34,12 +34,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from archsel import precisions
+
 OP_CLASSES: tuple[str, ...] = (
     "conv", "depthwise_conv", "matmul", "attention", "recurrent",
     "norm", "elementwise", "pooling", "data_movement", "other",
 )
 # Bytes per element at each precision, relative to the float32 trace.
-BYTES_SCALE: dict[str, float] = {"fp32": 1.0, "tf32": 1.0, "fp16": 0.5, "bf16": 0.5, "int8": 0.25}
 # The peak-rate key each precision runs at (tf32 matmuls fall back to fp32 rate when no tf32 peak is given).
 DEFAULT_EFFICIENCY: dict[str, float] = {
     "conv": 0.5, "depthwise_conv": 0.1, "matmul": 0.6, "attention": 0.4, "recurrent": 0.2,
@@ -453,7 +454,7 @@ def estimate_ops(ops: Sequence[OpLike], rates: DeviceRates, precision: str = "fp
     (max(compute, memory) plus the device's fixed costs). Synchronous devices add both for every op; on an
     asynchronous one only the host times up to the critical path's start and the device times from it on
     count (critical_path), and each class's share is its ops' part of that path."""
-    scale = BYTES_SCALE.get(precision, 1.0)
+    scale = precisions.get(precision).bytes_scale
     bandwidth = rates.effective_bandwidth
     if bandwidth <= 0:
         raise ValueError("memory bandwidth must be positive")

@@ -19,11 +19,11 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from archsel.knowledge.schema import LIST_CONDITIONS, ROLES
+from archsel.knowledge.schema import ROLES
 
 if TYPE_CHECKING:
     from archsel.knowledge.loader import CandidateEffect, Rule, RuleSet
-    from archsel.query import Query
+    from archsel.query.build import Query
     from archsel.zoo.spec import ModelEntry
 
 SCORE_FORMULA = (
@@ -342,8 +342,3 @@ def evaluate(query: Query, ruleset: RuleSet, models: dict[str, ModelEntry] | Non
     for i, cand in enumerate(kept, 1):
         cand.rank = i
     return Recommendation(query, kept, misses, advice, traces)
-
-
-def condition_keys() -> list[str]:
-    """Every `when` key the engine understands."""
-    return [*LIST_CONDITIONS, "streaming", "latency_ms"]

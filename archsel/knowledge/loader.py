@@ -1,7 +1,7 @@
 """Load rule folders (built-in, ARCHSEL_RULES_PATH, --rules), validate them all at once, merge by id.
 
 Later folders override earlier ones rule by rule (same id); two rules with one id in the same folder are an
-error. Every problem is a `file:line:col: message`; any problem raises ConfigError (exit 2).
+error. Every problem is a Problem (`file:line:col: message`); any problem raises ConfigError (exit 2).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from archsel.errors import ConfigError, UsageError, unknown
+from archsel.errors import ConfigError, Problem, UsageError, sorted_problems, unknown
 from archsel.knowledge.schema import DEFAULT_ROLE_WEIGHT, RULE_SCHEMA, RULES_FILE_SCHEMA
 from archsel.paths import rules_dir
-from archsel.vocab import Vocabulary, load_vocabulary
+from archsel.query.vocab import Vocabulary, load_vocabulary
 from archsel.yamlio import LoadedYaml, YamlProblem, load_yaml, schema_problems
 
 ENV_VAR = "ARCHSEL_RULES_PATH"
@@ -84,6 +84,7 @@ class Rule:
     origin: str  # file:line:col of the rule
     folder: str  # the folder (layer) it came from
     overrides: str | None = None  # origin of the rule this one replaced
+    position: tuple[str, int, int] = ("", 1, 1)  # origin as (file, line, col)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -151,6 +152,10 @@ class RawRule:
     def where(self, *pointer: str | int) -> str:
         return self.doc.where(("rules", self.index, *pointer))
 
+    def problem(self, pointer: tuple[str | int, ...], message: str, hint: str | None = None) -> Problem:
+        """A Problem at `pointer` inside this rule."""
+        return self.doc.problem(("rules", self.index, *pointer), message, hint)
+
 
 def rule_folders(extra: Sequence[Path] = (), *, builtin: bool = True, env: bool = True) -> list[Path]:
     """Built-in rules, then ARCHSEL_RULES_PATH entries (os.pathsep-separated), then `extra` in order."""
@@ -167,15 +172,15 @@ def rule_files(folder: Path) -> list[Path]:
     return sorted(p for p in [*folder.glob("*.yaml"), *folder.glob("*.yml")] if p.name != VOCABULARY_FILE)
 
 
-def read_rule_files(folder: Path) -> tuple[list[RawRule], list[str], list[Path]]:
+def read_rule_files(folder: Path) -> tuple[list[RawRule], list[Problem], list[Path]]:
     """Parse and schema-check every rules file of `folder`: (schema-valid rules, problems, files read)."""
     import jsonschema
 
     if not folder.exists():
-        return [], [f"{folder}:1:1: no such rules folder or file"], []
+        return [], [Problem(str(folder), 1, 1, "no such rules folder or file")], []
     item_validator = jsonschema.Draft202012Validator(RULE_SCHEMA)
     raws: list[RawRule] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     files = rule_files(folder)
     for path in files:
         try:
@@ -184,7 +189,7 @@ def read_rule_files(folder: Path) -> tuple[list[RawRule], list[str], list[Path]]
             problems.append(exc.problem)
             continue
         if doc.data is None:
-            problems.append(f"{path}:1:1: empty rules file (expected a mapping with a `rules:` list)")
+            problems.append(Problem(str(path), 1, 1, "empty rules file (expected a mapping with a `rules:` list)"))
             continue
         problems += schema_problems(doc, RULES_FILE_SCHEMA)
         items = doc.data.get("rules") if isinstance(doc.data, dict) else None
@@ -230,18 +235,19 @@ def _build(raw: RawRule) -> Rule:
         enabled=d.get("enabled", True),
         origin=raw.where(),
         folder=str(raw.folder),
+        position=(str(raw.doc.path), *raw.doc.position(("rules", raw.index))),
     )
 
 
 def check_rules(
     folders: Sequence[Path], vocab: Vocabulary | None = None
-) -> tuple[list[Rule], list[str], list[Path]]:
+) -> tuple[list[Rule], list[Problem], list[Path]]:
     """Read and validate every folder; merge by id (later folders override): (rules, problems, files)."""
     from archsel.knowledge.references import reference_problems
 
     vocab = vocab or load_vocabulary()
     merged: dict[str, Rule] = {}
-    problems: list[str] = []
+    problems: list[Problem] = []
     all_files: list[Path] = []
     all_raws: list[RawRule] = []
     for folder in folders:
@@ -253,10 +259,8 @@ def check_rules(
         for raw in raws:
             rid = raw.data["id"]
             if rid in layer:
-                problems.append(
-                    f"{raw.where('id')}: duplicate rule id {rid!r} "
-                    f"(first defined at {layer[rid].where('id')})"
-                )
+                problems.append(raw.problem(("id",), f"duplicate rule id {rid!r} "
+                                                      f"(first defined at {layer[rid].where('id')})"))
                 continue
             layer[rid] = raw
             rule = _build(raw)
@@ -264,20 +268,7 @@ def check_rules(
                 rule = replace(rule, overrides=merged[rid].origin)
             merged[rid] = rule
     problems += reference_problems(all_raws, vocab)
-    return [merged[k] for k in sorted(merged)], _ordered(problems), all_files
-
-
-def _ordered(problems: list[str]) -> list[str]:
-    """Problems sorted by file, then line and column (numerically), duplicates removed."""
-
-    def key(p: str) -> tuple[str, int, int, str]:
-        head = p.split(": ", 1)[0]
-        parts = head.rsplit(":", 2)
-        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-            return parts[0], int(parts[1]), int(parts[2]), p
-        return head, 0, 0, p
-
-    return sorted(dict.fromkeys(problems), key=key)
+    return [merged[k] for k in sorted(merged)], sorted_problems(problems), all_files
 
 
 def load_rules(extra: Sequence[Path] = (), *, builtin: bool = True, env: bool = True) -> RuleSet:
@@ -286,5 +277,5 @@ def load_rules(extra: Sequence[Path] = (), *, builtin: bool = True, env: bool = 
     folders = rule_folders(extra, builtin=builtin, env=env)
     rules, problems, files = check_rules(folders, vocab)
     if problems:
-        raise ConfigError(problems[0], problems)
+        raise ConfigError(problems)
     return RuleSet(rules, vocab, folders, files)

@@ -3,7 +3,7 @@ torch and archsel versions), under platformdirs.user_cache_dir("archsel") or $AR
 
 Writes are atomic (a temporary file in the same folder, then os.replace), so concurrent runs never
 leave a half-written entry; the last writer wins. An entry that cannot be read back (corrupt, wrong
-format, key mismatch) is deleted with a warning on stderr and treated as a miss. Importing this module
+format, key mismatch) is deleted with a logged warning and treated as a miss. Importing this module
 does not import torch (`archsel cache info|clear` stays fast).
 """
 
@@ -12,15 +12,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import platform
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from archsel import __version__
+from archsel.files import write_atomic
+from archsel.machine import cpu_model
 
+LOG = logging.getLogger(__name__)  # warnings reach stderr through archsel.log
 CACHE_FORMAT = 1
 ENV_VAR = "ARCHSEL_CACHE_DIR"
 _SUBDIR = "profiles"
@@ -34,16 +36,6 @@ def cache_root() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("archsel"))
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def device_fingerprint(device: str) -> dict[str, Any]:
@@ -68,7 +60,7 @@ def device_fingerprint(device: str) -> dict[str, Any]:
             cudnn_version=torch.backends.cudnn.version(),
         )
     else:
-        fp.update(cpu_model=_cpu_model(), cpu_count=os.cpu_count(),
+        fp.update(cpu_model=cpu_model(), cpu_count=os.cpu_count(),
                   cpu_capability=torch.backends.cpu.get_cpu_capability())
     return fp
 
@@ -77,10 +69,6 @@ def make_key(fields: dict[str, Any]) -> str:
     """A stable hash of the key fields (canonical JSON: sorted keys, no whitespace)."""
     text = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _warn(message: str) -> None:
-    print(f"archsel: warning: {message}", file=sys.stderr)
 
 
 class ResultCache:
@@ -101,7 +89,7 @@ class ResultCache:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            _warn(f"cannot read cache entry {path}: {exc}; recomputing")
+            LOG.warning("cannot read cache entry %s: %s; recomputing", path, exc)
             return None
         try:
             entry = json.loads(text)
@@ -111,7 +99,7 @@ class ResultCache:
         except ValueError:
             ok = False
         if not ok:
-            _warn(f"discarding corrupt cache entry {path}; recomputing")
+            LOG.warning("discarding corrupt cache entry %s; recomputing", path)
             with contextlib.suppress(OSError):
                 path.unlink()
             return None
@@ -120,22 +108,9 @@ class ResultCache:
 
     def put(self, fields: dict[str, Any], result: dict[str, Any]) -> Path:
         """Store `result` atomically; returns the entry's path."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.path_for(fields)
         text = json.dumps({"cache_format": CACHE_FORMAT, "key": fields, "result": result},
                           indent=1, sort_keys=True, default=str, allow_nan=False)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem[:16]}.", suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        return path
+        return write_atomic(self.path_for(fields), text, what="cache entry")
 
     def entries(self) -> list[Path]:
         return sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []

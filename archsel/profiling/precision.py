@@ -22,14 +22,12 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from archsel.errors import unknown
+from archsel import precisions
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-DTYPES = ("fp32", "fp16", "bf16", "int8")
-DTYPE_ALIASES = {"float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16", "qint8": "int8"}
 INT8_BACKEND = "torch.ao.quantization.quantize_dynamic (qint8 weights, dynamic activations)"
 
 
@@ -61,18 +59,16 @@ class Prepared:
 
 
 def normalize_dtype(name: str) -> str:
-    """'fp16', 'float16', 'half' → 'fp16'; an unknown name raises a UsageError with a suggestion."""
-    key = name.strip().lower()
-    key = DTYPE_ALIASES.get(key, key)
-    if key not in DTYPES:
-        raise unknown("dtype", name, DTYPES)
-    return key
+    """'fp16', 'float16', 'half' → 'fp16': a precision archsel can measure here (UsageError otherwise)."""
+    return precisions.normalize(name)
 
 
 def torch_dtype(name: str) -> torch.dtype:
+    """The torch dtype a model is cast to for `name` (float32 for int8: quantization is not a cast)."""
     import torch
 
-    return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "int8": torch.float32}[name]
+    dtype: torch.dtype = getattr(torch, precisions.get(name).cast_dtype or "float32")
+    return dtype
 
 
 def cpu_native_support(dtype: str) -> bool | None:

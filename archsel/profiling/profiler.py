@@ -10,13 +10,12 @@ building and counting are not bounded by it.
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from archsel import __version__
+from archsel import __version__, precisions
 from archsel.errors import ArchselError, UsageError, unknown
 from archsel.profiling.cache import ResultCache, device_fingerprint
 from archsel.profiling.precision import UnsupportedPrecision, normalize_dtype
@@ -48,10 +47,6 @@ class ProfileOptions:
     use_cache: bool = True
 
 
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def resolve_device(device: str) -> str:
     """'cpu', 'cuda' or 'cuda:N'; CUDA without a CUDA device is a UsageError (exit 2)."""
     name = device.strip().lower()
@@ -76,9 +71,9 @@ def device_name(device: str) -> str:
 
     if device.startswith("cuda"):
         return str(torch.cuda.get_device_name(torch.device(device)))
-    from archsel.profiling.cache import _cpu_model
+    from archsel.machine import cpu_model
 
-    return _cpu_model()
+    return cpu_model()
 
 
 def resolve_input(entry: ModelEntry, task: str,
@@ -167,16 +162,13 @@ class _Run:
         }
 
 
-COUNT_DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16", "int8": "float32"}
-
-
 def _count(model_id: str, task: str, shape: tuple[int, ...] | None, batch: int, counter: str,
            dtype: str = "fp32") -> Any:
     """Count at the profiled dtype (int8: the float32 graph; dynamic quantization keeps it)."""
     from archsel.profiling.counting import count_model
 
     return count_model(model_id, task=task, input_shape=shape, batch=batch, counter=counter,
-                       dtype=COUNT_DTYPES[dtype])
+                       dtype=precisions.get(dtype).trace_dtype)
 
 
 def _cross_check(model_id: str, task: str, shape: tuple[int, ...] | None, batch: int,
@@ -310,7 +302,7 @@ def _free_cuda(device: str) -> None:
 
 
 def profile(model_ids: list[str], options: ProfileOptions, *, cache: ResultCache | None = None,
-            log: Log = _stderr,
+            log: Log = lambda _message: None,
             on_record: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """Profile every model over options.batches × options.dtypes; one record per combination, in order.
 
@@ -325,7 +317,7 @@ def profile(model_ids: list[str], options: ProfileOptions, *, cache: ResultCache
     run = _Run(options, cache if cache is not None else ResultCache(), log)
     records: list[dict[str, Any]] = []
 
-    def emit(record: dict[str, Any]) -> None:
+    def collect(record: dict[str, Any]) -> None:
         records.append(record)
         if on_record is not None:
             on_record(record)
@@ -341,7 +333,7 @@ def profile(model_ids: list[str], options: ProfileOptions, *, cache: ResultCache
             except ArchselError as exc:
                 for dtype in dtypes:
                     for batch in options.batches or (1,):
-                        emit(_setup_failure(run, entry.id, options.task, batch, dtype, exc))
+                        collect(_setup_failure(run, entry.id, options.task, batch, dtype, exc))
                 continue
             batches = options.batches or ((shape_batch,) if shape_batch else (1,))
             for dtype in dtypes:
@@ -359,7 +351,7 @@ def profile(model_ids: list[str], options: ProfileOptions, *, cache: ResultCache
                     cached = run.cache.get(key) if run.cache is not None else None
                     if cached is not None:
                         log(f"archsel: {entry.id} batch {batch} {dtype} on {run.device}: cached")
-                        emit({**cached, "cached": True})
+                        collect({**cached, "cached": True})
                         continue
                     log(f"archsel: profiling {entry.id} batch {batch} {dtype} on {run.device} …")
                     t0 = time.perf_counter()
@@ -370,7 +362,7 @@ def profile(model_ids: list[str], options: ProfileOptions, *, cache: ResultCache
                     elif record["status"] != "ok":
                         log(f"archsel: {entry.id} batch {batch} {dtype} failed ({record['failure_kind']}): "
                             f"{record['error']}")
-                    emit(record)
+                    collect(record)
                 model = None  # a fresh model per dtype: prepare() casts in place
                 _free_cuda(run.device)
     return records

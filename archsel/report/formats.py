@@ -1,76 +1,64 @@
-"""Render a result document in the user's chosen format. stdout gets the payload and nothing else."""
+"""The one registry of output formats: every command's Document (archsel.report.document) renders in
+every format. stdout gets the payload and nothing else.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
+import shutil
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from archsel.errors import unknown
+from archsel.report.document import Document
 
-SCHEMA_VERSION = "1.0"
-DATA_FORMATS = ("table", "json", "jsonl", "yaml", "csv", "markdown")
-
-
-@dataclass
-class Column:
-    """A column of a table view: the row key, its header, and an optional formatter."""
-
-    key: str
-    header: str
-    fmt: Callable[[Any], str] | None = None
-    justify: str = "left"
-    ratio: int | None = None  # share of the spare width in the table view (rich), e.g. for long text
-
-    def cell(self, row: dict[str, Any]) -> str:
-        value = row.get(self.key)
-        if self.fmt is not None:
-            return self.fmt(value)
-        return "" if value is None else str(value)
+FORMATS = ("table", "json", "jsonl", "yaml", "csv", "markdown", "junit", "github")
+FORMAT_HELP = "Output format: " + ", ".join(FORMATS[:-1]) + " or " + FORMATS[-1] + "."
 
 
-@dataclass
-class TableView:
-    """A titled table of rows (dicts) for the human and csv/markdown formats."""
-
-    columns: list[Column]
-    rows: list[dict[str, Any]]
-    title: str = ""
-    caption: str = ""
-
-
-@dataclass
-class Document:
-    """What a command produced: the machine payload, its record list for jsonl, and the human views."""
-
-    payload: dict[str, Any]
-    records_key: str | None = None  # payload key whose list items become jsonl lines
-    views: list[TableView] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # extra lines under the table view (human formats)
-
-
-def check_format(fmt: str, allowed: Sequence[str] = DATA_FORMATS) -> str:
+def check_format(fmt: str, allowed: Sequence[str] = FORMATS) -> str:
     """Return `fmt` if allowed, else raise a UsageError with a suggestion."""
     if fmt not in allowed:
         raise unknown("format", fmt, allowed)
     return fmt
 
 
+# ------------------------------------------------------------------------------------------- formats
+
+
 def to_json(payload: Any) -> str:
     return json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False, default=str)
 
 
-def _yaml(payload: Any) -> str:
+def json_line(item: Any) -> str:
+    """One JSON Lines record (no newline)."""
+    return json.dumps(item, ensure_ascii=False, allow_nan=False, default=str)
+
+
+def _json(doc: Document) -> str:
+    return to_json(doc.payload) + "\n"
+
+
+def _jsonl(doc: Document) -> str:
+    return "".join(json_line(item) + "\n" for item in doc.records())
+
+
+def _yaml(doc: Document) -> str:
     import yaml
 
-    return str(yaml.safe_dump(payload, sort_keys=False, allow_unicode=True, width=1000))
+    plain = json.loads(to_json(doc.payload))  # the JSON types only (a torch version string is a str subclass)
+    return str(yaml.safe_dump(plain, sort_keys=False, allow_unicode=True, width=1000))
 
 
-def _csv(view: TableView) -> str:
+def _csv(doc: Document) -> str:
+    if not doc.views:
+        return ""
+    view = doc.views[0]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([c.header for c in view.columns])
@@ -99,57 +87,80 @@ def _markdown(doc: Document) -> str:
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
-_NO_WRAP_KEYS = frozenset({"id", "rank", "model", "family", "role", "score"})
+def table_width() -> int:
+    """$COLUMNS, else the terminal's width on a TTY, else 160 (never a narrower table in a pipe)."""
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else 160
 
 
-def _rich_table(doc: Document) -> None:
-    import os
-
+def _table(doc: Document) -> str:
+    """Rich tables and notes as text; every cell literal (no markup), colour only on a terminal."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    wide = sys.stdout.isatty() or "COLUMNS" in os.environ
-    console = Console(soft_wrap=False, width=None if wide else 160)
+    buf = io.StringIO()
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    console = Console(file=buf, width=table_width(), force_terminal=colour, no_color=not colour,
+                      highlight=False, soft_wrap=False)
     for view in doc.views:
-        table = Table(title=view.title or None, caption=view.caption or None, show_lines=False)
+        table = Table(title=Text(view.title) if view.title else None,
+                      caption=Text(view.caption) if view.caption else None, show_lines=False)
         for c in view.columns:
-            table.add_column(c.header, justify=c.justify, overflow="fold",  # type: ignore[arg-type]
-                             no_wrap=c.key in _NO_WRAP_KEYS, ratio=c.ratio)
+            table.add_column(Text(c.header), justify=c.justify, overflow="fold",  # type: ignore[arg-type]
+                             no_wrap=c.no_wrap, ratio=c.ratio)
         for row in view.rows:
-            table.add_row(*[c.cell(row) for c in view.columns])
+            table.add_row(*[Text(c.cell(row)) for c in view.columns])
         console.print(table)
     for note in doc.notes:
-        console.print(note, highlight=False, markup=False)
+        console.print(Text(note))
+    return buf.getvalue()
 
 
-def render(doc: Document, fmt: str) -> str | None:
-    """Render `doc` as text (None for the table format, which prints itself with rich)."""
-    if fmt == "json":
-        return to_json(doc.payload) + "\n"
-    if fmt == "jsonl":
-        items = doc.payload.get(doc.records_key, []) if doc.records_key else [doc.payload]
-        return "".join(json.dumps(i, ensure_ascii=False, default=str) + "\n" for i in items)
-    if fmt == "yaml":
-        return _yaml(doc.payload)
-    if fmt == "csv":
-        return _csv(doc.views[0]) if doc.views else ""
-    if fmt == "markdown":
-        return _markdown(doc)
-    return None
+def _junit(doc: Document) -> str:
+    from archsel.report.junit import render_junit
+
+    return render_junit(doc.test_suite(), doc.test_cases())
 
 
-def emit(doc: Document, fmt: str) -> None:
-    """Write `doc` to stdout in `fmt`."""
+def _github(doc: Document) -> str:
+    from archsel.report.github import render_github
+
+    return render_github(doc.test_suite(), doc.test_cases())
+
+
+RENDERERS: dict[str, Callable[[Document], str]] = {
+    "table": _table, "json": _json, "jsonl": _jsonl, "yaml": _yaml, "csv": _csv, "markdown": _markdown,
+    "junit": _junit, "github": _github,
+}
+assert tuple(RENDERERS) == FORMATS
+
+
+def render(doc: Document, fmt: str) -> str:
+    """`doc` as text in `fmt`."""
+    return RENDERERS[check_format(fmt)](doc)
+
+
+def emit_line(text: str) -> None:
+    """One line of payload on stdout (a short answer such as `OK: 66 rules in 9 files`)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def emit_record(item: Any) -> None:
+    """One JSON Lines record on stdout (a query file's answers, one a query, as each is ready)."""
+    emit_line(json_line(item))
+
+
+def emit(doc: Document, fmt: str, output: Path | None = None) -> None:
+    """Write `doc` in `fmt` to stdout, or atomically to `output`."""
     text = render(doc, fmt)
-    if text is None:
-        _rich_table(doc)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    if output is not None:
+        from archsel.files import write_atomic
 
-
-def stderr_console() -> Any:
-    """The console for logs, warnings and progress (stderr; honours NO_COLOR)."""
-    from rich.console import Console
-
-    return Console(stderr=True)
+        write_atomic(output, text, what="--output")
+        return
+    sys.stdout.write(text)
+    sys.stdout.flush()

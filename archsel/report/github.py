@@ -1,16 +1,21 @@
-"""GitHub Actions workflow commands (annotations) for `archsel check`.
+"""GitHub Actions workflow commands (annotations) of any document: one per Case, then a summary.
 
 Escaping follows the runner's rules (actions/toolkit, core/src/command.ts): in the message (data),
 '%' → %25, CR → %0D, LF → %0A; in property values (title, file, ...) also ':' → %3A and ',' → %2C.
-A failed gate or a model that raised is `::error`, a gate not evaluated is `::warning`, a passing gate a
-`::notice`; with the factory's file and line when known, so the annotation lands on the code in a PR.
+A failed or errored case is `::error`, a skipped one `::warning`, a passing one a `::notice`; with the
+file, line and column when the case has them (a user's factory, a rule file), so the annotation lands
+on that line in a pull request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from archsel.report.document import Case, Suite
+
 LEVELS = {"failed": "error", "error": "error", "skipped": "warning", "passed": "notice"}
+WORDS = {"failed": "FAILED", "error": "ERROR", "skipped": "skipped", "passed": "passed"}
 
 
 def escape_data(text: str) -> str:
@@ -29,20 +34,17 @@ def command(level: str, message: str, **props: Any) -> str:
     return f"::{level}{' ' + parts if parts else ''}::{escape_data(message)}"
 
 
-def render_github(payload: dict[str, Any]) -> str:
-    """One annotation per gate, then a summary notice (or error); ends with a newline."""
+def render_github(suite: Suite, cases: Sequence[Case]) -> str:
+    """One annotation per case, then the summary (a notice when the suite passed, else an error)."""
     lines = []
-    spec = payload["model"]["spec"]
-    for gate in payload["gates"]:
-        word = {"failed": "FAILED", "error": "ERROR", "skipped": "skipped", "passed": "passed"}[gate["status"]]
-        message = gate["message"]
-        if gate.get("detail") and gate["status"] in ("failed", "error"):
-            message += "\n" + gate["detail"]
-        lines.append(command(LEVELS[gate["status"]], message, title=f"archsel check {word}: {gate['name']}",
-                             file=gate.get("file"), line=gate.get("line") if gate.get("file") else None))
-    s = payload["summary"]
-    text = (f"{spec} on {payload['target']['name']}: {s['passed']} passed, {s['failed']} failed, "
-            f"{s['errors']} errors, {s['skipped']} skipped")
-    level = "notice" if payload["status"] == "passed" else "error"
-    lines.append(command(level, text, title=f"archsel check {payload['status']}"))
+    for case in cases:
+        message = case.message
+        if case.detail and case.status in ("failed", "error"):
+            message += "\n" + case.detail
+        located = bool(case.file)
+        lines.append(command(LEVELS[case.status], message, title=f"{suite.command} {WORDS[case.status]}: {case.name}",
+                             file=case.file, line=case.line if located else None,
+                             col=case.col if located and case.line else None))
+    level = "notice" if suite.status == "passed" else "error"
+    lines.append(command(level, suite.summary, title=f"{suite.command} {suite.status}"))
     return "\n".join(lines) + "\n"

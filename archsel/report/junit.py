@@ -1,17 +1,20 @@
-"""JUnit XML for `archsel check`: one testsuite, one testcase per gate, in the layout CI viewers read.
+"""JUnit XML of any document: one testsuite, one testcase per Case, in the layout CI viewers read.
 
 Layout (the de-facto JUnit schema used by Jenkins, GitLab, Azure Pipelines and the GitHub JUnit actions):
-<testsuites tests failures errors skipped time> / <testsuite ... timestamp hostname> / <properties> with the
-run's conditions / <testcase classname name time [file line]> with its own <properties>, and a
-<failure message type>text</failure> for a gate that failed, <error> for a model that raised or a gate
-that could not be evaluated, <skipped message> for a gate not evaluated because of an earlier error.
+<testsuites name tests failures errors skipped time> / <testsuite ... timestamp hostname> / <properties> with
+the run's conditions / <testcase classname name time [file line]> with its own <properties>, and a
+<failure message type>text</failure> for a failed case, <error> for one that could not be evaluated (a
+model that raised), <skipped message> for one not evaluated, <system-out> with the message of a pass.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from typing import Any
+
+from archsel.report.document import Case, Suite, case_counts
 
 # Characters XML 1.0 cannot carry at all (not even escaped): C0 controls other than tab, LF, CR; surrogates; FFFE/FFFF.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -27,7 +30,7 @@ def _fmt(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.6g}"
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list | tuple):
         return ",".join(_fmt(v) for v in value)
     return xml_text(value)
 
@@ -40,47 +43,40 @@ def _properties(parent: ET.Element, items: dict[str, Any]) -> None:
         ET.SubElement(props, "property", name=xml_text(key), value=_fmt(value))
 
 
-def _counts(gates: list[dict[str, Any]]) -> dict[str, str]:
-    status = [g["status"] for g in gates]
-    return {"tests": str(len(gates)), "failures": str(status.count("failed")),
-            "errors": str(status.count("error")), "skipped": str(status.count("skipped"))}
+def _given(**attrs: Any) -> dict[str, str]:
+    """The attributes that have a value, as XML text."""
+    return {k: xml_text(v) for k, v in attrs.items() if v}
 
 
-def render_junit(payload: dict[str, Any]) -> str:
-    """The JUnit XML document for a check payload (see archsel.commands.check); ends with a newline."""
-    gates: list[dict[str, Any]] = payload["gates"]
-    counts = _counts(gates)
-    total = f"{float(payload.get('duration_s') or 0.0):.3f}"
-    model = payload["model"]
-    target = payload["target"]
-    root = ET.Element("testsuites", {"name": "archsel check", **counts, "time": total})
-    suite = ET.SubElement(root, "testsuite", {
-        "name": xml_text(f"archsel check {model['spec']} on {target['name']}"), **counts, "time": total,
-        "timestamp": xml_text(payload.get("timestamp", "")), "hostname": xml_text(payload.get("hostname", ""))})
-    _properties(suite, payload.get("conditions", {}))
-    for gate in gates:
-        attrs = {"classname": xml_text(f"archsel.check.{model['spec']}"), "name": xml_text(gate["name"]),
-                 "time": f"{float(gate.get('duration_s') or 0.0):.3f}"}
-        if gate.get("file"):
-            attrs["file"] = xml_text(gate["file"])
-            if gate.get("line"):
-                attrs["line"] = str(gate["line"])
-        case = ET.SubElement(suite, "testcase", attrs)
-        _properties(case, {k: v for k, v in gate.items()
-                           if k not in ("name", "status", "message", "detail", "file", "line", "duration_s")})
-        status = gate["status"]
-        if status == "failed":
-            el = ET.SubElement(case, "failure", message=xml_text(gate["message"]), type="GateFailed")
-            el.text = xml_text(gate.get("detail") or gate["message"])
-        elif status == "error":
-            el = ET.SubElement(case, "error", message=xml_text(gate["message"]),
-                               type=xml_text(gate.get("error_type") or "Error"))
-            el.text = xml_text(gate.get("detail") or gate["message"])
-        elif status == "skipped":
-            ET.SubElement(case, "skipped", message=xml_text(gate["message"]))
+def _seconds(value: float | None) -> str:
+    return f"{float(value or 0.0):.3f}"
+
+
+_PROBLEM_TAGS = {"failed": ("failure", "Failure"), "error": ("error", "Error")}
+
+
+def render_junit(suite: Suite, cases: Sequence[Case]) -> str:
+    """The JUnit XML document; ends with a newline."""
+    n = case_counts(cases)
+    counts = {"tests": str(n["tests"]), "failures": str(n["failed"]), "errors": str(n["error"]),
+              "skipped": str(n["skipped"])}
+    total = _seconds(suite.duration_s)
+    root = ET.Element("testsuites", {"name": xml_text(suite.command), **counts, "time": total})
+    element = ET.SubElement(root, "testsuite", {"name": xml_text(suite.name), **counts, "time": total,
+                                                **_given(timestamp=suite.timestamp, hostname=suite.hostname)})
+    _properties(element, suite.properties)
+    for case in cases:
+        el = ET.SubElement(element, "testcase", {
+            "classname": xml_text(suite.classname), "name": xml_text(case.name), "time": _seconds(case.duration_s),
+            **_given(file=case.file, line=case.line if case.file else None)})
+        _properties(el, case.properties)
+        if case.status in _PROBLEM_TAGS:
+            tag, default_type = _PROBLEM_TAGS[case.status]
+            sub = ET.SubElement(el, tag, message=xml_text(case.message), type=xml_text(case.error_type or default_type))
+            sub.text = xml_text(case.detail or case.message)
+        elif case.status == "skipped":
+            ET.SubElement(el, "skipped", message=xml_text(case.message))
         else:
-            out = ET.SubElement(case, "system-out")
-            out.text = xml_text(gate["message"])
+            ET.SubElement(el, "system-out").text = xml_text(case.message)
     ET.indent(root, space="  ")
-    body = ET.tostring(root, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

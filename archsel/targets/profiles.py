@@ -15,31 +15,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from archsel.errors import ConfigError, UsageError, did_you_mean, unknown
+from archsel.errors import ConfigError, Problem, UsageError, did_you_mean, unknown
+from archsel.machine import MEMORY_SOURCE, cpu_model, memory_bytes
 from archsel.paths import profiles_dir
 from archsel.targets.schema import (
     CLASSES_SCHEMA,
     FIGURE_FIELDS,
-    PRECISIONS,
     PROFILE_SCHEMA,
     TARGET_CLASSES,
 )
 from archsel.yamlio import LoadedYaml, YamlProblem, load_yaml, schema_problems
-
-__all__ = [
-    "CLASSES_FILE",
-    "ENV_VAR",
-    "PRECISIONS",
-    "TARGET_CLASSES",
-    "ProfileSet",
-    "TargetProfile",
-    "class_defaults",
-    "load_profile_set",
-    "load_profiles",
-    "profile_dirs",
-    "profile_problems",
-    "resolve_target",
-]
 
 ENV_VAR = "ARCHSEL_PROFILES_PATH"
 CLASSES_FILE = "classes.yaml"
@@ -83,6 +68,36 @@ class TargetProfile:
         """Dense peak in TFLOPS (TOPS for int8) at `precision`, or None if the profile has no figure."""
         return self.peak_tflops.get(precision)
 
+    @property
+    def memory_bytes(self) -> int | None:
+        """The published capacity (memory_gb, decimal as datasheets give it) in bytes."""
+        return int(self.memory_gb * 1e9) if self.memory_gb else None
+
+    def to_dict(self, detail: bool = False) -> dict[str, Any]:
+        """The one JSON shape of a target in every payload; `detail` adds sources and estimator parameters."""
+        record: dict[str, Any] = {
+            "name": self.name,
+            "display_name": self.display_name,
+            "class": self.target_class,
+            "kind": self.kind,
+            "resolved_from": self.resolved_from,
+            "measured_at_run_time": self.measured_at_run_time,
+            "precisions": list(self.precisions),
+            "runtimes": list(self.runtimes),
+            "peak_tflops": dict(self.peak_tflops),  # dense; int8 in TOPS
+            "memory_bandwidth_gbs": self.memory_bandwidth_gbs,
+            "memory_gb": self.memory_gb,
+            "memory_bytes": self.memory_bytes,
+            "power_w": self.power_w,
+            "path": self.path,
+            "profile": "measured at run time" if self.measured_at_run_time else self.path,
+            "estimator_source": self.estimator_source,
+        }
+        if detail:
+            record.update(sources=dict(self.sources), notes=self.notes, efficiency=dict(self.efficiency),
+                          overhead_us=self.overhead_us)
+        return record
+
 
 @dataclass(frozen=True)
 class ClassDefault:
@@ -91,7 +106,7 @@ class ClassDefault:
     target_class: str
     device: str
     why: str
-    where: str  # file:line:col of the device name
+    where: tuple[str, int, int]  # file, line, col of the device name
 
 
 @dataclass(frozen=True)
@@ -166,11 +181,11 @@ def _build(doc: LoadedYaml) -> TargetProfile:
     )
 
 
-def _semantic_problems(doc: LoadedYaml) -> list[str]:
+def _semantic_problems(doc: LoadedYaml) -> list[Problem]:
     """Checks JSON Schema cannot express: sources name references, peaks match precisions, reserved names,
     thread-scaling points in size order."""
     data: dict[str, Any] = doc.data
-    problems: list[str] = []
+    problems: list[Problem] = []
     refs = list((data.get("references") or {}).keys())
     figures: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         (("peak_tflops", p), f) for p, f in (data.get("peak_tflops") or {}).items()
@@ -180,22 +195,21 @@ def _semantic_problems(doc: LoadedYaml) -> list[str]:
         for i, source in enumerate(_source_ids(figure)):
             if source in refs:
                 continue
-            hint = did_you_mean(source, refs)
             at: tuple[str | int, ...] = (*pointer, "source")
             if not isinstance(figure.get("source"), str):
                 at = (*at, i)
-            problems.append(f"{doc.where(at)}: source {source!r} is not in this file's references"
-                            + (f" ({hint})" if hint else f" (known: {', '.join(refs) or 'none'})"))
+            problems.append(doc.problem(at, f"source {source!r} is not in this file's references",
+                                        did_you_mean(source, refs) or f"known: {', '.join(refs) or 'none'}"))
     precisions = data.get("precisions") or []
     for precision in data.get("peak_tflops") or {}:
         if precision not in precisions:
-            problems.append(f"{doc.where(('peak_tflops', precision, '<key>'))}: peak given for {precision!r} "
-                            f"but {precision!r} is not in `precisions`")
+            problems.append(doc.problem(("peak_tflops", precision, "<key>"), f"peak given for {precision!r} "
+                                        f"but {precision!r} is not in `precisions`"))
     if data.get("measured_at_run_time"):
         for key in ("peak_tflops", *FIGURE_FIELDS):
             if key in data:
-                problems.append(f"{doc.where((key, '<key>'))}: {key!r} contradicts "
-                                f"measured_at_run_time: true (a run-time profile carries no fixed figures)")
+                problems.append(doc.problem((key, "<key>"), f"{key!r} contradicts measured_at_run_time: true "
+                                                            "(a run-time profile carries no fixed figures)"))
     tables: list[tuple[tuple[str, ...], Any]] = [
         (("parallel", f), pts) for f, pts in (data.get("parallel") or {}).items() if f != "threads"]
     tables.append((("gemm_efficiency",), data.get("gemm_efficiency") or []))
@@ -203,24 +217,24 @@ def _semantic_problems(doc: LoadedYaml) -> list[str]:
         sizes = [p[0] for p in points if isinstance(p, list) and p] if isinstance(points, list) else []
         for i in range(1, len(sizes)):
             if sizes[i] <= sizes[i - 1]:
-                problems.append(f"{doc.where((*pointer, i, 0))}: size {sizes[i]} must be larger than the previous "
-                                f"point's {sizes[i - 1]}")
+                problems.append(doc.problem((*pointer, i, 0), f"size {sizes[i]} must be larger than the previous "
+                                                              f"point's {sizes[i - 1]}"))
                 break
     name = data.get("name")
     if name in TARGET_CLASSES and data.get("class") != name:
-        problems.append(f"{doc.where(('name',))}: {name!r} is a target class name; only a device of class "
-                        f"{name!r} may use it")
+        problems.append(doc.problem(("name",), f"{name!r} is a target class name; only a device of class "
+                                               f"{name!r} may use it"))
     return problems
 
 
-def _load_profile(path: Path) -> tuple[TargetProfile | None, LoadedYaml | None, list[str]]:
+def _load_profile(path: Path) -> tuple[TargetProfile | None, LoadedYaml | None, list[Problem]]:
     try:
         doc = load_yaml(path)
     except YamlProblem as exc:
         return None, None, [exc.problem]
     if not isinstance(doc.data, dict):
         got = type(doc.data).__name__
-        return None, doc, [f"{path}:1:1: a profile must be a mapping of fields (got {got})"]
+        return None, doc, [Problem(str(path), 1, 1, f"a profile must be a mapping of fields (got {got})")]
     problems = schema_problems(doc, PROFILE_SCHEMA)
     if problems:
         return None, doc, problems
@@ -230,18 +244,18 @@ def _load_profile(path: Path) -> tuple[TargetProfile | None, LoadedYaml | None, 
     return _build(doc), doc, []
 
 
-def _load_classes(path: Path) -> tuple[list[ClassDefault], list[str]]:
+def _load_classes(path: Path) -> tuple[list[ClassDefault], list[Problem]]:
     try:
         doc = load_yaml(path)
     except YamlProblem as exc:
         return [], [exc.problem]
     if not isinstance(doc.data, dict):
-        return [], [f"{path}:1:1: classes.yaml must be a mapping with a `defaults` key"]
+        return [], [Problem(str(path), 1, 1, "classes.yaml must be a mapping with a `defaults` key")]
     problems = schema_problems(doc, CLASSES_SCHEMA)
     if problems:
         return [], problems
     return [
-        ClassDefault(cls, body["device"], body["why"], doc.where(("defaults", cls, "device")))
+        ClassDefault(cls, body["device"], body["why"], (str(doc.path), *doc.position(("defaults", cls, "device"))))
         for cls, body in doc.data["defaults"].items()
     ], []
 
@@ -264,16 +278,16 @@ def _files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def _collect(paths: Sequence[Path]) -> tuple[ProfileSet, list[str]]:
+def _collect(paths: Sequence[Path]) -> tuple[ProfileSet, list[Problem]]:
     """Load everything under `paths` as one set; return it with every problem found."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     profiles: dict[str, TargetProfile] = {}
     name_at: dict[str, str] = {}
     defaults: dict[str, ClassDefault] = {}
     broken: set[str] = set()  # names of devices whose files failed validation
     for path in paths:
         if not Path(path).exists():
-            problems.append(f"{path}:1:1: no such profile file or folder")
+            problems.append(Problem(str(path), 1, 1, "no such profile file or folder"))
     for file in _files(p for p in paths if Path(p).exists()):
         if file.name == CLASSES_FILE:
             entries, found = _load_classes(file)
@@ -286,30 +300,29 @@ def _collect(paths: Sequence[Path]) -> tuple[ProfileSet, list[str]]:
             if doc is not None and isinstance(doc.data, dict) and isinstance(doc.data.get("name"), str):
                 broken.add(doc.data["name"])
             continue
-        where = doc.where(("name",))
         if profile.name in profiles:
-            problems.append(f"{where}: device name {profile.name!r} is already defined in "
-                            f"{name_at[profile.name]} (each device name must be unique across profile files)")
+            problems.append(doc.problem(("name",), f"device name {profile.name!r} is already defined in "
+                                                   f"{name_at[profile.name]}",
+                                        "each device name must be unique across profile files"))
             continue
         profiles[profile.name] = profile
-        name_at[profile.name] = where
+        name_at[profile.name] = doc.where(("name",))
     for cls, entry in sorted(defaults.items()):
         device = profiles.get(entry.device)
         if device is None:
             if entry.device in broken:
                 continue  # the device's own file is broken; that problem is already reported
-            hint = did_you_mean(entry.device, profiles)
-            problems.append(f"{entry.where}: default for class {cls!r} names unknown device {entry.device!r}"
-                            + (f" ({hint})" if hint else ""))
+            problems.append(Problem(*entry.where, f"default for class {cls!r} names unknown device "
+                                                  f"{entry.device!r}", did_you_mean(entry.device, profiles)))
         elif device.target_class != cls:
-            problems.append(f"{entry.where}: default for class {cls!r} is {entry.device!r}, a device of "
-                            f"class {device.target_class!r}")
+            problems.append(Problem(*entry.where, f"default for class {cls!r} is {entry.device!r}, a device of "
+                                                  f"class {device.target_class!r}"))
     dirs = tuple(Path(p) for p in paths)
     return ProfileSet(profiles, defaults, dirs), problems
 
 
-def profile_problems(paths: Sequence[Path]) -> list[str]:
-    """Every `file:line:col: message` for the profile files and folders in `paths`, taken as one set."""
+def profile_problems(paths: Sequence[Path]) -> list[Problem]:
+    """Every Problem of the profile files and folders in `paths`, taken as one set."""
     return _collect(list(paths))[1]
 
 
@@ -339,10 +352,10 @@ def _load_cached(dirs: tuple[str, ...], stamps: tuple[tuple[tuple[str, int], ...
     profile_set, problems = _collect(paths)
     missing = [c for c in TARGET_CLASSES if c not in profile_set.defaults]
     if missing and not problems:
-        where = f"{paths[0] / CLASSES_FILE}:1:1"
-        problems.append(f"{where}: no default device for class(es) {', '.join(missing)}")
+        problems.append(Problem(str(paths[0] / CLASSES_FILE), 1, 1,
+                                f"no default device for class(es) {', '.join(missing)}"))
     if problems:
-        raise ConfigError(problems[0], problems)
+        raise ConfigError(problems)
     return profile_set
 
 
@@ -375,29 +388,14 @@ def _looks_like_path(text: str) -> bool:
 def _measure_local(profile: TargetProfile) -> TargetProfile:
     """Fill what can be read from this machine without running anything: memory size and CPU model."""
     sources = dict(profile.sources)
-    memory_gb: float | None = None
-    try:
-        memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1)
-        sources["memory_gb"] = "measured at run time: os.sysconf(SC_PAGE_SIZE) × os.sysconf(SC_PHYS_PAGES)"
-    except (ValueError, OSError, AttributeError):
-        pass
-    model = _cpu_model()
+    total = memory_bytes()
+    memory_gb = round(total / 1e9, 1) if total else None
+    if memory_gb is not None:
+        sources["memory_gb"] = MEMORY_SOURCE
+    model = cpu_model()
     cpus = os.cpu_count() or 0
     display = f"this machine: {model}, {cpus} logical CPUs" if model else f"this machine: {cpus} logical CPUs"
     return replace(profile, memory_gb=memory_gb, sources=sources, display_name=display)
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.lower().startswith(("model name", "hardware")):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor()
 
 
 def _finish(profile: TargetProfile, resolved_from: str | None = None) -> TargetProfile:
@@ -411,7 +409,7 @@ def _from_file(path: Path) -> TargetProfile:
         raise UsageError(f"no such profile file: {str(path)!r}")
     profile, _, problems = _load_profile(path)
     if problems or profile is None:
-        raise ConfigError(problems[0], problems)
+        raise ConfigError(problems)
     return profile
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from archsel.precisions import PRECISIONS  # peak keys and supported precisions; int8 rates in TOPS
+
 TARGET_CLASSES: tuple[str, ...] = ("cloud", "edge", "mobile", "local")
 KINDS: tuple[str, ...] = ("gpu", "cpu", "soc", "npu")
-# Peak keys and supported precisions. Integer rates are in tera-operations per second (TOPS).
-PRECISIONS: tuple[str, ...] = ("fp32", "tf32", "fp16", "bf16", "fp8", "int8")
 RUNTIMES: tuple[str, ...] = (
     "pytorch", "executorch", "tensorrt", "onnxruntime", "openvino", "tflite", "coreml", "qnn", "ncnn",
 )

@@ -35,8 +35,7 @@ def _ensure_loaded() -> None:
     if _LOADED:
         return
     _LOADED = True
-    from archsel.zoo import catalog
-
+    catalog = importlib.import_module("archsel.zoo.catalog")
     for info in sorted(pkgutil.iter_modules(catalog.__path__), key=lambda m: m.name):
         importlib.import_module(f"{catalog.__name__}.{info.name}")
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from archsel import precisions
 from archsel.errors import UsageError, unknown
 
 OBJECTIVES = ("balanced", "latency", "accuracy")
 LATENCY_STATS = ("p50", "p90", "p99")
-PRECISION_CHOICES = ("auto", "fp32", "fp16", "bf16", "int8")
+LIST_OPTIONS = ("priority", "family", "exclude")  # repeatable, or comma-separated
+PATH_OPTIONS = ("rules", "profiles")
+SIZE_OPTIONS = ("max_params", "max_macs")  # numbers with SI suffixes
+
+
 @dataclass(frozen=True)
 class AdviceRequest:
     """Every field a query can set (CLI option or query-file key). None = not given."""
@@ -46,8 +51,8 @@ class AdviceRequest:
             raise unknown("latency statistic", self.latency_stat, LATENCY_STATS)
         if self.objective not in OBJECTIVES:
             raise unknown("objective", self.objective, OBJECTIVES)
-        if self.precision not in PRECISION_CHOICES:
-            raise unknown("precision", self.precision, PRECISION_CHOICES)
+        if self.precision not in precisions.CHOICES:
+            raise unknown("precision", self.precision, precisions.CHOICES)
         if not isinstance(self.batch, int) or isinstance(self.batch, bool) or self.batch < 1:
             raise UsageError(f"--batch must be a positive integer, got {self.batch!r}")
         if not isinstance(self.top, int) or isinstance(self.top, bool) or self.top < 1:
@@ -66,19 +71,23 @@ class AdviceRequest:
         return data
 
 
-FIELD_NAMES = tuple(f.name for f in fields(AdviceRequest))
+def request_fields(**options: Any) -> dict[str, Any]:
+    """The options a user gave on the command line as AdviceRequest fields (None, False, empty: not given).
 
+    `streaming=False` (--offline) is given; list options split on commas; sizes take SI suffixes.
+    """
+    from archsel.query.build import split_words
+    from archsel.units import parse_si
 
-def merge(base: AdviceRequest, overrides: dict[str, Any]) -> AdviceRequest:
-    """`base` with the given (already typed) fields replaced."""
-    return replace(base, **overrides)
-
-
-@dataclass
-class CliValues:
-    """Options as typed on the command line: None where the user gave nothing (so a query file can fill it)."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-
-    def given(self) -> dict[str, Any]:
-        return {k: v for k, v in self.values.items() if v is not None and v != () and v != []}
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        if value is None or value == [] or value == () or (value is False and key != "streaming"):
+            continue
+        if key in LIST_OPTIONS:
+            value = tuple(split_words(value))
+        elif key in PATH_OPTIONS:
+            value = tuple(str(p) for p in value)
+        elif key in SIZE_OPTIONS:
+            value = parse_si(value, "--" + key.replace("_", "-"))
+        out[key] = value
+    return out

@@ -1,35 +1,19 @@
-"""Human views of an advice result: the ranking table, excluded candidates, notes, a terminal Pareto chart."""
+"""Human views of an advice result: the ranking table, excluded candidates, candidates not costed, notes."""
 
 from __future__ import annotations
 
-import importlib.util
 from typing import TYPE_CHECKING, Any
 
 from archsel.advice.scoring import PROXY, WEIGHTS
-from archsel.report.formats import Column, TableView
+from archsel.report.document import Column, TableView
+from archsel.units import format_bytes, format_ms, format_si
 
 if TYPE_CHECKING:
     from archsel.advice.pipeline import AdviceResult, Outcome
+    from archsel.query.build import Query
+    from archsel.query.request import AdviceRequest
 
 PARETO_MARK = "★"
-
-
-def _g(value: float) -> str:
-    return f"{value:.3g}"
-
-
-def _si(value: float, unit: str = "") -> str:
-    for suffix, size in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if value >= size:
-            return f"{value / size:.3g}{suffix}{unit}"
-    return f"{value:.3g}{unit}"
-
-
-def _bytes(value: float) -> str:
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if value >= size:
-            return f"{value / size:.3g} {unit}"
-    return f"{int(value)} B"
 
 
 def _reasons(o: Outcome, limit: int | None = None, sep: str = ", ") -> str:
@@ -59,10 +43,10 @@ def _latency(o: Outcome, stat: str, multiline: bool) -> str:
         return "—"
     lat = o.cost.latency
     kind = "est." if lat.kind == "estimated" else "meas."
-    head = f"{_g(lat.at(stat))} {kind}"
-    if _g(lat.band_low_ms) == _g(lat.band_high_ms):
+    head = f"{format_ms(lat.at(stat))} {kind}"
+    if format_ms(lat.band_low_ms) == format_ms(lat.band_high_ms):
         return head
-    band = f"[{_g(lat.band_low_ms)}–{_g(lat.band_high_ms)}]"
+    band = f"[{format_ms(lat.band_low_ms)}–{format_ms(lat.band_high_ms)}]"
     return f"{head}\n{band}" if multiline else f"{head} {band}"
 
 
@@ -97,10 +81,11 @@ def _row(o: Outcome, result: AdviceResult, multiline: bool) -> dict[str, Any]:
         "latency_budget": _latency(o, req.latency_stat, True) + (
             "\n" + _headroom(o, req.latency_ms, req.latency_stat, False) if req.latency_ms is not None else ""),
         "headroom": _headroom(o, req.latency_ms, req.latency_stat, multiline),
-        "size": (f"{_si(cost.macs)} MACs\n{_si(cost.params)} par.\n{_bytes(cost.memory_bytes)}" if cost else "—"),
-        "macs": _si(cost.macs) if cost else "—",
-        "params": _si(cost.params) if cost else "—",
-        "memory": _bytes(cost.memory_bytes) if cost else "—",
+        "size": (f"{format_si(cost.macs)} MACs\n{format_si(cost.params)} par.\n{format_bytes(cost.memory_bytes)}"
+                 if cost else "—"),
+        "macs": format_si(cost.macs) if cost else "—",
+        "params": format_si(cost.params) if cost else "—",
+        "memory": format_bytes(cost.memory_bytes) if cost else "—",
         "quality": _quality(o, multiline),
         "score": f"{o.score:.3f}",
         "reasons": _reasons(o, 3, "\n") if multiline else _reasons(o),
@@ -132,21 +117,29 @@ def _csv_row(o: Outcome, result: AdviceResult) -> dict[str, Any]:
     }
 
 
-def query_text(result: AdviceResult) -> str:
-    q = result.query
+def query_text(q: Query, request: AdviceRequest | None = None) -> str:
+    """The query in one line: task, data, target, budget and everything else the user said."""
     parts = [f"task {q.task}"]
+    if q.data_type:
+        parts.append(f"data {q.data_type}" + (" (task default)" if q.data_type_source == "task default" else ""))
     if q.target:
         parts.append(f"target {q.target} ({q.target_class})")
     if q.latency_ms is not None:
-        parts.append(f"budget {q.latency_ms:g} ms {result.request.latency_stat}")
+        parts.append(f"budget {q.latency_ms:g} ms" + (f" {request.latency_stat}" if request else ""))
+    if q.latency_tier:
+        parts.append(f"tier {q.latency_tier}")
     if q.streaming is not None:
         parts.append("streaming" if q.streaming else "offline")
-    if q.priorities:
-        parts.append("priorities " + "/".join(q.priorities))
-    if result.request.objective != "balanced":
-        parts.append(f"objective {result.request.objective}")
-    if result.request.batch != 1:
-        parts.append(f"batch {result.request.batch}")
+    for label, value in (("sequences", q.sequence_length), ("data set", q.dataset_size)):
+        if value:
+            parts.append(f"{label} {value}")
+    for label, words in (("priorities", q.priorities), ("only", q.families), ("excluding", q.exclude)):
+        if words:
+            parts.append(f"{label} {'/'.join(words)}")
+    if request is not None and request.objective != "balanced":
+        parts.append(f"objective {request.objective}")
+    if request is not None and request.batch != 1:
+        parts.append(f"batch {request.batch}")
     return ", ".join(parts)
 
 
@@ -162,21 +155,25 @@ def ranking_view(result: AdviceResult, fmt: str) -> TableView:
     rows = [_row(o, result, multiline) for o in top]
     if multiline:
         columns = [
-            Column("rank", "#", justify="right"), Column("model", "model · family · role\nprecision, batch"),
+            Column("rank", "#", justify="right", no_wrap=True),
+            Column("model", "model · family · role\nprecision, batch", no_wrap=True),
             Column("latency_budget", "latency ms" + ("\nheadroom" if req.latency_ms is not None else "")),
             Column("size", "MACs\nparams\nmemory"), Column("quality", "quality\n(data set)"),
-            Column("score", "score", justify="right"), Column("reasons", "top reasons\n(rule, score)", ratio=1),
+            Column("score", "score", justify="right", no_wrap=True),
+            Column("reasons", "top reasons\n(rule, score)", ratio=1),
         ]
     else:
         columns = [
-            Column("rank", "#", justify="right"), Column("id", "id"), Column("architecture", "architecture"),
-            Column("family", "family"), Column("role", "role"), Column("precision", "precision"),
+            Column("rank", "#", justify="right", no_wrap=True), Column("id", "id", no_wrap=True),
+            Column("architecture", "architecture"), Column("family", "family", no_wrap=True),
+            Column("role", "role", no_wrap=True), Column("precision", "precision"),
             Column("latency", "latency ms"), Column("headroom", "headroom"), Column("macs", "MACs"),
             Column("params", "params"), Column("memory", "memory"), Column("quality", "quality (data set)"),
-            Column("score", "score", justify="right"), Column("reasons", "reasons (rule score)"),
+            Column("score", "score", justify="right", no_wrap=True), Column("reasons", "reasons (rule score)"),
         ]
     n = len(result.ranked)
-    return TableView(columns, rows, title=f"{n} of {len(result.outcomes)} candidates fit: {query_text(result)}",
+    title = f"{n} of {len(result.outcomes)} candidates fit: {query_text(result.query, result.request)}"
+    return TableView(columns, rows, title=title,
                      caption=f"showing {len(rows)}; {PARETO_MARK} = Pareto front (quality vs "
                              f"{'latency' if result.cost_axis == 'latency' else 'MACs'})")
 
@@ -191,9 +188,10 @@ def excluded_view(outcomes: list[Outcome], result: AdviceResult, title: str) -> 
         "over": "—" if o.miss_distance == float("inf") else f"{o.miss_distance:+.0%}",
         "why": "; ".join(v.message for v in o.violations),
     } for o in outcomes]
-    return TableView([Column("id", "id"), Column("family", "family"), Column("precision", "prec."),
-                      Column("latency", "latency ms"), Column("over", "over", justify="right"),
-                      Column("why", "excluded because", ratio=1)], rows, title=title)
+    return TableView([Column("id", "id", no_wrap=True), Column("family", "family", no_wrap=True),
+                      Column("precision", "prec."), Column("latency", "latency ms"),
+                      Column("over", "over", justify="right"), Column("why", "excluded because", ratio=1)],
+                     rows, title=title)
 
 
 def problem_view(result: AdviceResult) -> TableView | None:
@@ -201,7 +199,8 @@ def problem_view(result: AdviceResult) -> TableView | None:
             for o in result.outcomes if o.status in ("failed", "skipped")]
     if not rows:
         return None
-    return TableView([Column("id", "id"), Column("status", "status"), Column("why", "why", ratio=1)], rows,
+    return TableView([Column("id", "id", no_wrap=True), Column("status", "status"), Column("why", "why", ratio=1)],
+                     rows,
                      title="candidates not costed")
 
 
@@ -267,56 +266,3 @@ def views(result: AdviceResult, fmt: str) -> list[TableView]:
     if problems is not None and fmt == "table":
         out.append(problems)
     return out
-
-
-def matplotlib_available() -> bool:
-    return importlib.util.find_spec("matplotlib") is not None
-
-
-# ------------------------------------------------------------------------------------------ terminal chart
-
-
-def ascii_front(result: AdviceResult, width: int = 60, height: int = 12) -> list[str]:
-    """A small text scatter of quality (↑) against the cost axis (→): Pareto points by rank, others '·',
-    the latency budget as a column of '|'."""
-    pts = [o for o in result.ranked if o.cost is not None and o.quality is not None]
-    if not pts:
-        return []
-    use_latency = result.cost_axis == "latency"
-
-    def x_of(o: Outcome) -> float:
-        assert o.cost is not None
-        if use_latency and o.cost.latency is not None:
-            return o.cost.latency.at(result.request.latency_stat)
-        return float(o.cost.macs)
-
-    xs = [x_of(o) for o in pts]
-    qs = [o.quality.value for o in pts if o.quality]
-    budget = result.request.latency_ms if use_latency else None
-    x_max = max([*xs, budget or 0.0]) * 1.05 or 1.0
-    q_lo, q_hi = min(qs), max(qs)
-    if q_hi - q_lo < 1e-9:
-        q_lo, q_hi = q_lo - 0.5, q_hi + 0.5
-    grid = [[" "] * width for _ in range(height)]
-    if budget is not None:
-        col = min(width - 1, int(budget / x_max * (width - 1)))
-        for cells in grid:
-            cells[col] = "|"
-    for o, x in sorted(zip(pts, xs, strict=True), key=lambda p: p[0].pareto):  # front drawn last (on top)
-        assert o.quality is not None
-        col = min(width - 1, int(x / x_max * (width - 1)))
-        line = grid[round((q_hi - o.quality.value) / (q_hi - q_lo) * (height - 1))]
-        label = str(o.rank) if o.pareto else "·"
-        for i, ch in enumerate(label):
-            if col + i < width:
-                line[col + i] = ch
-    axis = "latency ms" if use_latency else "MACs"
-    lines = [f"Pareto front, terminal view: quality ↑ (published / proxy) vs {axis} →"
-             + (f"; | = budget {budget:g} ms" if budget is not None else "")]
-    lines += [f"{q_hi:5.2f} ┤" + "".join(grid[0])]
-    lines += ["      │" + "".join(r) for r in grid[1:-1]]
-    lines += [f"{q_lo:5.2f} ┤" + "".join(grid[-1])]
-    scale = f"{x_max:.3g}" if use_latency else _si(x_max)
-    lines.append("      └" + "─" * (width - len(scale) - 1) + " " + scale)
-    lines.append("      front: " + ", ".join(f"{o.rank} {o.candidate.id}" for o in pts if o.pareto))
-    return lines

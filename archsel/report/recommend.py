@@ -1,15 +1,20 @@
-"""The JSON payload of `recommend` / `compare` (schema: archsel.advice.schema; docs/advice.md).
+"""The document of `recommend` / `compare`: the JSON payload (schema: archsel.report.schema; docs/advice.md),
+the views of archsel.report.ranking, one test case per candidate, and the lines for stderr.
 
-Deterministic: no timings of the run and no cache flags, so the same query gives the same bytes (a
-measured latency is the only figure that changes between runs).
+The payload is deterministic: no timings of the run and no cache flags, so the same query gives the same
+bytes (a measured latency is the only figure that changes between runs). As test cases (junit, github)
+each candidate is a test of "meets the query's hard constraints": ranked ones pass, excluded ones fail
+with why, those that raised are errors, those not reached within --time-budget are skipped.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from archsel.advice.schema import SCHEMA_ID, SCHEMA_VERSION
 from archsel.advice.scoring import FORMULA
+from archsel.report import plot, ranking
+from archsel.report.document import Case, Document, Suite, count_text
+from archsel.report.schema import SCHEMA_ID, SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from archsel.advice.pipeline import AdviceResult, Outcome
@@ -86,16 +91,11 @@ def outcome_dict(o: Outcome, result: AdviceResult) -> dict[str, Any]:
 def target_dict(target: TargetProfile | None, measured: bool) -> dict[str, Any] | None:
     if target is None:
         return None
-    return {
-        "name": target.name, "display_name": target.display_name, "class": target.target_class,
-        "memory_gb": target.memory_gb, "precisions": list(target.precisions),
-        "latency": "measured" if measured else "estimated",
-        "profile": target.path if not target.measured_at_run_time else "measured at run time",
-    }
+    return {**target.to_dict(), "latency": "measured" if measured else "estimated"}
 
 
 def payload(result: AdviceResult, command: str = "recommend") -> dict[str, Any]:
-    """The full JSON document for one query."""
+    """The full JSON document for one query (with `query_source` when a query file wrote it)."""
     req = result.request
     ranked = result.ranked
     excluded = result.excluded
@@ -131,6 +131,7 @@ def payload(result: AdviceResult, command: str = "recommend") -> dict[str, Any]:
         "rules_considered": len(result.rec.trace),
         "rules_fired": len(result.rec.fired),
         **({"user_model": _user_summary(result)} if command == "compare" else {}),
+        **({"query_source": result.plan.source.where} if result.plan.source is not None else {}),
     }
 
 
@@ -146,3 +147,81 @@ def _rule_formula() -> str:
     from archsel.knowledge.engine import SCORE_FORMULA
 
     return SCORE_FORMULA
+
+
+# ------------------------------------------------------------------------------------------ document
+
+
+def _case(o: Outcome, result: AdviceResult) -> Case:
+    c = o.candidate
+    lat = latency_dict(o, result.request.latency_stat)
+    properties: dict[str, Any] = {"family": c.family, "role": c.role, "rank": o.rank or None,
+                                  "score": _r(o.score) if o.status == "ok" else None,
+                                  "precision": o.cost.precision if o.cost else None,
+                                  "latency_ms": lat["value_ms"] if lat else None,
+                                  "latency_kind": lat["kind"] if lat else None,
+                                  "macs": o.cost.macs if o.cost else None, "params": o.cost.params if o.cost else None}
+    if o.status == "ok":
+        message = f"rank {o.rank}: {c.id} ({c.family}) fits" + (f", {lat['value_ms']:.3g} ms {lat['kind']}"
+                                                                 if lat else "")
+        return Case(c.id, "passed", message, properties=properties)
+    if o.status == "excluded":
+        why = "; ".join(v.message for v in o.violations)
+        return Case(c.id, "failed", f"{c.id} excluded: {why}", error_type="ConstraintFailed", properties=properties)
+    if o.status == "failed":
+        return Case(c.id, "error", f"{c.id} failed while {'counting' if o.stage == 'count' else 'timing'}: "
+                                   f"{o.error}", error_type=(o.error or "Error").split(":")[0], properties=properties)
+    return Case(c.id, "skipped", f"{c.id} skipped: {o.error}", properties=properties)
+
+
+def cases(result: AdviceResult) -> list[Case]:
+    """One case per candidate: the shown ranked ones, then every excluded, failed and skipped one."""
+    rest = [o for o in result.outcomes if o.status != "ok"]
+    return [_case(o, result) for o in result.shown()] + [_case(o, result) for o in rest]
+
+
+def document(result: AdviceResult, fmt: str, command: str = "recommend") -> Document:
+    """Everything the formats need for one query."""
+    data = payload(result, command)
+    found = cases(result)
+    where = f" on {result.target.name}" if result.target is not None else ""
+    suite = Suite(
+        command=f"archsel {command}", name=f"archsel {command} {ranking.query_text(result.query, result.request)}",
+        status="passed" if result.ranked else "failed",
+        summary=f"task {result.query.task}{where}: {len(result.ranked)} of {len(result.outcomes)} candidates fit"
+                + (f", top {result.ranked[0].candidate.id}" if result.ranked else "") + f" ({count_text(found)})",
+        classname=f"archsel.{command}.{result.query.task}",
+        properties={k: v for k, v in data["query"].items() if not isinstance(v, list | dict)})
+    notes = ranking.notes(result, fmt)
+    if fmt == "table" and not plot.matplotlib_available():
+        notes = [*plot.ascii_front(result), *notes]
+    records = "candidates" if result.ranked else "closest_misses"
+    return Document(data, records, ranking.views(result, fmt), notes, found, suite)
+
+
+def warnings(result: AdviceResult) -> list[str]:
+    """What stderr should say about the run: candidates that failed, a measurement that is not the target's,
+    and, when nothing fits, why."""
+    out = [f"{o.candidate.id} failed while {'counting' if o.stage == 'count' else 'timing'}: {o.error}"
+           for o in result.by_status("failed")]
+    target = result.target
+    if result.measured and target is not None and not target.measured_at_run_time:
+        out.append(f"--measure: latency is measured on this machine, not on {target.name}; memory and precision "
+                   f"are still checked against {target.name}")
+    return out
+
+
+def nothing_fits(result: AdviceResult) -> str | None:
+    """The one stderr line when no candidate satisfies the query (None when one does)."""
+    if result.ranked:
+        return None
+    closest = result.excluded[:1]
+    if result.outcomes and all(o.status in ("failed", "skipped") for o in result.outcomes):
+        reason = "no candidate could be costed (see the failed/skipped list)"
+    elif not result.outcomes:
+        reason = f"no rule names a candidate for task {result.query.task}"
+    else:
+        reason = "no candidate meets the hard constraints"
+        if closest and closest[0].violations:
+            reason += f"; closest miss: {closest[0].candidate.id} ({closest[0].violations[0].message})"
+    return f"archsel: no candidate satisfies the query: {reason}"

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archsel.errors import UsageError, unknown
-from archsel.vocab import Vocabulary, load_vocabulary, normalise_word
+from archsel.query.vocab import Vocabulary, load_vocabulary, normalise_word
+
+if TYPE_CHECKING:
+    from archsel.targets.profiles import TargetProfile
 
 
 @dataclass(frozen=True)
@@ -63,14 +66,6 @@ def _bounded(vocab: Vocabulary, section: str, value: str | int | None, what: str
     return vocab.lookup(section, text)
 
 
-def resolve_target_class(name_or_path: str, profile_dirs: Sequence[Path] = ()) -> tuple[str, str]:
-    """(profile name, target class) for a class, device name or profile path (via archsel.targets)."""
-    from archsel.targets.profiles import resolve_target
-
-    profile = resolve_target(name_or_path, profile_dirs)
-    return profile.name, profile.target_class
-
-
 def build_query(
     task: str,
     *,
@@ -86,8 +81,12 @@ def build_query(
     exclude: Iterable[str] = (),
     profile_dirs: Sequence[Path] = (),
     vocab: Vocabulary | None = None,
+    target_profile: TargetProfile | None = None,
 ) -> Query:
-    """Normalise what the user typed (aliases, numbers → classes); unknown words raise UsageError."""
+    """Normalise what the user typed (aliases, numbers → classes); unknown words raise UsageError.
+
+    `target` is resolved (archsel.targets) unless the caller already did: `target_profile`.
+    """
     from archsel.zoo.spec import FAMILIES
 
     vocab = vocab or load_vocabulary()
@@ -99,9 +98,12 @@ def build_query(
     else:
         dt = vocab.tasks[canonical_task].default_data_type
         dt_source = "task default" if dt else None
-    target_name = target_class = None
-    if target is not None:
-        target_name, target_class = resolve_target_class(target, profile_dirs)
+    if target is not None and target_profile is None:
+        from archsel.targets.profiles import resolve_target
+
+        target_profile = resolve_target(target, profile_dirs)
+    target_name = target_profile.name if target_profile is not None else None
+    target_class = target_profile.target_class if target_profile is not None else None
     if latency_ms is not None and not latency_ms > 0:
         raise UsageError(f"--latency-ms must be positive, got {latency_ms:g}")
     tier: str | None = None

@@ -1,6 +1,6 @@
 """Task, data-type and query-dimension vocabulary with aliases, read from rules/vocabulary.yaml (no torch).
 
-The file is validated with a JSON Schema (archsel.yamlio); every problem is a `file:line:col: message`.
+The file is validated with a JSON Schema (archsel.yamlio); every problem is a Problem (file:line:col).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from archsel.errors import ConfigError, did_you_mean, unknown
+from archsel.errors import ConfigError, Problem, did_you_mean, sorted_problems, unknown
 from archsel.paths import rules_dir
 
 # section key in the file → the word used in messages ("unknown task 'x'")
@@ -114,18 +114,11 @@ class Vocabulary:
                 return term.name
         return terms[-1].name
 
-    def resolve(self, kind: str, word: str) -> str:
-        """Backwards-compatible: `kind` is 'task' or 'data type'."""
-        return self.lookup("tasks" if kind == "task" else "data_types", word)
-
     def resolve_task(self, word: str) -> str:
         return self.lookup("tasks", word)
 
-    def resolve_data_type(self, word: str) -> str:
-        return self.lookup("data_types", word)
 
-
-def vocabulary_problems(path: Path) -> list[str]:
+def vocabulary_problems(path: Path) -> list[Problem]:
     """Every problem of a vocabulary file: YAML, schema, alias clashes, bad defaults, unbounded order."""
     from archsel.yamlio import YamlProblem, load_yaml, schema_problems
 
@@ -134,7 +127,7 @@ def vocabulary_problems(path: Path) -> list[str]:
     except YamlProblem as exc:
         return [exc.problem]
     if doc.data is None:
-        return [f"{path}:1:1: empty vocabulary file"]
+        return [Problem(str(path), 1, 1, "empty vocabulary file")]
     problems = schema_problems(doc, VOCABULARY_SCHEMA)
     if not isinstance(doc.data, dict):
         return problems
@@ -150,37 +143,22 @@ def vocabulary_problems(path: Path) -> list[str]:
             aliases: list[str] = body["aliases"] if isinstance(body.get("aliases"), list) else []
             for word in (name, *aliases):
                 if word in seen and seen[word] != name:
-                    where = (
-                        doc.where((section, name, "aliases")) if word != name else doc.where((section, name))
-                    )
-                    problems.append(
-                        f"{where}: {SECTIONS[section]} word {word!r} is used by both "
-                        f"{seen[word]!r} and {name!r}"
-                    )
+                    at = (section, name, "aliases") if word != name else (section, name)
+                    problems.append(doc.problem(at, f"{SECTIONS[section]} word {word!r} is used by both "
+                                                    f"{seen[word]!r} and {name!r}"))
                 seen.setdefault(word, name)
             dt = body.get("default_data_type")
             if isinstance(dt, str) and dt not in data_types:
-                hint = did_you_mean(dt, data_types)
-                problems.append(
-                    f"{doc.where((section, name, 'default_data_type'))}: unknown data type {dt!r}"
-                    + (f" ({hint})" if hint else "")
-                )
+                problems.append(doc.problem((section, name, "default_data_type"), f"unknown data type {dt!r}",
+                                            did_you_mean(dt, data_types)))
         bound = BOUNDED.get(section)
         if bound:
             names = list(terms)
             for i, name in enumerate(names):
                 if isinstance(terms[name], dict) and bound not in terms[name] and i != len(names) - 1:
-                    problems.append(
-                        f"{doc.where((section, name))}: only the last {SECTIONS[section]} may omit {bound!r}"
-                    )
-    return sorted(problems, key=_position)
-
-
-def _position(problem: str) -> tuple[int, int]:
-    head = problem.split(": ", 1)[0].rsplit(":", 2)
-    return (
-        (int(head[1]), int(head[2])) if len(head) == 3 and head[1].isdigit() and head[2].isdigit() else (0, 0)
-    )
+                    problems.append(doc.problem((section, name), f"only the last {SECTIONS[section]} "
+                                                                 f"may omit {bound!r}"))
+    return sorted_problems(problems)
 
 
 def _terms(section: str, body: dict[str, dict[str, Any]]) -> dict[str, Term]:
@@ -205,7 +183,7 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
     path = Path(path) if path else rules_dir() / "vocabulary.yaml"
     problems = vocabulary_problems(path)
     if problems:
-        raise ConfigError(problems[0], problems)
+        raise ConfigError(problems)
     data = load_yaml(path).data
     sections = {s: _terms(s, data.get(s, {})) for s in SECTIONS}
     return Vocabulary(sections["tasks"], sections["data_types"], sections, path)

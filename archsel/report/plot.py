@@ -1,21 +1,37 @@
-"""`--plot FILE.png|.svg|.pdf`: quality (or its rule-score proxy, marked) against latency, with the budget
-line and the Pareto front. Needs the optional `plot` extra (matplotlib); without it `--plot` is a usage
-error (exit 2) that names the extra.
+"""The Pareto chart of an advice result: quality (or its rule-score proxy, marked) against latency (MACs
+without a target), with the budget line and the front.
+
+`--plot FILE.png|.svg|.pdf` draws it with the optional `plot` extra (matplotlib); without it `--plot` is a
+usage error (exit 2) that names the extra, and the table shows a small text chart instead (ascii_front).
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archsel.errors import UsageError
+from archsel.units import format_si
 
 if TYPE_CHECKING:
-    from archsel.advice.pipeline import AdviceResult
+    from archsel.advice.pipeline import AdviceResult, Outcome
 
 SUFFIXES = (".png", ".svg", ".pdf")
 FRONT, OTHER = "#d62728", "#1f77b4"
 EXTRA_HINT = "install the plot extra: pip install 'archsel[plot]' (matplotlib)"
+
+
+def matplotlib_available() -> bool:
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def x_value(o: Outcome, result: AdviceResult) -> float:
+    """Where a candidate sits on the cost axis: latency (ms, at the query's statistic), or MACs."""
+    assert o.cost is not None
+    if result.cost_axis == "latency" and o.cost.latency is not None:
+        return float(o.cost.latency.at(result.request.latency_stat))
+    return float(o.cost.macs)
 
 
 def check_plot_path(path: str) -> Path:
@@ -48,11 +64,8 @@ def write_plot(result: AdviceResult, path: Path) -> None:
     pts = [o for o in result.ranked if o.cost is not None and o.quality is not None]
     misses = [o for o in result.excluded if o.cost is not None and o.quality is not None]
 
-    def x_of(o: object) -> float:
-        cost = o.cost  # type: ignore[attr-defined]
-        if use_latency and cost.latency is not None:
-            return float(cost.latency.at(req.latency_stat))
-        return float(cost.macs) / 1e9
+    def x_of(o: Outcome) -> float:
+        return x_value(o, result) / (1.0 if use_latency else 1e9)  # latency ms, or GMACs
 
     fig, ax = plt.subplots(figsize=(9, 5.5), dpi=120)
     if misses:
@@ -109,3 +122,45 @@ def write_plot(result: AdviceResult, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+# ------------------------------------------------------------------------------------------ terminal chart
+
+
+def ascii_front(result: AdviceResult, width: int = 60, height: int = 12) -> list[str]:
+    """A small text scatter of quality (↑) against the cost axis (→): Pareto points by rank, others '·',
+    the latency budget as a column of '|'."""
+    pts = [o for o in result.ranked if o.cost is not None and o.quality is not None]
+    if not pts:
+        return []
+    use_latency = result.cost_axis == "latency"
+    xs = [x_value(o, result) for o in pts]
+    qs = [o.quality.value for o in pts if o.quality]
+    budget = result.request.latency_ms if use_latency else None
+    x_max = max([*xs, budget or 0.0]) * 1.05 or 1.0
+    q_lo, q_hi = min(qs), max(qs)
+    if q_hi - q_lo < 1e-9:
+        q_lo, q_hi = q_lo - 0.5, q_hi + 0.5
+    grid = [[" "] * width for _ in range(height)]
+    if budget is not None:
+        col = min(width - 1, int(budget / x_max * (width - 1)))
+        for cells in grid:
+            cells[col] = "|"
+    for o, x in sorted(zip(pts, xs, strict=True), key=lambda p: p[0].pareto):  # front drawn last (on top)
+        assert o.quality is not None
+        col = min(width - 1, int(x / x_max * (width - 1)))
+        line = grid[round((q_hi - o.quality.value) / (q_hi - q_lo) * (height - 1))]
+        label = str(o.rank) if o.pareto else "·"
+        for i, ch in enumerate(label):
+            if col + i < width:
+                line[col + i] = ch
+    axis = "latency ms" if use_latency else "MACs"
+    lines = [f"Pareto front, terminal view: quality ↑ (published / proxy) vs {axis} →"
+             + (f"; | = budget {budget:g} ms" if budget is not None else "")]
+    lines += [f"{q_hi:5.2f} ┤" + "".join(grid[0])]
+    lines += ["      │" + "".join(r) for r in grid[1:-1]]
+    lines += [f"{q_lo:5.2f} ┤" + "".join(grid[-1])]
+    scale = f"{x_max:.3g}" if use_latency else format_si(x_max)
+    lines.append("      └" + "─" * (width - len(scale) - 1) + " " + scale)
+    lines.append("      front: " + ", ".join(f"{o.rank} {o.candidate.id}" for o in pts if o.pareto))
+    return lines

@@ -2,8 +2,8 @@
 
 A file holds one query (a mapping), a list of queries, or several YAML documents (`---`), each a mapping
 or a list. Keys are the option names without dashes in front (`latency-ms`; `latency_ms` is accepted too).
-Everything is checked against QUERY_SCHEMA before anything runs; every problem is a `file:line:col:
-message` line (unknown keys get a did-you-mean), exit 2. Relative `rules`/`profiles` folders are taken
+Everything is checked against QUERY_SCHEMA before anything runs; every problem is a Problem (`file:line:col:
+message`; unknown keys get a did-you-mean), exit 2. Relative `rules`/`profiles` folders are taken
 relative to the query file.
 """
 
@@ -14,8 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archsel.advice.request import LATENCY_STATS, OBJECTIVES, PRECISION_CHOICES
-from archsel.errors import ArchselError, ConfigError
+from archsel import precisions
+from archsel.errors import ArchselError, ConfigError, Problem
+from archsel.query.request import (
+    LATENCY_STATS,
+    LIST_OPTIONS,
+    OBJECTIVES,
+    PATH_OPTIONS,
+    SIZE_OPTIONS,
+    AdviceRequest,
+)
 from archsel.units import parse_si
 from archsel.yamlio import LoadedYaml, Pointer, YamlProblem, load_yaml_documents, schema_problems
 
@@ -40,7 +48,7 @@ QUERY_SCHEMA: dict[str, Any] = {
         "exclude": _WORDS,
         "max-params": _SIZE,
         "max-macs": _SIZE,
-        "precision": {"enum": list(PRECISION_CHOICES)},
+        "precision": {"enum": list(precisions.CHOICES)},
         "batch": {"type": "integer", "minimum": 1},
         "objective": {"enum": list(OBJECTIVES)},
         "measure": {"type": "boolean"},
@@ -58,17 +66,27 @@ FIELD_OF["time-budget"] = "time_budget_s"
 
 @dataclass
 class QuerySpec:
-    """One query from a file: AdviceRequest fields and where it was written."""
+    """One query from a file: AdviceRequest fields and where its mapping was written."""
 
     fields: dict[str, Any]
-    where: str  # file:line:col of the query's mapping
+    file: str
+    line: int
+    col: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    def problem(self, error: ArchselError) -> Problem:
+        """`error` (a bad value of this query) as a Problem at the query."""
+        return Problem(self.file, self.line, self.col, error.message, error.hint)
 
 
 def _documents(path: Path, text: str) -> list[LoadedYaml]:
     try:
         return load_yaml_documents(path, text)
     except YamlProblem as exc:
-        raise ConfigError(exc.problem) from None
+        raise ConfigError([exc.problem]) from None
 
 
 def _dash(key: Any) -> Any:
@@ -85,28 +103,29 @@ def _normalise(doc: LoadedYaml) -> LoadedYaml:
     return LoadedYaml(doc.path, data, marks)
 
 
-def _typed(raw: dict[str, Any], where: str, base_dir: Path) -> tuple[dict[str, Any], list[str]]:
-    fields: dict[str, Any] = {}
-    problems: list[str] = []
+def _typed(raw: dict[str, Any], spec: QuerySpec, base_dir: Path) -> list[Problem]:
+    """Fill `spec.fields` from the schema-valid mapping `raw`; the problems of values the schema cannot see."""
+    fields = spec.fields
+    problems: list[Problem] = []
     for key, value in raw.items():
         name = FIELD_OF[key]
-        if key in ("priority", "family", "exclude", "rules", "profiles"):
+        if name in LIST_OPTIONS or name in PATH_OPTIONS:
             words = [value] if isinstance(value, str) else list(value)
-            if key in ("rules", "profiles"):
+            if name in PATH_OPTIONS:
                 words = [str(p if Path(p).is_absolute() else base_dir / p) for p in words]
             value = tuple(words)
-        elif key in ("max-params", "max-macs"):
+        elif name in SIZE_OPTIONS:
             try:
                 value = parse_si(value, f"--{key}")
             except ArchselError as exc:
-                problems.append(f"{where}: {exc}")
+                problems.append(spec.problem(exc))
                 continue
         elif key in ("latency-ms", "time-budget"):
             value = float(value)
         elif key in ("seq-len", "dataset-size"):
             value = str(value)
         fields[name] = value
-    return fields, problems
+    return problems
 
 
 def load_queries(source: str) -> list[QuerySpec]:
@@ -118,10 +137,10 @@ def load_queries(source: str) -> list[QuerySpec]:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}:1:1: cannot read query file: {exc}") from None
+            raise ConfigError([Problem(str(path), 1, 1, f"cannot read query file: {exc}")]) from None
         base_dir = path.parent
     docs = [_normalise(d) for d in _documents(path, text)]
-    problems: list[str] = []
+    problems: list[Problem] = []
     specs: list[QuerySpec] = []
     for doc in docs:
         if isinstance(doc.data, dict):
@@ -131,19 +150,26 @@ def load_queries(source: str) -> list[QuerySpec]:
             schema = {"type": "array", "minItems": 1, "items": QUERY_SCHEMA}
             queries = [((i,), q) for i, q in enumerate(doc.data)]
         else:
-            problems.append(f"{doc.where(())}: a query is a mapping of option names to values "
-                            f"(or a list of them), got {type(doc.data).__name__}")
+            problems.append(doc.problem((), "a query is a mapping of option names to values "
+                                            f"(or a list of them), got {type(doc.data).__name__}"))
             continue
         found = schema_problems(doc, schema)
         problems += found
         if found:
             continue
         for ptr, raw in queries:
-            fields, bad = _typed(raw, doc.where(ptr), base_dir)
-            problems += bad
-            specs.append(QuerySpec(fields, doc.where(ptr)))
+            spec = QuerySpec({}, str(doc.path), *doc.position(ptr))
+            problems += _typed(raw, spec, base_dir)
+            specs.append(spec)
     if not docs:
-        problems.append(f"{path}:1:1: no query in the file")
+        problems.append(Problem(str(path), 1, 1, "no query in the file"))
     if problems:
-        raise ConfigError(problems[0], problems)
+        raise ConfigError(problems)
     return specs
+
+
+def requests(cli_fields: dict[str, Any], source: str | None) -> list[tuple[AdviceRequest, QuerySpec | None]]:
+    """The requests to answer: the command line alone, or each query of `source` over the command line."""
+    if source is None:
+        return [(AdviceRequest(**cli_fields), None)]
+    return [(AdviceRequest(**{**cli_fields, **spec.fields}), spec) for spec in load_queries(source)]

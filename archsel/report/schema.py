@@ -1,15 +1,19 @@
 """The versioned JSON Schema of `recommend` / `compare` output (print it: `archsel recommend --print-schema`).
 
 SCHEMA_VERSION follows semver: a new optional field bumps the minor, a removed or retyped field the
-major. 1.0 was the rule-only output of issue 3; 1.1 adds costs, constraints, Pareto marks and ranks.
+major. 1.0 was the rule-only output of issue 3; 1.1 adds costs, constraints, Pareto marks and ranks; 1.2
+gives `target` the one shape every command uses (TargetProfile.to_dict: memory_bytes, kind, runtimes,
+peaks, path, ... beside the 1.1 fields).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = "1.1"
-SCHEMA_ID = "https://archsel.invalid/schemas/recommend-1.1.json"
+from archsel.report.document import Document
+
+SCHEMA_VERSION = "1.2"
+SCHEMA_ID = "https://archsel.invalid/schemas/recommend-1.2.json"
 
 _NUM = {"type": "number"}
 _NUM_OR_NULL = {"type": ["number", "null"]}
@@ -130,7 +134,8 @@ RESULT_SCHEMA: dict[str, Any] = {
         },
         "target": {
             "type": ["object", "null"],
-            "required": ["name", "display_name", "class", "memory_gb", "precisions", "latency", "profile"],
+            "required": ["name", "display_name", "class", "kind", "memory_gb", "memory_bytes", "precisions",
+                         "runtimes", "path", "latency", "profile"],
             "properties": {"class": {"enum": ["cloud", "edge", "mobile", "local"]},
                            "latency": {"enum": ["estimated", "measured"]}},
         },
@@ -172,6 +177,11 @@ RESULT_SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+
+def schema_document() -> Document:
+    """`recommend --print-schema`: the schema itself as the payload."""
+    return Document(RESULT_SCHEMA)
 
 
 def validate(document: dict[str, Any]) -> list[str]:

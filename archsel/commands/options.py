@@ -1,0 +1,90 @@
+"""Command-line options declared once: the output format, and the query options recommend, compare and
+explain share (`with_query_options` adds them to a command, which receives them as one dict)."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from archsel.report.formats import FORMAT_HELP
+
+FORMAT = typer.Option("table", "--format", "-f", help=FORMAT_HELP)
+OUTPUT = typer.Option(None, "--output", "-o", help="Write the report to FILE (atomically) instead of stdout.")
+PROFILES_HELP = "Extra hardware-profile folder (repeatable; also $ARCHSEL_PROFILES_PATH)."
+RULES_HELP = "Extra rules folder (repeatable; overrides built-in rules by id)."
+
+# AdviceRequest field -> (annotation, typer option); a query file may set every one of them.
+QUERY_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "task": (str | None, typer.Option(None, "--task", "-t", help="Task or alias: image, detection, video, asr, "
+                                                                 "translation, ...")),
+    "target": (str | None, typer.Option(None, "--target", help="cloud, edge, mobile, local, a device name, or a "
+                                                               "profile .yaml path.")),
+    "latency_ms": (float | None, typer.Option(None, "--latency-ms", help="Latency budget per request in ms (sets "
+                                                                         "the latency tier).")),
+    "latency_stat": (str | None, typer.Option(None, "--latency-stat", help="Statistic the budget applies to: p50 "
+                                                                           "(default), p90, p99.")),
+    "latency_tier": (str | None, typer.Option(None, "--latency-tier", help="real-time, interactive or batch "
+                                                                           "(default: from --latency-ms).")),
+    "streaming": (bool | None, typer.Option(None, "--streaming/--offline", help="Input arrives as a stream "
+                                                                                "(online) or all at once.")),
+    "data_type": (str | None, typer.Option(None, "--data-type", "-d", help="static-image, real-time-video, "
+                                           "audio-stream, ... (default: the task's usual data).")),
+    "seq_len": (str | None, typer.Option(None, "--seq-len", help="short, medium, long, very-long, or a length in "
+                                                                 "steps/tokens.")),
+    "dataset_size": (str | None, typer.Option(None, "--dataset-size", help="small, medium, large, or a number of "
+                                                                           "training examples.")),
+    "priority": (list[str] | None, typer.Option(None, "--priority", "-p", help="accuracy, speed, power, memory, "
+                                                "parallel-training, explainability, cost (repeatable or "
+                                                "comma-separated).")),
+    "family": (list[str] | None, typer.Option(None, "--family", help="Hard constraint: only these families "
+                                                                     "(repeatable or comma-separated).")),
+    "exclude": (list[str] | None, typer.Option(None, "--exclude", help="Hard constraint: drop model ids matching "
+                                                                       "this pattern (repeatable).")),
+    "max_params": (str | None, typer.Option(None, "--max-params", help="Hard limit on parameters, e.g. 5M (SI "
+                                                                       "suffixes k/M/G).")),
+    "max_macs": (str | None, typer.Option(None, "--max-macs", help="Hard limit on MACs per forward pass, e.g. 2G.")),
+    "precision": (str | None, typer.Option(None, "--precision", help="auto (default: fp32, with fp16/int8 variants "
+                                                                      "on edge/mobile), fp32, fp16, bf16, int8.")),
+    "batch": (int | None, typer.Option(None, "--batch", "-b", help="Batch size of one forward pass (default 1).")),
+    "objective": (str | None, typer.Option(None, "--objective", help="Score weighting: balanced (default), latency "
+                                                                     "or accuracy.")),
+    "measure": (bool, typer.Option(False, "--measure", help="Measure latency on this machine instead of "
+                                                            "estimating it.")),
+    "time_budget_s": (float | None, typer.Option(None, "--time-budget", help="Seconds for the whole run; candidates "
+                                                                             "not reached are skipped.")),
+    "top": (int | None, typer.Option(None, "--top", "-n", min=1, help="How many candidates to show (default 10).")),
+    "show_excluded": (bool, typer.Option(False, "--show-excluded", help="List the candidates the constraints "
+                                                                        "excluded, with why.")),
+    "rules": (list[Path] | None, typer.Option(None, "--rules", help=RULES_HELP)),
+    "profiles": (list[Path] | None, typer.Option(None, "--profiles", help=PROFILES_HELP)),
+}
+RULE_QUERY = ("task", "target", "latency_ms", "latency_tier", "streaming", "data_type", "seq_len", "dataset_size",
+              "priority", "family", "exclude", "top", "rules", "profiles")  # what explain needs
+
+
+def with_query_options(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add the QUERY_OPTIONS `names` (all when none) to a command, after its own parameters; the command
+    receives them as `query: dict[str, Any]` (field name -> value as typed, None when not given)."""
+    chosen = names or tuple(QUERY_OPTIONS)
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.name != "query"]
+        added = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=QUERY_OPTIONS[n][1],
+                                   annotation=QUERY_OPTIONS[n][0]) for n in chosen]
+
+        @functools.wraps(fn)
+        def command(**kwargs: Any) -> Any:
+            query = {n: kwargs.pop(n) for n in chosen}
+            return fn(**kwargs, query=query)
+
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + added
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        return command
+
+    return wrap

@@ -1,0 +1,41 @@
+"""Writing files so that nothing is ever left half-written: a temporary file in the same folder, then rename."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from archsel.errors import UsageError
+
+
+def write_atomic(path: Path, text: str, *, what: str = "file",
+                 check: Callable[[Path], None] | None = None) -> Path:
+    """Write `text` to `path` through `.NAME.*.tmp` beside it and os.replace; returns `path`.
+
+    `check(tmp)` may inspect the complete temporary file and raise to abandon the write. Any error leaves
+    the old file (if any) untouched and no temporary file behind; an OSError becomes a UsageError naming
+    `what` (e.g. "--output") and the path.
+    """
+    path = Path(path)
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if check is not None:
+            check(Path(tmp))
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise UsageError(f"cannot write {what} {str(path)!r}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return path

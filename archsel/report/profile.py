@@ -1,0 +1,212 @@
+"""The documents of `archsel profile`: measured records (counts, latency, memory) and estimates on a target.
+
+Table units: GMACs and GFLOPs (FLOPs = 2 × MACs), params in millions, memory in binary units, ms; csv
+gives the raw numbers with the unit in each header.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from archsel.report.document import SCHEMA_VERSION, Case, Column, Document, Suite, TableView, count_text, suite_status
+from archsel.units import format_bytes, format_ms
+
+if TYPE_CHECKING:
+    from archsel.advice.costing import Cost
+    from archsel.targets.profiles import TargetProfile
+
+
+def _g(value: Any, scale: float = 1e9) -> str:
+    return "—" if value is None else f"{value / scale:.4g}"
+
+
+def _int(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
+def _bytes(value: Any) -> str:
+    return "—" if value is None else format_bytes(value)
+
+
+# ------------------------------------------------------------------------------------------- measured
+
+
+def _row(r: dict[str, Any]) -> dict[str, Any]:
+    lat = r.get("latency") or {}
+    mem = r.get("memory") or {}
+    measured = mem.get("measured") or {}
+    est = mem.get("estimated") or {}
+    measured_mem = measured.get("cuda_peak_allocated_bytes", measured.get("rss_peak_growth_bytes"))
+    return {
+        "model_id": r["model_id"], "batch": r["batch"], "dtype": r["dtype"], "device": r["device"],
+        "input": " ".join("x".join(map(str, s)) for s in r["input_shapes"] or []),
+        "macs": r["macs"], "flops": r["flops"], "params": r["params"],
+        "peak_activation_bytes": r["peak_activation_bytes"], "memory_estimated_bytes": est.get("total_bytes"),
+        "memory_measured_bytes": measured_mem,
+        "p50_ms": lat.get("p50_ms"), "p90_ms": lat.get("p90_ms"), "p99_ms": lat.get("p99_ms"),
+        "mean_ms": lat.get("mean_ms"), "std_ms": lat.get("std_ms"), "iterations": lat.get("iterations"),
+        "throughput_samples_per_s": lat.get("throughput_samples_per_s"),
+        "stop_reason": lat.get("stop_reason"),
+        "uncounted_ops": sum((r.get("uncounted_ops") or {}).values()) if r.get("macs") is not None else None,
+        "status": r["status"] if r["status"] == "ok" else f"failed ({r['failure_kind']})",
+        "cached": r["cached"],
+    }
+
+
+_ROW_KEYS = ("model_id", "batch", "dtype", "device", "input", "macs", "flops", "params", "peak_activation_bytes",
+             "memory_estimated_bytes", "memory_measured_bytes", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "std_ms",
+             "iterations", "throughput_samples_per_s", "stop_reason", "uncounted_ops", "status", "cached")
+
+
+def _measured_views(records: list[dict[str, Any]], fmt: str) -> list[TableView]:
+    rows = [_row(r) for r in records]
+    if fmt == "csv":  # raw numbers, units in the headers
+        return [TableView([Column(k, k) for k in _ROW_KEYS], rows)]
+    columns = [
+        Column("model_id", "model", no_wrap=True), Column("input", "input"), Column("dtype", "dtype"),
+        Column("macs", "GMACs", _g, "right"), Column("flops", "GFLOPs", _g, "right"),
+        Column("params", "params (M)", lambda v: _g(v, 1e6), "right"),
+        Column("peak_activation_bytes", "act. mem", _bytes, "right"),
+        Column("p50_ms", "p50 ms", format_ms, "right"), Column("p90_ms", "p90 ms", format_ms, "right"),
+        Column("p99_ms", "p99 ms", format_ms, "right"),
+        Column("throughput_samples_per_s", "samples/s", lambda v: "—" if v is None else f"{v:.4g}", "right"),
+        Column("iterations", "iters", _int, "right"), Column("uncounted_ops", "uncounted", _int, "right"),
+        Column("status", "status"),
+    ]
+    views = [TableView(columns, rows, title="archsel profile (MACs = multiply-accumulates; FLOPs = 2 × MACs)")]
+    for r in records:
+        if r.get("by_module"):
+            by_module = r["by_module"]
+            views.append(TableView([Column(k, k) for k in by_module[0]], by_module,
+                                   title=f"{r['model_id']} batch {r['batch']}: per module"))
+    return views
+
+
+def _measured_notes(records: list[dict[str, Any]]) -> list[str]:
+    notes: list[str] = []
+    if records:
+        c = records[0]["conditions"]
+        notes.append(
+            f"Conditions: {c['device']} ({c['device_name']}), torch {c['torch_version']}, {c['threads']} CPU "
+            f"threads, time budget {c['time_budget_s']:g} s per measurement, counter {c['counter']}."
+        )
+        lat = next((r["latency"] for r in records if r.get("latency")), None)
+        if lat:
+            notes.append(f"Latency: measured here; {lat['method']}; p50/p90/p99 per forward pass.")
+    for r in records:
+        tag = f"{r['model_id']} b{r['batch']} {r['dtype']}"
+        if r["status"] != "ok":
+            notes.append(f"FAILED {tag}: {r['failure_kind']}: {r['error']}")
+        for n in r.get("notes") or []:
+            notes.append(f"{tag}: {n}")
+        cc = r.get("cross_check")
+        if cc:
+            verdict = "agree" if cc["agree"] else "DISAGREE"
+            notes.append(f"{tag}: cross-check {verdict} (max relative difference {cc['max_rel_diff']:.2%}; "
+                         + ", ".join(f"{k} {v:,}" for k, v in cc["macs"].items())
+                         + "".join(f"; {k} failed: {v}" for k, v in cc["errors"].items()) + ")")
+        lat = r.get("latency")
+        if lat and lat.get("stop_reason") != "stable":
+            notes.append(f"{tag}: latency not yet stable (IQR/median {lat['rel_iqr']:.1%}, stopped by "
+                         f"{lat['stop_reason']}): give a larger --time-budget for a tighter figure")
+    return notes
+
+
+def _record_case(r: dict[str, Any]) -> Case:
+    name = f"{r['model_id']} batch {r['batch']} {r['dtype']}"
+    cc = r.get("cross_check")
+    if r["status"] != "ok":
+        return Case(name, "error", f"{name}: {r['failure_kind']}: {r['error']}", error_type=r["failure_kind"])
+    if cc and not cc["agree"]:
+        return Case(name, "failed", f"{name}: counters disagree by {cc['max_rel_diff']:.2%}",
+                    error_type="CountersDisagree")
+    lat = r.get("latency") or {}
+    figures = f"{_g(r['macs'])} GMACs" + (f", p50 {format_ms(lat['p50_ms'])} ms" if lat.get("p50_ms") else "")
+    return Case(name, "passed", f"{name}: {figures}",
+                properties={"macs": r["macs"], "params": r["params"], "p50_ms": lat.get("p50_ms")})
+
+
+def measured_document(payload: dict[str, Any], fmt: str) -> Document:
+    """`archsel profile` measured here: one row (and one case) per (model, dtype, batch)."""
+    records = payload["results"]
+    found = [_record_case(r) for r in records]
+    suite = Suite("archsel profile", "archsel profile", suite_status(found), f"archsel profile: {count_text(found)}",
+                  classname="archsel.profile", properties=dict(payload.get("options") or {}))
+    return Document(payload, "results", _measured_views(records, fmt), _measured_notes(records), found, suite)
+
+
+def measured_payload(records: list[dict[str, Any]], options: dict[str, Any]) -> dict[str, Any]:
+    failed = [r for r in records if r["status"] != "ok"]
+    disagree = [r for r in records if r.get("cross_check") and not r["cross_check"]["agree"]]
+    return {
+        "schema_version": SCHEMA_VERSION, "command": "profile", "options": options,
+        "summary": {"results": len(records), "ok": len(records) - len(failed), "failed": len(failed),
+                    "cross_check_disagreements": len(disagree)},
+        "results": records,
+    }
+
+
+# ------------------------------------------------------------------------------------------- estimated
+
+
+def estimate_record(c: Cost, target: TargetProfile) -> dict[str, Any]:
+    """One JSON-ready estimate: latency, band, breakdown, and the memory the target needs."""
+    lat = c.latency
+    assert lat is not None and lat.kind == "estimated"
+    return {
+        "model_id": c.model_id, "task": c.task, "input_shapes": c.input_shapes, "batch": c.batch,
+        "precision": lat.precision, "target": target.name, "target_class": target.target_class,
+        "kind": lat.kind, "latency_ms": lat.p50_ms, "band": {"low_ms": lat.band_low_ms, "high_ms": lat.band_high_ms},
+        "throughput_samples_per_s": c.batch * 1e3 / lat.p50_ms if lat.p50_ms else None,
+        "overhead_share": lat.detail.get("overhead_share"), "macs": c.macs, "params": c.params,
+        "memory_required_bytes": c.memory_bytes,
+        "fits_in_memory": None if target.memory_bytes is None else c.memory_bytes <= target.memory_bytes,
+        "method": lat.method, "accuracy_note": lat.accuracy_note, "breakdown": lat.breakdown,
+    }
+
+
+def estimated_payload(costs: list[Cost], target: TargetProfile) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "command": "profile", "kind": "estimated",
+            "target": target.to_dict(), "results": [estimate_record(c, target) for c in costs]}
+
+
+def _estimate_case(r: dict[str, Any], target: TargetProfile) -> Case:
+    name = f"{r['model_id']} batch {r['batch']} {r['precision']}"
+    text = f"{name}: estimated {format_ms(r['latency_ms'])} ms on {target.name}"
+    if r["fits_in_memory"] is False:
+        return Case(name, "failed", f"{text}; needs {format_bytes(r['memory_required_bytes'])}, more than the "
+                                    f"target's {target.memory_gb:g} GB", error_type="OutOfMemory")
+    return Case(name, "passed", text, properties={"latency_ms": r["latency_ms"], "macs": r["macs"]})
+
+
+def estimated_document(payload: dict[str, Any], target: TargetProfile, fmt: str) -> Document:
+    """`archsel profile --target`: one estimate per (model, precision, batch), and per op class."""
+    records = payload["results"]
+    rows = [{**r, "band_text": f"{r['band']['low_ms']:.3g}–{r['band']['high_ms']:.3g}",
+             "top": ", ".join(f"{c['op_class']} {c['share']:.0%} ({c['bound']})" for c in r["breakdown"][:2])}
+            for r in records]
+    views = [TableView([
+        Column("model_id", "model", no_wrap=True), Column("batch", "batch", str, "right"), Column("precision", "dtype"),
+        Column("latency_ms", "est. ms", format_ms, "right"), Column("band_text", "band ms", justify="right"),
+        Column("overhead_share", "overhead", lambda v: f"{v:.0%}", "right"), Column("top", "where the time goes"),
+    ], rows, title=f"archsel profile: ESTIMATED latency on {target.display_name}")]
+    if fmt != "csv":
+        for r in records:
+            views.append(TableView([
+                Column("op_class", "op class"), Column("ops", "ops", str, "right"),
+                Column("macs", "GMACs", lambda v: f"{v / 1e9:.3g}", "right"),
+                Column("bytes", "MB moved", lambda v: f"{v / 1e6:.3g}", "right"),
+                Column("time_ms", "ms", format_ms, "right"), Column("share", "share", lambda v: f"{v:.0%}", "right"),
+                Column("overhead_ms", "overhead ms", format_ms, "right"), Column("bound", "bound by"),
+            ], list(r["breakdown"]), title=f"{r['model_id']} batch {r['batch']} {r['precision']}: per op class"))
+    notes = []
+    if records:
+        notes.append(f"Latency: estimated, not measured ({records[0]['method']}).")
+        notes.append(f"Accuracy: {records[0]['accuracy_note']}.")
+    notes += [f"{r['model_id']} b{r['batch']} {r['precision']}: needs {format_bytes(r['memory_required_bytes'])}, "
+              f"more than the target's {target.memory_gb:g} GB" for r in records if r["fits_in_memory"] is False]
+    found = [_estimate_case(r, target) for r in records]
+    suite = Suite("archsel profile", f"archsel profile on {target.name}", suite_status(found),
+                  f"archsel profile on {target.name}: {count_text(found)}", classname="archsel.profile",
+                  properties={"target": target.name, "kind": "estimated"})
+    return Document(payload, "results", views, notes, found, suite)

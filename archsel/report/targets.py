@@ -1,0 +1,95 @@
+"""The documents of `archsel targets list|show`: device profiles with their sourced figures."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from archsel.report.document import SCHEMA_VERSION, Column, Document, TableView
+from archsel.report.listings import field_view
+
+if TYPE_CHECKING:
+    from archsel.targets.profiles import TargetProfile
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    return "—" if value is None else f"{value:g}{unit}"
+
+
+def _peak_text(profile: TargetProfile, precision: str) -> str:
+    value = profile.peak(precision)
+    if value is None:
+        return "measured" if profile.measured_at_run_time else "—"
+    return f"{value:g}"
+
+
+def list_document(profiles: list[TargetProfile], defaults: dict[str, str]) -> Document:
+    """One row per device (class defaults marked *), with peaks, bandwidth, memory and power."""
+    records = [{**p.to_dict(), "default_for": sorted(c for c, d in defaults.items() if d == p.name)} for p in profiles]
+    rows = [
+        {
+            "name": p.name + (" *" if r["default_for"] else ""),
+            "class": p.target_class,
+            "kind": p.kind,
+            "fp32": _peak_text(p, "fp32"),
+            "fp16": _peak_text(p, "fp16"),
+            "int8": _peak_text(p, "int8"),
+            "bw": "measured" if p.measured_at_run_time else _num(p.memory_bandwidth_gbs),
+            "mem": "from OS" if p.measured_at_run_time else _num(p.memory_gb),
+            "power": _num(p.power_w),
+            "display_name": p.display_name,
+        }
+        for p, r in zip(profiles, records, strict=True)
+    ]
+    view = TableView(
+        columns=[
+            Column("name", "name", no_wrap=True), Column("class", "class"), Column("kind", "kind"),
+            Column("fp32", "fp32 TFLOPS", justify="right"), Column("fp16", "fp16 TFLOPS", justify="right"),
+            Column("int8", "int8 TOPS", justify="right"), Column("bw", "mem GB/s", justify="right"),
+            Column("mem", "mem GB", justify="right"), Column("power", "W", justify="right"),
+            Column("display_name", "device"),
+        ],
+        rows=rows,
+        title=f"{len(rows)} targets",
+        caption="* class default. Peaks are dense (no structured sparsity); see `archsel targets show NAME` "
+                "for the source of every figure.",
+    )
+    payload = {"schema_version": SCHEMA_VERSION, "command": "targets list", "count": len(records),
+               "class_defaults": dict(sorted(defaults.items())), "targets": records}
+    return Document(payload, "targets", [view])
+
+
+def show_document(profile: TargetProfile) -> Document:
+    """Every figure of one target with its source."""
+    fields: list[tuple[str, ...]] = [
+        ("name", profile.name, ""),
+        ("device", profile.display_name, ""),
+        ("class", profile.target_class + (f" (default for {profile.resolved_from})" if profile.resolved_from
+                                          else ""), ""),
+        ("kind", profile.kind, ""),
+    ]
+    for precision, value in profile.peak_tflops.items():
+        unit = "TOPS" if precision.startswith("int") else "TFLOPS"
+        fields.append((f"peak {precision} (dense)", f"{value:g} {unit}", profile.sources.get(f"peak_tflops.{precision}",
+                                                                                               "")))
+    if profile.measured_at_run_time:
+        fields.append(("peak compute", "measured at run time", ""))
+        fields.append(("memory bandwidth", "measured at run time", ""))
+    else:
+        fields.append(("memory bandwidth", _num(profile.memory_bandwidth_gbs, " GB/s"),
+                       profile.sources.get("memory_bandwidth_gbs", "")))
+    fields.append(("memory", _num(profile.memory_gb, " GB"), profile.sources.get("memory_gb", "")))
+    no_power = "—" if profile.measured_at_run_time else "not published"
+    fields.append(("power", _num(profile.power_w, " W") if profile.power_w is not None else no_power,
+                   profile.sources.get("power_w", "")))
+    fields.append(("precisions", ", ".join(profile.precisions), ""))
+    fields.append(("runtimes", ", ".join(profile.runtimes), ""))
+    if profile.efficiency or profile.overhead_us is not None:
+        eff = ", ".join(f"{k} {v:g}" for k, v in profile.efficiency.items())
+        fields.append(("estimator", f"efficiency: {eff or '—'}; overhead {_num(profile.overhead_us, ' µs')}",
+                       profile.estimator_source or ""))
+    if profile.notes:
+        fields.append(("notes", profile.notes, ""))
+    fields.append(("file", profile.path, ""))
+    payload: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "command": "targets show",
+                               "target": profile.to_dict(detail=True)}
+    return Document(payload, None, [field_view(fields, profile.display_name, ("field", "value", "source"))])
