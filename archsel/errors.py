@@ -18,7 +18,7 @@ class ExitStatus(IntEnum):
     INTERNAL = 3  # a bug of ours
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
     """One thing wrong at one place of a file; its text form is `file:line:col: message (hint)`."""
 
@@ -37,8 +37,8 @@ class Problem:
 
 
 def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
-    """Problems by file, line and column, each once."""
-    return sorted(dict.fromkeys(problems))
+    """Problems by file, line and column (then message), each once."""
+    return sorted(dict.fromkeys(problems), key=lambda p: (p.file, p.line, p.col, p.message, p.hint or ""))
 
 
 class ArchselError(Exception):

@@ -11,9 +11,9 @@ from pathlib import Path
 from archsel.errors import UsageError
 
 
-def write_atomic(path: Path, text: str, *, what: str = "file",
+def write_atomic(path: Path, data: str | bytes, *, what: str = "file",
                  check: Callable[[Path], None] | None = None) -> Path:
-    """Write `text` to `path` through `.NAME.*.tmp` beside it and os.replace; returns `path`.
+    """Write `data` (text as UTF-8, or bytes) to `path` through `.NAME.*.tmp` beside it and os.replace.
 
     `check(tmp)` may inspect the complete temporary file and raise to abandon the write. Any error leaves
     the old file (if any) untouched and no temporary file behind; an OSError becomes a UsageError naming
@@ -24,8 +24,8 @@ def write_atomic(path: Path, text: str, *, what: str = "file",
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
         if check is not None:

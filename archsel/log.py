@@ -17,8 +17,8 @@ class _Stderr(logging.Handler):
 
 
 def route_to_stderr() -> None:
-    """Install the handler once per process (idempotent)."""
+    """Install the handler once per process (idempotent); records still propagate (pytest's caplog,
+    an embedding application's handlers)."""
     logger = logging.getLogger("archsel")
     if not any(isinstance(h, _Stderr) for h in logger.handlers):
         logger.addHandler(_Stderr(logging.WARNING))
-        logger.propagate = False

@@ -60,20 +60,25 @@ def parse_bytes(text: str, what: str = "--max-memory") -> int:
 # ------------------------------------------------------------------------------------------- writing
 
 
+def _digits(value: float) -> str:
+    """3 significant digits, never in scientific notation (999.7 → '1000', 1023 → '1023')."""
+    return f"{value:.3g}" if abs(value) < 999.5 else f"{value:.0f}"
+
+
 def format_si(value: float, unit: str = "", sep: str = "") -> str:
     """A count with a decimal SI suffix, 3 significant digits: 889e6 → '889M', (5e6, sep=' ') → '5 M'."""
     for suffix, size in _SI_STEPS:
         if abs(value) >= size:
-            return f"{value / size:.3g}{sep}{suffix}{unit}"
-    return f"{value:.3g}{sep}{unit}" if unit else f"{value:.3g}"
+            return f"{_digits(value / size)}{sep}{suffix}{unit}"
+    return f"{_digits(value)}{sep}{unit}" if unit else _digits(value)
 
 
 def format_bytes(value: float) -> str:
-    """Memory in binary units, 3 significant digits: 50_794_496 → '48.4 MiB'."""
+    """Memory in binary units, 3 significant digits: 50_794_496 → '48.4 MiB', 1000 → '1000 B'."""
     for unit, size in _IEC_STEPS:
         if abs(value) >= size:
-            return f"{value / size:.3g} {unit}"
-    return f"{value:.3g} B"
+            return f"{_digits(value / size)} {unit}"
+    return f"{_digits(value)} B"
 
 
 def format_ms(value: float | None, dash: str = "—") -> str:

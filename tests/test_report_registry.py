@@ -197,3 +197,31 @@ def test_problem_text_and_fields() -> None:
                            "hint": "did you mean 'cnn'?", "text": str(p)}
     err = ConfigError([p, Problem("rules/a.yaml", 3, 1, "empty")])
     assert str(err) == f"{p}\nrules/a.yaml:3:1: empty" and err.status == 2
+
+
+def test_units_never_print_scientific_notation() -> None:
+    from archsel.units import format_bytes, format_si
+
+    assert format_bytes(1000) == "1000 B" and format_bytes(1_050_000_000) == "1001 MiB"
+    assert format_bytes(50_794_496) == "48.4 MiB" and format_bytes(3 * 2**30) == "3 GiB"
+    assert format_si(10_895_592, sep=" ") == "10.9 M" and format_si(999.7) == "1000" and format_si(889e6) == "889M"
+
+
+def test_problems_at_one_place_sort_whatever_their_hints() -> None:
+    from archsel.errors import sorted_problems
+
+    a, b = Problem("f.yaml", 2, 1, "bad", None), Problem("f.yaml", 2, 1, "bad", "did you mean 'x'?")
+    assert sorted_problems([b, a, Problem("f.yaml", 1, 9, "first")])[0].line == 1
+
+
+def test_targets_show_names_the_classes_it_is_default_for(archsel: Run) -> None:
+    record = json.loads(archsel("targets", "show", "jetson-orin-nano", "--format", "json").stdout)["target"]
+    assert record["default_for"] == ["edge"] and record["sources"]["memory_gb"]
+
+
+def test_query_file_problem_in_a_named_folder_is_said_at_the_query(archsel: Run, tmp_path: Path) -> None:
+    qfile = tmp_path / "q.yaml"
+    qfile.write_text("- {task: video}\n- {task: video, rules: nodir}\n", encoding="utf-8")
+    r = archsel("recommend", "--query", str(qfile))
+    assert r.returncode == 2 and r.stdout == ""
+    assert f"{qfile}:2:3: {tmp_path / 'nodir'}:1:1: no such rules folder or file" in r.stderr

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 # constraints a lower precision can fix (variants are tried for these)
 PRECISION_FIXABLE = frozenset({"latency", "memory"})
-ORDER = ("precision", "latency", "memory", "params", "macs")
 
 
 @dataclass(frozen=True)
@@ -90,6 +89,14 @@ def memory_limit(target: TargetProfile | None, limits: Limits) -> tuple[float, s
     return min(found) if found else None
 
 
+def precision_verdict(precision: str, target: TargetProfile) -> Verdict:
+    """Whether `target` runs `precision` (its profile's `precisions`)."""
+    ok = precision in target.precisions
+    return Verdict("precision", ok, None, None, f"{target.name} {'runs' if ok else 'does not run'} {precision} "
+                                                f"(supports {', '.join(target.precisions)})",
+                   f"{target.name} precisions", {"supported_precisions": list(target.precisions)})
+
+
 def _size(name: str, value: float, limit: float, option: str, unit: str) -> Verdict:
     ok = value <= limit
     return Verdict(name, ok, limit, value, f"{format_si(value)} {unit} {'≤' if ok else '>'} {option} "
@@ -97,14 +104,11 @@ def _size(name: str, value: float, limit: float, option: str, unit: str) -> Verd
 
 
 def evaluate(cost: Cost, limits: Limits, target: TargetProfile | None) -> list[Verdict]:
-    """Every constraint that applies to `cost`, judged, in ORDER (latency only when it was evaluated)."""
+    """Every constraint that applies to `cost`, judged: precision, latency (when it was evaluated), memory,
+    params, MACs."""
     found: list[Verdict] = []
     if target is not None:
-        ok = cost.precision in target.precisions
-        found.append(Verdict("precision", ok, None, None,
-                             f"{target.name} {'runs' if ok else 'does not run'} {cost.precision} "
-                             f"(supports {', '.join(target.precisions)})", f"{target.name} precisions",
-                             {"supported_precisions": list(target.precisions)}))
+        found.append(precision_verdict(cost.precision, target))
     lat = cost.latency
     if limits.latency_ms is not None and lat is not None:
         value, statistic = gated_latency(lat, limits)
@@ -130,7 +134,7 @@ def evaluate(cost: Cost, limits: Limits, target: TargetProfile | None) -> list[V
 
 
 def violations(cost: Cost, limits: Limits, target: TargetProfile | None) -> list[Verdict]:
-    """The constraints `cost` breaks, in ORDER."""
+    """The constraints `cost` breaks, in the order of `evaluate`."""
     return [v for v in evaluate(cost, limits, target) if not v.passed]
 
 

@@ -314,9 +314,5 @@ def estimate_zoo(model_ids: list[str], target: TargetProfile, *, task: str | Non
     from archsel.estimation.estimate import check_target
 
     checked = tuple(check_target(target, p) for p in precisions)
-    out: list[Cost] = []
-    for model_id in model_ids:
-        for precision in checked:
-            for batch in batches:
-                out.append(cost(zoo_item(model_id, task, batch, None, input_shape), precision, target, measured=False))
-    return out
+    items = {(m, b): zoo_item(m, task, b, None, input_shape) for m in model_ids for b in batches}  # one count each
+    return [cost(items[m, b], p, target, measured=False) for m in model_ids for p in checked for b in batches]

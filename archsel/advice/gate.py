@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from archsel.advice.constraints import Limits, Verdict, evaluate
+from archsel.advice.constraints import Limits, Verdict, evaluate, precision_verdict
 from archsel.advice.costing import Cost, cost, user_item
 from archsel.errors import ExitStatus
 
@@ -151,10 +151,8 @@ def run_check(request: CheckRequest) -> CheckResult:
 
 
 def _precision_gate(request: CheckRequest) -> Gate:
-    ok = request.precision in request.target.precisions
-    verdict = Verdict("precision", ok, None, None, "", f"{request.target.name} precisions",
-                      {"supported_precisions": list(request.target.precisions)})
-    return Gate("precision", "passed" if ok else "failed", verdict)
+    verdict = precision_verdict(request.precision, request.target)
+    return Gate("precision", "passed" if verdict.passed else "failed", verdict)
 
 
 def _latency_notes(result: CheckResult) -> list[str]:

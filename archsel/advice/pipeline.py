@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archsel import precisions
 from archsel.advice import constraints as cons
 from archsel.advice import scoring
 from archsel.advice.costing import MEASURE_BUDGET_S, Cost, Item, cost, zoo_item
 from archsel.advice.pareto import pareto_front
-from archsel.errors import ArchselError, ConfigError, Problem
+from archsel.errors import ArchselError, ConfigError, Problem, UsageError
 from archsel.query.request import AdviceRequest
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 VARIANT_CLASSES = ("edge", "mobile")
 VARIANT_ORDER = ("fp16", "int8")
-BASE_ORDER = ("fp32", "fp16", "bf16", "int8")
+BASE_ORDER = precisions.MEASURABLE  # the base precision: the first of these the target runs (fp32 first)
 USER_RULE_TERM = 0.5  # compare: a user's model no rule speaks for or against sits midway (documented)
 Advance = Callable[[str], None]
 Progress = Callable[[int, str], AbstractContextManager[Advance]]  # (total, label) -> advance(description)
@@ -151,13 +152,13 @@ def plan(request: AdviceRequest, source: QuerySpec | None = None) -> Plan:
     request = request.validated()
     ruleset = load_rules([Path(p) for p in request.rules])
     profile_dirs = [Path(p) for p in request.profiles]
-    target = resolve_target(request.target, profile_dirs) if request.target else None
-    query = build_query(
+    query = build_query(  # checks the words in the order the user reads them: task, data, target, ...
         request.task or "", data_type=request.data_type, target=request.target, latency_ms=request.latency_ms,
         latency_tier=request.latency_tier, streaming=request.streaming, sequence_length=request.seq_len,
         dataset_size=request.dataset_size, priorities=request.priority, families=request.family,
-        exclude=request.exclude, profile_dirs=profile_dirs, vocab=ruleset.vocabulary, target_profile=target,
+        exclude=request.exclude, profile_dirs=profile_dirs, vocab=ruleset.vocabulary,
     )
+    target = resolve_target(request.target, profile_dirs) if request.target else None  # the loaded set is cached
     measured = request.measure or bool(target is not None and target.measured_at_run_time)
     return Plan(request, query, evaluate(query, ruleset), target, measured, source)
 
@@ -169,8 +170,8 @@ def plan_all(requests: Sequence[tuple[AdviceRequest, QuerySpec | None]]) -> list
     for request, source in requests:
         try:
             plans.append(plan(request, source))
-        except ConfigError as exc:
-            problems += exc.problems
+        except ConfigError as exc:  # a folder the query names: said at the query, as the folder's own line
+            problems += [source.problem(UsageError(str(p))) for p in exc.problems] if source else exc.problems
         except ArchselError as exc:
             if source is None:
                 raise

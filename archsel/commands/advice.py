@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 FORMAT_OR_QUERY = typer.Option(None, "--format", "-f", help=FORMAT_HELP + " (default table; several queries: jsonl)")
 QUERY = typer.Option(None, "--query", "-q", help="YAML/JSON query file (or - for stdin); several queries → JSON Lines.")
-PLOT = typer.Option(None, "--plot", help="Write quality vs latency with the Pareto front to .png/.svg (needs [plot]).")
+PLOT = typer.Option(None, "--plot", help="Write quality vs latency with the Pareto front to .png/.svg/.pdf "
+                                          "(needs the plot extra).")
 
 
 def answer(requested: Sequence[tuple[AdviceRequest, QuerySpec | None]], *, fmt: str | None, plot: str | None,
@@ -89,7 +90,7 @@ def recommend(
     return answer(requests(request_fields(**query), query_file), fmt=fmt, plot=plot)
 
 
-@with_query_options(*RULE_QUERY)
+@with_query_options(*RULE_QUERY, required=("task",))
 def explain(fmt: str = FORMAT, *, query: dict[str, Any]) -> ExitStatus:
     """Every rule considered for the query, whether it fired and why, and how each score was built."""
     from archsel.advice.pipeline import plan

@@ -15,8 +15,6 @@ from archsel.commands.options import OUTPUT
 from archsel.errors import ExitStatus, unknown
 from archsel.report.formats import FORMAT_HELP, check_format
 
-LATENCY_STATS = ("p50", "p90", "p99")
-
 
 def check_cmd(
     model: str = typer.Option(..., "--model", "-m", metavar="MODULE:FACTORY",
@@ -62,6 +60,7 @@ def check_cmd(
     from archsel.advice.constraints import Limits
     from archsel.advice.gate import CheckRequest, run_check
     from archsel.profiling.precision import normalize_dtype
+    from archsel.query.request import LATENCY_STATS
     from archsel.report import check as report
     from archsel.report.console import say
     from archsel.report.formats import emit

@@ -24,7 +24,7 @@ COMPARE_QUERY = ("task", "target", "latency_ms", "latency_stat", "streaming", "d
                  "show_excluded", "rules", "profiles")
 
 
-@with_query_options(*COMPARE_QUERY)
+@with_query_options(*COMPARE_QUERY, required=("task",))
 def compare(
     model: str = MODEL,
     input_shape: str = INPUT,

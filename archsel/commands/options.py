@@ -3,6 +3,7 @@ explain share (`with_query_options` adds them to a command, which receives them 
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 from collections.abc import Callable
@@ -67,14 +68,28 @@ RULE_QUERY = ("task", "target", "latency_ms", "latency_tier", "streaming", "data
               "priority", "family", "exclude", "top", "rules", "profiles")  # what explain needs
 
 
-def with_query_options(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _option(name: str, required: bool) -> Any:
+    """The declared option, or a copy of it without a default (typer then says `Missing option`)."""
+    option = QUERY_OPTIONS[name][1]
+    if not required:
+        return option
+    option = copy.copy(option)
+    option.default = ...
+    return option
+
+
+Command = Callable[..., Any]
+
+
+def with_query_options(*names: str, required: tuple[str, ...] = ()) -> Callable[[Command], Command]:
     """Add the QUERY_OPTIONS `names` (all when none) to a command, after its own parameters; the command
-    receives them as `query: dict[str, Any]` (field name -> value as typed, None when not given)."""
+    receives them as `query: dict[str, Any]` (field name -> value as typed, None when not given).
+    `required` options must be given on the command line."""
     chosen = names or tuple(QUERY_OPTIONS)
 
-    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrap(fn: Command) -> Command:
         own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.name != "query"]
-        added = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=QUERY_OPTIONS[n][1],
+        added = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=_option(n, n in required),
                                    annotation=QUERY_OPTIONS[n][0]) for n in chosen]
 
         @functools.wraps(fn)

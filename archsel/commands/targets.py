@@ -49,10 +49,10 @@ def show_cmd(
 ) -> ExitStatus:
     """Every figure of one target with its source; a class name shows its default device."""
     from archsel.report.targets import show_document
-    from archsel.targets.profiles import resolve_target
+    from archsel.targets.profiles import class_defaults, resolve_target
 
     check_format(fmt)
-    emit(show_document(resolve_target(name, profiles or ())), fmt)
+    emit(show_document(resolve_target(name, profiles or ()), class_defaults(profiles or ())), fmt)
     return ExitStatus.SUCCESS
 
 

@@ -165,7 +165,6 @@ def recurrent_costs(table: Mapping[str, Mapping[str, float]]) -> dict[str, Recur
 # split between threads), GEMMs and memory-bound ops by the elements they write (oneDNN splits a GEMM's
 # output; ATen's elementwise loops run on one thread below 32768 elements, at::internal::GRAIN_SIZE).
 PARALLEL_FAMILIES: tuple[str, ...] = ("conv", "depthwise_conv", "matmul", "memory", "lstm", "gru", "rnn")
-_MEMORY_CLASSES = frozenset({"norm", "elementwise", "pooling", "data_movement", "other"})
 
 
 def parallel_family(op: OpLike) -> str:

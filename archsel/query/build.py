@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from archsel.errors import UsageError, unknown
 from archsel.query.vocab import Vocabulary, load_vocabulary, normalise_word
-
-if TYPE_CHECKING:
-    from archsel.targets.profiles import TargetProfile
 
 
 @dataclass(frozen=True)
@@ -81,12 +78,8 @@ def build_query(
     exclude: Iterable[str] = (),
     profile_dirs: Sequence[Path] = (),
     vocab: Vocabulary | None = None,
-    target_profile: TargetProfile | None = None,
 ) -> Query:
-    """Normalise what the user typed (aliases, numbers → classes); unknown words raise UsageError.
-
-    `target` is resolved (archsel.targets) unless the caller already did: `target_profile`.
-    """
+    """Normalise what the user typed (aliases, numbers → classes); unknown words raise UsageError."""
     from archsel.zoo.spec import FAMILIES
 
     vocab = vocab or load_vocabulary()
@@ -98,12 +91,12 @@ def build_query(
     else:
         dt = vocab.tasks[canonical_task].default_data_type
         dt_source = "task default" if dt else None
-    if target is not None and target_profile is None:
+    target_name = target_class = None
+    if target is not None:
         from archsel.targets.profiles import resolve_target
 
-        target_profile = resolve_target(target, profile_dirs)
-    target_name = target_profile.name if target_profile is not None else None
-    target_class = target_profile.target_class if target_profile is not None else None
+        profile = resolve_target(target, profile_dirs)
+        target_name, target_class = profile.name, profile.target_class
     if latency_ms is not None and not latency_ms > 0:
         raise UsageError(f"--latency-ms must be positive, got {latency_ms:g}")
     tier: str | None = None

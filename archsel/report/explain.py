@@ -41,7 +41,7 @@ def document(rec: Recommendation, top: int) -> Document:
     trace_view = TableView(
         [Column("rule", "rule", no_wrap=True), Column("fired", "fired"), Column("why", "why"),
          Column("effects", "effects"), Column("source", "source")],
-        trace_rows, title=f"{len(rec.fired)} of {len(rec.trace)} rules fired for {query_text(rec.query)}")
+        trace_rows, title=f"{len(rec.fired)} of {len(rec.trace)} rules fired for {query_text(rec.query, implied=True)}")
     breakdown = [{"rank": c.rank, "id": c.id, "score": f"{c.score:.2f}",
                   "breakdown": " ".join(f"{r.amount:+g} {r.rule_id} ({r.detail})" for r in c.reasons)}
                  for c in rec.candidates[:top]]

@@ -8,10 +8,12 @@ usage error (exit 2) that names the extra, and the table shows a small text char
 from __future__ import annotations
 
 import importlib.util
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archsel.errors import UsageError
+from archsel.files import write_atomic
 from archsel.units import format_si
 
 if TYPE_CHECKING:
@@ -120,8 +122,10 @@ def write_plot(result: AdviceResult, path: Path) -> None:
     ax.grid(True, alpha=0.3)
     ax.legend(handles=handles, fontsize=8, loc="lower left", framealpha=0.9)
     fig.tight_layout()
-    fig.savefig(path)
+    image = io.BytesIO()
+    fig.savefig(image, format=path.suffix.lower().lstrip("."))
     plt.close(fig)
+    write_atomic(path, image.getvalue(), what="--plot")
 
 
 # ------------------------------------------------------------------------------------------ terminal chart

@@ -117,16 +117,17 @@ def _csv_row(o: Outcome, result: AdviceResult) -> dict[str, Any]:
     }
 
 
-def query_text(q: Query, request: AdviceRequest | None = None) -> str:
-    """The query in one line: task, data, target, budget and everything else the user said."""
+def query_text(q: Query, request: AdviceRequest | None = None, implied: bool = False) -> str:
+    """The query in one line: task, target, budget and everything else the user said; with `implied`, also
+    what the rules matched on without being told (the task's default data type, the tier the budget sets)."""
     parts = [f"task {q.task}"]
-    if q.data_type:
+    if q.data_type and (implied or q.data_type_source == "query"):
         parts.append(f"data {q.data_type}" + (" (task default)" if q.data_type_source == "task default" else ""))
     if q.target:
         parts.append(f"target {q.target} ({q.target_class})")
     if q.latency_ms is not None:
         parts.append(f"budget {q.latency_ms:g} ms" + (f" {request.latency_stat}" if request else ""))
-    if q.latency_tier:
+    if q.latency_tier and (implied or q.latency_tier_source == "query"):
         parts.append(f"tier {q.latency_tier}")
     if q.streaming is not None:
         parts.append("streaming" if q.streaming else "offline")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from archsel.precisions import MEASURABLE
 from archsel.report.document import Document
 
 SCHEMA_VERSION = "1.2"
@@ -88,7 +89,7 @@ CANDIDATE_SCHEMA: dict[str, Any] = {
                            "metric": _STR_OR_NULL, "dataset": _STR_OR_NULL, "value": _NUM_OR_NULL},
         },
         "pareto": {"type": "boolean"},
-        "precision": {"enum": ["fp32", "fp16", "bf16", "int8", None]},
+        "precision": {"enum": [*MEASURABLE, None]},
         "batch": {"type": "integer", "minimum": 1},
         "variant": {
             "type": ["object", "null"], "required": ["from", "to", "why"],

@@ -22,9 +22,14 @@ def _peak_text(profile: TargetProfile, precision: str) -> str:
     return f"{value:g}"
 
 
+def _record(profile: TargetProfile, defaults: dict[str, str], detail: bool = False) -> dict[str, Any]:
+    """The target's JSON with the classes it is the default device of."""
+    return {**profile.to_dict(detail), "default_for": sorted(c for c, d in defaults.items() if d == profile.name)}
+
+
 def list_document(profiles: list[TargetProfile], defaults: dict[str, str]) -> Document:
     """One row per device (class defaults marked *), with peaks, bandwidth, memory and power."""
-    records = [{**p.to_dict(), "default_for": sorted(c for c, d in defaults.items() if d == p.name)} for p in profiles]
+    records = [_record(p, defaults) for p in profiles]
     rows = [
         {
             "name": p.name + (" *" if r["default_for"] else ""),
@@ -58,8 +63,8 @@ def list_document(profiles: list[TargetProfile], defaults: dict[str, str]) -> Do
     return Document(payload, "targets", [view])
 
 
-def show_document(profile: TargetProfile) -> Document:
-    """Every figure of one target with its source."""
+def show_document(profile: TargetProfile, defaults: dict[str, str]) -> Document:
+    """Every figure of one target with its source (`defaults`: class -> default device name)."""
     fields: list[tuple[str, ...]] = [
         ("name", profile.name, ""),
         ("device", profile.display_name, ""),
@@ -91,5 +96,5 @@ def show_document(profile: TargetProfile) -> Document:
         fields.append(("notes", profile.notes, ""))
     fields.append(("file", profile.path, ""))
     payload: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "command": "targets show",
-                               "target": profile.to_dict(detail=True)}
+                               "target": _record(profile, defaults, detail=True)}
     return Document(payload, None, [field_view(fields, profile.display_name, ("field", "value", "source"))])
