@@ -52,10 +52,12 @@ def list_models(
     *,
     task: str | None = None,
     family: str | None = None,
+    include_references: bool = False,
 ) -> list[str]:
-    """Sorted ids matching any `include` fnmatch pattern and no `exclude` pattern, filtered by task/family."""
+    """Sorted ids matching any `include` fnmatch pattern and no `exclude` pattern, filtered by task/family
+    (reference-only entries only with `include_references`)."""
     _ensure_loaded()
-    ids = sorted(_REGISTRY)
+    ids = sorted(i for i, e in _REGISTRY.items() if include_references or not e.reference_only)
     inc, exc = _as_patterns(include), _as_patterns(exclude)
     if inc:
         ids = [i for i in ids if any(fnmatch.fnmatchcase(i, p) for p in inc)]
@@ -77,10 +79,10 @@ def get_model_entry(model_id: str) -> ModelEntry:
         raise unknown("model", model_id, _REGISTRY) from None
 
 
-def all_entries() -> list[ModelEntry]:
-    """Every entry, sorted by id."""
+def all_entries(include_references: bool = False) -> list[ModelEntry]:
+    """Every candidate entry (and the reference-only ones with `include_references`), sorted by id."""
     _ensure_loaded()
-    return [_REGISTRY[i] for i in sorted(_REGISTRY)]
+    return [_REGISTRY[i] for i in sorted(_REGISTRY) if include_references or not _REGISTRY[i].reference_only]
 
 
 def get_model(model_id: str, *, device: str | torch.device = "meta", **overrides: Any) -> nn.Module:

@@ -81,6 +81,9 @@ class ModelEntry:
     streaming: bool = False  # can process input incrementally (unidirectional recurrence, causal)
     notes: str = ""  # simplifications, conventions, honesty about faithfulness
     references: tuple[str, ...] = ()  # papers / sources of the architecture
+    # a model others published device latencies for, kept to hold estimates against them (benchmarks);
+    # never a candidate, left out of listings unless asked for
+    reference_only: bool = False
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
