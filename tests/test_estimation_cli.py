@@ -17,8 +17,8 @@ Run = Callable[..., CompletedProcess[str]]
 
 def test_profile_target_prints_a_labelled_estimate_with_breakdown(archsel: Run, tmp_path: Path) -> None:
     env = {"ARCHSEL_CACHE_DIR": str(tmp_path / "cache")}
-    out = archsel("profile", "resnet18", "--target", "jetson-orin-nano", "--batch", "1,8", "--format", "json",
-                  env=env)
+    out = archsel("profile", "resnet18", "--target", "jetson-orin-nano", "--batch", "1,8", "--runtime", "pytorch",
+                  "--format", "json", env=env)
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["kind"] == "estimated" and doc["target"]["name"] == "jetson-orin-nano"

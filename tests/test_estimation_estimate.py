@@ -1,4 +1,5 @@
-"""estimate_model / estimate_count on real zoo entries and built-in profiles: labels, band, breakdown, errors."""
+"""estimate_model / estimate_count on real zoo entries and built-in profiles: labels, band, breakdown, errors
+(eager PyTorch, `runtime="pytorch"`; compiled runtimes: tests/test_runtimes.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from archsel.targets.profiles import resolve_target
 
 def test_estimate_on_a_zoo_model_is_labelled_with_band_and_breakdown() -> None:
     target = resolve_target("jetson-orin-nano")
-    est = estimate_model("resnet18", target, batch=2, precision="fp16")
+    est = estimate_model("resnet18", target, batch=2, precision="fp16", runtime="pytorch")
     assert est.kind == "estimated" and est.target == "jetson-orin-nano" and est.target_class == "edge"
     assert est.batch == 2 and est.precision == "fp16" and est.model_id == "resnet18"
     assert est.band_low_ms <= est.latency_ms <= est.band_high_ms
@@ -31,7 +32,7 @@ def test_estimate_on_a_zoo_model_is_labelled_with_band_and_breakdown() -> None:
 
 def test_band_is_the_measured_error_quantiles_from_the_accuracy_file() -> None:
     acc = method_accuracy("defaults")
-    est = estimate_model("mobilenet_v3_small", resolve_target("raspberry-pi-5"))
+    est = estimate_model("mobilenet_v3_small", resolve_target("raspberry-pi-5"), runtime="pytorch")
     if acc is None:  # never benchmarked: no band is invented
         assert est.band_low_ms == est.band_high_ms == est.latency_ms
     else:
@@ -57,8 +58,11 @@ def test_accuracy_file_is_read_not_invented(tmp_path: Path) -> None:
 def test_unsupported_precision_and_local_are_usage_errors() -> None:
     with pytest.raises(UsageError, match="does not support precision 'bf16'"):
         estimate_model("lenet5", resolve_target("raspberry-pi-4"), precision="bf16")
-    with pytest.raises(UsageError, match="no peak rate for 'fp32'"):  # fp32 runs off the Neural Engine
-        estimate_model("lenet5", resolve_target("apple-a17-pro"), precision="fp32")
+    # (the A17 Pro's fp32 used to have no rate; Core ML now runs an fp32 model in fp16 on the Neural Engine)
+    a17 = estimate_model("lenet5", resolve_target("apple-a17-pro"), precision="fp32")
+    assert a17.runtime == "coreml" and a17.precision == "fp16"
+    with pytest.raises(UsageError, match="no peak rate for 'int8'"):  # LiteRT on the Pi 4: fp32 only
+        estimate_model("lenet5", resolve_target("raspberry-pi-4"), precision="int8", runtime="litert")
     with pytest.raises(UsageError, match="measured, not estimated"):
         estimate_model("lenet5", resolve_target("local"))
 

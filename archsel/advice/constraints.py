@@ -21,6 +21,7 @@ from archsel.units import format_bytes, format_si
 if TYPE_CHECKING:
     from archsel.advice.costing import Cost, Latency
     from archsel.targets.profiles import TargetProfile
+    from archsel.targets.runtimes import RuntimeSpec
 
 # constraints a lower precision can fix (variants are tried for these)
 PRECISION_FIXABLE = frozenset({"latency", "memory"})
@@ -89,12 +90,19 @@ def memory_limit(target: TargetProfile | None, limits: Limits) -> tuple[float, s
     return min(found) if found else None
 
 
-def precision_verdict(precision: str, target: TargetProfile) -> Verdict:
-    """Whether `target` runs `precision` (its profile's `precisions`)."""
-    ok = precision in target.precisions
-    return Verdict("precision", ok, None, None, f"{target.name} {'runs' if ok else 'does not run'} {precision} "
-                                                f"(supports {', '.join(target.precisions)})",
-                   f"{target.name} precisions", {"supported_precisions": list(target.precisions)})
+def precision_verdict(precision: str, target: TargetProfile, runtime: str | None = None) -> Verdict:
+    """Whether `target` runs `precision` with `runtime` (None: its default runtime)."""
+    rt = target.runtime(runtime)
+    ok = rt.runs(precision) is not None
+    where = f"{target.name} ({rt.name})" if len(target.runtimes) > 1 else target.name
+    return Verdict("precision", ok, None, None, f"{where} {'runs' if ok else 'does not run'} {precision} "
+                                                f"(supports {', '.join(_accepted(rt))})",
+                   f"{where} precisions", {"supported_precisions": _accepted(rt), "runtime": rt.name})
+
+
+def _accepted(rt: RuntimeSpec) -> list[str]:
+    """The precisions a runtime takes models in (fp32 too where it computes floats at a lower precision)."""
+    return (["fp32"] if rt.float_as and "fp32" not in rt.precisions else []) + list(rt.precisions)
 
 
 def _size(name: str, value: float, limit: float, option: str, unit: str) -> Verdict:
@@ -108,7 +116,7 @@ def evaluate(cost: Cost, limits: Limits, target: TargetProfile | None) -> list[V
     params, MACs."""
     found: list[Verdict] = []
     if target is not None:
-        found.append(precision_verdict(cost.precision, target))
+        found.append(precision_verdict(cost.precision, target, cost.runtime))
     lat = cost.latency
     if limits.latency_ms is not None and lat is not None:
         value, statistic = gated_latency(lat, limits)

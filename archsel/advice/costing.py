@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from archsel.usermodel import UserModel
     from archsel.zoo.spec import ModelEntry
 
-COUNT_CACHE_FORMAT = 5
+COUNT_CACHE_FORMAT = 7
 MEASURE_BUDGET_S = 5.0  # per candidate and precision, when measuring on this machine
 
 
@@ -44,6 +44,7 @@ class Latency:
     band_low_ms: float  # estimate: band from the method's held-out error; measured: fastest sample
     band_high_ms: float  # estimate: band high end; measured: slowest sample
     device: str  # profile name, or "this machine (<cpu>)"
+    runtime: str  # the runtime the latency is for (measured here: eager "pytorch")
     method: str
     accuracy_note: str
     detail: dict[str, Any] = field(default_factory=dict)  # estimate: overhead share; measured: the run's figures
@@ -72,6 +73,7 @@ class Cost:
     memory_bytes: int  # weights + buffers + peak activations at `precision` (required_memory_bytes)
     count_path: str  # "meta" | "cpu"
     latency: Latency | None  # None: not evaluated (no target, or the target cannot run the precision)
+    runtime: str | None = None  # the target's runtime the cost is judged for (None without a target)
 
     def metrics(self) -> dict[str, Any]:
         """The JSON `metrics` object (sizes; latency is reported on its own)."""
@@ -151,7 +153,7 @@ def count_to_cache(count: CountResult) -> dict[str, Any]:
     """A CountResult as a cache entry (ops as one compact JSON string)."""
     data = {k: v for k, v in asdict(count).items() if k not in ("ops", "module_params")}
     data["ops_json"] = json.dumps([[o.op, o.kind, o.module, o.macs, o.bytes_read, o.bytes_written, o.counted, o.steps,
-                                    o.state_weights, o.fused, o.gemm_min_dim]
+                                    o.state_weights, o.fused, o.gemm_min_dim, o.window]
                                    for o in count.ops], separators=(",", ":"))
     return data
 
@@ -226,15 +228,16 @@ def user_item(spec: str, input_text: str, kwargs: dict[str, Any], device: str = 
 # ------------------------------------------------------------------------------------------ latency
 
 
-def estimate_latency(count: CountResult, target: TargetProfile, precision: str) -> Latency:
-    """Estimate `count` on `target` at `precision` (archsel.estimation.estimate)."""
+def estimate_latency(count: CountResult, target: TargetProfile, precision: str, runtime: str | None = None,
+                     threads: int | None = None) -> Latency:
+    """Estimate `count` on `target` at `precision` under `runtime` (archsel.estimation.estimate)."""
     from archsel.estimation.estimate import estimate_count
 
-    est = estimate_count(count, target, precision=precision)
+    est = estimate_count(count, target, precision=precision, runtime=runtime, threads=threads)
     return Latency(
         kind="estimated", precision=est.precision, p50_ms=est.latency_ms, p90_ms=est.band_high_ms,
         p99_ms=est.band_high_ms, band_low_ms=est.band_low_ms, band_high_ms=est.band_high_ms,
-        device=target.name, method=est.method, accuracy_note=est.accuracy_note,
+        device=target.name, runtime=est.runtime, method=est.method, accuracy_note=est.accuracy_note,
         detail={"overhead_share": round(est.overhead_share, 6)}, breakdown=list(est.by_class),
     )
 
@@ -259,7 +262,8 @@ def measured_latency(stats: dict[str, Any], device_name: str, precision: str, no
     return Latency(
         kind="measured", precision=precision, p50_ms=stats["p50_ms"], p90_ms=stats["p90_ms"], p99_ms=stats["p99_ms"],
         band_low_ms=stats["min_ms"], band_high_ms=stats["max_ms"], device=f"this machine ({device_name})",
-        method=stats["method"], accuracy_note=f"{stats['samples']} samples, stopped: {stats['stop_reason']}",
+        runtime="pytorch", method=stats["method"],
+        accuracy_note=f"{stats['samples']} samples, stopped: {stats['stop_reason']}",
         detail=detail, notes=list(notes),
     )
 
@@ -284,35 +288,37 @@ def measure_module(module: Any, inputs: tuple[Any, ...], batch: int, precision: 
 
 
 def cost(item: Item, precision: str, target: TargetProfile | None, *, measured: bool,
-         budget_s: float = MEASURE_BUDGET_S) -> Cost:
+         runtime: str | None = None, threads: int | None = None, budget_s: float = MEASURE_BUDGET_S) -> Cost:
     """Count `item` (once) and take its latency at `precision`: measured here when `measured`, else
-    estimated on `target`; none without a target or where the target cannot run `precision`."""
+    estimated on `target` under `runtime` (None: the target's default); none without a target or where the
+    target's runtime cannot run `precision`."""
     from archsel.estimation.estimate import required_memory_bytes
 
     count = item.count()
     latency: Latency | None = None
-    if target is None or precision in target.precisions:
+    rt = target.runtime(runtime) if target is not None else None
+    if rt is None or rt.runs(precision) is not None:
         if measured:
             latency = item.measure_fn(precision, budget_s)
         elif target is not None:
-            latency = estimate_latency(count, target, precision)
+            latency = estimate_latency(count, target, precision, rt.name if rt else None, threads)
     return Cost(
         model_id=item.model_id, task=count.task, precision=precision, batch=count.batch,
         input_shapes=count.input_shapes, macs=count.macs, params=count.params, param_bytes=count.param_bytes,
         buffer_bytes=count.buffer_bytes, activation_bytes=count.peak_activation_bytes,
         memory_bytes=required_memory_bytes(count, precision), count_path=count.path, latency=latency,
+        runtime=rt.name if rt is not None else None,
     )
 
 
 def estimate_zoo(model_ids: list[str], target: TargetProfile, *, task: str | None,
-                 input_shape: tuple[int, ...] | None, batches: tuple[int, ...],
-                 precisions: tuple[str, ...]) -> list[Cost]:
-    """`profile --target`: every model × precision × batch estimated on `target` (nothing measured or cached).
-
-    A precision the target cannot estimate is a UsageError before anything is counted.
-    """
+                 input_shape: tuple[int, ...] | None, batches: tuple[int, ...], precisions: tuple[str, ...],
+                 runtime: str | None = None, threads: int | None = None) -> list[Cost]:
+    """`profile --target`: every model × precision × batch estimated on `target` under `runtime` (nothing
+    measured or cached). A precision the target's runtime cannot estimate is a UsageError before counting."""
     from archsel.estimation.estimate import check_target
 
-    checked = tuple(check_target(target, p) for p in precisions)
+    checked = [check_target(target, p, runtime) for p in precisions]
     items = {(m, b): zoo_item(m, task, b, None, input_shape) for m in model_ids for b in batches}  # one count each
-    return [cost(items[m, b], p, target, measured=False) for m in model_ids for p in checked for b in batches]
+    return [cost(items[m, b], p, target, measured=False, runtime=rt.name, threads=threads)
+            for m in model_ids for p, rt in checked for b in batches]

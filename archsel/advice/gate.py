@@ -38,6 +38,8 @@ class CheckRequest:
     target: TargetProfile
     limits: Limits  # latency_stat: the statistic asked for (gated when measured)
     precision: str = "fp32"
+    runtime: str | None = None  # the target's runtime (None: its default)
+    threads: int | None = None  # CPU runtimes: threads (None: the runtime's own)
     measure: bool = False
     device: str = "cpu"
     time_budget_s: float = 10.0
@@ -125,7 +127,7 @@ def run_check(request: CheckRequest) -> CheckResult:
     latency_gate: Gate | None = None
     try:
         result.cost = cost(item, request.precision, request.target, measured=request.measured,
-                           budget_s=request.time_budget_s)
+                           runtime=request.runtime, threads=request.threads, budget_s=request.time_budget_s)
     except UserCodeError as exc:
         latency_gate = Gate("latency", "error", error=exc)
     except Exception as exc:  # incl. a profile without a peak for this precision: cannot estimate
@@ -151,7 +153,7 @@ def run_check(request: CheckRequest) -> CheckResult:
 
 
 def _precision_gate(request: CheckRequest) -> Gate:
-    verdict = precision_verdict(request.precision, request.target)
+    verdict = precision_verdict(request.precision, request.target, request.runtime)
     return Gate("precision", "passed" if verdict.passed else "failed", verdict)
 
 

@@ -54,6 +54,11 @@ class Plan:
     source: QuerySpec | None = None  # where a query file wrote it
 
     @property
+    def runtime(self) -> str | None:
+        """The target's runtime the candidates are costed for (its default unless the request names one)."""
+        return self.target.runtime(self.request.runtime).name if self.target is not None else None
+
+    @property
     def limits(self) -> cons.Limits:
         r = self.request
         return cons.Limits(latency_ms=r.latency_ms, latency_stat=r.latency_stat, max_params=r.max_params,
@@ -159,6 +164,8 @@ def plan(request: AdviceRequest, source: QuerySpec | None = None) -> Plan:
         exclude=request.exclude, profile_dirs=profile_dirs, vocab=ruleset.vocabulary,
     )
     target = resolve_target(request.target, profile_dirs) if request.target else None  # the loaded set is cached
+    if target is not None:
+        target.runtime(request.runtime)  # a runtime that does not run there: UsageError
     measured = request.measure or bool(target is not None and target.measured_at_run_time)
     return Plan(request, query, evaluate(query, ruleset), target, measured, source)
 
@@ -185,10 +192,12 @@ def plan_all(requests: Sequence[tuple[AdviceRequest, QuerySpec | None]]) -> list
 
 
 def precision_plan(request: AdviceRequest, target: TargetProfile | None, measured: bool) -> tuple[str, list[str]]:
-    """(base precision, variants to try in order when the base misses latency or memory)."""
+    """(base precision, variants to try in order when the base misses latency or memory), as the target's
+    runtime runs them."""
     if request.precision != "auto":
         return request.precision, []
-    supported = target.precisions if target is not None else ("fp32",)
+    rt = target.runtime(request.runtime) if target is not None else None
+    supported = ["fp32"] if rt is None else [p for p in BASE_ORDER if rt.runs(p)]
     base = next((p for p in BASE_ORDER if p in supported), "fp32")
     if measured or target is None or target.target_class not in VARIANT_CLASSES:
         return base, []
@@ -234,7 +243,8 @@ def _cost_one(candidate: Candidate, item: Item, p: Plan, precisions: tuple[str, 
         if tried and not any(v.constraint in cons.PRECISION_FIXABLE for v in tried[-1][1]):
             break  # variants only help with latency and memory
         try:
-            c = cost(item, precision, p.target, measured=p.measured, budget_s=clock.measure_budget())
+            c = cost(item, precision, p.target, measured=p.measured, runtime=p.runtime, threads=p.request.threads,
+                     budget_s=clock.measure_budget())
         except Exception as exc:
             if precision == base:
                 out.status, out.stage, out.error = "failed", "latency", first_line(exc)

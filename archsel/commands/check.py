@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from archsel.commands.options import OUTPUT
+from archsel.commands.options import OUTPUT, RUNTIME_HELP
 from archsel.errors import ExitStatus, unknown
 from archsel.report.formats import FORMAT_HELP, check_format
 
@@ -36,6 +36,9 @@ def check_cmd(
     max_memory: str | None = typer.Option(None, "--max-memory", help="Memory budget (weights + peak "
                                           "activations), e.g. 512MiB; the target's memory always applies."),
     dtype: str = typer.Option("fp32", "--dtype", help="Precision deployed: fp32, fp16, bf16 or int8."),
+    runtime: str | None = typer.Option(None, "--runtime", help=RUNTIME_HELP),
+    threads: int | None = typer.Option(None, "--threads", min=1, help="Threads of a CPU runtime (default: the "
+                                                                       "runtime's)."),
     measure: bool = typer.Option(False, "--measure", help="Measure latency on this machine instead of "
                                  "estimating it for the target."),
     device: str = typer.Option("cpu", "--device", help="Where to measure: cpu or cuda (cuda:N)."),
@@ -77,9 +80,11 @@ def check_cmd(
         max_macs=parse_count(max_macs, "--max-macs") if max_macs is not None else None,
         max_memory_bytes=parse_bytes(max_memory) if max_memory is not None else None,
     )
-    request = CheckRequest(spec=model.strip(), input_text=input_shape.strip(), target=resolve_target(target),
-                           limits=limits, precision=normalize_dtype(dtype), measure=measure, device=device,
-                           time_budget_s=time_budget, model_args=parse_model_args(model_arg))
+    resolved = resolve_target(target)
+    request = CheckRequest(spec=model.strip(), input_text=input_shape.strip(), target=resolved, limits=limits,
+                           precision=normalize_dtype(dtype), runtime=resolved.runtime(runtime).name, threads=threads,
+                           measure=measure, device=device, time_budget_s=time_budget,
+                           model_args=parse_model_args(model_arg))
     parse_inputs(request.input_text)
     if request.measured:
         from archsel.profiling.profiler import resolve_device

@@ -20,8 +20,8 @@ MODEL = typer.Option(..., "--model", "-m", help="Your model: package.module:fact
 INPUT = typer.Option(..., "--input", "-i", help="Example input, batch first: 1x3x224x224 (several: joined by +).")
 MODEL_ARG = typer.Option(None, "--model-arg", help="Factory keyword argument NAME=VALUE (repeatable).")
 COMPARE_QUERY = ("task", "target", "latency_ms", "latency_stat", "streaming", "data_type", "priority", "family",
-                 "exclude", "max_params", "max_macs", "precision", "objective", "measure", "time_budget_s", "top",
-                 "show_excluded", "rules", "profiles")
+                 "exclude", "max_params", "max_macs", "precision", "runtime", "threads", "objective", "measure",
+                 "time_budget_s", "top", "show_excluded", "rules", "profiles")
 
 
 @with_query_options(*COMPARE_QUERY, required=("task",))

@@ -15,6 +15,8 @@ import typer
 from archsel.report.formats import FORMAT_HELP
 
 FORMAT = typer.Option("table", "--format", "-f", help=FORMAT_HELP)
+RUNTIME_HELP = ("The target's runtime: tensorrt, onnxruntime, openvino, litert, qnn, coreml, executorch, ncnn, "
+                "pytorch (eager) ... (default: the device's; `archsel targets show DEVICE` lists them).")
 OUTPUT = typer.Option(None, "--output", "-o", help="Write the report to FILE (atomically) instead of stdout.")
 PROFILES_HELP = "Extra hardware-profile folder (repeatable; also $ARCHSEL_PROFILES_PATH)."
 RULES_HELP = "Extra rules folder (repeatable; overrides built-in rules by id)."
@@ -51,6 +53,9 @@ QUERY_OPTIONS: dict[str, tuple[Any, Any]] = {
     "max_macs": (str | None, typer.Option(None, "--max-macs", help="Hard limit on MACs per forward pass, e.g. 2G.")),
     "precision": (str | None, typer.Option(None, "--precision", help="auto (default: fp32, with fp16/int8 variants "
                                                                       "on edge/mobile), fp32, fp16, bf16, int8.")),
+    "runtime": (str | None, typer.Option(None, "--runtime", help=RUNTIME_HELP)),
+    "threads": (int | None, typer.Option(None, "--threads", min=1, help="Threads of a CPU runtime (default: the "
+                                                                        "runtime's).")),
     "batch": (int | None, typer.Option(None, "--batch", "-b", help="Batch size of one forward pass (default 1).")),
     "objective": (str | None, typer.Option(None, "--objective", help="Score weighting: balanced (default), latency "
                                                                      "or accuracy.")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from archsel.commands.options import FORMAT
+from archsel.commands.options import FORMAT, RUNTIME_HELP
 from archsel.errors import ExitStatus, UsageError, unknown
 from archsel.report.formats import check_format, emit
 
@@ -62,6 +62,7 @@ def profile_cmd(
     target: str | None = typer.Option(None, "--target", help="Estimate latency on a hardware profile "
                                       "(class, device name or profile .yaml) instead of measuring here; "
                                       "`local` measures on this machine."),
+    runtime: str | None = typer.Option(None, "--runtime", help=RUNTIME_HELP),
     fmt: str = FORMAT,
 ) -> ExitStatus:
     """Count MACs/FLOPs/params and measure latency and memory of zoo models, with all their conditions.
@@ -73,6 +74,7 @@ def profile_cmd(
     from archsel.query.vocab import load_vocabulary
     from archsel.report import console
     from archsel.report import profile as report
+    from archsel.targets.runtimes import EAGER, canonical_runtime
     from archsel.zoo.inputs import override_shape, parse_shape
     from archsel.zoo.registry import get_model_entry, resolve_task
 
@@ -95,11 +97,15 @@ def profile_cmd(
             from archsel.advice.costing import estimate_zoo
 
             costs = estimate_zoo(list(models), profile_target, task=resolved_task, input_shape=shape,
-                                 batches=_parse_batches(batch) or (1,), precisions=dtypes)
+                                 batches=_parse_batches(batch) or (1,), precisions=dtypes, runtime=runtime,
+                                 threads=threads)
             doc = report.estimated_document(report.estimated_payload(costs, profile_target), profile_target, fmt)
             emit(doc, fmt)
             return ExitStatus.SUCCESS
 
+    if runtime is not None and canonical_runtime(runtime) != EAGER:
+        raise UsageError(f"--runtime {runtime}: measuring here runs eager PyTorch only",
+                         hint="give --target DEVICE to estimate that runtime there")
     from archsel.profiling.profiler import ProfileOptions, options_dict, profile, resolve_device
 
     options = ProfileOptions(

@@ -5,6 +5,12 @@
 (measured / estimated - 1), summarised per device and batch and pooled. An estimate's band is the pooled
 10th to 90th percentile of that ratio: on the benchmark, 80% of held-out models fell inside it.
 Nothing here is invented: without the file an estimate has no band (low = high = the point estimate).
+
+`runtime_accuracy.json` holds the same for compiled runtimes, per (device, runtime): the leave-one-model-out
+error of the runtime model against published measurements on that device (benchmarks/published_fit.py),
+and the rank correlation of the estimated and measured latencies; and, per compute unit, the error of
+the unit's judgement defaults against every published row on such a unit (what a runtime without data runs
+on, and the band it gets).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ACCURACY_FILE = Path(__file__).with_name("accuracy.json")
+RUNTIME_ACCURACY_FILE = Path(__file__).with_name("runtime_accuracy.json")
 BAND_QUANTILES = (10, 90)
 
 
@@ -61,6 +68,64 @@ def method_accuracy(method: str, path: Path = ACCURACY_FILE) -> MethodAccuracy |
         within_10=float(p["within_10"]), within_25=float(p["within_25"]),
         ratio_low=float(p["ratio_q10"]), ratio_high=float(p["ratio_q90"]),
         devices=tuple(str(d) for d in entry.get("devices", [])), date=str(data.get("date", "?")),
+    )
+
+
+@dataclass(frozen=True)
+class RuntimeAccuracy:
+    """Leave-one-model-out error of one runtime's model on one device against published measurements."""
+
+    target: str
+    runtime: str
+    rows: int
+    models: int
+    median_abs_pct: float
+    within_25: float
+    ratio_low: float
+    ratio_high: float
+    spearman: float | None
+    date: str
+    judgement_unit: str | None = None  # set: the error of the unit's judgement defaults, not of a fit
+
+    def note(self) -> str:
+        rank = f", rank correlation {self.spearman:.2f}" if self.spearman is not None else ""
+        if self.judgement_unit is not None:
+            head = (f"{self.runtime} on {self.target} runs on archsel's judgement defaults for a "
+                    f"{self.judgement_unit} (no published measurements of it here); those defaults, against "
+                    f"{self.rows} published {self.judgement_unit} measurements of {self.models} models elsewhere: "
+                    f"median |error| {self.median_abs_pct:.0f}%, {self.within_25:.0%} within ±25%")
+        else:
+            head = (f"{self.runtime} on {self.target}: leave-one-model-out median |error| "
+                    f"{self.median_abs_pct:.0f}%, {self.within_25:.0%} within ±25% over {self.rows} published "
+                    f"measurements of {self.models} models{rank}")
+        return (f"{head} (benchmarks/published_fit.py, {self.date}); band = 10th–90th percentile of "
+                f"published/estimated")
+
+
+def runtime_accuracy(target: str, runtime: str, path: Path = RUNTIME_ACCURACY_FILE) -> RuntimeAccuracy | None:
+    """The measured accuracy of `runtime`'s fit on `target`, or None when no published rows were held against it."""
+    data = _load(str(path))
+    return _runtime_accuracy(data, (data.get("runtimes") or {}).get(f"{target}/{runtime}"), target, runtime, None)
+
+
+def judgement_accuracy(target: str, runtime: str, unit: str,
+                       path: Path = RUNTIME_ACCURACY_FILE) -> RuntimeAccuracy | None:
+    """How far a `unit`'s judgement defaults (what an unfitted runtime runs on) were from every published
+    measurement on such a unit, or None when never held against any."""
+    data = _load(str(path))
+    return _runtime_accuracy(data, (data.get("judgement") or {}).get(unit), target, runtime, unit)
+
+
+def _runtime_accuracy(data: dict[str, Any], entry: Any, target: str, runtime: str,
+                      judgement_unit: str | None) -> RuntimeAccuracy | None:
+    if not isinstance(entry, dict):
+        return None
+    return RuntimeAccuracy(
+        target=target, runtime=runtime, rows=int(entry["n"]), models=int(entry.get("models") or entry["n"]),
+        median_abs_pct=float(entry["median_abs_pct"]), within_25=float(entry["within_25"]),
+        ratio_low=float(entry["ratio_q10"]), ratio_high=float(entry["ratio_q90"]),
+        spearman=None if entry.get("spearman") is None else float(entry["spearman"]), date=str(data.get("date", "?")),
+        judgement_unit=judgement_unit,
     )
 
 

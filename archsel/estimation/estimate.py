@@ -1,9 +1,11 @@
-"""Estimated latency of a model on a hardware profile (imports torch only through counting).
+"""Estimated latency of a model on a hardware profile, under one of its runtimes (imports torch only
+through counting).
 
-Per op: max(compute time at the profile's effective rate for the op class and precision, memory time at
-effective bandwidth) + per-op overhead, summed over the traced graph (archsel.estimation.roofline). Every
-estimate is labelled "estimated" and carries a band from the method's measured held-out error
-(archsel.estimation.accuracy).
+One trace, then the runtime's cost model: eager PyTorch (`pytorch`) per op, max(compute time at the
+profile's effective rate for the op class and precision, memory time at effective bandwidth) + per-op
+overhead (archsel.estimation.roofline); a compiled runtime per fused layer with its own parameters
+(archsel.estimation.engine). Every estimate is labelled "estimated", names its runtime and carries a band
+from the measured error of that method on that device and runtime (archsel.estimation.accuracy).
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from typing import TYPE_CHECKING
 
 from archsel import precisions
 from archsel.errors import UsageError
-from archsel.estimation.accuracy import method_accuracy
-from archsel.estimation.roofline import DeviceRates, estimate_ops
+from archsel.estimation.accuracy import judgement_accuracy, method_accuracy, runtime_accuracy
+from archsel.estimation.engine import EngineRates, estimate_engine
+from archsel.estimation.roofline import DeviceRates, Estimate, estimate_ops
 
 if TYPE_CHECKING:
     from archsel.profiling.counting import CountResult
     from archsel.targets.profiles import TargetProfile
+    from archsel.targets.runtimes import RuntimeSpec
 
 
 
@@ -31,6 +35,7 @@ class LatencyEstimate:
     target_class: str
     batch: int
     precision: str
+    runtime: str
     latency_ms: float
     band_low_ms: float
     band_high_ms: float
@@ -50,27 +55,48 @@ def estimation_method(target: TargetProfile) -> str:
     return "calibrated" if source.startswith("calibrated") else "defaults"
 
 
-def check_target(target: TargetProfile, precision: str) -> str:
-    """The normalised precision; UsageError for `local` or a precision the profile cannot estimate."""
+def check_target(target: TargetProfile, precision: str, runtime: str | None = None) -> tuple[str, RuntimeSpec]:
+    """The normalised precision and the runtime (None: the device's default); UsageError for `local`, a
+    runtime that does not run there, or a precision the device or the runtime cannot estimate."""
     p = precisions.canonical(precision) or precision.strip().lower()
     if target.measured_at_run_time:
         raise UsageError(f"target {target.name!r} is measured, not estimated",
                          hint="use `archsel profile MODEL --target local` to measure on this machine")
+    rt = target.runtime(runtime)
     if p not in target.precisions:
         raise UsageError(f"target {target.name!r} does not support precision {precision!r}",
                          hint=f"it supports {', '.join(target.precisions)}")
-    if target.peak(p) is None and not (p == "tf32" and target.peak("fp32")):
-        raise UsageError(f"target {target.name!r} has no peak rate for {p!r}, so it cannot be estimated",
-                         hint=f"peaks are given for {', '.join(target.peak_tflops) or 'nothing'}")
-    return p
+    if rt.eager and target.peak(p) is None and not (p == "tf32" and target.peak("fp32")) \
+            and p not in rt.precision_rates:
+        raise UsageError(f"target {target.name!r} has no peak rate for {p!r}, so it cannot be estimated "
+                         f"with {rt.name}", hint=f"peaks are given for {', '.join(target.peak_tflops) or 'nothing'}")
+    computed = rt.runs(p)
+    if computed is not None and computed != p:  # an fp32 model on an NPU computes in fp16
+        p = computed
+    rated = rt.eager or p in EngineRates.from_profile(target, rt).peak_macs_per_s
+    if computed is None or not rated:
+        runs = [q for q in rt.precisions if rt.eager or q in EngineRates.from_profile(target, rt).peak_macs_per_s]
+        raise UsageError(f"runtime {rt.name!r} on {target.name!r} has no peak rate for {p!r}: it runs "
+                         f"{', '.join(runs) or 'no precision it has a rate for'} there",
+                         hint=_other_runtimes(target, p))
+    return p, rt
 
 
-def estimate_count(count: CountResult, target: TargetProfile, *, precision: str = "fp32") -> LatencyEstimate:
-    """Estimate the traced forward pass `count` (float32 trace; bytes scale with `precision`) on `target`."""
-    p = check_target(target, precision)
+def _other_runtimes(target: TargetProfile, precision: str) -> str:
+    others = [r.name for r in target.runtimes.values() if precision in r.precisions]
+    return f"--runtime {' or '.join(others)} runs it" if others else f"no runtime of {target.name} runs it"
+
+
+def estimate_count(count: CountResult, target: TargetProfile, *, precision: str = "fp32",
+                   runtime: str | None = None, threads: int | None = None) -> LatencyEstimate:
+    """Estimate the traced forward pass `count` (float32 trace; bytes scale with `precision`) on `target`
+    under `runtime` (None: the device's default; `threads`: CPU runtimes' thread count)."""
+    p, rt = check_target(target, precision, runtime)
     if count.dtype != "float32":
         raise ValueError(f"estimate_count needs a float32 trace (got {count.dtype}); precision scales the bytes")
-    rates = DeviceRates.from_profile(target)
+    if not rt.eager:
+        return _estimate_compiled(count, target, p, rt, threads)
+    rates = DeviceRates.from_profile(target, rt.precision_rates)
     est = estimate_ops(count.ops, rates, p, count.batch)
     method = estimation_method(target)
     acc = method_accuracy(method)
@@ -86,29 +112,57 @@ def estimate_count(count: CountResult, target: TargetProfile, *, precision: str 
             note += (f"; that error was measured on CPUs only (no {target.kind.upper()} was available), so expect "
                      f"larger errors here, above all at batch 1 where per-op overhead dominates")
     source = target.estimator_source or "archsel's generic per-class defaults (no estimator_source in profile)"
-    by_class: list[dict[str, object]] = [
+    return LatencyEstimate(
+        model_id=count.model_id, target=target.name, target_class=target.target_class, batch=count.batch,
+        precision=p, runtime=rt.name, latency_ms=total_ms, band_low_ms=low, band_high_ms=high, kind="estimated",
+        method=f"eager PyTorch: per-op roofline + overhead; efficiencies from {source}", accuracy_note=note,
+        overhead_share=est.overhead_share, by_class=_by_class(est),
+    )
+
+
+def _by_class(est: Estimate) -> list[dict[str, object]]:
+    return [
         {"op_class": c.kind, "ops": c.ops, "macs": c.macs, "bytes": c.bytes, "time_ms": c.total_s * 1e3,
          "share": c.total_s / est.total_s if est.total_s else 0.0, "bound": c.bound,
          "compute_ms": c.compute_s * 1e3, "memory_ms": c.memory_s * 1e3, "overhead_ms": c.overhead_s * 1e3,
          "compute_bound_ops": c.compute_bound_ops, "memory_bound_ops": c.memory_bound_ops}
         for c in est.by_class
     ]
+
+
+def _estimate_compiled(count: CountResult, target: TargetProfile, precision: str, rt: RuntimeSpec,
+                       threads: int | None) -> LatencyEstimate:
+    """A compiled runtime's estimate (archsel.estimation.engine), banded by its measured error on this device."""
+    rates = EngineRates.from_profile(target, rt, threads)
+    est = estimate_engine(count.ops, rates, precision, count.batch)
+    total_ms = est.latency_ms
+    acc = (runtime_accuracy(target.name, rt.name) if rt.fitted
+           else judgement_accuracy(target.name, rt.name, rt.unit))
+    if acc is not None:
+        low, high, note = total_ms * acc.ratio_low, total_ms * acc.ratio_high, acc.note()
+    else:
+        low, high = total_ms, total_ms
+        note = (f"no measured accuracy for {rt.name} on {target.name} (benchmarks/published_fit.py has no rows "
+                f"for it): parameters are {'fitted' if rt.fitted else 'judgement defaults'}; no band")
+    threads_text = f", {rates.threads} of {rates.cores} cores" if rt.unit == "cpu" and rates.cores > 1 else ""
     return LatencyEstimate(
         model_id=count.model_id, target=target.name, target_class=target.target_class, batch=count.batch,
-        precision=p, latency_ms=total_ms, band_low_ms=low, band_high_ms=high, kind="estimated",
-        method=f"per-op roofline + overhead; efficiencies from {source}", accuracy_note=note,
-        overhead_share=est.overhead_share, by_class=by_class,
+        precision=precision, runtime=rt.name, latency_ms=total_ms, band_low_ms=low, band_high_ms=high,
+        kind="estimated", method=f"{rt.name} on the {rt.unit}{threads_text}: fused layers, per-layer roofline + "
+                                 f"fixed costs; parameters {rt.source}",
+        accuracy_note=note, overhead_share=est.overhead_share, by_class=_by_class(est),
     )
 
 
 def estimate_model(model_id: str, target: TargetProfile, *, batch: int = 1, precision: str = "fp32",
-                   task: str | None = None, input_shape: tuple[int, ...] | None = None) -> LatencyEstimate:
+                   task: str | None = None, input_shape: tuple[int, ...] | None = None,
+                   runtime: str | None = None) -> LatencyEstimate:
     """Count zoo model `model_id` on the meta device, then estimate it on `target` (see estimate_count)."""
     from archsel.profiling.counting import count_model
 
-    p = check_target(target, precision)  # before the (slower) count
+    p, rt = check_target(target, precision, runtime)  # before the (slower) count
     count = count_model(model_id, task=task, input_shape=input_shape, batch=batch, dtype="float32")
-    return estimate_count(count, target, precision=p)
+    return estimate_count(count, target, precision=p, runtime=rt.name)
 
 
 def required_memory_bytes(count: CountResult, precision: str) -> int:

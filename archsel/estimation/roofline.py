@@ -339,13 +339,17 @@ class DeviceRates:
     gemm_efficiency: tuple[tuple[float, float], ...] = ()  # (smaller output dimension, relative GEMM rate)
 
     @classmethod
-    def from_profile(cls, profile: object) -> DeviceRates:
-        """Rates from a TargetProfile (peak_tflops, memory_bandwidth_gbs, efficiency, overhead_us)."""
+    def from_profile(cls, profile: object, precision_rates: Mapping[str, float] | None = None) -> DeviceRates:
+        """Rates from a TargetProfile (peak_tflops, memory_bandwidth_gbs, efficiency, overhead_us); a precision
+        without a peak figure runs at `precision_rates[p]` × the fp32 peak (the eager runtime's entry)."""
         if getattr(profile, "measured_at_run_time", False):
             raise ValueError(f"{getattr(profile, 'name', 'this target')} is measured, not estimated")
         from archsel.estimation.defaults import kind_defaults
 
-        peaks: Mapping[str, float] = getattr(profile, "peak_tflops", {}) or {}
+        peaks: dict[str, float] = dict(getattr(profile, "peak_tflops", {}) or {})
+        for p, rate in (precision_rates or {}).items():
+            if p not in peaks and "fp32" in peaks:
+                peaks[p] = peaks["fp32"] * rate
         eff = {**DEFAULT_EFFICIENCY, **(getattr(profile, "efficiency", {}) or {})}
         bw_eff = float(eff.pop("bandwidth", 0.7))
         overhead_us = getattr(profile, "overhead_us", None)

@@ -38,6 +38,7 @@ class OpRecord:
     state_weights: int = 0  # recurrent ops: elements of the hidden-to-hidden weights read at every step
     fused: str = ""  # module whose fused inference kernel runs this op on a real device (fastpath.py)
     gemm_min_dim: int = 0  # GEMMs: the smaller of the output's two dimensions (rows, columns); else 0
+    window: str = ""  # dense convolutions: kernel and stride, e.g. "3x3/1"; else ""
 
 
 @dataclass
@@ -194,7 +195,7 @@ def _trace_result(model: nn.Module, inputs: tuple[Any, ...], *, model_id: str | 
 
     trace, _ = run_trace(model, inputs)
     ops = [OpRecord(t.op, t.kind, t.module, t.macs, t.bytes_read, t.bytes_written, t.counted, t.steps,
-                    t.state_weights, t.fused, t.gemm_min_dim)
+                    t.state_weights, t.fused, t.gemm_min_dim, t.window)
            for t in trace.ops]
     return _result(model, inputs, ops, counter="meta", path=path, peak_activation_bytes=trace.peak_activation_bytes,
                    zero_mac_modules=_zero_mac_modules(model, trace.ops), model_id=model_id, task=task,

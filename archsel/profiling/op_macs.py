@@ -315,6 +315,22 @@ def op_macs(func: Any, args: Sequence[Any], kwargs: dict[str, Any], out: Any) ->
     return op_kind(func), 0
 
 
+def conv_window(func: Any, args: Sequence[Any]) -> str:
+    """A convolution's kernel and stride, e.g. "3x3/1" ("3x3x3/1" in 3-D; a stride that differs per axis: its
+    largest), then "d2" when dilated, "g32" when grouped (not depthwise), "t" when transposed: what decides
+    how a runtime runs it (Winograd for dense 3x3 stride 1). "" for other ops."""
+    if getattr(func, "overloadpacket", None) not in _CONV_PACKETS or len(args) < 9:
+        return ""
+    weight, stride, dilation, transposed, groups = args[1], args[3], args[5], args[6], args[8]
+    if not isinstance(weight, torch.Tensor):
+        return ""
+    text = "x".join(str(int(k)) for k in weight.shape[2:]) + f"/{max(int(s) for s in stride)}"
+    dilated = max(int(d) for d in dilation)
+    text += f"d{dilated}" if dilated > 1 else ""
+    text += f"g{int(groups)}" if int(groups) > 1 else ""
+    return text + ("t" if transposed else "")
+
+
 def _is_depthwise(args: Sequence[Any]) -> bool:
     """Convolution args: (input, weight, bias, stride, padding, dilation, transposed, output_padding, groups)."""
     if len(args) < 9 or not isinstance(args[0], torch.Tensor):

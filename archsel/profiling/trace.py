@@ -21,7 +21,15 @@ from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_mod
 from torch.utils._pytree import tree_flatten
 
 from archsel.profiling.fastpath import FUSED_MODULES, has_hooks, takes_fast_path
-from archsel.profiling.op_macs import MAC_OPS, gemm_min_dim, is_view, op_macs, rnn_state_weights, rnn_steps
+from archsel.profiling.op_macs import (
+    MAC_OPS,
+    conv_window,
+    gemm_min_dim,
+    is_view,
+    op_macs,
+    rnn_state_weights,
+    rnn_steps,
+)
 
 # Metadata queries that are not computation (FlopCounterMode skips the same ones).
 _SKIP = {
@@ -51,6 +59,7 @@ class TracedOp:
     state_weights: int = 0  # recurrent ops: elements of the hidden-to-hidden weights read at every step
     fused: str = ""  # module whose fused inference kernel runs this op on a real device (fastpath.py)
     gemm_min_dim: int = 0  # GEMMs: the smaller of the output's two dimensions (op_macs.gemm_min_dim)
+    window: str = ""  # dense convolutions: kernel and stride, e.g. "3x3/1" (op_macs.conv_window)
 
 
 @dataclass
@@ -188,6 +197,7 @@ class OpTracer(TorchDispatchMode):
             state_weights=rnn_state_weights(func, args) if kind == "recurrent" else 0,
             fused=next((f for f in self.fused if f), ""),  # the outermost fused kernel holds the op
             gemm_min_dim=gemm_min_dim(func, out) if kind == "matmul" else 0,
+            window=conv_window(func, args) if kind == "conv" else "",
         ))
         self.memory.add(outputs)
 

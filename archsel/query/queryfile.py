@@ -49,6 +49,8 @@ QUERY_SCHEMA: dict[str, Any] = {
         "max-params": _SIZE,
         "max-macs": _SIZE,
         "precision": {"enum": list(precisions.CHOICES)},
+        "runtime": {"type": "string"},
+        "threads": {"type": "integer", "minimum": 1},
         "batch": {"type": "integer", "minimum": 1},
         "objective": {"enum": list(OBJECTIVES)},
         "measure": {"type": "boolean"},

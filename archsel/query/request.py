@@ -34,6 +34,8 @@ class AdviceRequest:
     max_params: float | None = None
     max_macs: float | None = None
     precision: str = "auto"
+    runtime: str | None = None  # the target's runtime (None: the device's default)
+    threads: int | None = None  # CPU runtimes' threads (None: the runtime's own)
     batch: int = 1
     objective: str = "balanced"
     measure: bool = False
@@ -55,6 +57,11 @@ class AdviceRequest:
             raise unknown("precision", self.precision, precisions.CHOICES)
         if not isinstance(self.batch, int) or isinstance(self.batch, bool) or self.batch < 1:
             raise UsageError(f"--batch must be a positive integer, got {self.batch!r}")
+        if self.threads is not None and (not isinstance(self.threads, int) or isinstance(self.threads, bool)
+                                         or self.threads < 1):
+            raise UsageError(f"--threads must be a positive integer, got {self.threads!r}")
+        if self.runtime is not None and not self.target:
+            raise UsageError("--runtime needs a --target", hint="the runtime is one of the target device's")
         if not isinstance(self.top, int) or isinstance(self.top, bool) or self.top < 1:
             raise UsageError(f"--top must be a positive integer, got {self.top!r}")
         if self.latency_ms is not None and not self.latency_ms > 0:

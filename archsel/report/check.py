@@ -41,13 +41,15 @@ def _latency_record(result: CheckResult) -> dict[str, Any] | None:
         return None
     if lat.kind == "estimated":
         strict = result.request.limits.strict
-        return {"kind": "estimated", "target": lat.device, "precision": lat.precision, "batch": c.batch,
+        return {"kind": "estimated", "target": lat.device, "runtime": lat.runtime, "precision": lat.precision,
+                "batch": c.batch,
                 "latency_ms": lat.p50_ms, "band_low_ms": lat.band_low_ms, "band_high_ms": lat.band_high_ms,
                 "gated_statistic": "band_high" if strict else "point_estimate",
                 "gated_ms": lat.band_high_ms if strict else lat.p50_ms, "method": lat.method,
                 "accuracy_note": lat.accuracy_note, "overhead_share": lat.detail.get("overhead_share")}
     gated_stat = result.request.limits.latency_stat
-    return {"kind": "measured", "device": result.request.device, "device_name": lat.detail.get("device_name"),
+    return {"kind": "measured", "runtime": lat.runtime, "device": result.request.device,
+            "device_name": lat.detail.get("device_name"),
             "precision": lat.precision, "batch": c.batch, "gated_statistic": gated_stat,
             "gated_ms": lat.at(gated_stat), "notes": lat.notes,
             **{k: v for k, v in lat.detail.items() if k != "device_name"}}
@@ -59,7 +61,7 @@ def _latency_text(lat: Latency, statistic: str, value: float, target: str) -> tu
         band = (f"band {lat.band_low_ms:.3g}–{lat.band_high_ms:.3g} ms" if lat.band_high_ms > lat.band_low_ms
                 else "no measured error band")
         what = "band high end" if statistic == "band_high" else "point estimate"
-        return (f"estimated {_ms(value)} ({what}; {band}) on {target} {lat.precision}",
+        return (f"estimated {_ms(value)} ({what}; {band}) on {target} {lat.precision} with {lat.runtime}",
                 f"estimated, not measured: {lat.method}; {lat.accuracy_note}")
     d = lat.detail
     return (f"measured {statistic} {_ms(value)} on this machine ({d.get('device_name')}, {lat.precision}, "
@@ -88,7 +90,7 @@ def _gate(g: Gate, result: CheckResult) -> dict[str, Any]:
             out["budget_ms"] = req.limits.latency_ms
         return out
     if g.name == "precision":
-        supported = list(req.target.precisions)
+        supported = list(v.fields["supported_precisions"]) if v is not None else list(req.target.precisions)
         ok = g.status == "passed"
         return {"name": "precision", "status": g.status,
                 "message": f"precision: {req.precision} is supported by {target}" if ok else

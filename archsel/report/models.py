@@ -82,7 +82,9 @@ def show_document(entry: ModelEntry) -> Document:
     for q in entry.quality:
         fields.append(("published quality", f"{q.metric} {q.value:g} on {q.dataset} [{q.source}]"))
     if entry.published_gmacs is not None:
-        fields.append(("published GMACs", f"{entry.published_gmacs:g} (torchvision _ops, {entry.torchvision_weights})"))
+        where = (f"torchvision _ops, {entry.torchvision_weights}" if entry.torchvision_weights
+                 else "as published, see notes and references")
+        fields.append(("published GMACs", f"{entry.published_gmacs:g} ({where})"))
     if entry.published_params is not None:
         fields.append(("published params", f"{entry.published_params:,}"))
     fields += [

@@ -156,6 +156,7 @@ def estimate_record(c: Cost, target: TargetProfile) -> dict[str, Any]:
     return {
         "model_id": c.model_id, "task": c.task, "input_shapes": c.input_shapes, "batch": c.batch,
         "precision": lat.precision, "target": target.name, "target_class": target.target_class,
+        "runtime": lat.runtime,
         "kind": lat.kind, "latency_ms": lat.p50_ms, "band": {"low_ms": lat.band_low_ms, "high_ms": lat.band_high_ms},
         "throughput_samples_per_s": c.batch * 1e3 / lat.p50_ms if lat.p50_ms else None,
         "overhead_share": lat.detail.get("overhead_share"), "macs": c.macs, "params": c.params,
@@ -189,7 +190,8 @@ def estimated_document(payload: dict[str, Any], target: TargetProfile, fmt: str)
         Column("model_id", "model", no_wrap=True), Column("batch", "batch", str, "right"), Column("precision", "dtype"),
         Column("latency_ms", "est. ms", format_ms, "right"), Column("band_text", "band ms", justify="right"),
         Column("overhead_share", "overhead", lambda v: f"{v:.0%}", "right"), Column("top", "where the time goes"),
-    ], rows, title=f"archsel profile: ESTIMATED latency on {target.display_name}")]
+    ], rows, title=f"archsel profile: ESTIMATED latency on {target.display_name}"
+                   + (f" with {records[0]['runtime']}" if records else ""))]
     if fmt != "csv":
         for r in records:
             views.append(TableView([

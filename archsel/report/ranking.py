@@ -211,9 +211,12 @@ def notes(result: AdviceResult, fmt: str) -> list[str]:
     out: list[str] = []
     t = result.target
     if t is not None:
+        rt = t.runtime(req.runtime)
+        runtime = ("eager PyTorch measured here" if result.measured else
+                   f"runtime {rt.name} on the {rt.unit}" + (" (the device's default)" if rt.default else ""))
         out.append(f"Target: {t.name} — {t.display_name} ({t.target_class}; "
-                   f"{f'{t.memory_gb:g} GB' if t.memory_gb else 'memory unknown'}; "
-                   f"precisions {'/'.join(t.precisions)}).")
+                   f"{f'{t.memory_gb:g} GB' if t.memory_gb else 'memory unknown'}; {runtime}; "
+                   f"precisions {'/'.join(rt.precisions)}).")
     sample = next((o.cost.latency for o in result.outcomes if o.cost and o.cost.latency), None)
     if sample is not None:
         method = sample.method.split(". ")[0].rstrip(".")  # the first sentence; JSON has it all

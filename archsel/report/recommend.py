@@ -33,7 +33,7 @@ def latency_dict(o: Outcome, stat: str) -> dict[str, Any] | None:
         "kind": lat.kind, "stat": stat, "value_ms": _r(lat.at(stat)), "p50_ms": _r(lat.p50_ms),
         "p90_ms": _r(lat.p90_ms), "p99_ms": _r(lat.p99_ms), "band_low_ms": _r(lat.band_low_ms),
         "band_high_ms": _r(lat.band_high_ms), "precision": lat.precision, "device": lat.device,
-        "method": lat.method, "accuracy_note": lat.accuracy_note,
+        "runtime": lat.runtime, "method": lat.method, "accuracy_note": lat.accuracy_note,
         "detail": {k: (_r(v) if isinstance(v, float) else v) for k, v in lat.detail.items()},
     }
 
@@ -88,6 +88,16 @@ def outcome_dict(o: Outcome, result: AdviceResult) -> dict[str, Any]:
     }
 
 
+def _runtime_dict(result: AdviceResult) -> dict[str, Any] | None:
+    """The target's runtime the latencies are for (measured runs: eager PyTorch here)."""
+    if result.target is None:
+        return None
+    if result.measured:
+        return {"name": "pytorch", "unit": "cpu", "default": None, "measured": True}
+    rt = result.target.runtime(result.request.runtime)
+    return {"name": rt.name, "unit": rt.unit, "default": rt.default, "measured": False}
+
+
 def target_dict(target: TargetProfile | None, measured: bool) -> dict[str, Any] | None:
     if target is None:
         return None
@@ -106,8 +116,9 @@ def payload(result: AdviceResult, command: str = "recommend") -> dict[str, Any]:
         "query": {**result.query.to_dict(), "latency_stat": req.latency_stat, "objective": req.objective,
                   "batch": req.batch, "precision": req.precision, "max_params": req.max_params,
                   "max_macs": req.max_macs, "measure": req.measure, "time_budget_s": req.time_budget_s,
-                  "top": req.top},
+                  "top": req.top, "runtime": result.plan.runtime, "threads": req.threads},
         "target": target_dict(result.target, result.measured),
+        "runtime": _runtime_dict(result),
         "latency_kind": None if result.target is None and not result.measured
         else ("measured" if result.measured else "estimated"),
         "base_precision": result.base_precision,

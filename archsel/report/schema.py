@@ -3,7 +3,8 @@
 SCHEMA_VERSION follows semver: a new optional field bumps the minor, a removed or retyped field the
 major. 1.0 was the rule-only output of issue 3; 1.1 adds costs, constraints, Pareto marks and ranks; 1.2
 gives `target` the one shape every command uses (TargetProfile.to_dict: memory_bytes, kind, runtimes,
-peaks, path, ... beside the 1.1 fields).
+peaks, path, ... beside the 1.1 fields) and names the runtime every latency is for (`runtime`,
+`latency.runtime`, `query.runtime`/`threads`).
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ _LATENCY = {
     "type": ["object", "null"],
     "additionalProperties": False,
     "required": ["kind", "stat", "value_ms", "p50_ms", "p90_ms", "p99_ms", "band_low_ms", "band_high_ms",
-                 "precision", "device", "method", "accuracy_note", "detail"],
+                 "precision", "device", "runtime", "method", "accuracy_note", "detail"],
     "properties": {
         "kind": {"enum": ["estimated", "measured"]}, "stat": {"enum": ["p50", "p90", "p99"]},
         "value_ms": _NUM, "p50_ms": _NUM, "p90_ms": _NUM, "p99_ms": _NUM, "band_low_ms": _NUM,
         "band_high_ms": _NUM, "precision": {"type": "string"}, "device": {"type": "string"},
+        "runtime": {"type": "string"},
         "method": {"type": "string"}, "accuracy_note": {"type": "string"}, "detail": {"type": "object"},
     },
 }
@@ -117,7 +119,8 @@ RESULT_SCHEMA: dict[str, Any] = {
     "title": "archsel recommend / compare result",
     "type": "object",
     "additionalProperties": False,
-    "required": ["schema", "schema_version", "command", "query", "target", "latency_kind", "base_precision",
+    "required": ["schema", "schema_version", "command", "query", "target", "runtime", "latency_kind",
+                 "base_precision",
                  "rule_scoring", "scoring", "total_candidates", "feasible", "candidates", "pareto_front",
                  "closest_misses", "excluded", "failed", "skipped", "advice", "notes", "trace",
                  "rules_considered", "rules_fired"],
@@ -139,6 +142,12 @@ RESULT_SCHEMA: dict[str, Any] = {
                          "runtimes", "path", "latency", "profile"],
             "properties": {"class": {"enum": ["cloud", "edge", "mobile", "local"]},
                            "latency": {"enum": ["estimated", "measured"]}},
+        },
+        "runtime": {
+            "type": ["object", "null"], "description": "the target's runtime the latencies are for",
+            "required": ["name", "unit", "default", "measured"],
+            "properties": {"name": {"type": "string"}, "unit": {"enum": ["cpu", "gpu", "npu"]},
+                           "default": {"type": ["boolean", "null"]}, "measured": {"type": "boolean"}},
         },
         "latency_kind": {"enum": ["estimated", "measured", None]},
         "base_precision": {"type": "string"},

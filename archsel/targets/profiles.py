@@ -18,6 +18,7 @@ from typing import Any
 from archsel.errors import ConfigError, Problem, UsageError, did_you_mean, unknown
 from archsel.machine import MEMORY_SOURCE, cpu_model, memory_bytes
 from archsel.paths import profiles_dir
+from archsel.targets.runtimes import EAGER, UNIT_OF_KIND, RuntimeSpec, parse_runtimes
 from archsel.targets.schema import (
     CLASSES_SCHEMA,
     FIGURE_FIELDS,
@@ -44,7 +45,7 @@ class TargetProfile:
     memory_gb: float | None
     power_w: float | None
     precisions: tuple[str, ...]
-    runtimes: tuple[str, ...]
+    runtimes: dict[str, RuntimeSpec]  # name -> runtime on this device (exactly one is the default)
     sources: dict[str, str]  # "peak_tflops.fp16", "memory_gb", ... -> citation (title <url>; derivation)
     path: str
     efficiency: dict[str, float] = field(default_factory=dict)
@@ -69,6 +70,22 @@ class TargetProfile:
         return self.peak_tflops.get(precision)
 
     @property
+    def default_runtime(self) -> str:
+        """What this device's users deploy with."""
+        return next((r.name for r in self.runtimes.values() if r.default), next(iter(self.runtimes)))
+
+    def runtime(self, name: str | None = None) -> RuntimeSpec:
+        """The runtime `name` (canonical or alias; None: the default); UsageError when it does not run here."""
+        from archsel.errors import UsageError
+        from archsel.targets.runtimes import canonical_runtime
+
+        key = canonical_runtime(name) if name is not None else self.default_runtime
+        if key not in self.runtimes:
+            raise UsageError(f"runtime {key!r} does not run on {self.name}",
+                             hint=f"it runs {', '.join(self.runtimes)} (default {self.default_runtime})")
+        return self.runtimes[key]
+
+    @property
     def memory_bytes(self) -> int | None:
         """The published capacity (memory_gb, decimal as datasheets give it) in bytes."""
         return int(self.memory_gb * 1e9) if self.memory_gb else None
@@ -84,6 +101,7 @@ class TargetProfile:
             "measured_at_run_time": self.measured_at_run_time,
             "precisions": list(self.precisions),
             "runtimes": list(self.runtimes),
+            "default_runtime": self.default_runtime,
             "peak_tflops": dict(self.peak_tflops),  # dense; int8 in TOPS
             "memory_bandwidth_gbs": self.memory_bandwidth_gbs,
             "memory_gb": self.memory_gb,
@@ -95,7 +113,8 @@ class TargetProfile:
         }
         if detail:
             record.update(sources=dict(self.sources), notes=self.notes, efficiency=dict(self.efficiency),
-                          overhead_us=self.overhead_us)
+                          overhead_us=self.overhead_us,
+                          runtime_details=[r.to_dict() for r in self.runtimes.values()])
         return record
 
 
@@ -161,7 +180,8 @@ def _build(doc: LoadedYaml) -> TargetProfile:
         memory_gb=values["memory_gb"],
         power_w=values["power_w"],
         precisions=tuple(data["precisions"]),
-        runtimes=tuple(data["runtimes"]),
+        runtimes=parse_runtimes(data["runtimes"], data["kind"], tuple(data["precisions"]),
+                                lambda figure: _citation(refs, figure)),
         sources=sources,
         path=str(doc.path),
         efficiency={k: float(v) for k, v in (data.get("efficiency") or {}).items()},
@@ -191,6 +211,10 @@ def _semantic_problems(doc: LoadedYaml) -> list[Problem]:
         (("peak_tflops", p), f) for p, f in (data.get("peak_tflops") or {}).items()
     ]
     figures += [((k,), data[k]) for k in FIGURE_FIELDS if isinstance(data.get(k), dict)]
+    found = data.get("runtimes")
+    runtimes: dict[str, Any] = found if isinstance(found, dict) else {}
+    figures += [(("runtimes", r, "peak_tflops", p), f) for r, entry in runtimes.items()
+                for p, f in (entry.get("peak_tflops") or {}).items() if "source" in f]
     for pointer, figure in figures:
         for i, source in enumerate(_source_ids(figure)):
             if source in refs:
@@ -205,6 +229,7 @@ def _semantic_problems(doc: LoadedYaml) -> list[Problem]:
         if precision not in precisions:
             problems.append(doc.problem(("peak_tflops", precision, "<key>"), f"peak given for {precision!r} "
                                         f"but {precision!r} is not in `precisions`"))
+    problems += _runtime_problems(doc, runtimes, precisions)
     if data.get("measured_at_run_time"):
         for key in ("peak_tflops", *FIGURE_FIELDS):
             if key in data:
@@ -224,6 +249,32 @@ def _semantic_problems(doc: LoadedYaml) -> list[Problem]:
     if name in TARGET_CLASSES and data.get("class") != name:
         problems.append(doc.problem(("name",), f"{name!r} is a target class name; only a device of class "
                                                f"{name!r} may use it"))
+    return problems
+
+
+def _runtime_problems(doc: LoadedYaml, runtimes: dict[str, Any], precisions: list[str]) -> list[Problem]:
+    """A runtimes mapping: one default, precisions the device lists, a rate for each precision of a compiled
+    runtime (the unit's own peak, the device's when it is the device's main unit, or a rate relative to fp32)."""
+    problems: list[Problem] = []
+    if not runtimes:
+        return problems
+    defaults = [r for r, entry in runtimes.items() if entry.get("default")]
+    if len(defaults) != 1:
+        problems.append(doc.problem(("runtimes", "<key>"), f"exactly one runtime must be `default: true` "
+                                                           f"(found {len(defaults)})"))
+    device_peaks = set(doc.data.get("peak_tflops") or {})
+    main_unit = UNIT_OF_KIND.get(str(doc.data.get("kind")), "cpu")
+    for name, entry in runtimes.items():
+        own = set(entry.get("peak_tflops") or {}) | (device_peaks if entry.get("unit") == main_unit else set())
+        for i, p in enumerate(entry.get("precisions") or []):
+            at: tuple[str | int, ...] = ("runtimes", name, "precisions", i)
+            if p not in precisions:
+                problems.append(doc.problem(at, f"runtime {name!r} runs {p!r}, which is not in the device's "
+                                                f"`precisions`"))
+            rated = p in own or p in (entry.get("precision_rates") or {}) or (p == "tf32" and "fp32" in own)
+            if name != EAGER and not rated:
+                problems.append(doc.problem(at, f"runtime {name!r} lists {p!r} but has no rate for it",
+                                            "give the unit's peak_tflops or a precision_rates entry"))
     return problems
 
 

@@ -13,9 +13,16 @@ from archsel.precisions import PRECISIONS  # peak keys and supported precisions;
 
 TARGET_CLASSES: tuple[str, ...] = ("cloud", "edge", "mobile", "local")
 KINDS: tuple[str, ...] = ("gpu", "cpu", "soc", "npu")
+# Deployment runtimes (docs/targets.md): `pytorch` is eager PyTorch; the others run a compiled graph.
 RUNTIMES: tuple[str, ...] = (
-    "pytorch", "executorch", "tensorrt", "onnxruntime", "openvino", "tflite", "coreml", "qnn", "ncnn",
+    "pytorch", "tensorrt", "onnxruntime", "openvino", "litert", "qnn", "coreml", "executorch", "ncnn", "mnn",
 )
+RUNTIME_ALIASES: dict[str, str] = {"tflite": "litert", "trt": "tensorrt", "ort": "onnxruntime", "eager": "pytorch",
+                                   "torch": "pytorch", "core-ml": "coreml", "onnx-runtime": "onnxruntime"}
+UNITS: tuple[str, ...] = ("cpu", "gpu", "npu")  # the compute unit a runtime runs a model on
+# Op classes a compiled runtime's rates are fitted for (archsel.estimation.engine), plus bandwidth.
+ENGINE_EFFICIENCY_KEYS: tuple[str, ...] = ("conv", "conv3x3", "conv3d", "dilated_conv", "depthwise_conv", "matmul",
+                                           "attention", "recurrent", "pooling", "bandwidth")
 # Op classes of the latency estimator (archsel.estimation), plus the achievable share of memory bandwidth.
 OP_CLASSES: tuple[str, ...] = (
     "conv", "depthwise_conv", "matmul", "attention", "recurrent",
@@ -52,6 +59,62 @@ _FIGURE: dict[str, Any] = {
 }
 
 _FRACTION: dict[str, Any] = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+
+_FITTED_FIGURE: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["value", "fitted"],
+    "properties": {
+        "value": {"type": "number", "exclusiveMinimum": 0},
+        "fitted": {"type": "string", "minLength": 10,
+                   "description": "no published figure: how the value was fitted to measurements"},
+    },
+}
+
+_RUNTIME: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["unit", "precisions", "source"],
+    "properties": {
+        "default": {"const": True, "description": "what this device's users deploy with (one runtime)"},
+        "unit": {"enum": list(UNITS)},
+        "precisions": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(PRECISIONS)}},
+        "float_as": {"enum": list(PRECISIONS),
+                     "description": "the precision an fp32 model computes in on this unit (an NPU runs floats in "
+                                    "fp16), when fp32 is not among `precisions`"},
+        "peak_tflops": {
+            "type": "object",
+            "description": "the compute unit's dense peak per precision where it is not the device's (an NPU), "
+                           "published (value, source) or fitted (value, fitted)",
+            "additionalProperties": False,
+            "properties": {p: {"anyOf": [_FIGURE, _FITTED_FIGURE]} for p in PRECISIONS},
+        },
+        "precision_rates": {
+            "type": "object",
+            "description": "a precision's achieved rate relative to its peak (or to the fp32 peak where it has "
+                           "none): what this runtime's kernels for it reach",
+            "additionalProperties": False,
+            "properties": {p: {"type": "number", "exclusiveMinimum": 0} for p in PRECISIONS},
+        },
+        "efficiency": {
+            "type": "object",
+            "description": "achieved fraction of the unit's peak per op class (and of memory bandwidth)",
+            "additionalProperties": False,
+            "properties": {k: _FRACTION if k != "conv3x3" else {"type": "number", "exclusiveMinimum": 0, "maximum": 4}
+                           for k in ENGINE_EFFICIENCY_KEYS},
+        },
+        "layer_us": {"type": "number", "minimum": 0, "description": "fixed cost per compiled layer, microseconds"},
+        "call_us": {"type": "number", "minimum": 0, "description": "fixed cost per inference, microseconds"},
+        "fused_traffic": {"type": "number", "minimum": 0, "maximum": 5,
+                          "description": "share of the traffic of memory ops fused into a layer that still "
+                                         "reaches memory (0: kept on chip)"},
+        "cores": {"type": "integer", "minimum": 1, "description": "cpu: the cores the peak counts"},
+        "threads": {"type": "integer", "minimum": 1, "description": "cpu: threads used unless --threads says"},
+        "parallel_efficiency": {**_FRACTION, "description": "cpu: share of linear speed-up beyond one thread"},
+        "source": {"type": "string", "minLength": 10,
+                   "description": "where the parameters come from: a fit to measurements, or judgement"},
+    },
+}
 
 _REFERENCE: dict[str, Any] = {
     "type": "object",
@@ -91,7 +154,15 @@ PROFILE_SCHEMA: dict[str, Any] = {
         "power_w": _FIGURE,
         "precisions": {"type": "array", "minItems": 1, "uniqueItems": True,
                        "items": {"enum": list(PRECISIONS)}},
-        "runtimes": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(RUNTIMES)}},
+        "runtimes": {
+            "description": "the runtimes that run on this device, each with its compute unit, precisions and "
+                           "estimator parameters, one of them the default (a bare list: names only, "
+                           "judgement defaults)",
+            "if": {"type": "array"},
+            "then": {"minItems": 1, "uniqueItems": True, "items": {"enum": list(RUNTIMES)}},
+            "else": {"type": "object", "minProperties": 1, "propertyNames": {"enum": list(RUNTIMES)},
+                     "additionalProperties": _RUNTIME},
+        },
         "references": {
             "type": "object",
             "propertyNames": {"pattern": REF_PATTERN},

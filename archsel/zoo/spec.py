@@ -73,8 +73,9 @@ class ModelEntry:
     description: str = ""
     quality: tuple[QualityFigure, ...] = ()
     torchvision_weights: str | None = None  # e.g. "ResNet50_Weights.IMAGENET1K_V2": published _ops/num_params
-    published_gmacs: float | None = None  # torchvision's `_ops` (GMACs at the default input)
-    published_params: int | None = None  # torchvision's `num_params`
+    # published GMACs at the default input (torchvision's `_ops`, or the model's own publication: see notes)
+    published_gmacs: float | None = None
+    published_params: int | None = None  # published parameter count (torchvision's `num_params`, or as above)
     data_dependent: bool = False  # needs real tensors (detection post-processing): profile on CPU
     small_input: dict[str, InputSpec] = field(default_factory=dict)  # used where data_dependent
     lightweight: bool = False  # designed for mobile/edge (depthwise, small width)

@@ -151,22 +151,33 @@ class YOLOStyleDetector(nn.Module):
 
     def decode(self, raw: tuple[torch.Tensor, ...]) -> torch.Tensor:
         """[N, 4 + classes, anchors]: boxes (cx, cy, w, h in input pixels) and class probabilities; no NMS."""
-        head = self.head
-        batch = raw[0].shape[0]
-        points, strides = [], []
-        for f, stride in zip(raw, STRIDES, strict=True):
-            h, w = f.shape[-2:]
-            sy, sx = torch.meshgrid(torch.arange(h, dtype=f.dtype, device=f.device) + 0.5,
-                                    torch.arange(w, dtype=f.dtype, device=f.device) + 0.5, indexing="ij")
-            points.append(torch.stack((sx, sy), -1).view(-1, 2))
-            strides.append(torch.full((h * w, 1), float(stride), dtype=f.dtype, device=f.device))
-        anchors, scale = torch.cat(points).t(), torch.cat(strides).t()
-        box, cls = torch.cat([f.flatten(2) for f in raw], 2).split((4 * head.reg_max, head.nc), 1)
-        bins = box.view(batch, 4, head.reg_max, -1).transpose(2, 1).softmax(1)
-        lt, rb = head.dfl(bins).view(batch, 4, -1).chunk(2, 1)
-        x1y1, x2y2 = anchors - lt, anchors + rb
-        boxes = torch.cat(((x1y1 + x2y2) / 2, x2y2 - x1y1), 1) * scale
-        return torch.cat((boxes, cls.sigmoid()), 1)
+        return decode_dfl(list(raw), self.head.dfl, self.head.reg_max, self.head.nc)
+
+
+def anchor_points(feats: list[torch.Tensor], strides: tuple[int, ...] = STRIDES) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cell centres [2, A] (in cells) and their strides [1, A] for every level, from the feature shapes."""
+    points, scales = [], []
+    for f, stride in zip(feats, strides, strict=True):
+        h, w = f.shape[-2:]
+        ys = torch.arange(h, dtype=f.dtype, device=f.device) + 0.5
+        xs = torch.arange(w, dtype=f.dtype, device=f.device) + 0.5
+        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+        points.append(torch.stack((gx, gy)).view(2, -1))
+        scales.append(torch.full((1, h * w), float(stride), dtype=f.dtype, device=f.device))
+    return torch.cat(points, 1), torch.cat(scales, 1)
+
+
+def decode_dfl(raw: list[torch.Tensor], dfl: nn.Module, reg_max: int, nc: int) -> torch.Tensor:
+    """An anchor-free DFL head's eval output [N, 4 + classes, anchors]: the softmax-weighted box distances
+    decoded against the cell centres and strides (cx, cy, w, h in input pixels), class sigmoids; no NMS."""
+    batch = raw[0].shape[0]
+    points, scale = anchor_points(raw)
+    box, cls = torch.cat([r.flatten(2) for r in raw], 2).split((4 * reg_max, nc), 1)
+    bins = box.view(batch, 4, reg_max, -1).transpose(2, 1).softmax(1)
+    lt, rb = dfl(bins).view(batch, 4, -1).chunk(2, 1)
+    x1y1, x2y2 = points - lt, points + rb
+    boxes = torch.cat(((x1y1 + x2y2) / 2, x2y2 - x1y1), 1) * scale
+    return torch.cat((boxes, cls.sigmoid()), 1)
 
 
 def yolo_style(depth: float = 0.33, width: float = 0.25, max_channels: int = 1024,

@@ -1,0 +1,199 @@
+"""Latency under a compiled deployment runtime (TensorRT, QNN, LiteRT, Core ML, ncnn, ONNX Runtime, OpenVINO,
+ExecuTorch, MNN): the same trace as eager PyTorch, costed as the graph such a runtime executes.
+
+A runtime compiles the traced graph into layers. Each op that computes (conv, depthwise conv, matmul,
+attention, recurrent, pooling) starts a layer (convolutions by their window: a dense 3×3 stride-1 one is its
+own class, `conv3x3`: runtimes run it with Winograd, which needs 2.25–4× fewer multiplications, so its
+efficiency against direct MACs may exceed 1; 3-D and dilated ones are classes of their own); the
+memory-bound ops after it (norms, activations, residual adds, softmax, copies and reshapes) fuse into it:
+they launch nothing, and only the share `fused_traffic` of their traffic reaches memory (0: kept on chip, as
+conv+bn+act fusion and flash attention do; 1: written and read back, as a materialised attention score
+matrix is). A memory op with no layer before it (the graph's first ops) is a layer of its own; views cost
+nothing. Per layer and per inference:
+
+    layer time = max(work / (unit peak at the precision × efficiency of the layer's class × threads share),
+                     bytes at the precision / (memory bandwidth × bandwidth efficiency))
+                 + fused_traffic × fused ops' bytes at the precision / (memory bandwidth × bandwidth efficiency)
+                 + layer_us
+    latency    = call_us + Σ layer times
+
+work = the layer's MACs (a pooling layer: its input elements), bytes = what its first op moves (input,
+weights, output; a recurrent layer also re-reads its weights every step). On a CPU unit the threads share
+is min(T, cores) / cores, × parallel_efficiency beyond one thread. The parameters of each (device, runtime)
+live in the device profile (archsel.targets.runtimes): fitted to published measurements by
+benchmarks/published_fit.py, or the unit's judgement defaults below, which the output then names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from archsel import precisions
+from archsel.estimation.roofline import ClassShare, Estimate, OpLike, launches, moved_bytes, streamed_weight_bytes, work
+
+if TYPE_CHECKING:
+    from archsel.targets.profiles import TargetProfile
+    from archsel.targets.runtimes import RuntimeSpec
+
+COMPUTE_KINDS = frozenset({"conv", "depthwise_conv", "matmul", "attention", "recurrent", "pooling"})
+LAYER_CLASSES: tuple[str, ...] = ("conv", "conv3x3", "conv3d", "dilated_conv", "depthwise_conv", "matmul",
+                                  "attention", "recurrent", "pooling")
+WINOGRAD_WINDOW = "3x3/1"
+MAX_WINOGRAD_EFFICIENCY = 4.0  # F(4,3) Winograd: 4x fewer multiplications than direct convolution
+# The unit's judgement defaults for a runtime without fitted parameters (engineering judgement, not measured).
+UNIT_DEFAULTS: dict[str, dict[str, float]] = {
+    "gpu": {"conv": 0.5, "conv3x3": 0.6, "conv3d": 0.4, "dilated_conv": 0.4, "depthwise_conv": 0.1,
+            "matmul": 0.6, "attention": 0.5, "recurrent": 0.2, "pooling": 0.3, "bandwidth": 0.7, "layer_us": 5.0,
+            "call_us": 20.0, "fused_traffic": 0.2},
+    "npu": {"conv": 0.4, "conv3x3": 0.4, "conv3d": 0.2, "dilated_conv": 0.3, "depthwise_conv": 0.2,
+            "matmul": 0.4, "attention": 0.3, "recurrent": 0.1, "pooling": 0.2, "bandwidth": 0.6, "layer_us": 10.0,
+            "call_us": 100.0, "fused_traffic": 0.5},
+    "cpu": {"conv": 0.5, "conv3x3": 0.7, "conv3d": 0.4, "dilated_conv": 0.4, "depthwise_conv": 0.15,
+            "matmul": 0.5, "attention": 0.4, "recurrent": 0.2, "pooling": 0.2, "bandwidth": 0.6, "layer_us": 3.0,
+            "call_us": 10.0, "fused_traffic": 0.3},
+}
+PARALLEL_EFFICIENCY = 0.8  # judgement default for CPU runtimes beyond one thread
+
+
+@dataclass
+class Layer:
+    """One compiled layer: the op that starts it, and the work and bytes it is charged for."""
+
+    kind: str
+    ops: int
+    macs: int
+    work: int
+    bytes: int  # at float32
+    streamed: int  # weight bytes a recurrent layer re-reads over its steps (at float32)
+    steps: int = 0
+    fused_bytes: int = 0  # what the memory ops fused into it move (at float32)
+
+
+def layer_class(op: OpLike) -> str:
+    """The op's class in a compiled runtime: convolutions by their window (archsel.profiling.op_macs.conv_window):
+    dense 3x3 stride 1 (Winograd), 3-D, dilated; other ops their own kind."""
+    window = str(getattr(op, "window", "") or "")
+    if op.kind != "conv" or not window:
+        return op.kind
+    if window == WINOGRAD_WINDOW:
+        return "conv3x3"
+    if window.split("/")[0].count("x") >= 2:
+        return "conv3d"
+    return "dilated_conv" if "d" in window.split("/")[1] else "conv"
+
+
+def compile_layers(ops: Sequence[OpLike], batch: int = 1) -> list[Layer]:
+    """The layers a compiling runtime makes of the traced `ops` (see the module docstring)."""
+    out: list[Layer] = []
+    for op in ops:
+        if not launches(op):
+            continue
+        if op.kind in COMPUTE_KINDS or not out:
+            streamed = streamed_weight_bytes(op, batch)
+            kind = layer_class(op)
+            out.append(Layer(kind, 1, op.macs, work(op), moved_bytes(op, batch), streamed,
+                             int(getattr(op, "steps", 0) or 0) if op.kind == "recurrent" else 0))
+        else:  # fused: no launch; its traffic counts only as the runtime's fused_traffic share
+            out[-1].ops += 1
+            out[-1].fused_bytes += moved_bytes(op, batch)
+    return out
+
+
+@dataclass(frozen=True)
+class EngineRates:
+    """A runtime's figures in base units (MAC/s, byte/s, s)."""
+
+    runtime: str
+    unit: str
+    peak_macs_per_s: Mapping[str, float]  # precision -> MAC/s of the unit (all its cores)
+    bandwidth_bytes_per_s: float
+    efficiency: Mapping[str, float] = field(default_factory=dict)  # COMPUTE_KINDS and "bandwidth"
+    layer_s: float = 0.0
+    call_s: float = 0.0
+    fused_traffic: float = 0.0  # share of the fused memory ops' traffic that reaches memory
+    cores: int = 1
+    threads: int = 1
+    parallel_efficiency: float = 1.0
+    fitted: bool = False
+
+    @classmethod
+    def from_profile(cls, profile: TargetProfile, runtime: RuntimeSpec, threads: int | None = None) -> EngineRates:
+        """The rates of `runtime` on `profile`, its missing parameters from the unit's judgement defaults."""
+        from archsel.targets.runtimes import UNIT_OF_KIND
+
+        defaults = UNIT_DEFAULTS[runtime.unit]
+        own_unit = UNIT_OF_KIND.get(profile.kind, "cpu") == runtime.unit
+        published = {**(profile.peak_tflops if own_unit else {}), **runtime.peak_tflops}
+        peaks = dict(published)
+        if "tf32" not in peaks and "fp32" in peaks:
+            peaks["tf32"] = peaks["fp32"]
+        for p, rate in runtime.precision_rates.items():  # × its own peak, or the fp32 peak where it has none
+            base = published.get(p, published.get("fp32"))
+            if base is not None:
+                peaks[p] = base * rate
+        eff = {k: runtime.efficiency.get(k, defaults[k]) for k in (*LAYER_CLASSES, "bandwidth")}
+        cores = runtime.cores or 1
+        return cls(
+            runtime=runtime.name, unit=runtime.unit,
+            peak_macs_per_s={p: v * 1e12 / 2 for p, v in peaks.items() if p in runtime.precisions},
+            bandwidth_bytes_per_s=float(profile.memory_bandwidth_gbs or 0.0) * 1e9, efficiency=eff,
+            layer_s=(runtime.layer_us if runtime.layer_us is not None else defaults["layer_us"]) * 1e-6,
+            call_s=(runtime.call_us if runtime.call_us is not None else defaults["call_us"]) * 1e-6,
+            fused_traffic=runtime.fused_traffic if runtime.fused_traffic is not None else defaults["fused_traffic"],
+            cores=cores, threads=threads or runtime.threads or cores,
+            parallel_efficiency=runtime.parallel_efficiency or PARALLEL_EFFICIENCY, fitted=runtime.fitted,
+        )
+
+    def threads_share(self) -> float:
+        """The share of the unit's peak `threads` threads reach (1 off CPUs)."""
+        if self.unit != "cpu" or self.cores <= 1:
+            return 1.0
+        used = min(self.threads, self.cores)
+        return used / self.cores * (self.parallel_efficiency if used > 1 else 1.0)
+
+    def mac_rate(self, precision: str, kind: str) -> float:
+        peak = self.peak_macs_per_s.get(precision)
+        if not peak:
+            raise ValueError(f"runtime {self.runtime!r} has no rate for precision {precision!r}")
+        return peak * self.efficiency.get(kind, self.efficiency["conv"]) * self.threads_share()
+
+    @property
+    def effective_bandwidth(self) -> float:
+        return self.bandwidth_bytes_per_s * self.efficiency["bandwidth"]
+
+
+def layer_times(layer: Layer, rates: EngineRates, precision: str) -> tuple[float, float, float, float]:
+    """(compute, memory, fused traffic, fixed) seconds of one layer."""
+    scale = precisions.get(precision).bytes_scale
+    compute = layer.work / rates.mac_rate(precision, layer.kind) if layer.work else 0.0
+    memory = (layer.bytes + layer.streamed) * scale / rates.effective_bandwidth
+    fused = rates.fused_traffic * layer.fused_bytes * scale / rates.effective_bandwidth
+    return compute, memory, fused, rates.layer_s * max(layer.steps, 1)
+
+
+def estimate_engine(ops: Sequence[OpLike], rates: EngineRates, precision: str = "fp32", batch: int = 1) -> Estimate:
+    """Estimate one forward pass of the traced `ops` (of `batch` samples) under the runtime `rates`."""
+    if rates.effective_bandwidth <= 0:
+        raise ValueError("memory bandwidth must be positive")
+    shares: dict[str, ClassShare] = {}
+    for layer in compile_layers(ops, batch):
+        compute, memory, fused, fixed = layer_times(layer, rates, precision)
+        s = shares.setdefault(layer.kind, ClassShare(layer.kind, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0, 0))
+        s.ops += layer.ops
+        s.macs += layer.macs
+        s.bytes += int((layer.bytes + layer.streamed) * precisions.get(precision).bytes_scale)
+        s.compute_s += compute
+        s.memory_s += memory + fused
+        s.overhead_s += fixed
+        s.total_s += fixed + max(compute, memory) + fused
+        if compute >= memory and layer.work:
+            s.compute_bound_ops += 1
+            s.compute_bound_s += compute
+        else:
+            s.memory_bound_ops += 1
+            s.memory_bound_s += memory
+    call = ClassShare("call", 0, 0, 0, 0.0, 0.0, rates.call_s, rates.call_s, 0, 0)
+    by_class = sorted([*shares.values(), call], key=lambda c: (-c.total_s, c.kind))
+    return Estimate(precision, sum(c.total_s for c in by_class), sum(c.overhead_s for c in by_class), by_class)

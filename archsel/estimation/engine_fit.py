@@ -1,0 +1,276 @@
+"""Fit a compiled runtime's parameters on one device to measured latencies (numpy only).
+
+Unknowns, all non-negative: for each op class c the inverse efficiency x_c (a layer's compute time is
+work / (peak × threads share) × x_c), the inverse bandwidth efficiency x_bw (memory time = bytes /
+bandwidth × x_bw), the fixed cost per layer and per inference (seconds). With each layer's bound fixed
+(compute or memory, from the current x), a model's latency is linear in the unknowns (archsel.estimation.
+engine); the fit minimises relative error by non-negative least squares, with ridge rows pulling each
+unknown towards its prior (the unit's judgement defaults: a class absent from the data keeps it) and
+Huber weights, re-deriving the bounds until they settle (as archsel.estimation.fit does for eager PyTorch).
+
+Scalars that enter non-linearly are searched on grids, one at a time (coordinate descent): a CPU runtime's
+parallel efficiency beyond one thread (when rows ran on several threads), and for each precision but the
+most measured one, the share of its peak the runtime's kernels for it reach (relative to the reference
+precision's peak where it has none; an NPU without any published peak gets a nominal one, above any
+phone NPU's, and its efficiencies are relative to it).
+
+`leave_one_model_out` holds each model out in turn, fits on the others and predicts it: the error it
+reports is what a user sees for a model the fit has never seen.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from archsel import precisions
+from archsel.estimation.engine import LAYER_CLASSES, MAX_WINOGRAD_EFFICIENCY, UNIT_DEFAULTS, Layer
+
+CLASS_UNKNOWNS: tuple[str, ...] = LAYER_CLASSES
+UNKNOWNS: tuple[str, ...] = (*CLASS_UNKNOWNS, "bandwidth", "fused", "layer", "call")
+PARALLEL_GRID: tuple[float, ...] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+RATE_GRID: tuple[float, ...] = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)  # factors of √2
+SEARCH_ROUNDS = 2
+NPU_ON_CHIP = 0.1  # an NPU keeps activations in on-chip memory: its traffic may run at up to 10x DRAM bandwidth
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measured forward pass: the compiled layers, the conditions, and the measured seconds."""
+
+    model: str
+    layers: tuple[Layer, ...]
+    precision: str
+    measured_s: float
+    threads: int | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What the fit holds fixed about the device's compute unit."""
+
+    kind: str  # cpu | gpu | npu
+    peak_macs_per_s: Mapping[str, float]  # precision -> MAC/s (all cores), where a figure exists
+    bandwidth_bytes_per_s: float
+    cores: int = 1
+    nominal_precision: str | None = None  # the precision whose peak is nominal (no published figure), if any
+
+
+@dataclass
+class Fit:
+    """Fitted parameters of one runtime on one device."""
+
+    x: dict[str, float]  # inverse efficiencies, and seconds for "layer" and "call"
+    parallel_efficiency: float = 1.0
+    precision_rates: dict[str, float] = field(default_factory=dict)  # × the precision's peak (or the reference's)
+    reference: str = "fp32"  # the precision whose peak stands in for one without a figure
+    rows: int = 0
+
+    def efficiency(self) -> dict[str, float]:
+        return {k: 1.0 / self.x[k] for k in (*CLASS_UNKNOWNS, "bandwidth")}
+
+    @property
+    def fused_traffic(self) -> float:
+        """The engine's fused_traffic (the fit's unknown is it over the bandwidth efficiency)."""
+        return self.x["fused"] / self.x["bandwidth"]
+
+
+def prior(unit: str) -> dict[str, float]:
+    """The unknowns at the unit's judgement defaults."""
+    d = UNIT_DEFAULTS[unit]
+    return {**{k: 1.0 / d[k] for k in (*CLASS_UNKNOWNS, "bandwidth")}, "layer": d["layer_us"] * 1e-6,
+            "call": d["call_us"] * 1e-6, "fused": d["fused_traffic"] / d["bandwidth"]}
+
+
+def _peak(unit: Unit, fit: Fit, precision: str) -> float:
+    """The precision's rate before class efficiencies: its peak (tf32: fp32's; none: the reference
+    precision's) × the fitted share its kernels reach."""
+    peaks = unit.peak_macs_per_s
+    base = peaks.get(precision) or (peaks.get("fp32") if precision == "tf32" else None) or peaks.get(fit.reference)
+    if not base:
+        raise ValueError(f"no rate for precision {precision!r}")
+    return base * fit.precision_rates.get(precision, 1.0)
+
+
+def _share(unit: Unit, threads: int | None, parallel_efficiency: float) -> float:
+    if unit.kind != "cpu" or unit.cores <= 1:
+        return 1.0
+    used = min(threads or unit.cores, unit.cores)
+    return used / unit.cores * (parallel_efficiency if used > 1 else 1.0)
+
+
+def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
+    """Coefficients of each unknown in the row's latency under the bounds `fit.x` implies."""
+    f = dict.fromkeys(UNKNOWNS, 0.0)
+    scale = precisions.get(row.precision).bytes_scale
+    rate = _peak(unit, fit, row.precision) * _share(unit, row.threads, fit.parallel_efficiency)
+    for layer in row.layers:
+        kind = layer.kind if layer.kind in CLASS_UNKNOWNS else None
+        compute = layer.work / rate if layer.work and kind else 0.0
+        memory = (layer.bytes + layer.streamed) * scale / unit.bandwidth_bytes_per_s
+        if kind and compute * fit.x[kind] >= memory * fit.x["bandwidth"]:
+            f[kind] += compute
+        else:
+            f["bandwidth"] += memory
+        f["fused"] += layer.fused_bytes * scale / unit.bandwidth_bytes_per_s
+        f["layer"] += max(layer.steps, 1)
+    f["call"] = 1.0
+    return f
+
+
+def predict(row: Row, unit: Unit, fit: Fit) -> float:
+    """Seconds the fitted model gives for `row`."""
+    f = features(row, unit, fit)
+    return sum(c * fit.x[k] for k, c in f.items())
+
+
+def _solve(rows: Sequence[Row], unit: Unit, fit: Fit, start: Mapping[str, float], ridge: float,
+           huber: float) -> dict[str, float]:
+    import numpy as np
+
+    from archsel.estimation.fit import nnls
+
+    feats = [features(r, unit, fit) for r in rows]
+    free = [k for k in UNKNOWNS if any(f[k] for f in feats)]
+    a = np.array([[f[k] / r.measured_s for k in free] for f, r in zip(feats, rows, strict=True)])
+    b = np.ones(len(rows))
+    reg_a = np.diag([math.sqrt(ridge) / start[k] for k in free])
+    reg_b = np.full(len(free), math.sqrt(ridge))
+    w = np.ones(len(b))
+    sol = np.array([start[k] for k in free])
+    for _ in range(4):
+        sol = np.asarray(nnls(np.vstack([a * w[:, None], reg_a]), np.concatenate([b * w, reg_b])))
+        resid = np.abs(a @ sol - b)
+        w = np.sqrt(np.where(resid <= huber, 1.0, huber / np.maximum(resid, 1e-12)))
+    out = dict(fit.x)
+    for k, v in zip(free, sol, strict=True):
+        out[k] = max(float(v), floor(k, unit))
+    return out
+
+
+def floor(unknown: str, unit: Unit) -> float:
+    """The smallest value an unknown may take: no class beats its peak (Winograd convs: 4x fewer
+    multiplications), no traffic beats the memory bandwidth (an NPU's on-chip memory: 10x), costs ≥ 0."""
+    if unknown in ("layer", "call", "fused"):
+        return 0.0
+    if unknown == "bandwidth":
+        return NPU_ON_CHIP if unit.kind == "npu" else 1.0
+    return 1.0 / MAX_WINOGRAD_EFFICIENCY if unknown == "conv3x3" else 1.0
+
+
+def fit_rows(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, ridge: float = 0.05,
+             huber: float = 0.25, rounds: int = 8, parallel_efficiency: float = 1.0,
+             precision_rates: Mapping[str, float] | None = None, reference: str = "fp32") -> Fit:
+    """Fit the unknowns for fixed non-linear scalars (see the module docstring)."""
+    fit = Fit(dict(start), parallel_efficiency, dict(precision_rates or {}), reference, len(rows))
+    for _ in range(rounds):
+        new = _solve(rows, unit, fit, start, ridge, huber)
+        settled = all(abs(new[k] - fit.x[k]) <= 1e-4 * max(fit.x[k], 1e-12) for k in UNKNOWNS)
+        fit.x = new
+        if settled:
+            break
+    return fit
+
+
+def _loss(rows: Sequence[Row], unit: Unit, fit: Fit) -> float:
+    """Mean absolute log error, each row's capped at 1 (robust to a row the model cannot explain)."""
+    return sum(min(abs(math.log(predict(r, unit, fit) / r.measured_s)), 1.0) for r in rows) / max(len(rows), 1)
+
+
+def unrated(rows: Sequence[Row], unit: Unit) -> list[str]:
+    """Precisions of `rows` the unit has no peak figure for (their rate relative to the reference is fitted)."""
+    return sorted({r.precision for r in rows} - set(unit.peak_macs_per_s)
+                  - ({"tf32"} if "fp32" in unit.peak_macs_per_s else set()))
+
+
+def reference_precision(rows: Sequence[Row], unit: Unit) -> str:
+    """The most measured precision with a peak figure (its share of peak is carried by the efficiencies)."""
+    counts = {p: sum(r.precision == p for r in rows) for p in unit.peak_macs_per_s}
+    return max(counts, key=lambda p: (counts[p], p == "fp32")) if counts else "fp32"
+
+
+def fit_runtime(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, ridge: float = 0.05,
+                huber: float = 0.25) -> Fit:
+    """The fit whose non-linear scalars (see the module docstring) give the smallest loss."""
+    reference = reference_precision(rows, unit)
+    used = {min(r.threads or unit.cores, unit.cores) for r in rows}
+    threaded = unit.kind == "cpu" and len(used) > 1 and max(used) > 1  # one- and multi-thread rows to tell apart
+    grids: dict[str, tuple[float, ...]] = {"parallel": PARALLEL_GRID} if threaded else {}
+    grids.update({p: RATE_GRID for p in sorted({r.precision for r in rows}) if p != reference})
+    scalars = {"parallel": 0.8 if threaded else 1.0, **dict.fromkeys(grids.keys() - {"parallel"}, 1.0)}
+
+    def fitted(values: Mapping[str, float]) -> Fit:
+        rates = {p: v for p, v in values.items() if p != "parallel"}
+        return fit_rows(rows, unit, start, ridge=ridge, huber=huber, parallel_efficiency=values["parallel"],
+                        precision_rates=rates, reference=reference)
+
+    best = fitted(scalars)
+    best_loss = _loss(rows, unit, best)
+    for _ in range(SEARCH_ROUNDS if grids else 0):
+        for name, grid in grids.items():
+            for value in grid:
+                trial = {**scalars, name: value}
+                fit = fitted(trial)
+                loss = _loss(rows, unit, fit)
+                if loss < best_loss - 1e-12:
+                    best, best_loss, scalars = fit, loss, trial
+    return best
+
+
+@dataclass(frozen=True)
+class Held:
+    """A row predicted by a fit that never saw its model."""
+
+    row: Row
+    predicted_s: float
+
+    @property
+    def ratio(self) -> float:
+        """measured / estimated."""
+        return self.row.measured_s / self.predicted_s
+
+
+def leave_one_model_out(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, ridge: float = 0.05,
+                        huber: float = 0.25) -> list[Held]:
+    """Each model held out in turn: fit on the others' rows, predict its rows."""
+    out: list[Held] = []
+    for model in sorted({r.model for r in rows}):
+        train = [r for r in rows if r.model != model]
+        test = [r for r in rows if r.model == model]
+        if not train:
+            continue
+        fit = fit_runtime(train, unit, start, ridge=ridge, huber=huber)
+        usable = [r for r in test if r.precision in fit.precision_rates or r.precision == fit.reference
+                  or not unrated([r], unit)]
+        out += [Held(r, predict(r, unit, fit)) for r in usable]
+    return out
+
+
+def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Spearman rank correlation (average ranks for ties); None for fewer than 3 pairs or no spread."""
+    if len(xs) < 3:
+        return None
+
+    def ranks(values: Sequence[float]) -> list[float]:
+        order = sorted(range(len(values)), key=lambda i: values[i])
+        out = [0.0] * len(values)
+        i = 0
+        while i < len(order):
+            j = i
+            while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+                j += 1
+            for k in range(i, j + 1):
+                out[order[k]] = (i + j) / 2 + 1
+            i = j + 1
+        return out
+
+    rx, ry = ranks(xs), ranks(ys)
+    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
+    vx = math.sqrt(sum((a - mx) ** 2 for a in rx))
+    vy = math.sqrt(sum((b - my) ** 2 for b in ry))
+    return cov / (vx * vy) if vx and vy else None
+
+

@@ -1,0 +1,113 @@
+"""The runtimes a device runs models with, as its profile lists them (no torch).
+
+A runtime runs on one compute unit of the device (cpu, gpu, npu), at the precisions it supports there,
+with its own estimator parameters (archsel.estimation.engine): per-class efficiency of the unit's peak,
+a fixed cost per compiled layer and per inference, and for CPU runtimes the thread scaling. `pytorch` is
+eager PyTorch: it is estimated with the profile's own (per-op dispatch) parameters instead. One runtime
+is the device's default: what its users deploy with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from archsel.errors import unknown
+from archsel.targets.schema import RUNTIME_ALIASES, RUNTIMES
+
+EAGER = "pytorch"
+UNIT_OF_KIND = {"gpu": "gpu", "cpu": "cpu", "soc": "cpu", "npu": "npu"}  # the unit the device's own peaks are for
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    """One runtime on one device."""
+
+    name: str
+    unit: str  # cpu | gpu | npu
+    precisions: tuple[str, ...]
+    default: bool = False
+    float_as: str | None = None  # the precision an fp32 model computes in here (an NPU: fp16)
+    peak_tflops: dict[str, float] = field(default_factory=dict)  # the unit's peaks where not the device's
+    peak_sources: dict[str, str] = field(default_factory=dict)  # precision -> citation, or "fitted: ..."
+    precision_rates: dict[str, float] = field(default_factory=dict)  # relative to the unit's fp32 peak
+    efficiency: dict[str, float] = field(default_factory=dict)
+    layer_us: float | None = None
+    call_us: float | None = None
+    fused_traffic: float | None = None
+    cores: int | None = None
+    threads: int | None = None
+    parallel_efficiency: float | None = None
+    source: str = ""  # where the parameters come from
+
+    @property
+    def eager(self) -> bool:
+        return self.name == EAGER
+
+    def runs(self, precision: str) -> str | None:
+        """The precision a model of `precision` computes in on this runtime, or None when it cannot run it."""
+        if precision in self.precisions:
+            return precision
+        return self.float_as if precision == "fp32" else None
+
+    @property
+    def fitted(self) -> bool:
+        """Whether the parameters were fitted to measurements (else: judgement defaults)."""
+        return self.source.lower().startswith("fitted")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "unit": self.unit, "default": self.default, "precisions": list(self.precisions),
+                "float_as": self.float_as,
+                "peak_tflops": dict(self.peak_tflops), "precision_rates": dict(self.precision_rates),
+                "efficiency": dict(self.efficiency), "layer_us": self.layer_us, "call_us": self.call_us,
+                "fused_traffic": self.fused_traffic,
+                "cores": self.cores, "threads": self.threads, "parallel_efficiency": self.parallel_efficiency,
+                "source": self.source}
+
+
+def canonical_runtime(name: str) -> str:
+    """'TensorRT', 'trt' → 'tensorrt'; an unknown name raises a UsageError with a did-you-mean."""
+    key = name.strip().lower().replace("_", "-").replace(" ", "-")
+    key = RUNTIME_ALIASES.get(key, key)
+    if key not in RUNTIMES:
+        raise unknown("runtime", name, [*RUNTIMES, *RUNTIME_ALIASES])
+    return key
+
+
+def parse_runtimes(data: Any, kind: str, precisions: tuple[str, ...],
+                   citation: Any) -> dict[str, RuntimeSpec]:
+    """A profile's `runtimes` (a list of names, or a mapping name -> entry) as RuntimeSpecs.
+
+    A bare list gives each runtime the device's main unit and precisions and no parameters (judgement
+    defaults); its default is `pytorch` when listed, else the first. `citation(figure)` formats a
+    sourced figure of the file.
+    """
+    unit = UNIT_OF_KIND.get(kind, "cpu")
+    if isinstance(data, list):
+        first = EAGER if EAGER in data else data[0]
+        return {n: RuntimeSpec(n, unit, precisions, default=n == first,
+                               source="judgement: archsel's defaults for the unit (no parameters in the profile)")
+                for n in data}
+    out: dict[str, RuntimeSpec] = {}
+    for name, entry in data.items():
+        peaks: dict[str, float] = {}
+        sources: dict[str, str] = {}
+        for p, figure in (entry.get("peak_tflops") or {}).items():
+            peaks[p] = float(figure["value"])
+            sources[p] = f"fitted: {figure['fitted']}" if "fitted" in figure else citation(figure)
+        out[name] = RuntimeSpec(
+            name=name, unit=entry["unit"], precisions=tuple(entry["precisions"]),
+            default=bool(entry.get("default", False)), float_as=entry.get("float_as"), peak_tflops=peaks,
+            peak_sources=sources,
+            precision_rates={p: float(v) for p, v in (entry.get("precision_rates") or {}).items()},
+            efficiency={k: float(v) for k, v in (entry.get("efficiency") or {}).items()},
+            layer_us=_float(entry.get("layer_us")), call_us=_float(entry.get("call_us")),
+            fused_traffic=_float(entry.get("fused_traffic")),
+            cores=entry.get("cores"), threads=entry.get("threads"),
+            parallel_efficiency=_float(entry.get("parallel_efficiency")), source=str(entry["source"]).strip(),
+        )
+    return out
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,398 @@
+"""Fit each (device, runtime)'s estimator parameters to published latencies and report leave-one-model-out
+error (issue 16): median |error|, share within ±25%, and the rank correlation of the models' latencies.
+
+    python benchmarks/published_fit.py                 # fit, report, write the accuracy file
+    python benchmarks/published_fit.py --write-profiles  # ... and the fitted runtimes into profiles/*.yaml
+
+Data: data/published_latency/measurements.json (rows measured by others, each with its source). A row is
+used when it names an archsel target, runtime, precision, batch, input and a model archsel can trace.
+Compiled runtimes are fitted (archsel.estimation.engine_fit): leave-one-model-out holds each model out,
+fits on the rest and predicts it. Eager PyTorch rows are estimated with the profile's own (unfitted)
+eager parameters and reported as they are. Outputs: benchmarks/results_published_fit.md and
+archsel/estimation/runtime_accuracy.json (the band and note of every estimate of a fitted runtime).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import statistics
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from archsel.estimation import engine_fit as ef  # noqa: E402
+from archsel.estimation.accuracy import RUNTIME_ACCURACY_FILE, error_summary  # noqa: E402
+from archsel.estimation.engine import MAX_WINOGRAD_EFFICIENCY, compile_layers  # noqa: E402
+from archsel.targets.profiles import TargetProfile, load_profiles  # noqa: E402
+from archsel.targets.runtimes import EAGER, UNIT_OF_KIND  # noqa: E402
+from archsel.targets.schema import RUNTIMES  # noqa: E402
+
+DATA = ROOT / "data" / "published_latency" / "measurements.json"
+RESULTS = ROOT / "benchmarks" / "results_published_fit.md"
+NOMINAL_TFLOPS = 50.0  # fp16 peak of an NPU without a published figure: above any phone NPU's
+MIN_ROWS = 5  # (device, runtime) groups with fewer rows are reported, not held to the target
+# What each device's users deploy with (issue 16): the default runtime written into the profiles.
+DEFAULT_RUNTIME = {
+    "jetson-nano": "tensorrt", "jetson-orin-nano": "tensorrt", "jetson-orin-nano-super": "tensorrt",
+    "a100-sxm": "tensorrt", "h100-sxm": "tensorrt", "t4": "tensorrt", "snapdragon-8-gen-3": "qnn",
+    "apple-a17-pro": "coreml", "raspberry-pi-4": "ncnn", "raspberry-pi-5": "ncnn",
+    "xeon-platinum-8480plus": "openvino",
+}
+
+
+@dataclass
+class Measured:
+    row: dict[str, Any]
+    target: str
+    runtime: str
+    unit: str
+    model: str
+    precision: str
+    batch: int
+    shape: tuple[int, ...]
+    threads: int | None
+    latency_s: float
+
+
+def usable(rows: list[dict[str, Any]], profiles: dict[str, TargetProfile]) -> tuple[list[Measured], dict[str, int]]:
+    """The rows the fit can use, and why the others cannot."""
+    from archsel.zoo.registry import get_model_entry
+
+    out: list[Measured] = []
+    skipped: dict[str, int] = defaultdict(int)
+    for r in rows:
+        why = None
+        if r.get("archsel_target") not in profiles:
+            why = "no archsel target"
+        elif not r.get("archsel_runtime"):
+            why = "runtime not stated"
+        elif not r.get("archsel_model"):
+            why = "no traceable archsel model"
+        elif not r.get("archsel_precision"):
+            why = "precision not stated"
+        elif not r.get("archsel_batch") or not r.get("archsel_input"):
+            why = "batch or input not stated"
+        elif not r.get("latency_ms"):
+            why = "no latency (throughput only)"
+        else:
+            try:
+                get_model_entry(r["archsel_model"])
+            except Exception:
+                why = "model not registered"
+        if why:
+            skipped[why] += 1
+            continue
+        out.append(Measured(r, r["archsel_target"], r["archsel_runtime"], r["archsel_unit"], r["archsel_model"],
+                            r["archsel_precision"], int(r["archsel_batch"]), tuple(r["archsel_input"][0]),
+                            r.get("archsel_threads"), float(r["latency_ms"]) * 1e-3))
+    return out, dict(skipped)
+
+
+def trace(model: str, shape: tuple[int, ...]) -> Any:
+    """The float32 meta-device count of `model` at `shape` (batch first), cached in the ResultCache."""
+    from archsel.advice.costing import COUNT_CACHE_FORMAT, _versions, count_from_cache, count_to_cache
+    from archsel.profiling.cache import ResultCache
+    from archsel.profiling.counting import count_model
+
+    cache = ResultCache()
+    key = {"kind": "published-fit-count", "model": model, "shape": list(shape), "versions": _versions(),
+           "format": COUNT_CACHE_FORMAT}
+    hit = cache.get(key)
+    if hit is not None:
+        return count_from_cache(hit)
+    count = count_model(model, input_shape=shape, batch=shape[0])
+    cache.put(key, count_to_cache(count))
+    return count
+
+
+def unit_of(profile: TargetProfile, runtime: str, unit: str) -> ef.Unit | None:
+    """The fit's fixed facts: the unit's published peaks (the device's when it is the device's main unit;
+    a nominal peak on an NPU with none), the memory bandwidth, and the cores a CPU peak counts. None for a
+    CPU or GPU without any published peak (nothing to fit efficiencies against)."""
+    spec = profile.runtimes.get(runtime)
+    peaks = dict(profile.peak_tflops) if UNIT_OF_KIND.get(profile.kind) == unit else {}
+    if spec is not None:
+        peaks.update({p: v for p, v in spec.peak_tflops.items() if not spec.peak_sources[p].startswith("fitted")})
+    nominal = None
+    if not peaks and unit != "npu":
+        return None
+    if not peaks:
+        nominal, peaks = "fp16", {"fp16": NOMINAL_TFLOPS}
+    cores = (spec.cores if spec is not None and spec.cores else CORES.get(profile.name, 1)) if unit == "cpu" else 1
+    return ef.Unit(unit, {p: v * 1e12 / 2 for p, v in peaks.items()}, (profile.memory_bandwidth_gbs or 0) * 1e9,
+                   cores, nominal)
+
+
+CORES = {"raspberry-pi-4": 4, "raspberry-pi-5": 4, "snapdragon-8-gen-3": 6, "xeon-platinum-8480plus": 56}
+
+
+def summary(held: list[ef.Held]) -> dict[str, Any]:
+    ratios = [h.ratio for h in held]
+    out = error_summary(ratios)
+    out["models"] = len({h.row.model for h in held})
+    out["spearman"] = rank_correlation(held)
+    return out
+
+
+def rank_correlation(held: list[ef.Held]) -> float | None:
+    """Spearman of estimated vs measured latency within each comparable set (same runtime, precision,
+    batch, threads) of at least 3 models, averaged weighted by set size."""
+    groups: dict[tuple[Any, ...], list[ef.Held]] = defaultdict(list)
+    for h in held:
+        groups[(h.row.label, h.row.precision, h.row.threads)].append(h)
+    total, weight = 0.0, 0
+    for members in groups.values():
+        rho = ef.spearman([m.predicted_s for m in members], [m.row.measured_s for m in members])
+        if rho is not None:
+            total += rho * len(members)
+            weight += len(members)
+    return total / weight if weight else None
+
+
+def run(write_profiles: bool) -> int:
+    profiles = load_profiles()
+    rows = json.loads(DATA.read_text(encoding="utf-8"))
+    measured, skipped = usable(rows, profiles)
+    print(f"{len(measured)} of {len(rows)} rows usable; skipped: {skipped}", file=sys.stderr)
+    groups: dict[tuple[str, str], list[Measured]] = defaultdict(list)
+    for m in measured:
+        groups[(m.target, m.runtime)].append(m)
+    report: dict[str, Any] = {}
+    fits: dict[tuple[str, str], tuple[ef.Fit, ef.Unit, float]] = {}
+    judged: dict[str, list[ef.Held]] = defaultdict(list)  # unit kind -> rows held against its judgement defaults
+    lines: list[str] = []
+    for (target, runtime), members in sorted(groups.items()):
+        profile = profiles[target]
+        if runtime == EAGER:
+            held = [ef.Held(ef.Row(m.model, (), m.precision, m.latency_s, m.threads, f"b{m.batch}"),
+                            eager_estimate(m, profile)) for m in members]
+            held = [h for h in held if h.predicted_s > 0]
+            report[f"{target}/{runtime}"] = {**summary(held), "method": "eager (profile parameters, not fitted)"}
+            lines += detail_lines(target, runtime, held)
+            continue
+        unit = unit_of(profile, runtime, members[0].unit) if runtime in RUNTIMES else None
+        if unit is None or len({m.model for m in members}) < 2:
+            why = ("not a runtime archsel models" if runtime not in RUNTIMES else
+                   f"no published peak for its {members[0].unit}" if unit is None else "one model: nothing to hold out")
+            print(f"{target}/{runtime}: {len(members)} rows, {why}: not fitted", file=sys.stderr)
+            if unit is not None:  # how the judgement defaults do on those rows
+                rows_fit = [ef.Row(m.model, tuple(compile_layers(trace(m.model, m.shape).ops, m.batch)), m.precision,
+                                   m.latency_s, m.threads, f"b{m.batch}") for m in members]
+                held = [ef.Held(r, ef.predict(r, unit, ef.Fit(ef.prior(unit.kind)))) for r in rows_fit
+                        if not ef.unrated([r], unit)]
+                judged[unit.kind] += held
+                report[f"{target}/{runtime}"] = {**summary(held), "method": f"judgement defaults ({why})"}
+                lines += detail_lines(target, runtime, held)
+            continue
+        rows_fit = [ef.Row(m.model, tuple(compile_layers(trace(m.model, m.shape).ops, m.batch)), m.precision,
+                           m.latency_s, m.threads, f"b{m.batch}") for m in members]
+        start = ef.prior(unit.kind)
+        before = [ef.Held(r, ef.predict(r, unit, ef.Fit(dict(start)))) for r in rows_fit
+                  if not ef.unrated([r], unit)]
+        judged[unit.kind] += before
+        held = ef.leave_one_model_out(rows_fit, unit, start)
+        fit = ef.fit_runtime(rows_fit, unit, start)
+        fits[(target, runtime)] = (fit, unit, 1.0)
+        entry = {**summary(held), "method": "fitted, leave-one-model-out", "rows_total": len(rows_fit)}
+        entry["defaults_median_abs_pct"] = error_summary([h.ratio for h in before])["median_abs_pct"] if before \
+            else None
+        report[f"{target}/{runtime}"] = entry
+        lines += detail_lines(target, runtime, held)
+    date = dt.date.today().isoformat()
+    accuracy = {"date": date, "source": "benchmarks/published_fit.py over data/published_latency",
+                "runtimes": {k: {key: v[key] for key in ("n", "models", "median_abs_pct", "within_10", "within_25",
+                                                         "ratio_q10", "ratio_q90", "spearman", "method")}
+                             for k, v in sorted(report.items()) if v["n"] and v["method"].startswith("fitted")},
+                "judgement": {kind: {key: v[key] for key in ("n", "models", "median_abs_pct", "within_10",
+                                                              "within_25", "ratio_q10", "ratio_q90")}
+                              for kind, v in sorted((k, summary(h)) for k, h in judged.items()) if v["n"]}}
+    RUNTIME_ACCURACY_FILE.write_text(json.dumps(accuracy, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    RESULTS.write_text(results_markdown(report, accuracy["judgement"], lines, skipped, len(rows), len(measured), date),
+                       encoding="utf-8")
+    print(RESULTS.read_text(encoding="utf-8").split("\n## Every row")[0])
+    if write_profiles:
+        for profile in profiles.values():
+            if not profile.measured_at_run_time:
+                write_runtimes(profile, fits, report, groups, date)
+    return 0
+
+
+# ------------------------------------------------------------------------------------------ profiles
+
+
+def _flow(d: dict[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in d.items()) + "}"
+
+
+def _g(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.Fit, ef.Unit, float]],
+                  report: dict[str, Any], groups: dict[tuple[str, str], list[Measured]], date: str) -> str:
+    """The profile's `runtimes:` mapping: every runtime it listed or the data has, fitted where rows exist."""
+    names = list(dict.fromkeys([*profile.runtimes, *(r for (t, r) in groups if t == profile.name and r in RUNTIMES)]))
+    default = DEFAULT_RUNTIME.get(profile.name, profile.default_runtime)
+    if default not in names:
+        names.append(default)
+    main_unit = UNIT_OF_KIND.get(profile.kind, "cpu")
+    out = ["runtimes:"]
+    for name in [default, *(n for n in names if n != default)]:
+        spec = profile.runtimes.get(name)
+        members = groups.get((profile.name, name), [])
+        unit = members[0].unit if members else (spec.unit if spec else main_unit)
+        seen = sorted({m.precision for m in members})
+        out.append(f"  {name}:")
+        if name == default:
+            out.append("    default: true")
+        out.append(f"    unit: {unit}")
+        if name == EAGER:
+            precs = [p for p in profile.precisions if profile.peak(p) or (p == "tf32" and profile.peak("fp32"))]
+            unrated = [p for p in seen if p not in precs]  # measured in eager PyTorch, no peak figure
+            out.append(f"    precisions: [{', '.join([*precs, *unrated])}]")
+            if unrated and profile.peak("fp32"):
+                out.append(f"    precision_rates: {_flow(dict.fromkeys(unrated, 1))}")
+            out.append("    source: >-\n      eager PyTorch: the profile's own estimator parameters (estimator_source "
+                       "below)" + (f"; {', '.join(unrated)} at the fp32 rate (judgement: no published figure)"
+                                   if unrated else "") + _eager_note(report.get(f"{profile.name}/{name}")))
+            continue
+        fitted = fits.get((profile.name, name))
+        own = [p for p in profile.precisions if unit == main_unit and profile.peak(p)]
+        if fitted is None:
+            if not own:  # no rate for any precision on this unit: not estimable, left out
+                del out[-3 if name == default else -2:]
+                print(f"{profile.name}: {name} on the {unit} has no peak and no rows: left out", file=sys.stderr)
+                continue
+            out.append(f"    precisions: [{', '.join(own)}]")
+            out.append(f"    source: >-\n      judgement: archsel's defaults for a {unit} "
+                       "(no published measurements of it on this device yet)")
+            continue
+        fit, funit, _ = fitted
+        precs = [p for p in profile.precisions if p in own or p in seen]
+        precs += [p for p in seen if p not in precs]
+        out.append(f"    precisions: [{', '.join(precs)}]")
+        if unit == "npu" and "fp32" not in precs and "fp16" in precs:
+            out.append("    float_as: fp16")
+        peaks = {p: v * 2 / 1e12 for p, v in funit.peak_macs_per_s.items()}  # TFLOPS
+        if funit.nominal_precision:
+            out.append("    peak_tflops:")
+            for p in precs:
+                value = peaks[fit.reference] * fit.precision_rates.get(p, 1.0) if p not in peaks else peaks[p]
+                what = (f"nominal {NOMINAL_TFLOPS:g}: no published figure for this unit, efficiencies are "
+                        "relative to it" if p == fit.reference else
+                        f"{fit.precision_rates.get(p, 1.0):g} x the nominal {fit.reference} rate, fitted")
+                out.append(f"      {p}: {{value: {_g(value)}, fitted: \"{what} (benchmarks/published_fit.py)\"}}")
+        else:
+            rates = {}
+            for p in precs:
+                m = fit.precision_rates.get(p, 1.0)
+                if p not in peaks and p != "tf32":  # relative to the fp32 peak in the profile
+                    m *= peaks[fit.reference] / peaks["fp32"]
+                if abs(m - 1.0) > 1e-9:
+                    rates[p] = _g(m)
+            if rates:
+                out.append(f"    precision_rates: {_flow(rates)}")
+        eff = {k: min(v, MAX_WINOGRAD_EFFICIENCY if k == "conv3x3" else 1.0) for k, v in fit.efficiency().items()}
+        out.append(f"    efficiency: {_flow({k: _g(v) for k, v in eff.items()})}")
+        out.append(f"    fused_traffic: {_g(min(fit.fused_traffic, 5.0))}")
+        out.append(f"    layer_us: {_g(fit.x['layer'] * 1e6)}")
+        out.append(f"    call_us: {_g(fit.x['call'] * 1e6)}")
+        if unit == "cpu" and funit.cores > 1:
+            out.append(f"    cores: {funit.cores}")
+            out.append(f"    parallel_efficiency: {_g(fit.parallel_efficiency)}")
+        r = report[f"{profile.name}/{name}"]
+        out.append(f"    source: >-\n      fitted by benchmarks/published_fit.py ({date}) to {r['rows_total']} "
+                   f"published measurements of {len({m.model for m in members})} models "
+                   f"(data/published_latency)")
+    return "\n".join(out) + "\n"
+
+
+def _eager_note(entry: dict[str, Any] | None) -> str:
+    if not entry or not entry.get("n"):
+        return ""
+    return (f"; against {entry['n']} published eager measurements: median |error| {entry['median_abs_pct']:.0f}% "
+            "(benchmarks/published_fit.py)")
+
+
+def write_runtimes(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.Fit, ef.Unit, float]],
+                   report: dict[str, Any], groups: dict[tuple[str, str], list[Measured]], date: str) -> None:
+    """Replace the profile file's top-level `runtimes:` entry with the fitted block."""
+    path = Path(profile.path)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("runtimes:"))
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+        end += 1
+    text = "".join(lines[:start]) + runtime_block(profile, fits, report, groups, date) + "".join(lines[end:])
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def eager_estimate(m: Measured, profile: TargetProfile) -> float:
+    from archsel.estimation.estimate import estimate_count
+
+    try:
+        est = estimate_count(trace(m.model, m.shape), profile, precision=m.precision, runtime=EAGER)
+    except Exception as exc:  # a precision the eager profile has no peak for
+        print(f"eager {profile.name} {m.model} {m.precision}: {exc}", file=sys.stderr)
+        return 0.0
+    return est.latency_ms * 1e-3
+
+
+def detail_lines(target: str, runtime: str, held: list[ef.Held]) -> list[str]:
+    return [f"| {target} | {runtime} | {h.row.model} | {h.row.precision} | {h.row.label[1:]} | "
+            f"{h.row.threads or ''} | {h.row.measured_s * 1e3:.4g} | {h.predicted_s * 1e3:.4g} | "
+            f"{h.ratio - 1:+.0%} |" for h in sorted(held, key=lambda h: (h.row.model, h.row.precision))]
+
+
+def results_markdown(report: dict[str, Any], judgement: dict[str, Any], lines: list[str], skipped: dict[str, int],
+                     total: int, used: int, date: str) -> str:
+    def pct(v: Any) -> str:
+        return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0f}%"
+
+    out = [f"# Published latencies vs archsel's runtime estimates ({date})", "",
+           f"`python benchmarks/published_fit.py`: {used} of {total} rows of data/published_latency used "
+           f"(skipped: {', '.join(f'{k} {v}' for k, v in sorted(skipped.items()))}). Compiled runtimes: "
+           "leave-one-model-out (each model held out, parameters fitted on the rest). Eager PyTorch: the profile's "
+           "own parameters, not fitted. Error = published / estimated − 1.", "",
+           "| device | runtime | rows | models | median abs. error | within ±25% | rank corr. | defaults' median | "
+           "method |", "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for key, v in sorted(report.items()):
+        target, runtime = key.split("/")
+        rho = "—" if v.get("spearman") is None else f"{v['spearman']:.2f}"
+        out.append(f"| {target} | {runtime} | {v['n']} | {v['models']} | {pct(v['median_abs_pct'])} | "
+                   f"{v['within_25']:.0%} | {rho} | {pct(v.get('defaults_median_abs_pct'))} | {v['method']} |")
+    fitted = [v for v in report.values() if v["method"].startswith("fitted") and v["n"] >= MIN_ROWS]
+    if fitted:
+        med = statistics.median(v["median_abs_pct"] for v in fitted)
+        out += ["", f"Fitted groups with ≥ {MIN_ROWS} rows: {len(fitted)}; median of their median |error| "
+                    f"{med:.0f}%; all under 25%: {all(v['median_abs_pct'] < 25 for v in fitted)}; all ≥ 60% within "
+                    f"±25%: {all(v['within_25'] >= 0.6 for v in fitted)}."]
+    out += ["", "Judgement defaults (what a runtime without published rows runs on; its estimates' band comes from "
+                "here), against every published row on such a unit, before any fit:", "",
+            "| unit | rows | models | median abs. error | within ±25% | published/estimated, 10th–90th pct. |",
+            "|---|---:|---:|---:|---:|---|"]
+    out += [f"| {kind} | {v['n']} | {v['models']} | {pct(v['median_abs_pct'])} | {v['within_25']:.0%} | "
+            f"{v['ratio_q10']:.2f}–{v['ratio_q90']:.2f} |" for kind, v in judgement.items()]
+    out += ["", "## Every row (leave-one-model-out for fitted runtimes)", "",
+            "| device | runtime | model | precision | batch | threads | published ms | estimated ms | error |",
+            "|---|---|---|---|---:|---:|---:|---:|---:|", *lines, ""]
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--write-profiles", action="store_true", help="write the fitted runtimes into profiles/")
+    return run(parser.parse_args().write_profiles)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

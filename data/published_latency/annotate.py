@@ -1,0 +1,375 @@
+"""Annotate the published latency measurements in archsel's words.
+
+    python data/published_latency/annotate.py [SOURCE] [--check]
+
+Reads SOURCE (default: the shared copy, $ARCHSEL_PUBLISHED_LATENCY or
+/work/shared/published-latency/measurements.json), keeps every row's original fields unchanged and in
+order, adds the archsel_* fields decided by the tables and rules below, and writes measurements.json next
+to this script (deterministic: indent 1, UTF-8, one trailing newline). --check writes nothing and exits 1
+when the file here differs from what the source gives.
+
+Every interpretation is a table entry or a rule in this file, so it can be reviewed and rerun. A row whose
+runtime, precision, input or model text is not in the tables stops the script: extending the data means
+deciding how to read it here first. Never invent or adjust a figure: the original fields are copied as read.
+Standard library only (no archsel import), so it runs anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+TARGET = HERE / "measurements.json"
+DEFAULT_SOURCE = Path(os.environ.get("ARCHSEL_PUBLISHED_LATENCY",
+                                     "/work/shared/published-latency/measurements.json"))
+
+ORIGINAL_FIELDS = ("model", "zoo_id", "device", "archsel_target", "runtime", "precision", "batch", "input",
+                   "latency_ms", "throughput_per_s", "source", "note")
+ADDED_FIELDS = ("archsel_runtime", "archsel_unit", "archsel_threads", "archsel_precision", "archsel_batch",
+                "archsel_input", "archsel_model", "archsel_note")
+RUNTIMES = ("pytorch", "tensorrt", "onnxruntime", "openvino", "litert", "qnn", "coreml", "executorch", "ncnn",
+            "mnn", "tensorflow", "mxnet", "paddle")
+UNITS = ("cpu", "gpu", "npu")
+PRECISIONS = ("fp32", "tf32", "fp16", "int8")
+GPU_TARGETS = ("t4", "a100-sxm", "h100-sxm", "jetson-nano", "jetson-orin-nano", "jetson-orin-nano-super")
+
+# --------------------------------------------------------------------------------------------------------
+# Runtime text (as the row gives it) → (archsel runtime, compute unit, CPU threads, note). Every TensorRT
+# engine is `tensorrt` whatever drives it (Paddle, Triton + ONNX Runtime's TensorRT EP, torch2trt,
+# Ultralytics' export, MLPerf harnesses); a TFLite model with the QNN delegate is `litert`, a QNN DLC or
+# context binary `qnn`, ONNX Runtime with the QNN EP `onnxruntime`; ExecuTorch's Core ML delegate is
+# `coreml`. Threads only for CPU-unit runs that state them.
+
+_PRESUMED_GPU_ORT = ("ONNX Runtime's execution provider is not stated; onnxruntime-gpu on a Jetson (the "
+                     "guide's install) is taken as the GPU")
+_COREML_NPU = ("Core ML compute units not stated; Core ML's default (all units) runs it on the Neural Engine: "
+               "taken as the NPU")
+
+RUNTIME_TABLE: dict[str, tuple[str | None, str | None, int | None, str | None]] = {
+    "ExecuTorch Core ML delegate": ("coreml", "npu", None, _COREML_NPU),
+    "ExecuTorch XNNPACK (CPU)": ("executorch", "cpu", None, None),
+    "ExecuTorch XNNPACK (CPU) via react-native-executorch": ("executorch", "cpu", None, None),
+    "MNN (CPU)": ("mnn", "cpu", None, None),
+    "MXNet (AMP)": ("mxnet", "gpu", None, None),
+    "ONNX Runtime (CPU)": ("onnxruntime", "cpu", None, None),
+    "ONNX Runtime (onnxruntime-gpu 1.20 per guide; EP not stated)": ("onnxruntime", "gpu", None,
+                                                                     _PRESUMED_GPU_ORT),
+    "ONNX Runtime + QNN EP [NPU]": ("onnxruntime", "npu", None, None),
+    "ONNX Runtime QNN EP (precompiled) [NPU]": ("onnxruntime", "npu", None, None),
+    "OpenVINO (CPU, ARM plugin)": ("openvino", "cpu", None, None),
+    "Paddle-TensorRT": ("tensorrt", "gpu", None, None),
+    "PaddlePaddle (no TensorRT)": ("paddle", "gpu", None, None),
+    "PaddlePaddle (no TensorRT, AMP)": ("paddle", "gpu", None, None),
+    "PyTorch (CPU, qnnpack engine, TorchScript per tutorial)": ("pytorch", "cpu", None, None),
+    "PyTorch (CPU, qnnpack, TorchScript)": ("pytorch", "cpu", None, None),
+    "PyTorch (Intel MLPerf submission, AMX)": ("pytorch", "cpu", None, None),
+    "PyTorch eager": ("pytorch", "gpu", None, None),
+    "PyTorch eager (AMP)": ("pytorch", "gpu", None, None),
+    "PyTorch eager (CPU)": ("pytorch", "cpu", None, None),
+    "PyTorch eager (CUDA)": ("pytorch", "gpu", None, None),
+    "QNN (QAIRT, DLC) [NPU]": ("qnn", "npu", None, None),
+    "QNN context binary [NPU]": ("qnn", "npu", None, None),
+    "TFLite (CPU)": ("litert", "cpu", None, None),
+    "TFLite (LiteRT) + QNN delegate [NPU]": ("litert", "npu", None, None),
+    "TensorFlow 1.15": ("tensorflow", "gpu", None, None),
+    "TensorFlow 1.15 (AMP)": ("tensorflow", "gpu", None, None),
+    "TensorRT (NVIDIA BERT harness)": ("tensorrt", "gpu", None, None),
+    "TensorRT (NVIDIA LWIS harness)": ("tensorrt", "gpu", None, None),
+    "TensorRT (Ultralytics export)": ("tensorrt", "gpu", None, None),
+    "TensorRT (Ultralytics export; version not stated)": ("tensorrt", "gpu", None, None),
+    "TensorRT (raw engine execute, trtutils TRTEngine.raw_exec)": ("tensorrt", "gpu", None, None),
+    "TensorRT 10 (Ultralytics export)": ("tensorrt", "gpu", None, None),
+    "TensorRT via torch2trt": ("tensorrt", "gpu", None, None),
+    "Triton Inference Server 20.11 + ONNX Runtime TensorRT EP": ("tensorrt", "gpu", None, None),
+    "ncnn (CPU)": ("ncnn", "cpu", None, None),
+    "ncnn (CPU, 1 thread)": ("ncnn", "cpu", 1, None),
+    "ncnn (CPU, 4 threads)": ("ncnn", "cpu", 4, None),
+    "ncnn Vulkan (GPU, gpu_device=0, 4 CPU threads)": ("ncnn", "gpu", None, None),
+    "ncnn Vulkan (GPU, gpu_device=0, 6 CPU threads)": ("ncnn", "gpu", None, None),
+    "not stated (NVIDIA/Jetson AI Lab benchmark)": (None, None, None, None),
+}
+
+# A CPU run whose note states the thread count ("default 4 threads": the PyTorch Raspberry Pi tutorial).
+_NOTE_THREADS = re.compile(r"\bdefault (\d+) threads\b")
+
+# --------------------------------------------------------------------------------------------------------
+# Precision text → (precision, note). "float" on Qualcomm's NPU is fp16 (the HTP computes floats in fp16);
+# AMP is fp16; ncnn's fp16 arithmetic / Vulkan fp16 storage is fp16; a precision the row does not state is
+# null unless the row says it (a presumption is not a statement); "mixed" is null.
+
+_NOT_STATED = "precision not stated by the source"
+PRECISION_TABLE: dict[str, tuple[str | None, str | None]] = {
+    "amp fp16": ("fp16", None),
+    "float (AI Hub unquantized model; Hexagon NPU/HTP computes floats in fp16 - QNN behaviour, not stated in "
+    "perf.yaml)": ("fp16", None),
+    "fp16": ("fp16", None),
+    "fp16 compute (fp32 model; ncnn default use_fp16_arithmetic on ARMv8.2 A76)": ("fp16", None),
+    "fp16 storage/arithmetic where the GPU reports support (ncnn defaults; fp32 model)": ("fp16", None),
+    "fp32": ("fp32", None),
+    "fp32 (A72 has no fp16 arithmetic; ncnn fp16 options inactive)": ("fp32", None),
+    "int8": ("int8", None),
+    "int8 (AI Hub w8a8: 8-bit weights, 8-bit activations)": ("int8", None),
+    'int8 (NVIDIA MLPerf resnet50 configs set precision="int8")': ("int8", None),
+    "int8 (Q8)": ("int8", None),
+    "int8 quantized (qnnpack pretrained)": ("int8", None),
+    'mixed (system name "PyTorch-MIX")': (None, "mixed precision: no single precision"),
+    "not stated": (None, _NOT_STATED),
+    "not stated (TensorRT export)": (None, _NOT_STATED + " (TensorRT engines may run fp32, fp16 or int8)"),
+    "not stated (XNNPACK)": (None, _NOT_STATED),
+    "not stated (XNNPACK, fp32 presumed by absence of a quantization tag)": (
+        None, _NOT_STATED + " (fp32 likely: the model name has no quantization tag)"),
+    "not stated in summary": (None, _NOT_STATED),
+    "not stated in summary (NVIDIA MLPerf BERT uses int8/fp16 mix)": (None, _NOT_STATED + " (int8/fp16 mix)"),
+    "not stated per row (tutorial uses torchvision.models.quantization; no qnnpack-pretrained weights for "
+    "this model)": (None, _NOT_STATED + " (int8 unlikely: no qnnpack-quantized weights exist for this model)"),
+    "tf32": ("tf32", None),
+}
+
+# --------------------------------------------------------------------------------------------------------
+# Input text → full input shapes with the batch, in PyTorch layout. "AxBxCxD" is taken as written (NCHW),
+# "(…HWC)" is NHWC and is reordered to NCHW, a bare "80x3000 mel" gets batch 1; the texts below give no
+# shape (batch or size not stated, variable lengths).
+
+NO_SHAPE: dict[str, str] = {
+    "1 sequence, max length 384": "MLPerf sequences vary in length (at most 384 tokens)",
+    "1 token step, encoder context from 30 s audio": "decoder step against caches: no single input shape",
+    "224x224 images": "batch not stated",
+    "224x224 per model name (batch not stated)": "batch not stated",
+    "800x800 images": "batch not stated",
+    "LibriSpeech utterances": "variable-length utterances",
+    "SQuAD sequences, max length 384": "MLPerf sequences vary in length (at most 384 tokens)",
+    "image resized by the library (size not stated)": "input size not stated",
+}
+_DIMS = re.compile(r"^(\d+(?:x\d+)+)(?:\s|$)")
+
+
+def parse_input(text: str) -> tuple[list[list[int]] | None, str | None]:
+    """The row's input text as shapes with the batch (PyTorch layout) and a note on any reading made."""
+    if text in NO_SHAPE:
+        return None, f"no input shape: {NO_SHAPE[text]}"
+    if text == "1 sentence of ~80 tokens":
+        return [[1, 80]], "the source gives 'around 80 tokens': taken as 80"
+    match = _DIMS.match(text)
+    if match is None:
+        raise ValueError(f"input text not in the rules: {text!r}")
+    dims = [int(d) for d in match.group(1).split("x")]
+    if "HWC)" in text:
+        n, h, w, c = dims
+        return [[n, c, h, w]], "NHWC input (TensorFlow) written in PyTorch's NCHW layout"
+    if "mel" in text:
+        return [[1, *dims]], None
+    if "token" in text and len(dims) != 2:
+        raise ValueError(f"token input without a batch: {text!r}")
+    return [dims], None
+
+
+# --------------------------------------------------------------------------------------------------------
+# Model text → archsel model id (and a note), for rows without a zoo_id. None: archsel has no faithful
+# architecture for it. Ultralytics YOLO ids are the YOLO reference entries (archsel/zoo/catalog/
+# reference_detectors.py); every other id is in archsel/zoo/catalog/reference_models.py.
+
+_NCNN = "ncnn's {}.param: {}"
+_TV = None  # torchvision's own architecture: nothing to interpret
+_YOLOV5_DOCS = ("Ultralytics' comparison pages show the original anchor-based YOLOv5's mAPs (s 37.4 ... x 50.7); "
+                "archsel's yolov5* ids are the YOLOv5u form (anchor-free head; the original is "
+                "get_model(id, head='anchor')); which one was timed is not stated")
+_SENTENCE = "sentence-transformers model: encoder, pooling and normalisation counted"
+
+MODEL_TABLE: dict[str, tuple[str | None, str | None]] = {
+    # torchvision classifiers (torch2trt benchmark, PyTorch tutorial, AI Hub, ExecuTorch, react-native-executorch)
+    **{f"torchvision.models.{module}.{name}": (name, _TV) for module, name in (
+        ("alexnet", "alexnet"), ("densenet", "densenet121"), ("densenet", "densenet161"),
+        ("densenet", "densenet169"), ("densenet", "densenet201"), ("resnet", "resnet101"),
+        ("resnet", "resnet152"), ("resnet", "resnet34"), ("squeezenet", "squeezenet1_0"),
+        ("squeezenet", "squeezenet1_1"), ("vgg", "vgg11"), ("vgg", "vgg11_bn"), ("vgg", "vgg13"),
+        ("vgg", "vgg13_bn"), ("vgg", "vgg16"), ("vgg", "vgg16_bn"))},
+    "torchvision googlenet (tutorial benchmark)": ("googlenet", _TV),
+    "torchvision inception_v3 (tutorial benchmark)": ("inception_v3", _TV),
+    "torchvision resnext101_32x8d (tutorial benchmark)": ("resnext101_32x8d", _TV),
+    "DenseNet-121 (Qualcomm AI Hub model id densenet121)": ("densenet121", _TV),
+    "EfficientNet-B4 (Qualcomm AI Hub model id efficientnet_b4)": ("efficientnet_b4", _TV),
+    "EfficientNet-V2-s (Qualcomm AI Hub model id efficientnet_v2_s)": ("efficientnet_v2_s", _TV),
+    "GoogLeNet (Qualcomm AI Hub model id googlenet)": ("googlenet", _TV),
+    "Inception-v3 (Qualcomm AI Hub model id inception_v3)": ("inception_v3", _TV),
+    "InceptionV3 (ExecuTorch example ic3 = torchvision inception_v3)": ("inception_v3", _TV),
+    "MNASNet05 (Qualcomm AI Hub model id mnasnet05)": ("mnasnet0_5", _TV),
+    "RegNet (Qualcomm AI Hub model id regnet)": (
+        "regnet_x_3_2gf", "AI Hub's regnet is torchvision's regnet_x_3_2gf (qai_hub_models/models/regnet/model.py)"),
+    "RegNet-Y-800MF (Qualcomm AI Hub model id regnet_y_800mf)": ("regnet_y_800mf", _TV),
+    "ResNeXt50 (Qualcomm AI Hub model id resnext50)": ("resnext50_32x4d", _TV),
+    "ResNet101 (Qualcomm AI Hub model id resnet101)": ("resnet101", _TV),
+    "SqueezeNet-1.1 (Qualcomm AI Hub model id squeezenet1_1)": ("squeezenet1_1", _TV),
+    "WideResNet50 (Qualcomm AI Hub model id wideresnet50)": ("wide_resnet50_2", _TV),
+    "EFFICIENTNET_V2_S (torchvision efficientnet_v2_s)": ("efficientnet_v2_s", _TV),
+    "efficientnet-b4 (NVIDIA DLE)": (
+        "efficientnet_b4", "NVIDIA DLE's EfficientNet implementation, the same architecture as torchvision's"),
+    "vit-base-patch32-224": ("vit_b_32", "google/vit-base-patch32-224 has torchvision vit_b_32's architecture"),
+    # ncnn benchmark networks (Caffe/ONNX conversions)
+    "AlexNet [ncnn benchmark/alexnet.param]": (
+        "bvlc_alexnet", _NCNN.format("alexnet", "BVLC Caffe AlexNet (grouped convs, LRN), not torchvision's")),
+    "GoogLeNet (BVLC Caffe, no BN) [ncnn benchmark/googlenet.param]": (
+        "bvlc_googlenet", _NCNN.format("googlenet", "BVLC Caffe GoogLeNet (no BN, 5×5 branches, LRN)")),
+    "MnasNet 1.0 [ncnn benchmark/mnasnet.param]": (
+        "mnasnet1_0", _NCNN.format("mnasnet", "same stages as torchvision's mnasnet1_0")),
+    "MobileNet v1 [ncnn benchmark/mobilenet.param]": (
+        "mobilenet_v1", _NCNN.format("mobilenet", "Caffe MobileNet v1 1.0 (Howard et al. 2017)")),
+    "MobileNetV1-SSD 300 [ncnn benchmark/mobilenet_ssd.param]": (
+        "mobilenet_v1_ssd300", _NCNN.format("mobilenet_ssd", "chuanqi305's MobileNet-SSD (VOC); detection "
+                                            "output (decode + NMS) not counted")),
+    "SqueezeNet v1.1 (ncnn benchmark param) [ncnn benchmark/squeezenet.param]": (
+        "squeezenet1_1_ncnn", _NCNN.format("squeezenet", "SqueezeNet v1.1 with conv10 padded by 1 "
+                                            "(torchvision's squeezenet1_1 is not)")),
+    "VGG-16 [ncnn benchmark/vgg16.param]": ("vgg16", _NCNN.format("vgg16", "Caffe VGG-16, the same layers")),
+    "ViT-B/32 at 384x384 (12 layers, 768 wide, 145 tokens) [ncnn benchmark/vision_transformer.param]": (
+        "vit_b_32_384", _NCNN.format("vision_transformer", "torchvision vit_b_32 built for 384×384")),
+    # segmentation, video
+    "DeepLabV3-Plus-MobileNet (Qualcomm AI Hub model id deeplabv3_plus_mobilenet)": (
+        "deeplabv3plus_mobilenet_v2", "jfzhang95's DeepLabV3+ MobileNetV2 (AI Hub's source)"),
+    "Video-MAE (Qualcomm AI Hub model id video_mae)": (
+        "videomae_base_k400", "MCG-NJU/videomae-base-finetuned-kinetics (AI Hub's weights)"),
+    # transformer encoders
+    "Bert-Base-Uncased-Hf (Qualcomm AI Hub model id bert_base_uncased_hf)": (
+        "bert_base_uncased_mlm", "BertForMaskedLM (AI Hub's model); its attention-mask and mask-index inputs "
+                                 "are not modelled"),
+    "Distil-Bert-Base-Uncased-Hf (Qualcomm AI Hub model id distil_bert_base_uncased_hf)": (
+        "distilbert_base_uncased_mlm", "DistilBertForMaskedLM (AI Hub's model); its attention-mask and "
+                                       "mask-index inputs are not modelled"),
+    "MobileBERT (google/mobilebert-uncased, ExecuTorch example)": ("mobilebert_uncased", None),
+    "ALL_MINILM_L6_V2 (sentence-transformers all-MiniLM-L6-v2)": ("all_minilm_l6_v2", _SENTENCE),
+    "MULTI_QA_MINILM_L6_COS_V1": ("all_minilm_l6_v2", "multi-qa-MiniLM-L6-cos-v1 has all-MiniLM-L6-v2's "
+                                                      "architecture (6 layers, width 384, mean pooling)"),
+    "ALL_MPNET_BASE_V2 (sentence-transformers all-mpnet-base-v2, 12-layer 768-wide)": (
+        "all_mpnet_base_v2", _SENTENCE),
+    "MULTI_QA_MPNET_BASE_DOT_V1": ("all_mpnet_base_v2", "multi-qa-mpnet-base-dot-v1 has all-mpnet-base-v2's "
+                                                        "encoder (it pools the CLS token instead of the mean)"),
+    "CLIP_VIT_BASE_PATCH32_TEXT (CLIP text encoder)": (
+        "clip_vit_b32_text", "CLIP ViT-B/32 text tower with its projection"),
+    "clip-vit-base-patch32 (image encoder)": (
+        "clip_vit_b32_image", "CLIP ViT-B/32 image tower; the projection to 512 presumed included"),
+    "clip-vit-base-patch16 (image encoder)": (
+        "clip_vit_b16_image", "CLIP ViT-B/16 image tower; the projection to 512 presumed included"),
+    "DINOv2-base-patch14": ("dinov2_base", "facebook/dinov2-base at 224×224 (257 tokens)"),
+    "BERT-Large (MLPerf bert-99)": ("bert_large_squad", "BERT-large with the SQuAD span head"),
+    "BERT-Large (MLPerf bert-99, SQuAD v1.1)": ("bert_large_squad", "BERT-large with the SQuAD span head"),
+    "Whisper-Tiny (Qualcomm AI Hub model id whisper_tiny) - component HfWhisperEncoder": (
+        "whisper_tiny_encoder_cross_kv", "AI Hub's encoder component also projects the decoder's "
+                                         "cross-attention keys and values"),
+    "Whisper-tiny encoder (30 s audio)": ("whisper_tiny_encoder", None),
+    "Whisper-Tiny (Qualcomm AI Hub model id whisper_tiny) - component HfWhisperDecoder": (
+        None, "Whisper's decoder step is not built in archsel"),
+    "Whisper-tiny decoder, one token (~100-token sequence, 30 s context)": (
+        None, "Whisper's decoder step is not built in archsel"),
+    # not built
+    "RNN-T (MLPerf rnnt, LSTM speech model)": (None, "MLPerf RNN-T not built in archsel"),
+    "RetinaNet ResNeXt50 FPN (MLPerf retinanet)": (None, "MLPerf RetinaNet (ResNeXt50-32x4d FPN, 264 classes) "
+                                                         "not built in archsel"),
+    "RetinaNet ResNeXt50-32x4d FPN (MLPerf retinanet, OpenImages)": (
+        None, "MLPerf RetinaNet (ResNeXt50-32x4d FPN, 264 classes) not built in archsel"),
+    # Ultralytics YOLO (reference entries registered in reference_detectors.py)
+    **{f"YOLO11{s} (Ultralytics)": (f"yolo11{s}", None) for s in "nsmlx"},
+    **{f"YOLO11{s} detect (Ultralytics)": (f"yolo11{s}", None) for s in "nsmlx"},
+    **{f"YOLO11{s}-cls (Ultralytics)": (f"yolo11{s}-cls", None) for s in "nsm"},
+    **{f"YOLOv8{s} (Ultralytics)": (f"yolov8{s}", None) for s in "smlx"},
+    **{f"YOLOv8{s} detect (Ultralytics)": (f"yolov8{s}", None) for s in "smlx"},
+    **{f"YOLOv8{s}-cls (Ultralytics)": (f"yolov8{s}-cls", None) for s in "nsm"},
+    "YOLOv8n-seg (Ultralytics)": ("yolov8n-seg", None),
+    **{f"YOLOv5{s} detect (Ultralytics)": (f"yolov5{s}", _YOLOV5_DOCS) for s in "nsmlx"},
+    "YOLOv11-Detection (Qualcomm AI Hub model id yolov11_det)": ("yolo11n", "AI Hub's default weights: yolo11n.pt"),
+    "Yolo-v5 (Qualcomm AI Hub model id yolov5)": (
+        "yolov5m", "AI Hub exports yolov5mu.pt: YOLOv5u-m, the form of archsel's yolov5m"),
+    "yolov8s (trtutils benchmark)": ("yolov8s", None),
+    "yolov8m (trtutils benchmark)": ("yolov8m", None),
+    **{f"{m} (trtutils benchmark)": (None, "not built in archsel")
+       for m in ("yolov10n", "yolov9t", "yolov7t", "yoloxn", "yoloxs")},
+}
+
+# Notes on rows that carry a zoo_id (the zoo_id is used as given).
+ZOO_NOTES: dict[str, str] = {
+    "ResNet-50 [ncnn benchmark/resnet50.param]": (
+        "ncnn's resnet50.param is Caffe ResNet-50 v1 (stride 2 on the first 1×1 of a downsampling block); the "
+        "zoo's resnet50 is torchvision's v1.5 (stride on the 3×3)"),
+}
+
+# Per-model input readings that the text alone does not give.
+MODEL_INPUTS: dict[str, tuple[list[list[int]] | None, str]] = {
+    "clip_vit_b32_text": ([[1, 77]], "the source gives 'around 80 tokens'; CLIP's text context holds 77"),
+}
+COMPONENT_INPUTS: dict[str, tuple[list[list[int]] | None, str]] = {
+    "Whisper-Tiny (Qualcomm AI Hub model id whisper_tiny) - component HfWhisperDecoder": (
+        None, "the component's inputs are a token and KV caches, not the mel"),
+}
+
+
+def _join(*notes: str | None) -> str | None:
+    kept = [n for n in notes if n]
+    return "; ".join(kept) + "." if kept else None
+
+
+def annotate_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The row's original fields unchanged, then the archsel_* fields."""
+    if tuple(row) != ORIGINAL_FIELDS:
+        raise ValueError(f"unexpected fields {tuple(row)} in row {row.get('model')!r}")
+    runtime_text, precision_text, model_text = row["runtime"], row["precision"], row["model"]
+    if runtime_text not in RUNTIME_TABLE:
+        raise ValueError(f"runtime text not in RUNTIME_TABLE: {runtime_text!r}")
+    runtime, unit, threads, runtime_note = RUNTIME_TABLE[runtime_text]
+    if unit == "gpu" and row["archsel_target"] not in GPU_TARGETS:
+        raise ValueError(f"GPU runtime {runtime_text!r} on {row['archsel_target']!r}")
+    if unit == "cpu" and threads is None and (found := _NOTE_THREADS.search(row["note"])):
+        threads = int(found.group(1))
+    if precision_text not in PRECISION_TABLE:
+        raise ValueError(f"precision text not in PRECISION_TABLE: {precision_text!r}")
+    precision, precision_note = PRECISION_TABLE[precision_text]
+
+    if row["zoo_id"] is not None:
+        model, model_note = row["zoo_id"], ZOO_NOTES.get(model_text)
+    elif model_text in MODEL_TABLE:
+        model, model_note = MODEL_TABLE[model_text]
+    else:
+        raise ValueError(f"model text not in MODEL_TABLE: {model_text!r}")
+
+    shapes, input_note = parse_input(row["input"])
+    if model in MODEL_INPUTS:
+        shapes, input_note = MODEL_INPUTS[model]
+    if model_text in COMPONENT_INPUTS:
+        shapes, input_note = COMPONENT_INPUTS[model_text]
+    if shapes is not None and row["batch"] is not None and shapes[0][0] != row["batch"]:
+        raise ValueError(f"input {row['input']!r} disagrees with batch {row['batch']} ({model_text!r})")
+
+    return {**row, "archsel_runtime": runtime, "archsel_unit": unit, "archsel_threads": threads,
+            "archsel_precision": precision, "archsel_batch": row["batch"], "archsel_input": shapes,
+            "archsel_model": model,
+            "archsel_note": _join(model_note, input_note, runtime_note, precision_note)}
+
+
+def annotate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [annotate_row(r) for r in rows]
+
+
+def render(rows: list[dict[str, Any]]) -> str:
+    """The file's exact text: indent 1, non-ASCII kept, one trailing newline."""
+    return json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    args = [a for a in argv if a != "--check"]
+    source = Path(args[0]) if args else DEFAULT_SOURCE
+    text = render(annotate(json.loads(source.read_text(encoding="utf-8"))))
+    if "--check" in argv:
+        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
+        if current != text:
+            print(f"{TARGET} is not what {source} gives: rerun annotate.py", file=sys.stderr)
+            return 1
+        return 0
+    TARGET.write_text(text, encoding="utf-8")
+    print(f"wrote {TARGET} ({text.count(chr(10))} lines) from {source}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,181 @@
+"""Runtimes as part of every target: profiles list them with a unit, precisions and parameters; the compiled
+runtime model (one trace, fused layers) and its fit; --runtime on the commands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from archsel.errors import UsageError
+from archsel.estimation import engine_fit as ef
+from archsel.estimation.engine import EngineRates, compile_layers, estimate_engine
+from archsel.profiling.counting import count_model
+from archsel.targets.profiles import load_profiles, profile_problems, resolve_target
+from archsel.targets.runtimes import canonical_runtime
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+TRUE = {"conv": 0.42, "conv3x3": 0.9, "conv3d": 0.3, "dilated_conv": 0.35, "depthwise_conv": 0.08, "matmul": 0.55,
+        "attention": 0.5, "recurrent": 0.2, "pooling": 0.3, "bandwidth": 0.65}
+
+
+@pytest.fixture(scope="module")
+def traces() -> dict[str, object]:
+    return {m: count_model(m) for m in ("resnet18", "mobilenet_v2", "efficientnet_b0", "vit_b_16", "resnet50",
+                                        "mobilenet_v3_small", "lenet5")}
+
+
+def test_runtime_names_and_did_you_mean() -> None:
+    assert canonical_runtime("TensorRT") == "tensorrt" and canonical_runtime("tflite") == "litert"
+    with pytest.raises(UsageError, match="did you mean 'qnn'"):
+        canonical_runtime("qnnn")
+
+
+def test_every_builtin_profile_names_a_default_runtime_that_estimates() -> None:
+    for profile in load_profiles().values():
+        assert sum(r.default for r in profile.runtimes.values()) == 1, profile.name
+        assert profile.runtime(None).name == profile.default_runtime
+
+
+def test_layers_fuse_memory_ops_into_the_compute_op_before_them(traces: dict[str, object]) -> None:
+    ops = traces["resnet18"].ops  # type: ignore[attr-defined]
+    layers = compile_layers(ops)
+    # 20 convs, each a layer with its bn+relu; the 13 dense 3x3 stride-1 ones are Winograd's class
+    assert sum(layer.kind in ("conv", "conv3x3") for layer in layers) == 20
+    assert sum(layer.kind == "conv3x3" for layer in layers) == 13
+    assert {layer.kind for layer in layers} == {"conv", "conv3x3", "pooling", "matmul"}
+    assert sum(layer.macs for layer in layers) == traces["resnet18"].macs  # type: ignore[attr-defined]
+
+
+def test_fit_recovers_known_parameters_on_synthetic_rows(traces: dict[str, object]) -> None:
+    """Rows made by the engine model at known parameters: the fit gets them back, and the fit's own
+    arithmetic agrees with the estimator's (one cost model, two uses)."""
+    peaks = {"fp16": 10e12 / 2, "int8": 20e12 / 2}
+    true = EngineRates("tensorrt", "gpu", peaks, 68e9, TRUE, layer_s=6e-6, call_s=80e-6, fused_traffic=0.2)
+    unit = ef.Unit("gpu", peaks, 68e9)
+    rows = []
+    for model, count in traces.items():
+        for precision in ("fp16", "int8"):
+            for batch in (1, 8):
+                c = count if batch == 1 else count_model(model, batch=batch)
+                est = estimate_engine(c.ops, true, precision, batch)  # type: ignore[attr-defined]
+                rows.append(ef.Row(model, tuple(compile_layers(c.ops, batch)), precision, est.total_s))  # type: ignore[attr-defined]
+    exact = ef.Fit({**{k: 1 / v for k, v in TRUE.items()}, "layer": 6e-6, "call": 80e-6, "fused": 0.2 / 0.65})
+    assert all(ef.predict(r, unit, exact) == pytest.approx(r.measured_s, rel=1e-9) for r in rows)
+    fit = ef.fit_runtime(rows, unit, ef.prior("gpu"), ridge=1e-6)
+    eff = fit.efficiency()
+    for k in ("conv", "conv3x3", "matmul", "bandwidth"):  # depthwise layers are memory-bound: not identifiable
+        assert eff[k] == pytest.approx(TRUE[k], rel=0.05), k
+    assert fit.x["layer"] == pytest.approx(6e-6, rel=0.1) and fit.x["call"] == pytest.approx(80e-6, rel=0.2)
+    assert fit.fused_traffic == pytest.approx(0.2, rel=0.1)
+    held = ef.leave_one_model_out(rows, unit, ef.prior("gpu"), ridge=1e-6)
+    assert len(held) == len(rows) and max(abs(h.ratio - 1) for h in held) < 0.1
+
+
+def test_fit_finds_the_thread_efficiency_and_an_unpublished_precision_rate(traces: dict[str, object]) -> None:
+    fp32 = 57.6e9 / 2
+    true = EngineRates("ncnn", "cpu", {"fp32": fp32, "int8": fp32 * 2.0}, 12.8e9, TRUE, layer_s=3e-6, call_s=1e-5,
+                       fused_traffic=0.3, cores=4, threads=4, parallel_efficiency=0.7)
+    unit = ef.Unit("cpu", {"fp32": fp32}, 12.8e9, cores=4)
+    rows = []
+    for model, count in traces.items():
+        for precision in ("fp32", "int8"):
+            for threads in (1, 4):
+                rates = replace(true, threads=threads)
+                est = estimate_engine(count.ops, rates, precision)  # type: ignore[attr-defined]
+                rows.append(ef.Row(model, tuple(compile_layers(count.ops)), precision, est.total_s, threads))  # type: ignore[attr-defined]
+    fit = ef.fit_runtime(rows, unit, ef.prior("cpu"), ridge=1e-6)
+    assert fit.parallel_efficiency == pytest.approx(0.7) and fit.precision_rates == {"int8": 2.0}
+
+
+def test_spearman() -> None:
+    assert ef.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert ef.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    assert ef.spearman([1, 2], [1, 2]) is None
+
+
+def test_profile_runtime_problems(tmp_path: Path) -> None:
+    base = Path(resolve_target("raspberry-pi-4").path).read_text(encoding="utf-8")
+    head, _, rest = base.partition("\nruntimes:")
+    tail = rest[rest.index("\n", 1):] if "\n" in rest else ""
+    while tail.startswith("\n  "):  # drop the old runtimes block
+        tail = tail[tail.index("\n", 1):]
+    block = ("\nruntimes:\n  ncnn:\n    unit: cpu\n    precisions: [fp32, int8]\n    source: a test of the checks\n"
+             "  litert:\n    default: true\n    unit: npu\n    precisions: [fp32]\n    source: a test of the checks")
+    bad = head + block + tail
+    (tmp_path / "p.yaml").write_text(bad.replace("name: raspberry-pi-4", "name: my-pi"), encoding="utf-8")
+    problems = [str(p) for p in profile_problems([tmp_path / "p.yaml"])]
+    assert any("runtime 'ncnn' lists 'int8' but has no rate for it" in p for p in problems), problems
+    assert any("runtime 'litert' lists 'fp32' but has no rate for it" in p for p in problems), problems
+
+
+def test_profile_target_runtime_cli(archsel: Run, tmp_path: Path) -> None:
+    env = {"ARCHSEL_CACHE_DIR": str(tmp_path)}
+    default = json.loads(archsel("profile", "resnet50", "--target", "jetson-orin-nano", "-f", "json", env=env).stdout)
+    eager = json.loads(archsel("profile", "resnet50", "--target", "jetson-orin-nano", "--runtime", "pytorch",
+                               "-f", "json", env=env).stdout)
+    assert default["results"][0]["runtime"] == "tensorrt" and "tensorrt" in default["results"][0]["method"]
+    assert eager["results"][0]["runtime"] == "pytorch" and "eager PyTorch" in eager["results"][0]["method"]
+    assert default["results"][0]["latency_ms"] < eager["results"][0]["latency_ms"]
+    # the band and its note come from this device and runtime's leave-one-model-out error ...
+    fitted = default["results"][0]
+    assert "tensorrt on jetson-orin-nano: leave-one-model-out" in fitted["accuracy_note"]
+    assert fitted["band"]["low_ms"] < fitted["band"]["high_ms"]
+    # ... and a runtime without published rows says it runs on judgement defaults, banded by their error
+    judged = json.loads(archsel("profile", "resnet50", "--target", "jetson-orin-nano", "--runtime", "onnxruntime",
+                                "-f", "json", env=env).stdout)["results"][0]
+    assert "judgement defaults for a gpu" in judged["accuracy_note"]
+    assert judged["band"]["low_ms"] < judged["band"]["high_ms"]
+    bad = archsel("profile", "resnet50", "--target", "jetson-orin-nano", "--runtime", "tensorrtt", env=env)
+    assert bad.returncode == 2 and "did you mean 'tensorrt'" in bad.stderr and "Traceback" not in bad.stderr
+    elsewhere = archsel("profile", "resnet50", "--target", "jetson-orin-nano", "--runtime", "coreml", env=env)
+    assert elsewhere.returncode == 2 and "does not run on jetson-orin-nano" in elsewhere.stderr
+    shown = archsel("targets", "show", "jetson-orin-nano")
+    assert "runtime tensorrt" in shown.stdout and "(default)" in shown.stdout
+
+
+# The one kind of row archsel cannot estimate yet, and why (docs/runtimes.md).
+NOT_ESTIMABLE = {("apple-a17-pro", "executorch"): "Apple publishes no peak for the A17 Pro's CPU cores (2 rows)"}
+
+
+def test_every_published_row_is_estimable_with_its_runtime_and_precision() -> None:
+    """No "does not support precision" for a precision a device ran: each usable row of the data set names a
+    runtime its target lists, at a precision that runtime has a rate for."""
+    from archsel.estimation.estimate import check_target
+    from archsel.targets.schema import RUNTIMES
+
+    data = json.loads((Path(__file__).resolve().parent.parent / "data" / "published_latency" /
+                       "measurements.json").read_text(encoding="utf-8"))
+    profiles = load_profiles()
+    checked = 0
+    for row in data:
+        target, runtime, precision = row["archsel_target"], row["archsel_runtime"], row["archsel_precision"]
+        if target not in profiles or runtime not in RUNTIMES or not precision or not row["archsel_model"]:
+            continue
+        if (target, runtime) in NOT_ESTIMABLE:
+            continue
+        check_target(profiles[target], precision, runtime)
+        checked += 1
+    assert checked > 300
+
+
+def test_each_builtin_runtime_estimates_every_zoo_model_it_can_run(tmp_path: Path) -> None:
+    from archsel.advice.costing import cached_count
+    from archsel.estimation.estimate import estimate_count
+    from archsel.profiling.cache import ResultCache
+    from archsel.zoo.registry import all_entries
+
+    cache = ResultCache(tmp_path)
+    counts = {e.id: cached_count(e, e.tasks[0], 1, cache)[0] for e in all_entries()}
+    for profile in load_profiles().values():
+        if profile.measured_at_run_time:
+            continue
+        for runtime in profile.runtimes.values():
+            precision = runtime.precisions[0]
+            for model_id, count in counts.items():
+                est = estimate_count(count, profile, precision=precision, runtime=runtime.name)
+                assert est.latency_ms > 0 and est.runtime == runtime.name, (profile.name, runtime.name, model_id)
