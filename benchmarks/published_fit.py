@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from archsel.estimation import engine_fit as ef  # noqa: E402
 from archsel.estimation.accuracy import RUNTIME_ACCURACY_FILE, error_summary  # noqa: E402
 from archsel.estimation.engine import MAX_WINOGRAD_EFFICIENCY, compile_layers  # noqa: E402
+from archsel.files import write_atomic  # noqa: E402
 from archsel.targets.profiles import TargetProfile, load_profiles  # noqa: E402
 from archsel.targets.runtimes import EAGER, UNIT_OF_KIND  # noqa: E402
 from archsel.targets.schema import RUNTIMES  # noqa: E402
@@ -214,10 +215,10 @@ def run(write_profiles: bool) -> int:
                 "judgement": {kind: {key: v[key] for key in ("n", "models", "median_abs_pct", "within_10",
                                                               "within_25", "ratio_q10", "ratio_q90")}
                               for kind, v in sorted((k, summary(h)) for k, h in judged.items()) if v["n"]}}
-    RUNTIME_ACCURACY_FILE.write_text(json.dumps(accuracy, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    RESULTS.write_text(results_markdown(report, accuracy["judgement"], lines, skipped, len(rows), len(measured), date),
-                       encoding="utf-8")
-    print(RESULTS.read_text(encoding="utf-8").split("\n## Every row")[0])
+    write_atomic(RUNTIME_ACCURACY_FILE, json.dumps(accuracy, indent=1, sort_keys=True) + "\n")
+    results = results_markdown(report, accuracy["judgement"], lines, skipped, len(rows), len(measured), date)
+    write_atomic(RESULTS, results)
+    print(results.split("\n## Every row")[0])
     if write_profiles:
         for profile in profiles.values():
             if not profile.measured_at_run_time:
@@ -332,7 +333,7 @@ def write_runtimes(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.
     while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
         end += 1
     text = "".join(lines[:start]) + runtime_block(profile, fits, report, groups, date) + "".join(lines[end:])
-    path.write_text(text, encoding="utf-8")
+    write_atomic(path, text, what="profile")
     print(f"wrote {path}", file=sys.stderr)
 
 

@@ -21,7 +21,6 @@ from archsel.units import format_bytes, format_si
 if TYPE_CHECKING:
     from archsel.advice.costing import Cost, Latency
     from archsel.targets.profiles import TargetProfile
-    from archsel.targets.runtimes import RuntimeSpec
 
 # constraints a lower precision can fix (variants are tried for these)
 PRECISION_FIXABLE = frozenset({"latency", "memory"})
@@ -96,13 +95,8 @@ def precision_verdict(precision: str, target: TargetProfile, runtime: str | None
     ok = rt.runs(precision) is not None
     where = f"{target.name} ({rt.name})" if len(target.runtimes) > 1 else target.name
     return Verdict("precision", ok, None, None, f"{where} {'runs' if ok else 'does not run'} {precision} "
-                                                f"(supports {', '.join(_accepted(rt))})",
-                   f"{where} precisions", {"supported_precisions": _accepted(rt), "runtime": rt.name})
-
-
-def _accepted(rt: RuntimeSpec) -> list[str]:
-    """The precisions a runtime takes models in (fp32 too where it computes floats at a lower precision)."""
-    return (["fp32"] if rt.float_as and "fp32" not in rt.precisions else []) + list(rt.precisions)
+                                                f"(supports {', '.join(rt.accepted_precisions)})",
+                   f"{where} precisions", {"supported_precisions": list(rt.accepted_precisions), "runtime": rt.name})
 
 
 def _size(name: str, value: float, limit: float, option: str, unit: str) -> Verdict:

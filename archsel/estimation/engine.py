@@ -32,14 +32,13 @@ from typing import TYPE_CHECKING
 
 from archsel import precisions
 from archsel.estimation.roofline import ClassShare, Estimate, OpLike, launches, moved_bytes, streamed_weight_bytes, work
+from archsel.targets.schema import ENGINE_EFFICIENCY_KEYS
 
 if TYPE_CHECKING:
     from archsel.targets.profiles import TargetProfile
     from archsel.targets.runtimes import RuntimeSpec
 
 COMPUTE_KINDS = frozenset({"conv", "depthwise_conv", "matmul", "attention", "recurrent", "pooling"})
-LAYER_CLASSES: tuple[str, ...] = ("conv", "conv3x3", "conv3d", "dilated_conv", "depthwise_conv", "matmul",
-                                  "attention", "recurrent", "pooling")
 WINOGRAD_WINDOW = "3x3/1"
 MAX_WINOGRAD_EFFICIENCY = 4.0  # F(4,3) Winograd: 4x fewer multiplications than direct convolution
 # The unit's judgement defaults for a runtime without fitted parameters (engineering judgement, not measured).
@@ -101,6 +100,15 @@ def compile_layers(ops: Sequence[OpLike], batch: int = 1) -> list[Layer]:
     return out
 
 
+def threads_share(unit: str, cores: int, threads: int, parallel_efficiency: float) -> float:
+    """The share of a unit's peak (all its cores) `threads` threads reach: 1 off CPUs; on a CPU
+    min(threads, cores) / cores, × `parallel_efficiency` beyond one thread."""
+    if unit != "cpu" or cores <= 1:
+        return 1.0
+    used = min(threads, cores)
+    return used / cores * (parallel_efficiency if used > 1 else 1.0)
+
+
 @dataclass(frozen=True)
 class EngineRates:
     """A runtime's figures in base units (MAC/s, byte/s, s)."""
@@ -133,7 +141,7 @@ class EngineRates:
             base = published.get(p, published.get("fp32"))
             if base is not None:
                 peaks[p] = base * rate
-        eff = {k: runtime.efficiency.get(k, defaults[k]) for k in (*LAYER_CLASSES, "bandwidth")}
+        eff = {k: runtime.efficiency.get(k, defaults[k]) for k in ENGINE_EFFICIENCY_KEYS}
         cores = runtime.cores or 1
         return cls(
             runtime=runtime.name, unit=runtime.unit,
@@ -147,11 +155,7 @@ class EngineRates:
         )
 
     def threads_share(self) -> float:
-        """The share of the unit's peak `threads` threads reach (1 off CPUs)."""
-        if self.unit != "cpu" or self.cores <= 1:
-            return 1.0
-        used = min(self.threads, self.cores)
-        return used / self.cores * (self.parallel_efficiency if used > 1 else 1.0)
+        return threads_share(self.unit, self.cores, self.threads, self.parallel_efficiency)
 
     def mac_rate(self, precision: str, kind: str) -> float:
         peak = self.peak_macs_per_s.get(precision)

@@ -25,10 +25,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from archsel import precisions
-from archsel.estimation.engine import LAYER_CLASSES, MAX_WINOGRAD_EFFICIENCY, UNIT_DEFAULTS, Layer
+from archsel.estimation.engine import MAX_WINOGRAD_EFFICIENCY, UNIT_DEFAULTS, Layer, threads_share
+from archsel.targets.schema import ENGINE_EFFICIENCY_KEYS, ENGINE_LAYER_CLASSES
 
-CLASS_UNKNOWNS: tuple[str, ...] = LAYER_CLASSES
-UNKNOWNS: tuple[str, ...] = (*CLASS_UNKNOWNS, "bandwidth", "fused", "layer", "call")
+UNKNOWNS: tuple[str, ...] = (*ENGINE_EFFICIENCY_KEYS, "fused", "layer", "call")
 PARALLEL_GRID: tuple[float, ...] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 RATE_GRID: tuple[float, ...] = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)  # factors of √2
 SEARCH_ROUNDS = 2
@@ -69,7 +69,7 @@ class Fit:
     rows: int = 0
 
     def efficiency(self) -> dict[str, float]:
-        return {k: 1.0 / self.x[k] for k in (*CLASS_UNKNOWNS, "bandwidth")}
+        return {k: 1.0 / self.x[k] for k in ENGINE_EFFICIENCY_KEYS}
 
     @property
     def fused_traffic(self) -> float:
@@ -80,7 +80,7 @@ class Fit:
 def prior(unit: str) -> dict[str, float]:
     """The unknowns at the unit's judgement defaults."""
     d = UNIT_DEFAULTS[unit]
-    return {**{k: 1.0 / d[k] for k in (*CLASS_UNKNOWNS, "bandwidth")}, "layer": d["layer_us"] * 1e-6,
+    return {**{k: 1.0 / d[k] for k in ENGINE_EFFICIENCY_KEYS}, "layer": d["layer_us"] * 1e-6,
             "call": d["call_us"] * 1e-6, "fused": d["fused_traffic"] / d["bandwidth"]}
 
 
@@ -94,20 +94,14 @@ def _peak(unit: Unit, fit: Fit, precision: str) -> float:
     return base * fit.precision_rates.get(precision, 1.0)
 
 
-def _share(unit: Unit, threads: int | None, parallel_efficiency: float) -> float:
-    if unit.kind != "cpu" or unit.cores <= 1:
-        return 1.0
-    used = min(threads or unit.cores, unit.cores)
-    return used / unit.cores * (parallel_efficiency if used > 1 else 1.0)
-
-
 def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
     """Coefficients of each unknown in the row's latency under the bounds `fit.x` implies."""
     f = dict.fromkeys(UNKNOWNS, 0.0)
     scale = precisions.get(row.precision).bytes_scale
-    rate = _peak(unit, fit, row.precision) * _share(unit, row.threads, fit.parallel_efficiency)
+    share = threads_share(unit.kind, unit.cores, row.threads or unit.cores, fit.parallel_efficiency)
+    rate = _peak(unit, fit, row.precision) * share
     for layer in row.layers:
-        kind = layer.kind if layer.kind in CLASS_UNKNOWNS else None
+        kind = layer.kind if layer.kind in ENGINE_LAYER_CLASSES else None
         compute = layer.work / rate if layer.work and kind else 0.0
         memory = (layer.bytes + layer.streamed) * scale / unit.bandwidth_bytes_per_s
         if kind and compute * fit.x[kind] >= memory * fit.x["bandwidth"]:

@@ -71,11 +71,11 @@ def check_target(target: TargetProfile, precision: str, runtime: str | None = No
         raise UsageError(f"target {target.name!r} has no peak rate for {p!r}, so it cannot be estimated "
                          f"with {rt.name}", hint=f"peaks are given for {', '.join(target.peak_tflops) or 'nothing'}")
     computed = rt.runs(p)
-    if computed is not None and computed != p:  # an fp32 model on an NPU computes in fp16
-        p = computed
-    rated = rt.eager or p in EngineRates.from_profile(target, rt).peak_macs_per_s
-    if computed is None or not rated:
-        runs = [q for q in rt.precisions if rt.eager or q in EngineRates.from_profile(target, rt).peak_macs_per_s]
+    if computed is not None:
+        p = computed  # an fp32 model on an NPU computes in fp16
+    rated = None if rt.eager else EngineRates.from_profile(target, rt).peak_macs_per_s  # eager: checked above
+    if computed is None or (rated is not None and p not in rated):
+        runs = [q for q in rt.precisions if rated is None or q in rated]
         raise UsageError(f"runtime {rt.name!r} on {target.name!r} has no peak rate for {p!r}: it runs "
                          f"{', '.join(runs) or 'no precision it has a rate for'} there",
                          hint=_other_runtimes(target, p))

@@ -88,8 +88,12 @@ def show_document(profile: TargetProfile, defaults: dict[str, str]) -> Document:
     fields.append(("power", _num(profile.power_w, " W") if profile.power_w is not None else no_power,
                    profile.sources.get("power_w", "")))
     fields.append(("precisions", ", ".join(profile.precisions), ""))
-    for r in profile.runtimes.values():
+    record = _record(profile, defaults, detail=True)
+    for r, detail in zip(profile.runtimes.values(), record["runtime_details"], strict=True):
         acc = runtime_accuracy(profile.name, r.name)
+        detail["accuracy"] = None if acc is None else {
+            "rows": acc.rows, "models": acc.models, "median_abs_pct": acc.median_abs_pct, "within_25": acc.within_25,
+            "spearman": acc.spearman, "method": "leave-one-model-out against published measurements"}
         error = (f"; measured error: median {acc.median_abs_pct:.0f}%, {acc.within_25:.0%} within ±25% "
                  f"({acc.rows} rows)" if acc is not None else "")
         what = f"{r.unit}, {'/'.join(r.precisions)}" + (" (default)" if r.default else "") + error
@@ -101,11 +105,5 @@ def show_document(profile: TargetProfile, defaults: dict[str, str]) -> Document:
     if profile.notes:
         fields.append(("notes", profile.notes, ""))
     fields.append(("file", profile.path, ""))
-    record = _record(profile, defaults, detail=True)
-    for detail in record["runtime_details"]:
-        acc = runtime_accuracy(profile.name, detail["name"])
-        detail["accuracy"] = None if acc is None else {
-            "rows": acc.rows, "models": acc.models, "median_abs_pct": acc.median_abs_pct, "within_25": acc.within_25,
-            "spearman": acc.spearman, "method": "leave-one-model-out against published measurements"}
     payload: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "command": "targets show", "target": record}
     return Document(payload, None, [field_view(fields, profile.display_name, ("field", "value", "source"))])

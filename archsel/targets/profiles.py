@@ -18,7 +18,7 @@ from typing import Any
 from archsel.errors import ConfigError, Problem, UsageError, did_you_mean, unknown
 from archsel.machine import MEMORY_SOURCE, cpu_model, memory_bytes
 from archsel.paths import profiles_dir
-from archsel.targets.runtimes import EAGER, UNIT_OF_KIND, RuntimeSpec, parse_runtimes
+from archsel.targets.runtimes import EAGER, UNIT_OF_KIND, RuntimeSpec, canonical_runtime, parse_runtimes
 from archsel.targets.schema import (
     CLASSES_SCHEMA,
     FIGURE_FIELDS,
@@ -76,9 +76,6 @@ class TargetProfile:
 
     def runtime(self, name: str | None = None) -> RuntimeSpec:
         """The runtime `name` (canonical or alias; None: the default); UsageError when it does not run here."""
-        from archsel.errors import UsageError
-        from archsel.targets.runtimes import canonical_runtime
-
         key = canonical_runtime(name) if name is not None else self.default_runtime
         if key not in self.runtimes:
             raise UsageError(f"runtime {key!r} does not run on {self.name}",

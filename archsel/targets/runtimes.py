@@ -51,6 +51,11 @@ class RuntimeSpec:
         return self.float_as if precision == "fp32" else None
 
     @property
+    def accepted_precisions(self) -> tuple[str, ...]:
+        """The precisions it takes models in: those `runs` accepts (fp32 too where floats compute lower)."""
+        return (("fp32",) if self.float_as and "fp32" not in self.precisions else ()) + self.precisions
+
+    @property
     def fitted(self) -> bool:
         """Whether the parameters were fitted to measurements (else: judgement defaults)."""
         return self.source.lower().startswith("fitted")

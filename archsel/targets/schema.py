@@ -20,9 +20,11 @@ RUNTIMES: tuple[str, ...] = (
 RUNTIME_ALIASES: dict[str, str] = {"tflite": "litert", "trt": "tensorrt", "ort": "onnxruntime", "eager": "pytorch",
                                    "torch": "pytorch", "core-ml": "coreml", "onnx-runtime": "onnxruntime"}
 UNITS: tuple[str, ...] = ("cpu", "gpu", "npu")  # the compute unit a runtime runs a model on
-# Op classes a compiled runtime's rates are fitted for (archsel.estimation.engine), plus bandwidth.
-ENGINE_EFFICIENCY_KEYS: tuple[str, ...] = ("conv", "conv3x3", "conv3d", "dilated_conv", "depthwise_conv", "matmul",
-                                           "attention", "recurrent", "pooling", "bandwidth")
+# Layer classes a compiled runtime's rates are fitted for (archsel.estimation.engine), and with bandwidth
+# the keys of a runtime's `efficiency`.
+ENGINE_LAYER_CLASSES: tuple[str, ...] = ("conv", "conv3x3", "conv3d", "dilated_conv", "depthwise_conv", "matmul",
+                                         "attention", "recurrent", "pooling")
+ENGINE_EFFICIENCY_KEYS: tuple[str, ...] = (*ENGINE_LAYER_CLASSES, "bandwidth")
 # Op classes of the latency estimator (archsel.estimation), plus the achievable share of memory bandwidth.
 OP_CLASSES: tuple[str, ...] = (
     "conv", "depthwise_conv", "matmul", "attention", "recurrent",
