@@ -111,6 +111,16 @@ def test_profile_runtime_problems(tmp_path: Path) -> None:
     problems = [str(p) for p in profile_problems([tmp_path / "p.yaml"])]
     assert any("runtime 'ncnn' lists 'int8' but has no rate for it" in p for p in problems), problems
     assert any("runtime 'litert' lists 'fp32' but has no rate for it" in p for p in problems), problems
+    # the names profiles wrote before runtimes had aliases (tflite) still load, as the runtime they name
+    legacy = head + "\nruntimes: [pytorch, tflite, onnxruntime]" + tail
+    (tmp_path / "p.yaml").write_text(legacy.replace("name: raspberry-pi-4", "name: my-pi"), encoding="utf-8")
+    assert profile_problems([tmp_path / "p.yaml"]) == []
+    assert list(resolve_target(str(tmp_path / "p.yaml")).runtimes) == ["pytorch", "litert", "onnxruntime"]
+    twice = head + block.replace("  litert:", "  tflite:") + "\n  litert:\n    unit: cpu\n    precisions: [fp32]\n" \
+        "    source: a test of the checks" + tail
+    (tmp_path / "p.yaml").write_text(twice.replace("name: raspberry-pi-4", "name: my-pi"), encoding="utf-8")
+    problems = [str(p) for p in profile_problems([tmp_path / "p.yaml"])]
+    assert any("runtime 'litert' repeats 'litert'" in p for p in problems), problems
 
 
 def test_profile_target_runtime_cli(archsel: Run, tmp_path: Path) -> None:

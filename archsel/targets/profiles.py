@@ -23,6 +23,7 @@ from archsel.targets.schema import (
     CLASSES_SCHEMA,
     FIGURE_FIELDS,
     PROFILE_SCHEMA,
+    RUNTIME_ALIASES,
     TARGET_CLASSES,
 )
 from archsel.yamlio import LoadedYaml, YamlProblem, load_yaml, schema_problems
@@ -261,10 +262,16 @@ def _runtime_problems(doc: LoadedYaml, runtimes: dict[str, Any], precisions: lis
                                                            f"(found {len(defaults)})"))
     device_peaks = set(doc.data.get("peak_tflops") or {})
     main_unit = UNIT_OF_KIND.get(str(doc.data.get("kind")), "cpu")
-    for name, entry in runtimes.items():
+    seen: set[str] = set()
+    for written, entry in runtimes.items():
+        name = RUNTIME_ALIASES.get(written, written)
+        if name in seen:
+            problems.append(doc.problem(("runtimes", written, "<key>"), f"runtime {written!r} repeats {name!r}",
+                                        "an alias (tflite, trt, ...) names the same runtime"))
+        seen.add(name)
         own = set(entry.get("peak_tflops") or {}) | (device_peaks if entry.get("unit") == main_unit else set())
         for i, p in enumerate(entry.get("precisions") or []):
-            at: tuple[str | int, ...] = ("runtimes", name, "precisions", i)
+            at: tuple[str | int, ...] = ("runtimes", written, "precisions", i)
             if p not in precisions:
                 problems.append(doc.problem(at, f"runtime {name!r} runs {p!r}, which is not in the device's "
                                                 f"`precisions`"))

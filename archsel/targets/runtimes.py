@@ -89,12 +89,14 @@ def parse_runtimes(data: Any, kind: str, precisions: tuple[str, ...],
     """
     unit = UNIT_OF_KIND.get(kind, "cpu")
     if isinstance(data, list):
+        data = [RUNTIME_ALIASES.get(n, n) for n in data]
         first = EAGER if EAGER in data else data[0]
         return {n: RuntimeSpec(n, unit, precisions, default=n == first,
                                source="judgement: archsel's defaults for the unit (no parameters in the profile)")
                 for n in data}
     out: dict[str, RuntimeSpec] = {}
-    for name, entry in data.items():
+    for written, entry in data.items():
+        name = RUNTIME_ALIASES.get(written, written)
         peaks: dict[str, float] = {}
         sources: dict[str, str] = {}
         for p, figure in (entry.get("peak_tflops") or {}).items():

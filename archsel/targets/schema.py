@@ -19,6 +19,7 @@ RUNTIMES: tuple[str, ...] = (
 )
 RUNTIME_ALIASES: dict[str, str] = {"tflite": "litert", "trt": "tensorrt", "ort": "onnxruntime", "eager": "pytorch",
                                    "torch": "pytorch", "core-ml": "coreml", "onnx-runtime": "onnxruntime"}
+RUNTIME_NAMES: tuple[str, ...] = (*RUNTIMES, *RUNTIME_ALIASES)  # what a profile may write (aliases: as before)
 UNITS: tuple[str, ...] = ("cpu", "gpu", "npu")  # the compute unit a runtime runs a model on
 # Layer classes a compiled runtime's rates are fitted for (archsel.estimation.engine), and with bandwidth
 # the keys of a runtime's `efficiency`.
@@ -161,8 +162,8 @@ PROFILE_SCHEMA: dict[str, Any] = {
                            "estimator parameters, one of them the default (a bare list: names only, "
                            "judgement defaults)",
             "if": {"type": "array"},
-            "then": {"minItems": 1, "uniqueItems": True, "items": {"enum": list(RUNTIMES)}},
-            "else": {"type": "object", "minProperties": 1, "propertyNames": {"enum": list(RUNTIMES)},
+            "then": {"minItems": 1, "uniqueItems": True, "items": {"enum": list(RUNTIME_NAMES)}},
+            "else": {"type": "object", "minProperties": 1, "propertyNames": {"enum": list(RUNTIME_NAMES)},
                      "additionalProperties": _RUNTIME},
         },
         "references": {
