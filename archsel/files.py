@@ -1,4 +1,5 @@
-"""Writing files so that nothing is ever left half-written: a temporary file in the same folder, then rename."""
+"""Files: writing them so that nothing is ever left half-written (a temporary file in the same folder, then
+rename), and the stamp that tells a per-process cache a folder's files changed."""
 
 from __future__ import annotations
 
@@ -39,3 +40,13 @@ def write_atomic(path: Path, data: str | bytes, *, what: str = "file",
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
     return path
+
+
+def stamp(path: Path, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> tuple[tuple[str, int], ...]:
+    """Names and modification times of a folder's files with `suffixes` (a file: its own; missing: ()): the
+    key of a per-process cache that notices edits."""
+    if path.is_file():
+        return ((path.name, path.stat().st_mtime_ns),)
+    if not path.is_dir():
+        return ()
+    return tuple(sorted((c.name, c.stat().st_mtime_ns) for c in path.iterdir() if c.suffix in suffixes))

@@ -163,7 +163,7 @@ def plan(request: AdviceRequest, source: QuerySpec | None = None) -> Plan:
         dataset_size=request.dataset_size, priorities=request.priority, families=request.family,
         exclude=request.exclude, profile_dirs=profile_dirs, vocab=ruleset.vocabulary,
     )
-    target = resolve_target(request.target, profile_dirs) if request.target else None  # the loaded set is cached
+    target = resolve_target(request.target, profile_dirs) if request.target else None  # loaded once, cached
     if target is not None:
         target.runtime(request.runtime)  # a runtime that does not run there: UsageError
     measured = request.measure or bool(target is not None and target.measured_at_run_time)
@@ -324,6 +324,14 @@ def rank(outcomes: list[Outcome], request: AdviceRequest, all_candidates: list[C
 # ------------------------------------------------------------------------------------------ the run
 
 
+def measured_elsewhere(target: TargetProfile | None, measured: bool) -> str | None:
+    """The note when `--measure` times this machine for another target (None otherwise)."""
+    if measured and target is not None and not target.measured_at_run_time:
+        return (f"--measure: latency is measured on this machine, not on {target.name}; memory and precision "
+                f"are still checked against {target.name}")
+    return None
+
+
 def _notes(p: Plan) -> list[str]:
     request, target, measured = p.request, p.target, p.measured
     notes: list[str] = []
@@ -331,9 +339,9 @@ def _notes(p: Plan) -> list[str]:
         notes.append("No --target: sizes are counted but latency is not evaluated; give --target to rank on cost.")
         if request.latency_ms is not None:
             notes.append("The latency budget only sets the rules' latency tier without a target.")
-    if measured and target is not None and not target.measured_at_run_time:
-        notes.append(f"--measure: latency is measured on this machine, not on {target.name}; memory and precision "
-                     f"are still checked against {target.name}")
+    elsewhere = measured_elsewhere(target, measured)
+    if elsewhere:
+        notes.append(elsewhere)
     if not measured and target is not None and request.latency_stat != "p50":
         notes.append(f"Estimates have no distribution: the budget is checked on {request.latency_stat} = the "
                      "high end of the estimate's error band (p50 = the point estimate).")

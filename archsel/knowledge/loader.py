@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from archsel.errors import ConfigError, Problem, UsageError, sorted_problems, unknown
+from archsel.files import stamp
 from archsel.knowledge.schema import DEFAULT_ROLE_WEIGHT, RULE_SCHEMA, RULES_FILE_SCHEMA
 from archsel.paths import rules_dir
 from archsel.query.vocab import Vocabulary, load_vocabulary
@@ -81,10 +83,14 @@ class Rule:
     core_consideration: str | None
     knowledge_ref: str | None
     enabled: bool
-    origin: str  # file:line:col of the rule
+    position: tuple[str, int, int]  # (file, line, col) of the rule
     folder: str  # the folder (layer) it came from
     overrides: str | None = None  # origin of the rule this one replaced
-    position: tuple[str, int, int] = ("", 1, 1)  # origin as (file, line, col)
+
+    @property
+    def origin(self) -> str:
+        """`file:line:col` of the rule."""
+        return ":".join(str(part) for part in self.position)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -233,9 +239,8 @@ def _build(raw: RawRule) -> Rule:
         core_consideration=d.get("core_consideration"),
         knowledge_ref=d.get("knowledge_ref"),
         enabled=d.get("enabled", True),
-        origin=raw.where(),
-        folder=str(raw.folder),
         position=(str(raw.doc.path), *raw.doc.position(("rules", raw.index))),
+        folder=str(raw.folder),
     )
 
 
@@ -272,10 +277,18 @@ def check_rules(
 
 
 def load_rules(extra: Sequence[Path] = (), *, builtin: bool = True, env: bool = True) -> RuleSet:
-    """The rules a query is evaluated against; ConfigError (every problem, exit 2) if any file is bad."""
-    vocab = load_vocabulary()
+    """The rules a query is evaluated against; ConfigError (every problem, exit 2) if any file is bad.
+    Loaded once per process for the same folders until one of their files changes (a query file's queries
+    share it)."""
     folders = rule_folders(extra, builtin=builtin, env=env)
-    rules, problems, files = check_rules(folders, vocab)
+    return _rules_cached(tuple(str(f) for f in folders), tuple(stamp(f) for f in folders))
+
+
+@lru_cache(maxsize=8)
+def _rules_cached(folders: tuple[str, ...], stamps: tuple[tuple[tuple[str, int], ...], ...]) -> RuleSet:
+    vocab = load_vocabulary()
+    paths = [Path(f) for f in folders]
+    rules, problems, files = check_rules(paths, vocab)
     if problems:
         raise ConfigError(problems)
-    return RuleSet(rules, vocab, folders, files)
+    return RuleSet(rules, vocab, paths, files)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from archsel.advice.pipeline import measured_elsewhere
 from archsel.advice.scoring import FORMULA
 from archsel.report import plot, ranking
 from archsel.report.document import Case, Document, Suite, count_text
@@ -215,11 +216,8 @@ def warnings(result: AdviceResult) -> list[str]:
     and, when nothing fits, why."""
     out = [f"{o.candidate.id} failed while {'counting' if o.stage == 'count' else 'timing'}: {o.error}"
            for o in result.by_status("failed")]
-    target = result.target
-    if result.measured and target is not None and not target.measured_at_run_time:
-        out.append(f"--measure: latency is measured on this machine, not on {target.name}; memory and precision "
-                   f"are still checked against {target.name}")
-    return out
+    elsewhere = measured_elsewhere(result.target, result.measured)
+    return [*out, elsewhere] if elsewhere else out
 
 
 def nothing_fits(result: AdviceResult) -> str | None:

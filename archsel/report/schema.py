@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from archsel.precisions import MEASURABLE
+from archsel.query.request import LATENCY_STATS, OBJECTIVES
 from archsel.report.document import Document
+from archsel.targets.schema import TARGET_CLASSES, UNITS
 
 SCHEMA_VERSION = "1.2"
 SCHEMA_ID = "https://archsel.invalid/schemas/recommend-1.2.json"
@@ -35,7 +37,7 @@ _LATENCY = {
     "required": ["kind", "stat", "value_ms", "p50_ms", "p90_ms", "p99_ms", "band_low_ms", "band_high_ms",
                  "precision", "device", "runtime", "method", "accuracy_note", "detail"],
     "properties": {
-        "kind": {"enum": ["estimated", "measured"]}, "stat": {"enum": ["p50", "p90", "p99"]},
+        "kind": {"enum": ["estimated", "measured"]}, "stat": {"enum": list(LATENCY_STATS)},
         "value_ms": _NUM, "p50_ms": _NUM, "p90_ms": _NUM, "p99_ms": _NUM, "band_low_ms": _NUM,
         "band_high_ms": _NUM, "precision": {"type": "string"}, "device": {"type": "string"},
         "runtime": {"type": "string"},
@@ -102,7 +104,7 @@ CANDIDATE_SCHEMA: dict[str, Any] = {
         "budget": {
             "type": ["object", "null"], "additionalProperties": False,
             "required": ["latency_ms", "stat", "headroom_ms", "headroom_fraction"],
-            "properties": {"latency_ms": _NUM, "stat": {"enum": ["p50", "p90", "p99"]}, "headroom_ms": _NUM,
+            "properties": {"latency_ms": _NUM, "stat": {"enum": list(LATENCY_STATS)}, "headroom_ms": _NUM,
                            "headroom_fraction": _NUM},
         },
         "violations": {"type": "array", "items": _VIOLATION},
@@ -132,21 +134,21 @@ RESULT_SCHEMA: dict[str, Any] = {
             "type": "object",
             "required": ["task", "target", "target_class", "latency_ms", "latency_stat", "objective", "batch",
                          "precision", "max_params", "max_macs", "measure", "time_budget_s", "top"],
-            "properties": {"task": {"type": "string"}, "latency_stat": {"enum": ["p50", "p90", "p99"]},
-                           "objective": {"enum": ["balanced", "latency", "accuracy"]},
+            "properties": {"task": {"type": "string"}, "latency_stat": {"enum": list(LATENCY_STATS)},
+                           "objective": {"enum": list(OBJECTIVES)},
                            "batch": {"type": "integer", "minimum": 1}},
         },
         "target": {
             "type": ["object", "null"],
             "required": ["name", "display_name", "class", "kind", "memory_gb", "memory_bytes", "precisions",
                          "runtimes", "path", "latency", "profile"],
-            "properties": {"class": {"enum": ["cloud", "edge", "mobile", "local"]},
+            "properties": {"class": {"enum": list(TARGET_CLASSES)},
                            "latency": {"enum": ["estimated", "measured"]}},
         },
         "runtime": {
             "type": ["object", "null"], "description": "the target's runtime the latencies are for",
             "required": ["name", "unit", "default", "measured"],
-            "properties": {"name": {"type": "string"}, "unit": {"enum": ["cpu", "gpu", "npu"]},
+            "properties": {"name": {"type": "string"}, "unit": {"enum": list(UNITS)},
                            "default": {"type": ["boolean", "null"]}, "measured": {"type": "boolean"}},
         },
         "latency_kind": {"enum": ["estimated", "measured", None]},

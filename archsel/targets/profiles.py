@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archsel.errors import ConfigError, Problem, UsageError, did_you_mean, unknown
+from archsel.files import stamp
 from archsel.machine import MEMORY_SOURCE, cpu_model, memory_bytes
 from archsel.paths import profiles_dir
 from archsel.targets.runtimes import EAGER, UNIT_OF_KIND, RuntimeSpec, canonical_runtime, parse_runtimes
@@ -391,13 +392,6 @@ def profile_dirs(extra_dirs: Sequence[Path] = ()) -> list[Path]:
     return out
 
 
-def _stamp(folder: Path) -> tuple[tuple[str, int], ...]:
-    """Names and modification times of a folder's profile files: the cache key that notices edits."""
-    if not folder.is_dir():
-        return ()
-    return tuple(sorted((c.name, c.stat().st_mtime_ns) for c in folder.iterdir() if c.suffix in _SUFFIXES))
-
-
 @lru_cache(maxsize=16)
 def _load_cached(dirs: tuple[str, ...], stamps: tuple[tuple[tuple[str, int], ...], ...]) -> ProfileSet:
     paths = [Path(d) for d in dirs]
@@ -420,7 +414,7 @@ def load_profile_set(extra_dirs: Sequence[Path] = ()) -> ProfileSet:
     Raises ConfigError carrying every problem when any file is invalid.
     """
     dirs = profile_dirs(extra_dirs)
-    return _load_cached(tuple(str(d) for d in dirs), tuple(_stamp(d) for d in dirs))
+    return _load_cached(tuple(str(d) for d in dirs), tuple(stamp(d, _SUFFIXES) for d in dirs))
 
 
 def load_profiles(extra_dirs: Sequence[Path] = ()) -> dict[str, TargetProfile]:
@@ -462,7 +456,13 @@ def _finish(profile: TargetProfile, resolved_from: str | None = None) -> TargetP
 def _from_file(path: Path) -> TargetProfile:
     if not path.is_file():
         raise UsageError(f"no such profile file: {str(path)!r}")
-    profile, _, problems = _load_profile(path)
+    return _file_cached(str(path), str(path.resolve()), stamp(path))
+
+
+@lru_cache(maxsize=16)
+def _file_cached(path: str, resolved: str, stamped: tuple[tuple[str, int], ...]) -> TargetProfile:
+    """A profile file, loaded once per process until it changes (as _load_cached does for folders)."""
+    profile, _, problems = _load_profile(Path(path))
     if problems or profile is None:
         raise ConfigError(problems)
     return profile
