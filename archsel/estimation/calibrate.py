@@ -311,11 +311,16 @@ def calibrate_device(*, device: str = "cpu", threads: int | None = None, quick: 
     could be measured within its time budget."""
     import torch
 
+    from archsel.profiling.timing import TimeBudgetExceeded
+
     old = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
     try:
         cal = run_calibration(device=device, quick=quick, log=log)
+    except TimeBudgetExceeded as exc:
+        raise UsageError(f"a micro-benchmark could not be timed: {exc}",
+                         hint="the machine is too busy: run on an idle machine or with fewer --threads") from exc
     finally:
         torch.set_num_threads(old)
     if not cal.references:
