@@ -146,6 +146,10 @@ def test_profile_target_runtime_cli(archsel: Run, tmp_path: Path) -> None:
     assert elsewhere.returncode == 2 and "does not run on jetson-orin-nano" in elsewhere.stderr
     shown = archsel("targets", "show", "jetson-orin-nano")
     assert "runtime tensorrt" in shown.stdout and "(default)" in shown.stdout
+    details = {r["name"]: r for r in json.loads(archsel("targets", "show", "jetson-orin-nano", "-f", "json").stdout)
+               ["target"]["runtime_details"]}
+    assert details["tensorrt"]["accuracy"]["method"].startswith("leave-one-model-out")
+    assert details["onnxruntime"]["accuracy"]["method"].startswith("judgement defaults")
 
 
 # The one kind of row archsel cannot estimate yet, and why (docs/runtimes.md).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from archsel.estimation.accuracy import runtime_accuracy
+from archsel.estimation.accuracy import judgement_accuracy, runtime_accuracy
 from archsel.report.document import SCHEMA_VERSION, Column, Document, TableView
 from archsel.report.listings import field_view
 
@@ -90,11 +90,15 @@ def show_document(profile: TargetProfile, defaults: dict[str, str]) -> Document:
     fields.append(("precisions", ", ".join(profile.precisions), ""))
     record = _record(profile, defaults, detail=True)
     for r, detail in zip(profile.runtimes.values(), record["runtime_details"], strict=True):
-        acc = runtime_accuracy(profile.name, r.name)
+        judged = not r.eager and not r.fitted
+        acc = judgement_accuracy(profile.name, r.name, r.unit) if judged else runtime_accuracy(profile.name, r.name)
+        method = (f"judgement defaults against every published {r.unit} measurement" if judged
+                  else "leave-one-model-out against published measurements")
         detail["accuracy"] = None if acc is None else {
             "rows": acc.rows, "models": acc.models, "median_abs_pct": acc.median_abs_pct, "within_25": acc.within_25,
-            "spearman": acc.spearman, "method": "leave-one-model-out against published measurements"}
-        error = (f"; measured error: median {acc.median_abs_pct:.0f}%, {acc.within_25:.0%} within ±25% "
+            "spearman": acc.spearman, "method": method}
+        what_error = f"judgement defaults' error on published {r.unit} rows" if judged else "measured error"
+        error = (f"; {what_error}: median {acc.median_abs_pct:.0f}%, {acc.within_25:.0%} within ±25% "
                  f"({acc.rows} rows)" if acc is not None else "")
         what = f"{r.unit}, {'/'.join(r.precisions)}" + (" (default)" if r.default else "") + error
         fields.append((f"runtime {r.name}", what, r.source))

@@ -81,7 +81,8 @@ class TargetProfile:
         key = canonical_runtime(name) if name is not None else self.default_runtime
         if key not in self.runtimes:
             raise UsageError(f"runtime {key!r} does not run on {self.name}",
-                             hint=f"it runs {', '.join(self.runtimes)} (default {self.default_runtime})")
+                             hint="it runs " + ", ".join(f"{r} (default)" if r == self.default_runtime else r
+                                                         for r in self.runtimes))
         return self.runtimes[key]
 
     @property
