@@ -193,3 +193,36 @@ def test_each_builtin_runtime_estimates_every_zoo_model_it_can_run(tmp_path: Pat
             for model_id, count in counts.items():
                 est = estimate_count(count, profile, precision=precision, runtime=runtime.name)
                 assert est.latency_ms > 0 and est.runtime == runtime.name, (profile.name, runtime.name, model_id)
+
+
+def test_runtime_on_recommend_check_and_compare(archsel: Run, tmp_path: Path) -> None:
+    """--runtime picks the runtime recommend, check and compare cost with, every output names it, and a
+    runtime the device does not run (or a typo, or no target) is exit 2 in one line."""
+    env = {"ARCHSEL_CACHE_DIR": str(tmp_path)}
+    fixtures = Path(__file__).parent / "fixtures"
+    rec = json.loads(archsel("recommend", "--task", "image", "--target", "mobile", "--runtime", "tflite", "--top", "2",
+                             "-f", "json", env=env).stdout)
+    assert rec["runtime"] == {"name": "litert", "unit": "npu", "default": False, "measured": False}
+    assert rec["query"]["runtime"] == "litert"
+    assert {c["latency"]["runtime"] for c in rec["candidates"]} == {"litert"}
+    default = json.loads(archsel("recommend", "--task", "image", "--target", "mobile", "--top", "1", "-f", "json",
+                                 env=env).stdout)
+    assert default["runtime"]["name"] == "qnn" and default["runtime"]["default"] is True
+    checked = archsel("check", "--model", "user_models.models:build_small", "--input", "1x3x32x32", "--target",
+                      "edge", "--latency-ms", "50", "--runtime", "pytorch", "-f", "json", env=env, cwd=fixtures)
+    assert checked.returncode == 0, checked.stderr
+    assert json.loads(checked.stdout)["latency"]["runtime"] == "pytorch"
+    compared = archsel("compare", "--model", "user_models.models:build_small", "--input", "1x3x224x224", "--task",
+                       "image", "--target", "edge", "--runtime", "onnxruntime", "--top", "2", "-f", "json", env=env,
+                       cwd=fixtures)
+    assert compared.returncode == 0, compared.stderr
+    mine = next(c for c in json.loads(compared.stdout)["candidates"] if c["user_model"])
+    assert mine["latency"]["runtime"] == "onnxruntime" and "judgement defaults" in mine["latency"]["accuracy_note"]
+    for args, message in [
+        (("recommend", "--task", "image", "--target", "mobile", "--runtime", "litrt"), "did you mean 'litert'"),
+        (("recommend", "--task", "image", "--runtime", "qnn"), "--runtime needs a --target"),
+        (("check", "--model", "user_models.models:build_small", "--input", "1x3x32x32", "--target", "mobile",
+          "--runtime", "tensorrt"), "runtime 'tensorrt' does not run on snapdragon-8-gen-3"),
+    ]:
+        bad = archsel(*args, env=env, cwd=fixtures)
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
