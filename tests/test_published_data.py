@@ -15,9 +15,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from archsel.errors import UsageError
 from archsel.profiling.counting import count_model
 from archsel.zoo import registry
+from archsel.zoo.catalog.reference_detectors import COUNTED as YOLO_COUNTED
 from archsel.zoo.catalog.reference_models import IDS as REFERENCE_IDS
 from archsel.zoo.spec import ModelEntry
 
@@ -133,22 +133,16 @@ def test_annotate_stops_on_text_it_has_no_rule_for() -> None:
 # the models the rows name
 
 MODEL_IDS = sorted({r["archsel_model"] for r in ROWS if r["archsel_model"] is not None})
-_YOLO = re.compile(r"^yolo(v5|v8|11)[nsmlx](-cls|-seg)?$")
 
 
-def _entry_or_skip(model_id: str) -> ModelEntry:
-    try:
-        return registry.get_model_entry(model_id)
-    except UsageError:
-        if _YOLO.match(model_id):
-            pytest.skip(f"{model_id}: the Ultralytics YOLO reference entries are registered separately "
-                        "(archsel/zoo/catalog/reference_detectors.py) and this one is not there yet")
-        raise
+def test_every_named_model_is_registered() -> None:
+    registered = {e.id for e in registry.all_entries(include_references=True)}
+    assert set(MODEL_IDS) <= registered, sorted(set(MODEL_IDS) - registered)
 
 
 @pytest.mark.parametrize("model_id", MODEL_IDS)
 def test_every_named_model_resolves(model_id: str) -> None:
-    entry = _entry_or_skip(model_id)
+    entry = registry.get_model_entry(model_id)
     assert entry.id == model_id
 
 
@@ -159,7 +153,7 @@ ROW_INPUTS = sorted({(r["archsel_model"], tuple(r["archsel_input"][0]))
 @pytest.mark.parametrize(("model_id", "shape"), ROW_INPUTS, ids=[f"{m}-{'x'.join(map(str, s))}" for m, s in ROW_INPUTS])
 def test_every_row_counts_at_its_input(model_id: str, shape: tuple[int, ...]) -> None:
     """The rows are traceable: each (model, input) counts with archsel's default counter, completely."""
-    entry = _entry_or_skip(model_id)
+    entry = registry.get_model_entry(model_id)
     result = count_model(model_id, input_shape=shape)
     assert result.macs > 0 and result.uncounted_ops == {}
     assert result.batch == shape[0]
@@ -179,9 +173,9 @@ def test_the_reference_set_covers_the_rows() -> None:
     assert len(TORCHVISION) >= 28
     assert {"mobilenet_v1", "bvlc_googlenet", "bvlc_alexnet", "vit_b_32_384", "bert_base_uncased_mlm",
             "deeplabv3plus_mobilenet_v2", "regnet_x_3_2gf"} <= ids
-    named = {m for m in MODEL_IDS if not _YOLO.match(m)}
     zoo = {e.id for e in registry.all_entries()}
-    assert named <= ids | zoo, named - ids - zoo
+    yolo = set(YOLO_COUNTED)  # the Ultralytics YOLO reference entries (reference_detectors.py)
+    assert set(MODEL_IDS) <= ids | zoo | yolo, set(MODEL_IDS) - ids - zoo - yolo
 
 
 @pytest.mark.parametrize("entry", TORCHVISION, ids=lambda e: e.id)

@@ -56,8 +56,7 @@ def list_models(
 ) -> list[str]:
     """Sorted ids matching any `include` fnmatch pattern and no `exclude` pattern, filtered by task/family
     (reference-only entries only with `include_references`)."""
-    _ensure_loaded()
-    ids = sorted(i for i, e in _REGISTRY.items() if include_references or not e.reference_only)
+    ids = [e.id for e in all_entries(include_references)]
     inc, exc = _as_patterns(include), _as_patterns(exclude)
     if inc:
         ids = [i for i in ids if any(fnmatch.fnmatchcase(i, p) for p in inc)]

@@ -2,8 +2,6 @@
 
 Each is written after its source, layer for layer, so that archsel counts the network that was timed:
 
-- `torchvision_built_on_cpu`: torchvision models whose builders compute sizes with tensors (RegNet), built
-  on the CPU and moved to the caller's device (meta included).
 - Caffe-era networks as ncnn's benchmark/*.param files define them (Tencent/ncnn benchmark/): BVLC AlexNet
   (grouped convolutions, LRN, 227×227), BVLC GoogLeNet (no batch norm, true 5×5 branches, LRN), SqueezeNet
   v1.1 as ncnn's param defines it (conv10 padded by 1), MobileNet v1 (Howard et al. 2017) and chuanqi305's
@@ -25,23 +23,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from archsel.zoo.builders.attention import SinusoidalPositionalEncoding
+from archsel.zoo.builders.deeplab_plus import _conv_bn_relu as _deeplab_conv_bn_relu
 from archsel.zoo.builders.tv import torchvision_model
-
-# --------------------------------------------------------------------------------------------------------
-# torchvision models that cannot be built directly on the meta device
-
-
-def torchvision_built_on_cpu(name: str, **kwargs: Any) -> nn.Module:
-    """torchvision.models.get_model(name, weights=None) built on the CPU, then moved to the default device.
-
-    RegNet's builder computes its stage widths with tensors and `.tolist()`, which the meta device cannot
-    do; building on the CPU runs torchvision's own code unchanged.
-    """
-    device = torch.get_default_device()
-    with torch.device("cpu"):
-        model = torchvision_model(name, **kwargs)
-    return model.to(device)
-
 
 # --------------------------------------------------------------------------------------------------------
 # Caffe-era CNNs (ncnn benchmark definitions)
@@ -162,19 +146,26 @@ _MOBILENET_V1 = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512
                  (512, 1), (512, 1), (1024, 2), (1024, 1))
 
 
+def _mobilenet_v1_body(conv: Callable[..., nn.Sequential], width: float = 1.0) -> tuple[list[nn.Sequential], int]:
+    """MobileNet v1's conv0 (3×3/2) and its 13 depthwise-separable blocks, each a Sequential of the 3×3
+    depthwise and the 1×1 pointwise `conv`; and the output channels."""
+    c = int(32 * width)
+    body = [conv(3, c, 3, stride=2)]
+    for out, stride in _MOBILENET_V1:
+        out = int(out * width)
+        body.append(nn.Sequential(conv(c, c, 3, stride, groups=c), conv(c, out, 1)))
+        c = out
+    return body, c
+
+
 class MobileNetV1(nn.Module):
     """3×3/2 conv, 13 depthwise-separable blocks (3×3 depthwise + 1×1 pointwise, each BN + ReLU), global
     average pool, FC."""
 
     def __init__(self, num_classes: int = 1000, width: float = 1.0) -> None:
         super().__init__()
-        c = int(32 * width)
-        layers: list[nn.Module] = [_conv_bn_relu(3, c, 3, stride=2)]
-        for out, stride in _MOBILENET_V1:
-            out = int(out * width)
-            layers += [_conv_bn_relu(c, c, 3, stride, groups=c), _conv_bn_relu(c, out, 1)]
-            c = out
-        self.features = nn.Sequential(*layers)
+        body, c = _mobilenet_v1_body(_conv_bn_relu, width)
+        self.features = nn.Sequential(body[0], *(conv for block in body[1:] for conv in block))  # flat
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(c, num_classes)
 
@@ -202,11 +193,7 @@ class MobileNetSSD(nn.Module):
 
     def __init__(self, num_classes: int = 21) -> None:
         super().__init__()
-        c = 32
-        body: list[nn.Module] = [_conv_relu(3, c, 3, stride=2)]
-        for out, stride in _MOBILENET_V1:
-            body.append(nn.Sequential(_conv_relu(c, c, 3, stride, groups=c), _conv_relu(c, out, 1)))
-            c = out
+        body, _ = _mobilenet_v1_body(_conv_relu)
         self.body = nn.ModuleList(body)  # body[0] is conv0, body[i] conv<i>: heads on conv11 and conv13
         self.extras = nn.ModuleList(nn.Sequential(_conv_relu(c_in, mid, 1), _conv_relu(mid, out, 3, stride=2))
                                     for c_in, mid, out in self._EXTRAS)
@@ -284,25 +271,19 @@ class DeepLabV3PlusMobileNetV2(nn.Module):
                 c = out
         self.low_level = nn.Sequential(*features[:4])
         self.high_level = nn.Sequential(*features[4:])
-        rates = (1, 6, 12, 18) if output_stride == 16 else (1, 12, 24, 36)
-        self.aspp = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(320, 256, 1 if r == 1 else 3, padding=0 if r == 1 else r, dilation=r,
-                                    bias=False), nn.BatchNorm2d(256), nn.ReLU())
-            for r in rates)
-        self.image_pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(320, 256, 1, bias=False),
-                                        nn.BatchNorm2d(256), nn.ReLU())
-        self.aspp_project = nn.Sequential(nn.Conv2d(1280, 256, 1, bias=False), nn.BatchNorm2d(256), nn.ReLU())
-        self.reduce = nn.Sequential(nn.Conv2d(24, 48, 1, bias=False), nn.BatchNorm2d(48), nn.ReLU())
-        self.last_conv = nn.Sequential(
-            nn.Conv2d(304, 256, 3, padding=1, bias=False), nn.BatchNorm2d(256), nn.ReLU(),
-            nn.Conv2d(256, 256, 3, padding=1, bias=False), nn.BatchNorm2d(256), nn.ReLU(),
-            nn.Conv2d(256, num_classes, 1))
+        # jfzhang95's ASPP is torchvision's layer for layer (1×1, three dilated 3×3, image pooling, 1×1
+        # projection with dropout); its pooled branch upsamples a 1×1 map, the same with or without
+        # align_corners.
+        from torchvision.models.segmentation.deeplabv3 import ASPP
+
+        self.aspp = ASPP(320, [6, 12, 18] if output_stride == 16 else [12, 24, 36], 256)
+        self.reduce = _deeplab_conv_bn_relu(24, 48, 1)
+        self.last_conv = nn.Sequential(*_deeplab_conv_bn_relu(304, 256, 3), *_deeplab_conv_bn_relu(256, 256, 3),
+                                       nn.Conv2d(256, num_classes, 1))  # flat, as jfzhang95's last_conv
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         low = self.low_level(image)
-        x = self.high_level(low)
-        pooled = F.interpolate(self.image_pool(x), size=x.shape[-2:], mode="bilinear", align_corners=True)
-        x = self.aspp_project(torch.cat([branch(x) for branch in self.aspp] + [pooled], 1))
+        x = self.aspp(self.high_level(low))
         low = self.reduce(low)
         x = F.interpolate(x, size=low.shape[-2:], mode="bilinear", align_corners=True)
         x = self.last_conv(torch.cat((x, low), 1))
@@ -613,14 +594,6 @@ def vision_transformer(**kwargs: Any) -> nn.Module:
     return VisionTransformer(**kwargs)
 
 
-def _sinusoid_table(positions: int, d: int) -> torch.Tensor:
-    """The fixed sin/cos position table of Vaswani et al. (VideoMAE's get_sinusoid_encoding_table)."""
-    pos = torch.arange(positions, dtype=torch.float32)[:, None]
-    i = torch.arange(d)[None, :]
-    angle = pos / torch.pow(10000.0, (2 * torch.div(i, 2, rounding_mode="floor")).float() / d)
-    return torch.where(i % 2 == 0, torch.sin(angle), torch.cos(angle))[None]
-
-
 class VideoMAEClassifier(nn.Module):
     """VideoMAEForVideoClassification (MCG-NJU/videomae-base-finetuned-kinetics): 2×16×16 tubelets
     (Conv3d) of a 16×224×224 clip → 1568 tokens of width 768, fixed sinusoidal positions, 12 pre-norm
@@ -632,7 +605,7 @@ class VideoMAEClassifier(nn.Module):
         super().__init__()
         self.patch = nn.Conv3d(3, d, (tubelet, patch, patch), (tubelet, patch, patch))
         tokens = (frames // tubelet) * (image_size // patch) ** 2
-        self.register_buffer("position", _sinusoid_table(tokens, d), persistent=False)
+        self.position = SinusoidalPositionalEncoding(d, max_len=tokens)  # get_sinusoid_encoding_table
         self.layers = nn.ModuleList(EncoderLayer(d, heads, ff, pre_norm=True, k_bias=False)
                                     for _ in range(layers))
         self.fc_norm = nn.LayerNorm(d)
@@ -640,7 +613,7 @@ class VideoMAEClassifier(nn.Module):
 
     def forward(self, clip: torch.Tensor) -> torch.Tensor:
         x = self.patch(clip).flatten(2).transpose(1, 2)
-        x = x + self.position.to(x.dtype)
+        x = x + self.position.pe.to(x.dtype)  # the whole table: the token count is fixed by the clip size
         for layer in self.layers:
             x = layer(x)
         return self.head(self.fc_norm(x.mean(dim=1)))

@@ -43,17 +43,21 @@ def torchvision_detector(name: str, **kwargs: Any) -> nn.Module:
     return model
 
 
-# torchvision's RegNetY design-space parameters (torchvision/models/regnet.py, unchanged).
-_REGNET_Y: dict[str, dict[str, Any]] = {
+# torchvision's RegNet design-space parameters (torchvision/models/regnet.py, unchanged): RegNetY has
+# squeeze-excitation (se_ratio), RegNetX none.
+_REGNET: dict[str, dict[str, Any]] = {
     "regnet_y_400mf": {"depth": 16, "w_0": 48, "w_a": 27.89, "w_m": 2.09, "group_width": 8,
+                       "se_ratio": 0.25},
+    "regnet_y_800mf": {"depth": 14, "w_0": 56, "w_a": 38.84, "w_m": 2.4, "group_width": 16,
                        "se_ratio": 0.25},
     "regnet_y_1_6gf": {"depth": 27, "w_0": 48, "w_a": 20.71, "w_m": 2.65, "group_width": 24,
                        "se_ratio": 0.25},
+    "regnet_x_3_2gf": {"depth": 25, "w_0": 88, "w_a": 26.31, "w_m": 2.25, "group_width": 48},
 }
 
 
 def torchvision_regnet(name: str, num_classes: int = 1000) -> nn.Module:
-    """torchvision's RegNetY without weights, buildable on the meta device.
+    """torchvision's RegNet (X or Y) without weights, buildable on the meta device.
 
     The stage widths are plain numbers computed with tensors; they are computed on the CPU, and only the
     network itself is built on the caller's default device.
@@ -61,6 +65,6 @@ def torchvision_regnet(name: str, num_classes: int = 1000) -> nn.Module:
     from torchvision.models.regnet import BlockParams, RegNet
 
     with torch.device("cpu"):
-        params = BlockParams.from_init_params(**_REGNET_Y[name])
+        params = BlockParams.from_init_params(**_REGNET[name])
     norm = partial(nn.BatchNorm2d, eps=1e-05, momentum=0.1)
     return RegNet(params, num_classes=num_classes, norm_layer=norm)

@@ -10,6 +10,9 @@ boxes and class scores, still without NMS.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -21,26 +24,50 @@ def _divisible(x: float, divisor: int = 8) -> int:
     return math.ceil(x / divisor) * divisor
 
 
-class ConvBNAct(nn.Module):
-    """Conv (no bias) → BatchNorm → SiLU, "same" padding: Ultralytics' `Conv`."""
+@dataclass(frozen=True)
+class Scale:
+    """Compound scaling of an Ultralytics model YAML: depth multiple, width multiple, channel ceiling."""
 
-    def __init__(self, c_in: int, c_out: int, k: int = 1, s: int = 1) -> None:
+    depth: float
+    width: float
+    max_channels: int
+
+    def ch(self, c: int) -> int:
+        """Channels: ceil(min(c, max_channels) · width / 8) · 8."""
+        return _divisible(min(c, self.max_channels) * self.width)
+
+    def n(self, repeats: int) -> int:
+        """Repeats: max(round(repeats · depth), 1) for repeats > 1; a single block stays single."""
+        return max(round(repeats * self.depth), 1) if repeats > 1 else repeats
+
+
+class ConvBNAct(nn.Module):
+    """Conv (no bias) → BatchNorm → SiLU (or no activation), padding k // 2 unless given: Ultralytics' `Conv`."""
+
+    def __init__(self, c_in: int, c_out: int, k: int = 1, s: int = 1, *, p: int | None = None, g: int = 1,
+                 act: bool = True) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(c_in, c_out, k, s, k // 2, bias=False)
+        self.conv = nn.Conv2d(c_in, c_out, k, s, k // 2 if p is None else p, groups=g, bias=False)
         self.bn = nn.BatchNorm2d(c_out, eps=0.001, momentum=0.03)
-        self.act = nn.SiLU()
+        self.act: nn.Module = nn.SiLU() if act else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.bn(self.conv(x)))
 
 
-class Bottleneck(nn.Module):
-    """Two 3×3 convs with an optional residual."""
+def dw_conv(c: int, k: int = 3) -> ConvBNAct:
+    """Depthwise Conv + BN + SiLU (Ultralytics' DWConv with equal in/out channels)."""
+    return ConvBNAct(c, c, k, g=c)
 
-    def __init__(self, c_in: int, c_out: int, shortcut: bool) -> None:
+
+class Bottleneck(nn.Module):
+    """Conv(k1) → Conv(k2) with hidden width c_out · e, plus the input when shortcut and widths match."""
+
+    def __init__(self, c_in: int, c_out: int, shortcut: bool, k: tuple[int, int] = (3, 3), e: float = 1.0) -> None:
         super().__init__()
-        self.cv1 = ConvBNAct(c_in, c_out, 3)
-        self.cv2 = ConvBNAct(c_out, c_out, 3)
+        hidden = int(c_out * e)
+        self.cv1 = ConvBNAct(c_in, hidden, k[0])
+        self.cv2 = ConvBNAct(hidden, c_out, k[1])
         self.add = shortcut and c_in == c_out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -49,14 +76,18 @@ class Bottleneck(nn.Module):
 
 
 class C2f(nn.Module):
-    """CSP bottleneck with two convolutions: split, n bottlenecks on one half, concatenate every stage."""
+    """CSP bottleneck with two convolutions: a 1×1 conv split in two halves (c_out · e channels each), a chain
+    of n blocks on the second, every output kept and fused by a 1×1 conv. The blocks are 3×3/3×3
+    bottlenecks at full width unless `block` (channels → module) gives others (YOLO11's C3k2)."""
 
-    def __init__(self, c_in: int, c_out: int, n: int, shortcut: bool) -> None:
+    def __init__(self, c_in: int, c_out: int, n: int, shortcut: bool, *, e: float = 0.5,
+                 block: Callable[[int], nn.Module] | None = None) -> None:
         super().__init__()
-        self.c = c_out // 2
+        self.c = int(c_out * e)
         self.cv1 = ConvBNAct(c_in, 2 * self.c, 1)
         self.cv2 = ConvBNAct((2 + n) * self.c, c_out, 1)
-        self.m = nn.ModuleList(Bottleneck(self.c, self.c, shortcut) for _ in range(n))
+        make = block or (lambda c: Bottleneck(c, c, shortcut))
+        self.m = nn.ModuleList(make(self.c) for _ in range(n))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = list(self.cv1(x).chunk(2, 1))
@@ -83,32 +114,48 @@ class SPPF(nn.Module):
 
 
 class DecoupledHead(nn.Module):
-    """Anchor-free decoupled head: per scale a box branch (4 × reg_max bins) and a class branch."""
+    """Anchor-free decoupled head: per scale a box branch (two 3×3 convs, 1×1 to 4 × reg_max bins) and a class
+    branch (two 3×3 convs, or with `depthwise_cls` two depthwise-3×3 + 1×1 pairs as in YOLO11; 1×1 to the
+    class logits). `bias_prior` sets Ultralytics' initial output biases. forward returns the raw per-scale
+    maps."""
 
-    def __init__(self, channels: tuple[int, ...], num_classes: int, reg_max: int = 16) -> None:
+    def __init__(self, channels: tuple[int, ...], num_classes: int, reg_max: int = 16, *,
+                 depthwise_cls: bool = False, bias_prior: bool = True) -> None:
         super().__init__()
         self.nc, self.reg_max = num_classes, reg_max
         c_box = max(16, channels[0] // 4, reg_max * 4)
         c_cls = max(channels[0], min(num_classes, 100))
-        box_out = [nn.Conv2d(c_box, 4 * reg_max, 1) for _ in channels]
-        cls_out = [nn.Conv2d(c_cls, num_classes, 1) for _ in channels]
+        self.box = nn.ModuleList(
+            nn.Sequential(ConvBNAct(c, c_box, 3), ConvBNAct(c_box, c_box, 3), nn.Conv2d(c_box, 4 * reg_max, 1))
+            for c in channels)
+        self.cls = nn.ModuleList(
+            (nn.Sequential(nn.Sequential(dw_conv(c), ConvBNAct(c, c_cls, 1)),
+                           nn.Sequential(dw_conv(c_cls), ConvBNAct(c_cls, c_cls, 1)), nn.Conv2d(c_cls, num_classes, 1))
+             if depthwise_cls else
+             nn.Sequential(ConvBNAct(c, c_cls, 3), ConvBNAct(c_cls, c_cls, 3), nn.Conv2d(c_cls, num_classes, 1)))
+            for c in channels)
         # Distribution focal loss integral: a fixed 1×1 conv with weights 0..reg_max-1 (not trained).
         self.dfl = nn.Conv2d(reg_max, 1, 1, bias=False).requires_grad_(False)
         with torch.no_grad():
             self.dfl.weight.copy_(torch.arange(reg_max, dtype=torch.float32).view(1, reg_max, 1, 1))
-            for box, cls, stride in zip(box_out, cls_out, STRIDES, strict=True):  # Ultralytics' bias prior
-                assert box.bias is not None and cls.bias is not None
-                box.bias.fill_(1.0)
-                cls.bias.fill_(math.log(5 / num_classes / (640 / stride) ** 2))
-        self.box = nn.ModuleList(self._branch(c, c_box, o) for c, o in zip(channels, box_out, strict=True))
-        self.cls = nn.ModuleList(self._branch(c, c_cls, o) for c, o in zip(channels, cls_out, strict=True))
+            if bias_prior:  # Ultralytics' bias prior on the last (1×1) conv of every branch
+                for box, cls, stride in zip(self.box, self.cls, STRIDES, strict=True):
+                    box_out, cls_out = list(box.children())[-1], list(cls.children())[-1]
+                    assert isinstance(box_out, nn.Conv2d) and isinstance(cls_out, nn.Conv2d)
+                    assert box_out.bias is not None and cls_out.bias is not None
+                    box_out.bias.fill_(1.0)
+                    cls_out.bias.fill_(math.log(5 / num_classes / (640 / stride) ** 2))
 
-    @staticmethod
-    def _branch(c_in: int, hidden: int, out: nn.Conv2d) -> nn.Sequential:
-        return nn.Sequential(ConvBNAct(c_in, hidden, 3), ConvBNAct(hidden, hidden, 3), out)
+    def raw(self, feats: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Per scale [N, 4·reg_max + classes, H/s, W/s]."""
+        return [torch.cat((b(f), c(f)), 1) for f, b, c in zip(feats, self.box, self.cls, strict=True)]
 
-    def forward(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
-        return tuple(torch.cat((b(f), c(f)), 1) for f, b, c in zip(feats, self.box, self.cls, strict=True))
+    def decode(self, raw: list[torch.Tensor]) -> torch.Tensor:
+        """[N, 4 + classes, anchors]: boxes (cx, cy, w, h in input pixels) and class probabilities; no NMS."""
+        return decode_dfl(raw, self.dfl, self.reg_max, self.nc)
+
+    def forward(self, feats: list[torch.Tensor]) -> Any:
+        return tuple(self.raw(feats))
 
 
 class YOLOStyleDetector(nn.Module):
@@ -118,13 +165,9 @@ class YOLOStyleDetector(nn.Module):
                  num_classes: int = 80) -> None:
         super().__init__()
 
-        def ch(c: int) -> int:
-            return _divisible(min(c, max_channels) * width)
-
-        def n(repeats: int) -> int:
-            return max(round(repeats * depth), 1)
-
-        c1, c2, c3, c4, c5 = ch(64), ch(128), ch(256), ch(512), ch(1024)
+        sc = Scale(depth, width, max_channels)
+        n = sc.n
+        c1, c2, c3, c4, c5 = (sc.ch(c) for c in (64, 128, 256, 512, 1024))
         self.stem = nn.Sequential(ConvBNAct(3, c1, 3, 2), ConvBNAct(c1, c2, 3, 2), C2f(c2, c2, n(3), True))
         self.stage3 = nn.Sequential(ConvBNAct(c2, c3, 3, 2), C2f(c3, c3, n(6), True))  # P3/8
         self.stage4 = nn.Sequential(ConvBNAct(c3, c4, 3, 2), C2f(c4, c4, n(6), True))  # P4/16
@@ -151,7 +194,7 @@ class YOLOStyleDetector(nn.Module):
 
     def decode(self, raw: tuple[torch.Tensor, ...]) -> torch.Tensor:
         """[N, 4 + classes, anchors]: boxes (cx, cy, w, h in input pixels) and class probabilities; no NMS."""
-        return decode_dfl(list(raw), self.head.dfl, self.head.reg_max, self.head.nc)
+        return self.head.decode(list(raw))
 
 
 def anchor_points(feats: list[torch.Tensor], strides: tuple[int, ...] = STRIDES) -> tuple[torch.Tensor, torch.Tensor]:

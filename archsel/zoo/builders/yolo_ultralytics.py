@@ -28,35 +28,18 @@ Conventions reproduced:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
-from archsel.zoo.builders.yolo import SPPF, _divisible, decode_dfl
+from archsel.zoo.builders.yolo import SPPF, STRIDES, Bottleneck, C2f, DecoupledHead, Scale
+from archsel.zoo.builders.yolo import ConvBNAct as Conv
 
-STRIDES = (8, 16, 32)
 REG_MAX = 16  # DFL bins per box side
 CLASSIFY_HIDDEN = 1280  # Classify head: 1×1 conv to 1280 channels (EfficientNet-B0's head width), pool, linear
 # YOLOv5's COCO anchors (pixels) for P3/8, P4/16, P5/32 (YOLOv5 models/yolov5*.yaml, P5 640 models)
 V5_ANCHORS = ((10, 13, 16, 30, 33, 23), (30, 61, 62, 45, 59, 119), (116, 90, 156, 198, 373, 326))
-
-
-@dataclass(frozen=True)
-class Scale:
-    """Compound scaling of an Ultralytics model YAML: depth multiple, width multiple, channel ceiling."""
-
-    depth: float
-    width: float
-    max_channels: int
-
-    def ch(self, c: int) -> int:
-        return _divisible(min(c, self.max_channels) * self.width)
-
-    def n(self, repeats: int) -> int:
-        return max(round(repeats * self.depth), 1) if repeats > 1 else repeats
-
 
 # [depth, width, max_channels] per scale, from each model YAML's `scales:` table
 V5_SCALES = {"n": Scale(0.33, 0.25, 1024), "s": Scale(0.33, 0.50, 1024), "m": Scale(0.67, 0.75, 1024),
@@ -76,41 +59,8 @@ def _scale(table: dict[str, Scale], scale: str) -> Scale:
 
 
 # ---------------------------------------------------------------------------------------------- blocks
-
-
-class Conv(nn.Module):
-    """Conv2d (no bias) → BatchNorm2d → SiLU (or no activation); padding k // 2 unless given."""
-
-    def __init__(self, c_in: int, c_out: int, k: int = 1, s: int = 1, *, p: int | None = None, g: int = 1,
-                 act: bool = True) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(c_in, c_out, k, s, k // 2 if p is None else p, groups=g, bias=False)
-        self.bn = nn.BatchNorm2d(c_out, eps=0.001, momentum=0.03)
-        self.act: nn.Module = nn.SiLU() if act else nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.bn(self.conv(x)))
-
-
-def dw_conv(c: int, k: int = 3) -> Conv:
-    """Depthwise Conv + BN + SiLU (Ultralytics' DWConv with equal in/out channels)."""
-    return Conv(c, c, k, g=c)
-
-
-class Bottleneck(nn.Module):
-    """Conv(k1) → Conv(k2) with hidden width c_out · e, plus the input when shortcut and widths match."""
-
-    def __init__(self, c_in: int, c_out: int, shortcut: bool = True, k: tuple[int, int] = (3, 3),
-                 e: float = 0.5) -> None:
-        super().__init__()
-        hidden = int(c_out * e)
-        self.cv1 = Conv(c_in, hidden, k[0])
-        self.cv2 = Conv(hidden, c_out, k[1])
-        self.add = shortcut and c_in == c_out
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.cv2(self.cv1(x))
-        return x + y if self.add else y
+# Conv (yolo.ConvBNAct), Bottleneck, C2f, SPPF, Scale and the DFL head are shared with archsel's YOLO-style
+# detector (archsel/zoo/builders/yolo.py).
 
 
 class C3(nn.Module):
@@ -134,35 +84,11 @@ def c3k(c: int, shortcut: bool) -> C3:
     return C3(c, c, 2, shortcut, k=(3, 3))
 
 
-class CSPSplit(nn.Module):
-    """C2f-style block: a 1×1 conv split in two halves, a chain of blocks on the second, every output kept
-    and fused by a 1×1 conv. YOLOv8's C2f (3×3/3×3 bottlenecks at full width) and YOLO11's C3k2 (half-width
-    bottlenecks, or C3k blocks) differ only in the chained block."""
-
-    def __init__(self, c_in: int, c_out: int, n: int, block: Callable[[int], nn.Module], e: float = 0.5) -> None:
-        super().__init__()
-        self.c = int(c_out * e)
-        self.cv1 = Conv(c_in, 2 * self.c, 1)
-        self.cv2 = Conv((2 + n) * self.c, c_out, 1)
-        self.m = nn.ModuleList(block(self.c) for _ in range(n))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = list(self.cv1(x).chunk(2, 1))
-        for block in self.m:
-            y.append(block(y[-1]))
-        return self.cv2(torch.cat(y, 1))
-
-
-def c2f(c_in: int, c_out: int, n: int, shortcut: bool) -> CSPSplit:
-    """YOLOv8's C2f."""
-    return CSPSplit(c_in, c_out, n, lambda c: Bottleneck(c, c, shortcut, (3, 3), e=1.0))
-
-
-def c3k2(c_in: int, c_out: int, n: int, use_c3k: bool, e: float = 0.5, shortcut: bool = True) -> CSPSplit:
+def c3k2(c_in: int, c_out: int, n: int, use_c3k: bool, e: float = 0.5, shortcut: bool = True) -> C2f:
     """YOLO11's C3k2: C2f with C3k blocks (use_c3k) or half-width 3×3 bottlenecks."""
     if use_c3k:
-        return CSPSplit(c_in, c_out, n, lambda c: c3k(c, shortcut), e)
-    return CSPSplit(c_in, c_out, n, lambda c: Bottleneck(c, c, shortcut, (3, 3), e=0.5), e)
+        return C2f(c_in, c_out, n, shortcut, e=e, block=lambda c: c3k(c, shortcut))
+    return C2f(c_in, c_out, n, shortcut, e=e, block=lambda c: Bottleneck(c, c, shortcut, (3, 3), e=0.5))
 
 
 class Attention(nn.Module):
@@ -219,37 +145,15 @@ class C2PSA(nn.Module):
 # ----------------------------------------------------------------------------------------------- heads
 
 
-class DetectHead(nn.Module):
-    """Anchor-free decoupled head (YOLOv8 / YOLOv5u / YOLO11): per level a box branch (two 3×3 convs,
-    1×1 to 4 × 16 DFL bins) and a class branch (YOLOv8: two 3×3 convs; YOLO11: two depthwise-3×3 + 1×1
-    pairs), then 1×1 to the class logits. Eval: decoded [N, 4 + classes, anchors], boxes as (cx, cy, w, h)
-    in input pixels, class scores after sigmoid; no NMS."""
+class DetectHead(DecoupledHead):
+    """Anchor-free decoupled head (YOLOv8 / YOLOv5u / YOLO11; archsel.zoo.builders.yolo.DecoupledHead with
+    16 DFL bins, no bias prior): per level a box branch (two 3×3 convs, 1×1 to 4 × 16 DFL bins) and a class
+    branch (YOLOv8: two 3×3 convs; YOLO11: two depthwise-3×3 + 1×1 pairs), then 1×1 to the class logits.
+    Eval: decoded [N, 4 + classes, anchors], boxes as (cx, cy, w, h) in input pixels, class scores after
+    sigmoid; no NMS. Train: the raw per-level maps."""
 
     def __init__(self, channels: tuple[int, ...], num_classes: int, *, depthwise_cls: bool = False) -> None:
-        super().__init__()
-        self.nc, self.reg_max = num_classes, REG_MAX
-        c_box = max(16, channels[0] // 4, 4 * REG_MAX)
-        c_cls = max(channels[0], min(num_classes, 100))
-        self.box = nn.ModuleList(
-            nn.Sequential(Conv(c, c_box, 3), Conv(c_box, c_box, 3), nn.Conv2d(c_box, 4 * REG_MAX, 1))
-            for c in channels)
-        self.cls = nn.ModuleList(
-            (nn.Sequential(nn.Sequential(dw_conv(c), Conv(c, c_cls, 1)),
-                           nn.Sequential(dw_conv(c_cls), Conv(c_cls, c_cls, 1)), nn.Conv2d(c_cls, num_classes, 1))
-             if depthwise_cls else
-             nn.Sequential(Conv(c, c_cls, 3), Conv(c_cls, c_cls, 3), nn.Conv2d(c_cls, num_classes, 1)))
-            for c in channels)
-        # DFL: expectation over the bins as a fixed 1×1 conv with weights 0..15 (a parameter, not trained)
-        self.dfl = nn.Conv2d(REG_MAX, 1, 1, bias=False).requires_grad_(False)
-        with torch.no_grad():
-            self.dfl.weight.copy_(torch.arange(REG_MAX, dtype=torch.float32).view(1, REG_MAX, 1, 1))
-
-    def raw(self, feats: list[torch.Tensor]) -> list[torch.Tensor]:
-        """Per level [N, 4·16 + classes, H/s, W/s]."""
-        return [torch.cat((b(f), c(f)), 1) for f, b, c in zip(feats, self.box, self.cls, strict=True)]
-
-    def decode(self, raw: list[torch.Tensor]) -> torch.Tensor:
-        return decode_dfl(raw, self.dfl, self.reg_max, self.nc)
+        super().__init__(channels, num_classes, REG_MAX, depthwise_cls=depthwise_cls, bias_prior=False)
 
     def forward(self, feats: list[torch.Tensor]) -> torch.Tensor | list[torch.Tensor]:
         raw = self.raw(feats)
@@ -353,10 +257,10 @@ def _down(c_in: int, c_out: int) -> Conv:
 def _v8_backbone(sc: Scale) -> tuple[nn.Sequential, nn.Sequential, nn.Sequential, tuple[int, int, int]]:
     """YOLOv8 layers 0-8: stages ending at P3/8, P4/16, P5/32 (P5 without SPPF)."""
     c1, c2, c3, c4, c5 = (sc.ch(c) for c in (64, 128, 256, 512, 1024))
-    p3 = nn.Sequential(_down(3, c1), _down(c1, c2), c2f(c2, c2, sc.n(3), True), _down(c2, c3),
-                       c2f(c3, c3, sc.n(6), True))
-    p4 = nn.Sequential(_down(c3, c4), c2f(c4, c4, sc.n(6), True))
-    p5 = nn.Sequential(_down(c4, c5), c2f(c5, c5, sc.n(3), True))
+    p3 = nn.Sequential(_down(3, c1), _down(c1, c2), C2f(c2, c2, sc.n(3), True), _down(c2, c3),
+                       C2f(c3, c3, sc.n(6), True))
+    p4 = nn.Sequential(_down(c3, c4), C2f(c4, c4, sc.n(6), True))
+    p5 = nn.Sequential(_down(c4, c5), C2f(c5, c5, sc.n(3), True))
     return p3, p4, p5, (c3, c4, c5)
 
 
@@ -434,7 +338,7 @@ def _v8_detector(scale: str, head: Callable[[tuple[int, int, int]], nn.Module]) 
     p3, p4, p5, widths = _v8_backbone(sc)
     p5.append(SPPF(widths[2], widths[2]))
     n = sc.n(3)
-    return PANDetector(p3, p4, p5, widths, widths, lambda a, b, _last: c2f(a, b, n, False), head(widths))
+    return PANDetector(p3, p4, p5, widths, widths, lambda a, b, _last: C2f(a, b, n, False), head(widths))
 
 
 def yolov8(scale: str = "n", num_classes: int = 80) -> nn.Module:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from archsel.zoo.spec import InputSpec, QualityFigure, TensorSpec
+from collections.abc import Callable
+
+from archsel.zoo.registry import register_model
+from archsel.zoo.spec import InputSpec, ModelEntry, QualityFigure, TensorSpec
 
 TV = "archsel.zoo.builders.tv:torchvision_model"
+TV_REGNET = "archsel.zoo.builders.tv:torchvision_regnet"
 
 
 def image(h: int = 224, w: int | None = None, c: int = 3) -> InputSpec:
@@ -35,3 +39,21 @@ def sequence(length: int, features: int, name: str = "x") -> InputSpec:
 def tv_quality(metric: str, value: float, dataset: str, weights: str) -> tuple[QualityFigure, ...]:
     """A quality figure published with a torchvision weight enum."""
     return (QualityFigure(metric, value, dataset, f"torchvision {weights}.meta['_metrics']"),)
+
+
+def tv_classifier(model_id: str, display_name: str, weights: str, top1: float, gmacs: float, params: int, *,
+                  description: str, references: tuple[str, ...], crop: int = 224, builder: str = TV,
+                  kwargs: dict[str, object] | None = None, lightweight: bool = False, notes: str = "",
+                  notes_prefix: str = "", reference_only: bool = False,
+                  register: Callable[[ModelEntry], object] = register_model) -> None:
+    """Register (with `register`) a torchvision ImageNet classifier with the published figures of `weights`
+    (torchvision meta): GMACs, parameters and top-1. `kwargs` go to the builder after the model name;
+    `notes_prefix` comes before `notes`."""
+    register(ModelEntry(
+        id=model_id, display_name=display_name, family="transformer" if model_id.startswith("vit") else "cnn",
+        tasks=("image-classification",), inputs={"image-classification": image(crop)}, builder=builder,
+        builder_kwargs={"name": model_id, **(kwargs or {})}, description=description,
+        quality=tv_quality("top-1 accuracy %", top1, "ImageNet-1K", weights), torchvision_weights=weights,
+        published_gmacs=gmacs, published_params=params, lightweight=lightweight, notes=notes_prefix + notes,
+        references=references, reference_only=reference_only,
+    ))

@@ -4,28 +4,14 @@ Published figures are those of the named torchvision weights: the best-accuracy 
 crop to the entry's default input size.
 """
 
-from archsel.zoo.catalog._helpers import TV, image, tv_quality
+from archsel.zoo.catalog._helpers import TV_REGNET, image, tv_classifier
 from archsel.zoo.registry import register_model
 from archsel.zoo.spec import ModelEntry
 
 TASK = "image-classification"
 SMALL = "archsel.zoo.builders.small_cnns"
-IMAGENET = "ImageNet-1K"
-TOP1 = "top-1 accuracy %"
 
-
-def _tv(model_id: str, display_name: str, weights: str, top1: float, gmacs: float, params: int, *,
-        description: str, references: tuple[str, ...], crop: int = 224, builder: str = TV,
-        lightweight: bool = False, notes: str = "") -> None:
-    """Register a torchvision classifier with the published figures of `weights` (torchvision meta)."""
-    register_model(ModelEntry(
-        id=model_id, display_name=display_name, family="transformer" if model_id.startswith("vit") else "cnn",
-        tasks=(TASK,), inputs={TASK: image(crop)}, builder=builder, builder_kwargs={"name": model_id},
-        description=description, quality=tv_quality(TOP1, top1, IMAGENET, weights),
-        torchvision_weights=weights, published_gmacs=gmacs, published_params=params, lightweight=lightweight,
-        notes=notes, references=references,
-    ))
-
+_tv = tv_classifier  # a torchvision classifier with the published figures of its weights (torchvision meta)
 
 _RESNET = ("He et al., Deep Residual Learning for Image Recognition, CVPR 2016",)
 _EFFNET = ("Tan & Le, EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks, ICML 2019",)
@@ -69,10 +55,10 @@ _tv("vit_b_16", "ViT-B/16", "ViT_B_16_Weights.IMAGENET1K_SWAG_LINEAR_V1", 81.886
           "images, linear classifier trained on ImageNet-1K), the best torchvision weights at 224×224; the "
           "ImageNet-1K-only IMAGENET1K_V1 weights reach 81.072.")
 _tv("regnet_y_400mf", "RegNetY-400MF", "RegNet_Y_400MF_Weights.IMAGENET1K_V2", 75.804, 0.402, 4344144,
-    builder="archsel.zoo.builders.tv:torchvision_regnet", lightweight=True, references=_REGNET,
+    builder=TV_REGNET, lightweight=True, references=_REGNET,
     description="RegNetY design-space CNN (grouped convs, SE) at 400 MFLOPs, the paper's mobile regime.")
 _tv("regnet_y_1_6gf", "RegNetY-1.6GF", "RegNet_Y_1_6GF_Weights.IMAGENET1K_V2", 80.876, 1.612, 11202430,
-    builder="archsel.zoo.builders.tv:torchvision_regnet", references=_REGNET,
+    builder=TV_REGNET, references=_REGNET,
     description="RegNetY design-space CNN (grouped convs, SE) at 1.6 GFLOPs.")
 _tv("shufflenet_v2_x1_0", "ShuffleNetV2 1.0×", "ShuffleNet_V2_X1_0_Weights.IMAGENET1K_V1",
     69.362, 0.145, 2278604,

@@ -175,16 +175,13 @@ for _s, (_p, _f, _top1) in _V8_CLS.items():
               f"Parameters (folded) against the published figure: {COUNTED[_id][1] / 1e6 / _p - 1:+.1%}.",
         references=(f"Ultralytics YOLOv8 docs, {V8_DOCS}", _V8_SW, _CSP))
 
-register_model(ModelEntry(
-    id="yolov8n-seg", display_name="YOLOv8n-seg (Ultralytics)", family="cnn", tasks=(DETECT,),
-    inputs={DETECT: image(640)}, builder=f"{BUILDER}:yolov8_seg", builder_kwargs={"scale": "n", "num_classes": 80},
+_register(
+    "yolov8n-seg", "YOLOv8n-seg (Ultralytics)", DETECT, 640, "yolov8_seg", {"scale": "n", "num_classes": 80}, 3.4,
+    12.6 / 2, (QualityFigure(BOX_MAP, 36.7, COCO, f"{V8_DOCS} (Segmentation (COCO) table)"),
+               QualityFigure("mask mAP@[.5:.95] %", 30.5, COCO, f"{V8_DOCS} (Segmentation (COCO) table)")),
     description="Ultralytics YOLOv8-n instance segmentation, 640×640, 80 COCO classes: the YOLOv8n detector "
                 "plus per-anchor mask coefficients (32) and a prototype branch at stride 4.",
-    quality=(QualityFigure(BOX_MAP, 36.7, COCO, f"{V8_DOCS} (Segmentation (COCO) table)"),
-             QualityFigure("mask mAP@[.5:.95] %", 30.5, COCO, f"{V8_DOCS} (Segmentation (COCO) table)")),
-    published_gmacs=12.6 / 2, published_params=_m(3.4), lightweight=True, reference_only=True,
     notes=" ".join((
-        _NOT_ULTRALYTICS,
         "Task: instance segmentation. archsel's vocabulary has no instance-segmentation task (it maps that word "
         "to semantic-segmentation, a class per pixel, which this model does not produce), so the entry is filed "
         "under object-detection, the closest task: it outputs boxes and scores like the detector, plus masks.",
@@ -198,11 +195,9 @@ register_model(ModelEntry(
         "stride-2 prototype upsample, +0.31 GMACs); with that convention archsel's count is within 0.3% of the "
         "published figure (tests/test_reference_yolo.py). Parameters (folded) "
         f"{COUNTED['yolov8n-seg'][1] / 3.4e6 - 1:+.1%}.",
-        f"Qualcomm AI Hub's YOLOv8-Segmentation is yolov8n-seg.pt ({AI_HUB}).",
-        _counted("yolov8n-seg"))),
+        f"Qualcomm AI Hub's YOLOv8-Segmentation is yolov8n-seg.pt ({AI_HUB}).")),
     references=(f"Ultralytics YOLOv8 docs, {V8_DOCS}", "https://docs.ultralytics.com/tasks/segment/", _V8_SW,
-                "Bolya et al., YOLACT: Real-time Instance Segmentation, ICCV 2019", _CSP, _PAN, _GFL),
-))
+                "Bolya et al., YOLACT: Real-time Instance Segmentation, ICCV 2019", _CSP, _PAN, _GFL))
 
 # ------------------------------------------------------------------------------------------------ YOLO11
 

@@ -7,7 +7,9 @@ benchmark as its .param files define them, the DeepLabV3+ of Qualcomm AI Hub's s
 encoders with the dimensions of their model cards. Weights are never loaded: counts and shapes only.
 """
 
-from archsel.zoo.catalog._helpers import TV, clip, image, tokens, tv_quality
+from functools import partial
+
+from archsel.zoo.catalog._helpers import TV, TV_REGNET, clip, image, tokens, tv_classifier
 from archsel.zoo.registry import register_model
 from archsel.zoo.spec import Family, InputSpec, ModelEntry, TensorSpec
 
@@ -20,8 +22,6 @@ MULTI = "multimodal"
 ASR = "speech-recognition"
 VIDEO = "video-understanding"
 B = "archsel.zoo.builders.reference:"
-IMAGENET = "ImageNet-1K"
-TOP1 = "top-1 accuracy %"
 WORDPIECE = 30522  # BERT's uncased WordPiece vocabulary (bert-base-uncased, DistilBERT, MobileBERT, MiniLM)
 
 _REFERENCE = ("Reference-only: kept to hold latency estimates against published device figures "
@@ -30,11 +30,15 @@ _NOMINAL = "The task is nominal: the entry exists to be counted at the published
 IDS: list[str] = []  # every id this module registers, in order
 
 
+def _add(entry: ModelEntry) -> None:
+    IDS.append(entry.id)
+    register_model(entry)
+
+
 def _ref(entry_id: str, display_name: str, *, family: Family, task: str, spec: InputSpec, builder: str,
          kwargs: dict[str, object], description: str, notes: str, references: tuple[str, ...],
          lightweight: bool = False) -> None:
-    IDS.append(entry_id)
-    register_model(ModelEntry(
+    _add(ModelEntry(
         id=entry_id, display_name=display_name, family=family,
         tasks=(task,), inputs={task: spec}, builder=builder, builder_kwargs=kwargs, description=description,
         lightweight=lightweight, notes=_REFERENCE + notes, references=references, reference_only=True,
@@ -45,20 +49,8 @@ def _ref(entry_id: str, display_name: str, *, family: Family, task: str, spec: I
 # torchvision classifiers: published GMACs / params / top-1 of the named weights (the best-accuracy weights
 # of the architecture), read from torchvision's weight enums; the count on the meta device reproduces them.
 
-def _tv(model_id: str, display_name: str, weights: str, top1: float, gmacs: float, params: int, *,
-        description: str, references: tuple[str, ...], crop: int = 224, builder: str = TV,
-        kwargs: dict[str, object] | None = None, lightweight: bool = False, notes: str = "") -> None:
-    IDS.append(model_id)
-    register_model(ModelEntry(
-        id=model_id, display_name=display_name, family="transformer" if model_id.startswith("vit") else "cnn",
-        tasks=(CLS,), inputs={CLS: image(crop)}, builder=builder,
-        builder_kwargs={"name": model_id, **(kwargs or {})}, description=description,
-        quality=tv_quality(TOP1, top1, IMAGENET, weights), torchvision_weights=weights, published_gmacs=gmacs,
-        published_params=params, lightweight=lightweight,
-        notes=_REFERENCE + "torchvision's architecture, built without weights. " + notes,
-        references=references, reference_only=True,
-    ))
-
+_tv = partial(tv_classifier, reference_only=True, register=_add,
+              notes_prefix=_REFERENCE + "torchvision's architecture, built without weights. ")
 
 _RESNET = ("He et al., Deep Residual Learning for Image Recognition, CVPR 2016",)
 _RESNEXT = ("Xie et al., Aggregated Residual Transformations for Deep Neural Networks, CVPR 2017",)
@@ -137,10 +129,10 @@ _tv("mnasnet1_0", "MnasNet 1.0", "MNASNet1_0_Weights.IMAGENET1K_V1", 73.456, 0.3
     references=_MNASNET, lightweight=True, description="MnasNet-B1 at depth multiplier 1.0.",
     notes="Also the network of ncnn's benchmark/mnasnet.param (same stages, kernels and expansions).")
 _tv("regnet_y_800mf", "RegNetY-800MF", "RegNet_Y_800MF_Weights.IMAGENET1K_V2", 78.828, 0.834, 6432512,
-    references=_REGNET, builder=B + "torchvision_built_on_cpu",
+    references=_REGNET, builder=TV_REGNET,
     description="RegNetY design-space CNN (grouped convs, SE) at 800 MFLOPs.")
 _tv("regnet_x_3_2gf", "RegNetX-3.2GF", "RegNet_X_3_2GF_Weights.IMAGENET1K_V2", 81.196, 3.177, 15296552,
-    references=_REGNET, builder=B + "torchvision_built_on_cpu",
+    references=_REGNET, builder=TV_REGNET,
     description="RegNetX design-space CNN (grouped convs, no SE) at 3.2 GFLOPs.",
     notes="Qualcomm AI Hub's 'regnet' model is torchvision's regnet_x_3_2gf (qai_hub_models/models/regnet/"
           "model.py, IMAGENET1K_V1 weights: the same architecture).")
@@ -220,6 +212,7 @@ _ref("deeplabv3plus_mobilenet_v2", "DeepLabV3+ MobileNetV2 (jfzhang95)", family=
 # ------------------------------------------------------------------------------------------------------
 # Transformer encoders (dimensions from the model cards / configs; random weights)
 
+_CLIP = ("Radford et al., Learning Transferable Visual Models From Natural Language Supervision, ICML 2021",)
 _BERT = "Devlin et al., BERT: Pre-training of Deep Bidirectional Transformers, NAACL 2019"
 _ST = "Reimers & Gurevych, Sentence-BERT, EMNLP 2019"
 
@@ -284,12 +277,10 @@ _ref("all_mpnet_base_v2", "all-mpnet-base-v2 (sentence embedder)", family="trans
            "The unused pooler is left out.")
 _ref("clip_vit_b32_text", "CLIP ViT-B/32 text encoder", family="transformer", task=MULTI,
      spec=tokens(77, 49408), builder=B + "clip_text_encoder", kwargs={},
-     references=("Radford et al., Learning Transferable Visual Models From Natural Language Supervision, "
-                 "ICML 2021", "huggingface.co/openai/clip-vit-base-patch32 (config)"),
+     references=(*_CLIP, "huggingface.co/openai/clip-vit-base-patch32 (config)"),
      description="CLIP text tower: 12 pre-norm layers of width 512, 8 heads, MLP 2048, quick-GELU, causal "
                  "mask, 77 positions; end-of-text state projected to 512.",
      notes=_NOMINAL + "CLIPTextModelWithProjection's layers; 63,428,096 parameters.")
-_CLIP = ("Radford et al., Learning Transferable Visual Models From Natural Language Supervision, ICML 2021",)
 _ref("clip_vit_b32_image", "CLIP ViT-B/32 image encoder", family="transformer", task=MULTI, spec=image(224),
      builder=B + "vision_transformer", kwargs={"style": "clip", "patch": 32, "image_size": 224},
      references=(*_CLIP, "huggingface.co/openai/clip-vit-base-patch32 (config)"),
