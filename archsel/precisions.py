@@ -42,11 +42,11 @@ def canonical(name: str) -> str | None:
     return _ALIASES.get(name.strip().lower())
 
 
-def normalize(name: str, allowed: tuple[str, ...] = MEASURABLE, kind: str = "dtype") -> str:
-    """The canonical name of `name`, which must be in `allowed`; UsageError with a did-you-mean otherwise."""
+def normalize(name: str) -> str:
+    """The canonical name of `name`, which must be MEASURABLE (a --dtype); UsageError with a did-you-mean otherwise."""
     key = canonical(name)
-    if key is None or key not in allowed:
-        raise unknown(kind, name, allowed)
+    if key is None or key not in MEASURABLE:
+        raise unknown("dtype", name, MEASURABLE)
     return key
 
 

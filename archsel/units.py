@@ -82,5 +82,6 @@ def format_bytes(value: float) -> str:
 
 
 def format_ms(value: float | None, dash: str = "—") -> str:
-    """Milliseconds, 3 significant digits, without the unit (the header or the sentence names it)."""
-    return dash if value is None else f"{value:.3g}"
+    """Milliseconds, 3 significant digits, never in scientific notation, without the unit (the header or the
+    sentence names it): 16.5 → '16.5', 1234.5 → '1234'."""
+    return dash if value is None else _digits(value)

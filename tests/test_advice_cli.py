@@ -188,3 +188,7 @@ def test_compare_ranks_the_users_model(run: Run) -> None:
     raises = run("compare", "--model", "user_models.models:build_raises", "--input", "1x3x32x32", "--task", "image",
                  "--target", "edge", cwd=cwd)
     assert raises.returncode == 1 and "raised" in raises.stderr and "Traceback" not in raises.stderr
+    typo = run("compare", "--model", "user_models.models:build_small", "--input", "1x3x32x32", "--task", "imagee",
+               "--target", "edge", cwd=cwd)  # a bad query is said before the user's code runs
+    assert typo.returncode == 2 and "did you mean 'image'" in typo.stderr
+    assert "building TinyNet" not in typo.stdout + typo.stderr

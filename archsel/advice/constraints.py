@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from archsel.units import format_bytes, format_si
+from archsel.units import format_bytes, format_ms, format_si
 
 if TYPE_CHECKING:
     from archsel.advice.costing import Cost, Latency
@@ -118,7 +118,7 @@ def evaluate(cost: Cost, limits: Limits, target: TargetProfile | None) -> list[V
         measured_or_point = lat.kind == "measured" or statistic == "point_estimate"
         label = limits.latency_stat if measured_or_point else statistic.replace("_", " ")
         found.append(Verdict("latency", ok, limits.latency_ms, value,
-                             f"{cost.precision} {lat.kind} {label} {value:.3g} ms {'≤' if ok else '>'} "
+                             f"{cost.precision} {lat.kind} {label} {format_ms(value)} ms {'≤' if ok else '>'} "
                              f"{limits.latency_ms:g} ms budget ({value / limits.latency_ms - 1:+.0%})",
                              "--latency-ms", {"statistic": statistic, "kind": lat.kind}))
     memory = memory_limit(target, limits)

@@ -222,7 +222,7 @@ def user_item(spec: str, input_text: str, kwargs: dict[str, Any], device: str = 
         with user_code():
             return measure_module(real.module, real.inputs, real.batch, precision, device, budget_s)
 
-    return Item(spec, lambda: count, measure, user=True, _count=count), user
+    return Item(spec, lambda: count, measure, user=True), user
 
 
 # ------------------------------------------------------------------------------------------ latency

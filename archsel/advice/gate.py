@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from archsel.advice.constraints import Limits, Verdict, evaluate, precision_verdict
+from archsel.advice.constraints import Limits, Verdict, evaluate, memory_limit, precision_verdict
 from archsel.advice.costing import Cost, cost, user_item
 from archsel.errors import ExitStatus
 
@@ -87,7 +87,7 @@ class CheckResult:
         return ExitStatus.SUCCESS if self.status == "passed" else ExitStatus.FAILURE
 
 
-def _gated_limits(request: CheckRequest) -> Limits:
+def gated_limits(request: CheckRequest) -> Limits:
     """--latency-stat applies to measured latency; an estimate is gated on its point estimate (or band high)."""
     if request.measured:
         return request.limits
@@ -97,7 +97,7 @@ def _gated_limits(request: CheckRequest) -> Limits:
 def _skipped_after_model_error(request: CheckRequest) -> list[Gate]:
     limits = request.limits
     budgets = {"params": limits.max_params, "macs": limits.max_macs,
-               "memory": limits.max_memory_bytes or request.target.memory_gb, "latency": limits.latency_ms}
+               "memory": memory_limit(request.target, limits), "latency": limits.latency_ms}
     return [Gate(name, "skipped") for name in GATE_ORDER[2:] if budgets[name] is not None]
 
 
@@ -109,7 +109,7 @@ def run_check(request: CheckRequest) -> CheckResult:
     started = time.perf_counter()
     result = CheckResult(request, [], timestamp=datetime.now().replace(microsecond=0).isoformat(),
                          hostname=socket.gethostname())
-    limits = _gated_limits(request)
+    limits = gated_limits(request)
     t0 = time.perf_counter()
     try:
         item, result.user = user_item(request.spec, request.input_text, request.model_args, device=request.device)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -24,8 +24,11 @@ PLOT = typer.Option(None, "--plot", help="Write quality vs latency with the Pare
 
 
 def answer(requested: Sequence[tuple[AdviceRequest, QuerySpec | None]], *, fmt: str | None, plot: str | None,
-           command: str = "recommend", extra: Sequence[tuple[Candidate, Item]] = ()) -> ExitStatus:
-    """Shared by recommend and compare: plan every query, run each, print, plot; FAILURE when one has no fit."""
+           command: str = "recommend",
+           extra: Callable[[], Sequence[tuple[Candidate, Item]]] | None = None) -> ExitStatus:
+    """Shared by recommend and compare: plan every query, run each, print, plot; FAILURE when one has no fit.
+    `extra` makes candidates to rank beside the rules' (compare: the user's model), called once every query
+    is planned, so a bad query is said before the user's code runs."""
     from archsel.advice.pipeline import plan_all, run
     from archsel.report import console
     from archsel.report import recommend as report
@@ -43,8 +46,10 @@ def answer(requested: Sequence[tuple[AdviceRequest, QuerySpec | None]], *, fmt: 
 
         plot_path = check_plot_path(plot)
     status = ExitStatus.SUCCESS
-    for planned in plan_all(requested):
-        result = run(planned, extra=extra, progress=console.progress)
+    plans = plan_all(requested)
+    more = extra() if extra is not None else ()
+    for planned in plans:
+        result = run(planned, extra=more, progress=console.progress)
         for line in report.warnings(result):
             console.warn(line)
         miss = report.nothing_fits(result)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from archsel.commands.options import OUTPUT, RUNTIME_HELP
+from archsel.commands.options import OUTPUT, QUERY_OPTIONS, RUNTIME_HELP
 from archsel.errors import ExitStatus, unknown
 from archsel.report.formats import FORMAT_HELP, check_format
 
@@ -37,8 +37,7 @@ def check_cmd(
                                           "activations), e.g. 512MiB; the target's memory always applies."),
     dtype: str = typer.Option("fp32", "--dtype", help="Precision deployed: fp32, fp16, bf16 or int8."),
     runtime: str | None = typer.Option(None, "--runtime", help=RUNTIME_HELP),
-    threads: int | None = typer.Option(None, "--threads", min=1, help="Threads of a CPU runtime (default: the "
-                                                                       "runtime's)."),
+    threads: int | None = QUERY_OPTIONS["threads"][1],
     measure: bool = typer.Option(False, "--measure", help="Measure latency on this machine instead of "
                                  "estimating it for the target."),
     device: str = typer.Option("cpu", "--device", help="Where to measure: cpu or cuda (cuda:N)."),

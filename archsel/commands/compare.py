@@ -35,7 +35,7 @@ def compare(
     query: dict[str, Any],
 ) -> ExitStatus:
     """Rank YOUR model (an importable factory; its code runs) among the candidates for the same task and target."""
-    from archsel.advice.costing import user_item
+    from archsel.advice.costing import Item, user_item
     from archsel.knowledge.engine import Candidate
     from archsel.query.queryfile import requests
     from archsel.query.request import request_fields
@@ -46,11 +46,13 @@ def compare(
         check_format(fmt)
     kwargs = parse_model_args(model_arg)
     batch = parse_inputs(input_shape)[0].shape[0]
-    fields = request_fields(**query, batch=batch)
-    item, _user = user_item(model, input_shape, kwargs)
-    candidate = Candidate(id=model, display_name=f"your model {model}", family="user", role="your model", score=0.0,
-                          lightweight=False, streaming=False, quality=None, reasons=[])
-    return answer(requests(fields, None), fmt=fmt, plot=plot, command="compare", extra=[(candidate, item)])
+    def users_model() -> list[tuple[Candidate, Item]]:  # after planning: a bad query is said before its code runs
+        item, _user = user_item(model, input_shape, kwargs)
+        return [(Candidate(id=model, display_name=f"your model {model}", family="user", role="your model",
+                           score=0.0, lightweight=False, streaming=False, quality=None, reasons=[]), item)]
+
+    return answer(requests(request_fields(**query, batch=batch), None), fmt=fmt, plot=plot, command="compare",
+                  extra=users_model)
 
 
 def register(root: typer.Typer) -> None:

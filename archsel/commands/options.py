@@ -18,6 +18,8 @@ FORMAT = typer.Option("table", "--format", "-f", help=FORMAT_HELP)
 RUNTIME_HELP = ("The target's runtime: tensorrt, onnxruntime, openvino, litert, qnn, coreml, executorch, ncnn, "
                 "pytorch (eager) ... (default: the device's; `archsel targets show DEVICE` lists them).")
 OUTPUT = typer.Option(None, "--output", "-o", help="Write the report to FILE (atomically) instead of stdout.")
+VALIDATE_FORMAT = typer.Option(None, "--format", "-f", help=FORMAT_HELP + " Without it: problems on stderr, "
+                               "one `file:line:col: message` a line.")
 PROFILES_HELP = "Extra hardware-profile folder (repeatable; also $ARCHSEL_PROFILES_PATH)."
 RULES_HELP = "Extra rules folder (repeatable; overrides built-in rules by id)."
 

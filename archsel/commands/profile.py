@@ -15,13 +15,10 @@ cache_app = typer.Typer(help="The profile result cache (ARCHSEL_CACHE_DIR overri
                         no_args_is_help=True)
 
 
-def _split(values: list[str] | None) -> list[str]:
-    """'1,8' and repeated options alike → ['1', '8']."""
-    return [p.strip() for v in values or [] for p in v.split(",") if p.strip()]
-
-
 def _parse_batches(values: list[str] | None) -> tuple[int, ...] | None:
-    items = _split(values)
+    from archsel.query.build import split_words
+
+    items = split_words(values)
     if not items:
         return None
     try:
@@ -71,6 +68,7 @@ def profile_cmd(
     2 bad usage (unknown model, no CUDA device, ...).
     """
     from archsel.profiling.precision import normalize_dtype
+    from archsel.query.build import split_words
     from archsel.query.vocab import load_vocabulary
     from archsel.report import console
     from archsel.report import profile as report
@@ -81,7 +79,7 @@ def profile_cmd(
     check_format(fmt)
     if counter not in COUNTER_NAMES:
         raise unknown("counter", counter, COUNTER_NAMES)
-    dtypes = tuple(normalize_dtype(d) for d in _split(dtype)) or ("fp32",)
+    dtypes = tuple(normalize_dtype(d) for d in split_words(dtype)) or ("fp32",)
     shape = parse_shape(input_shape) if input_shape else None
     resolved_task = load_vocabulary().resolve_task(task) if task is not None else None
     for m in models:  # unknown ids, tasks a model does not serve, shapes it cannot take: usage errors (exit 2)

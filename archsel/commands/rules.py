@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from archsel.commands.options import FORMAT, RULES_HELP
-from archsel.commands.targets import VALIDATE_FORMAT
+from archsel.commands.options import FORMAT, RULES_HELP, VALIDATE_FORMAT
 from archsel.errors import ConfigError, ExitStatus, Problem
 from archsel.report.formats import check_format, emit, emit_line
 

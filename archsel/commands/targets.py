@@ -6,14 +6,12 @@ from pathlib import Path
 
 import typer
 
-from archsel.commands.options import FORMAT, PROFILES_HELP
+from archsel.commands.options import FORMAT, PROFILES_HELP, VALIDATE_FORMAT
 from archsel.errors import ExitStatus
-from archsel.report.formats import FORMAT_HELP, check_format, emit
+from archsel.report.formats import check_format, emit
 
 app = typer.Typer(help="Hardware targets: device profiles with sourced spec figures, and class defaults.",
                   no_args_is_help=True)
-VALIDATE_FORMAT = typer.Option(None, "--format", "-f", help=FORMAT_HELP + " Without it: problems on stderr, "
-                               "one `file:line:col: message` a line.")
 
 
 @app.command("list")
@@ -25,14 +23,14 @@ def list_cmd(
     """List the devices archsel knows, with peak compute (dense), memory bandwidth and capacity."""
     from archsel.errors import unknown
     from archsel.report.targets import list_document
-    from archsel.targets.profiles import TARGET_CLASSES, load_profile_set
+    from archsel.targets.profiles import TARGET_CLASSES, class_defaults, load_profile_set
 
     check_format(fmt)
     wanted = target_class.strip().lower() if target_class else None
     if wanted is not None and wanted not in TARGET_CLASSES:
         raise unknown("target class", target_class or "", TARGET_CLASSES)
     profile_set = load_profile_set(profiles or ())
-    defaults = {c: d.device for c, d in profile_set.defaults.items()}
+    defaults = class_defaults(profiles or ())
     order = {c: i for i, c in enumerate(TARGET_CLASSES)}
     chosen = sorted((p for p in profile_set.profiles.values() if wanted in (None, p.target_class)),
                     key=lambda p: (order[p.target_class], p.name))

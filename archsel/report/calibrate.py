@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from archsel.report.document import SCHEMA_VERSION, Column, Document, TableView
+from archsel.report.listings import field_view
+from archsel.units import format_ms
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -23,12 +25,11 @@ def document(cal: Calibration, doc: dict[str, Any], path: Path, *, name: str, de
         "references": [{"model_id": r.model_id, "batch": r.batch, "measured_ms": r.measured_s * 1e3,
                         "fit_error": e} for r, e in zip(cal.references, cal.fit_errors, strict=True)],
     }
-    rows = [{"field": k, "value": str(v)} for k, v in payload.items()
-            if k not in ("schema_version", "command", "micro_benchmarks", "references")]
-    ref_rows = [{"model": r["model_id"], "batch": r["batch"], "measured_ms": f"{r['measured_ms']:.3g}",
+    fields: list[tuple[str, ...]] = [(k, str(v)) for k, v in payload.items()
+                                     if k not in ("schema_version", "command", "micro_benchmarks", "references")]
+    ref_rows = [{"model": r["model_id"], "batch": r["batch"], "measured_ms": format_ms(r["measured_ms"]),
                  "fit_error": f"{r['fit_error']:+.0%}"} for r in payload["references"]]
-    views = [TableView([Column("field", "field", no_wrap=True), Column("value", "value")], rows,
-                       title="archsel calibrate"),
+    views = [field_view(fields, "archsel calibrate"),
              TableView([Column("model", "model", no_wrap=True), Column("batch", "batch", justify="right"),
                         Column("measured_ms", "measured ms", justify="right"),
                         Column("fit_error", "fit error", justify="right")], ref_rows, title="reference models")]

@@ -10,8 +10,10 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from archsel import __version__
-from archsel.report.document import SCHEMA_VERSION, Case, Column, Document, Suite, TableView
-from archsel.units import format_bytes, format_si
+from archsel.advice.constraints import gated_latency
+from archsel.advice.gate import gated_limits
+from archsel.report.document import SCHEMA_VERSION, Case, Column, Document, Suite, TableView, case_counts, count_text
+from archsel.units import format_bytes, format_ms, format_si
 
 if TYPE_CHECKING:
     from archsel.advice.costing import Latency
@@ -21,7 +23,7 @@ _CASE_KEYS = ("name", "status", "message", "detail", "file", "line", "duration_s
 
 
 def _ms(value: float) -> str:
-    return f"{value:.3g} ms"
+    return f"{format_ms(value)} ms"
 
 
 def _count(n: float) -> str:
@@ -39,26 +41,24 @@ def _latency_record(result: CheckResult) -> dict[str, Any] | None:
     lat = c.latency if c is not None else None
     if c is None or lat is None:
         return None
+    gated_ms, gated_stat = gated_latency(lat, gated_limits(result.request))
     if lat.kind == "estimated":
-        strict = result.request.limits.strict
         return {"kind": "estimated", "target": lat.device, "runtime": lat.runtime, "precision": lat.precision,
                 "batch": c.batch,
                 "latency_ms": lat.p50_ms, "band_low_ms": lat.band_low_ms, "band_high_ms": lat.band_high_ms,
-                "gated_statistic": "band_high" if strict else "point_estimate",
-                "gated_ms": lat.band_high_ms if strict else lat.p50_ms, "method": lat.method,
+                "gated_statistic": gated_stat, "gated_ms": gated_ms, "method": lat.method,
                 "accuracy_note": lat.accuracy_note, "overhead_share": lat.detail.get("overhead_share")}
-    gated_stat = result.request.limits.latency_stat
     return {"kind": "measured", "runtime": lat.runtime, "device": result.request.device,
             "device_name": lat.detail.get("device_name"),
             "precision": lat.precision, "batch": c.batch, "gated_statistic": gated_stat,
-            "gated_ms": lat.at(gated_stat), "notes": lat.notes,
+            "gated_ms": gated_ms, "notes": lat.notes,
             **{k: v for k, v in lat.detail.items() if k != "device_name"}}
 
 
 def _latency_text(lat: Latency, statistic: str, value: float, target: str) -> tuple[str, str]:
     """(the gate's figure, the detail line saying how it was obtained)."""
     if lat.kind == "estimated":
-        band = (f"band {lat.band_low_ms:.3g}–{lat.band_high_ms:.3g} ms" if lat.band_high_ms > lat.band_low_ms
+        band = (f"band {format_ms(lat.band_low_ms)}–{_ms(lat.band_high_ms)}" if lat.band_high_ms > lat.band_low_ms
                 else "no measured error band")
         what = "band high end" if statistic == "band_high" else "point estimate"
         return (f"estimated {_ms(value)} ({what}; {band}) on {target} {lat.precision} with {lat.runtime}",
@@ -90,7 +90,8 @@ def _gate(g: Gate, result: CheckResult) -> dict[str, Any]:
             out["budget_ms"] = req.limits.latency_ms
         return out
     if g.name == "precision":
-        supported = list(v.fields["supported_precisions"]) if v is not None else list(req.target.precisions)
+        assert v is not None  # the precision gate always carries its verdict
+        supported = list(v.fields["supported_precisions"])
         ok = g.status == "passed"
         return {"name": "precision", "status": g.status,
                 "message": f"precision: {req.precision} is supported by {target}" if ok else
@@ -182,9 +183,9 @@ def payload(result: CheckResult) -> dict[str, Any]:
         elif g.name == "model" and g.status == "passed":
             record.update(where)
         gates.append(record)
-    status = [g["status"] for g in gates]
-    summary = {"gates": len(gates), "passed": status.count("passed"), "failed": status.count("failed"),
-               "errors": status.count("error"), "skipped": status.count("skipped")}
+    n = case_counts(_cases(gates))
+    summary = {"gates": n["tests"], "passed": n["passed"], "failed": n["failed"], "errors": n["error"],
+               "skipped": n["skipped"]}
     return {
         "schema_version": SCHEMA_VERSION,
         "command": "check",
@@ -249,25 +250,27 @@ def _notes(data: dict[str, Any]) -> list[str]:
 
 def summary_line(data: dict[str, Any]) -> str:
     """The one stderr line for the CI log: status, counts, and every failed gate's message."""
-    s = data["summary"]
     bad = [g for g in data["gates"] if g["status"] in ("failed", "error")]
     text = (f"archsel check: {data['status'].upper()} {data['model']['spec']} on {data['target']['name']}: "
-            f"{s['passed']} passed, {s['failed']} failed, {s['errors']} errors, {s['skipped']} skipped")
+            f"{count_text(_cases(data['gates']))}")
     return text + (" — " + "; ".join(g["message"] for g in bad) if bad else "")
+
+
+def _cases(gates: list[dict[str, Any]]) -> list[Case]:
+    """One test case per gate record."""
+    return [Case(g["name"], g["status"], g["message"], detail=g.get("detail"), file=g.get("file"),
+                 line=g.get("line"), error_type="GateFailed" if g["status"] == "failed" else g.get("error_type"),
+                 duration_s=g.get("duration_s"),
+                 properties={k: v for k, v in g.items() if k not in _CASE_KEYS})
+            for g in gates]
 
 
 def document(data: dict[str, Any], fmt: str = "table") -> Document:
     """The check's document from its payload: gates as cases, the table (csv: one raw row per gate)."""
     spec, target = data["model"]["spec"], data["target"]["name"]
-    cases = [Case(g["name"], g["status"], g["message"], detail=g.get("detail"), file=g.get("file"),
-                  line=g.get("line"), error_type="GateFailed" if g["status"] == "failed" else g.get("error_type"),
-                  duration_s=g.get("duration_s"),
-                  properties={k: v for k, v in g.items() if k not in _CASE_KEYS})
-             for g in data["gates"]]
-    s = data["summary"]
+    cases = _cases(data["gates"])
     suite = Suite(command="archsel check", name=f"archsel check {spec} on {target}", status=data["status"],
-                  summary=f"{spec} on {target}: {s['passed']} passed, {s['failed']} failed, {s['errors']} errors, "
-                          f"{s['skipped']} skipped",
+                  summary=f"{spec} on {target}: {count_text(cases)}",
                   classname=f"archsel.check.{spec}", properties=data.get("conditions", {}),
                   timestamp=data.get("timestamp"), hostname=data.get("hostname"), duration_s=data.get("duration_s"))
     view = _csv_view(data) if fmt == "csv" else _table_view(data)

@@ -48,10 +48,9 @@ def quiet(_message: str) -> None:
 
 
 @contextmanager
-def progress(total: int, label: str, enabled: bool | None = None) -> Iterator[Log]:
+def progress(total: int, label: str) -> Iterator[Log]:
     """A progress bar on stderr (a terminal only); yields `advance(description)`."""
-    show = sys.stderr.isatty() if enabled is None else enabled
-    if not show or total == 0:
+    if not sys.stderr.isatty() or total == 0:
         yield quiet
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

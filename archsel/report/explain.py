@@ -12,10 +12,9 @@ if TYPE_CHECKING:
     from archsel.knowledge.engine import Recommendation
 
 
-def payload(rec: Recommendation, top: int, full_trace: bool = True) -> dict[str, Any]:
+def payload(rec: Recommendation, top: int) -> dict[str, Any]:
     from archsel.knowledge.engine import SCORE_FORMULA
 
-    trace = rec.trace if full_trace else rec.fired
     return {
         "schema_version": SCHEMA_VERSION,
         "command": "explain",
@@ -26,7 +25,7 @@ def payload(rec: Recommendation, top: int, full_trace: bool = True) -> dict[str,
         "closest_misses": [m.to_dict() for m in rec.misses[:top]] if not rec.candidates else [],
         "excluded": [{"id": m.candidate.id, "why": m.why} for m in rec.misses],
         "advice": [a.to_dict() for a in rec.advice],
-        "trace": [t.to_dict() for t in trace],
+        "trace": [t.to_dict() for t in rec.trace],
         "rules_considered": len(rec.trace),
         "rules_fired": len(rec.fired),
     }

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from archsel.errors import UsageError
 from archsel.files import write_atomic
-from archsel.units import format_si
+from archsel.units import format_ms, format_si
 
 if TYPE_CHECKING:
     from archsel.advice.pipeline import AdviceResult, Outcome
@@ -164,7 +164,7 @@ def ascii_front(result: AdviceResult, width: int = 60, height: int = 12) -> list
     lines += [f"{q_hi:5.2f} ┤" + "".join(grid[0])]
     lines += ["      │" + "".join(r) for r in grid[1:-1]]
     lines += [f"{q_lo:5.2f} ┤" + "".join(grid[-1])]
-    scale = f"{x_max:.3g}" if use_latency else format_si(x_max)
+    scale = format_ms(x_max) if use_latency else format_si(x_max)
     lines.append("      └" + "─" * (width - len(scale) - 1) + " " + scale)
     lines.append("      front: " + ", ".join(f"{o.rank} {o.candidate.id}" for o in pts if o.pareto))
     return lines

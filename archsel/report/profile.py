@@ -183,7 +183,7 @@ def _estimate_case(r: dict[str, Any], target: TargetProfile) -> Case:
 def estimated_document(payload: dict[str, Any], target: TargetProfile, fmt: str) -> Document:
     """`archsel profile --target`: one estimate per (model, precision, batch), and per op class."""
     records = payload["results"]
-    rows = [{**r, "band_text": f"{r['band']['low_ms']:.3g}–{r['band']['high_ms']:.3g}",
+    rows = [{**r, "band_text": f"{format_ms(r['band']['low_ms'])}–{format_ms(r['band']['high_ms'])}",
              "top": ", ".join(f"{c['op_class']} {c['share']:.0%} ({c['bound']})" for c in r["breakdown"][:2])}
             for r in records]
     views = [TableView([

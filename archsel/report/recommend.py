@@ -16,6 +16,7 @@ from archsel.advice.scoring import FORMULA
 from archsel.report import plot, ranking
 from archsel.report.document import Case, Document, Suite, count_text
 from archsel.report.schema import SCHEMA_ID, SCHEMA_VERSION
+from archsel.units import format_ms
 
 if TYPE_CHECKING:
     from archsel.advice.pipeline import AdviceResult, Outcome
@@ -174,7 +175,7 @@ def _case(o: Outcome, result: AdviceResult) -> Case:
                                   "latency_kind": lat["kind"] if lat else None,
                                   "macs": o.cost.macs if o.cost else None, "params": o.cost.params if o.cost else None}
     if o.status == "ok":
-        message = f"rank {o.rank}: {c.id} ({c.family}) fits" + (f", {lat['value_ms']:.3g} ms {lat['kind']}"
+        message = f"rank {o.rank}: {c.id} ({c.family}) fits" + (f", {format_ms(lat['value_ms'])} ms {lat['kind']}"
                                                                  if lat else "")
         return Case(c.id, "passed", message, properties=properties)
     if o.status == "excluded":
