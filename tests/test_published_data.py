@@ -23,6 +23,7 @@ from archsel.zoo.spec import ModelEntry
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "published_latency"
 ROWS: list[dict[str, Any]] = json.loads((DATA / "measurements.json").read_text(encoding="utf-8"))
+ADDED_FILE = DATA / "added.json"  # rows added in this repository, after the shared rows
 
 ORIGINAL = ["model", "zoo_id", "device", "archsel_target", "runtime", "precision", "batch", "input",
             "latency_ms", "throughput_per_s", "source", "note"]
@@ -107,16 +108,39 @@ def test_the_file_is_what_annotate_gives_from_its_own_original_fields() -> None:
     assert annotate.render(annotate.annotate(originals)) == (DATA / "measurements.json").read_text(encoding="utf-8")
 
 
-def test_the_file_is_what_annotate_gives_from_the_shared_file_and_no_figure_changed() -> None:
+def test_the_added_rows_close_the_file_with_their_original_fields_unchanged() -> None:
+    """Without the shared copy: added.json's rows are the file's last rows, every original field as in added.json."""
+    added = json.loads(ADDED_FILE.read_text(encoding="utf-8"))
+    assert added and all(list(row) == ORIGINAL for row in added)
+    for ours, theirs in zip(ROWS[len(ROWS) - len(added):], added, strict=True):
+        assert {k: ours[k] for k in ORIGINAL} == theirs  # every original field, figures included, unchanged
+
+
+def test_the_file_is_what_annotate_gives_from_the_shared_and_added_files_and_no_figure_changed() -> None:
     annotate = _annotate()
     source = Path(annotate.DEFAULT_SOURCE)
     if not source.exists():
         pytest.skip(f"shared measurements not present at {source}")
     shared = json.loads(source.read_text(encoding="utf-8"))
-    assert len(shared) == len(ROWS)
-    for ours, theirs in zip(ROWS, shared, strict=True):
-        assert {k: ours[k] for k in ORIGINAL} == theirs  # every original field, figures included, unchanged
-    assert annotate.render(annotate.annotate(shared)) == (DATA / "measurements.json").read_text(encoding="utf-8")
+    added = json.loads(ADDED_FILE.read_text(encoding="utf-8"))
+    assert len(shared) + len(added) == len(ROWS)
+    # every row, shared or added, against the file it comes from: every original field, figures included, unchanged
+    for ours, theirs in zip(ROWS, shared + added, strict=True):
+        assert {k: ours[k] for k in ORIGINAL} == theirs
+    assert annotate.load_rows(source) == shared + added
+    expected = annotate.render(annotate.annotate(shared + added))
+    assert expected == (DATA / "measurements.json").read_text(encoding="utf-8")
+
+
+def test_the_ultralytics_t4_fp16_rule_needs_the_charted_model_and_figure() -> None:
+    annotate = _annotate()
+    row = next(r for r in ROWS if r["model"] == "YOLO11n (Ultralytics)" and r["archsel_target"] == "t4")
+    original = {k: row[k] for k in ORIGINAL}
+    assert row["precision"] == "not stated (TensorRT export)" and row["archsel_precision"] == "fp16"
+    assert annotate.annotate_row({**original, "latency_ms": 1.6})["archsel_precision"] is None
+    assert annotate.annotate_row({**original, "archsel_target": "a100-sxm"})["archsel_precision"] is None
+    charted = {r["model"] for r in ROWS if r["archsel_note"] and "TensorRT10 FP16" in r["archsel_note"]}
+    assert charted == set(annotate.ULTRALYTICS_T4_FP16_CHART)
 
 
 def test_annotate_stops_on_text_it_has_no_rule_for() -> None:

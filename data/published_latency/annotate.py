@@ -3,10 +3,12 @@
     python data/published_latency/annotate.py [SOURCE] [--check]
 
 Reads SOURCE (default: the shared copy, $ARCHSEL_PUBLISHED_LATENCY or
-/work/shared/published-latency/measurements.json), keeps every row's original fields unchanged and in
-order, adds the archsel_* fields decided by the tables and rules below, and writes measurements.json next
-to this script (deterministic: indent 1, UTF-8, one trailing newline). --check writes nothing and exits 1
-when the file here differs from what the source gives.
+/work/shared/published-latency/measurements.json) and then the rows of added.json next to this script (rows
+added in this repository from further public sources, the same original fields), keeps every row's original
+fields unchanged and in order (the shared rows first, then added.json's in that file's order), adds the
+archsel_* fields decided by the tables and rules below, and writes measurements.json next to this script
+(deterministic: indent 1, UTF-8, one trailing newline). --check writes nothing and exits 1 when the file here
+differs from what the sources give.
 
 Every interpretation is a table entry or a rule in this file, so it can be reviewed and rerun. A row whose
 runtime, precision, input or model text is not in the tables stops the script: extending the data means
@@ -27,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 TARGET = HERE / "measurements.json"
 DEFAULT_SOURCE = Path(os.environ.get("ARCHSEL_PUBLISHED_LATENCY",
                                      "/work/shared/published-latency/measurements.json"))
+ADDED_SOURCE = HERE / "added.json"  # rows added here from further public sources, after the shared rows
 
 ORIGINAL_FIELDS = ("model", "zoo_id", "device", "archsel_target", "runtime", "precision", "batch", "input",
                    "latency_ms", "throughput_per_s", "source", "note")
@@ -72,6 +75,7 @@ RUNTIME_TABLE: dict[str, tuple[str | None, str | None, int | None, str | None]] 
     "PyTorch eager (AMP)": ("pytorch", "gpu", None, None),
     "PyTorch eager (CPU)": ("pytorch", "cpu", None, None),
     "PyTorch eager (CUDA)": ("pytorch", "gpu", None, None),
+    "PyTorch (CUDA; framework path not stated)": ("pytorch", "gpu", None, None),
     "QNN (QAIRT, DLC) [NPU]": ("qnn", "npu", None, None),
     "QNN context binary [NPU]": ("qnn", "npu", None, None),
     "TFLite (CPU)": ("litert", "cpu", None, None),
@@ -83,6 +87,8 @@ RUNTIME_TABLE: dict[str, tuple[str | None, str | None, int | None, str | None]] 
     "TensorRT (Ultralytics export)": ("tensorrt", "gpu", None, None),
     "TensorRT (Ultralytics export; version not stated)": ("tensorrt", "gpu", None, None),
     "TensorRT (raw engine execute, trtutils TRTEngine.raw_exec)": ("tensorrt", "gpu", None, None),
+    "TensorRT (trtexec engine; JetPack 6.2, L4T 36.4.7)": ("tensorrt", "gpu", None, None),
+    "TensorRT 8.4.3 (TensorRT OSS demo/BERT engine)": ("tensorrt", "gpu", None, None),
     "TensorRT 10 (Ultralytics export)": ("tensorrt", "gpu", None, None),
     "TensorRT via torch2trt": ("tensorrt", "gpu", None, None),
     "Triton Inference Server 20.11 + ONNX Runtime TensorRT EP": ("tensorrt", "gpu", None, None),
@@ -116,6 +122,8 @@ PRECISION_TABLE: dict[str, tuple[str | None, str | None]] = {
     "int8 (AI Hub w8a8: 8-bit weights, 8-bit activations)": ("int8", None),
     'int8 (NVIDIA MLPerf resnet50 configs set precision="int8")': ("int8", None),
     "int8 (Q8)": ("int8", None),
+    "int8 (post-training INT8 with FP16 where INT8 is not used: builder.py --int8 --fp16 --strict, "
+    "demo/BERT/scripts/inference_benchmark.sh)": ("int8", None),
     "int8 quantized (qnnpack pretrained)": ("int8", None),
     'mixed (system name "PyTorch-MIX")': (None, "mixed precision: no single precision"),
     "not stated": (None, _NOT_STATED),
@@ -129,6 +137,33 @@ PRECISION_TABLE: dict[str, tuple[str | None, str | None]] = {
     "this model)": (None, _NOT_STATED + " (int8 unlikely: no qnnpack-quantized weights exist for this model)"),
     "tf32": ("tf32", None),
 }
+
+# Ultralytics' T4 TensorRT10 speeds. The model and comparison pages head the column "Speed T4 TensorRT10 (ms)"
+# without a precision, but Ultralytics' own docs chart of the same figures (docs/overrides/javascript/
+# benchmark.js @ 3fbd1ca5219293495cb6406cc28e8330ce3cb104: `data` entries YOLO11 n-x, YOLOv8 n-x and YOLOv5 n-x,
+# plotted on the x axis titled "Latency T4 TensorRT10 FP16 (ms/img)") states they are FP16. The rule applies
+# only to a row whose model and figure are exactly the chart's; other rows (the -cls models, the A100 column)
+# keep a null precision.
+ULTRALYTICS_T4_FP16_CHART: dict[str, float] = {
+    **{f"YOLO11{s} (Ultralytics)": v for s, v in zip("nsmlx", (1.5, 2.5, 4.7, 6.2, 11.3), strict=True)},
+    **{f"YOLOv8{s} detect (Ultralytics)": v for s, v in zip("nsmlx", (1.47, 2.66, 5.86, 9.06, 14.37), strict=True)},
+    **{f"YOLOv5{s} detect (Ultralytics)": v for s, v in zip("nsmlx", (1.12, 1.92, 4.03, 6.61, 11.89), strict=True)},
+}
+_ULTRALYTICS_T4 = ("TensorRT 10 (Ultralytics export)", "not stated (TensorRT export)")
+_ULTRALYTICS_T4_FP16_NOTE = ("fp16: Ultralytics' docs chart plots this very figure as \"Latency T4 TensorRT10 FP16 "
+                             "(ms/img)\" (docs/overrides/javascript/benchmark.js @ "
+                             "3fbd1ca5219293495cb6406cc28e8330ce3cb104)")
+
+
+def read_precision(row: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The row's precision and a note: the precision table, then the Ultralytics T4 chart rule."""
+    if row["precision"] not in PRECISION_TABLE:
+        raise ValueError(f"precision text not in PRECISION_TABLE: {row['precision']!r}")
+    if ((row["runtime"], row["precision"]) == _ULTRALYTICS_T4 and row["archsel_target"] == "t4"
+            and ULTRALYTICS_T4_FP16_CHART.get(row["model"]) == row["latency_ms"]):
+        return "fp16", _ULTRALYTICS_T4_FP16_NOTE
+    return PRECISION_TABLE[row["precision"]]
+
 
 # --------------------------------------------------------------------------------------------------------
 # Input text → full input shapes with the batch, in PyTorch layout. "AxBxCxD" is taken as written (NCHW),
@@ -254,6 +289,9 @@ MODEL_TABLE: dict[str, tuple[str | None, str | None]] = {
     "clip-vit-base-patch16 (image encoder)": (
         "clip_vit_b16_image", "CLIP ViT-B/16 image tower; the projection to 512 presumed included"),
     "DINOv2-base-patch14": ("dinov2_base", "facebook/dinov2-base at 224×224 (257 tokens)"),
+    "BERT-Large SQuAD (TensorRT demo/BERT, 24 layers, 1024 wide, QA head)": (
+        "bert_large_squad", "NVIDIA's BERT-large SQuAD checkpoint: BERT-large with the span head; its segment-id and "
+                            "input-mask inputs are not modelled"),
     "BERT-Large (MLPerf bert-99)": ("bert_large_squad", "BERT-large with the SQuAD span head"),
     "BERT-Large (MLPerf bert-99, SQuAD v1.1)": ("bert_large_squad", "BERT-large with the SQuAD span head"),
     "Whisper-Tiny (Qualcomm AI Hub model id whisper_tiny) - component HfWhisperEncoder": (
@@ -282,8 +320,10 @@ MODEL_TABLE: dict[str, tuple[str | None, str | None]] = {
     "YOLOv11-Detection (Qualcomm AI Hub model id yolov11_det)": ("yolo11n", "AI Hub's default weights: yolo11n.pt"),
     "Yolo-v5 (Qualcomm AI Hub model id yolov5)": (
         "yolov5m", "AI Hub exports yolov5mu.pt: YOLOv5u-m, the form of archsel's yolov5m"),
+    "yolov8n (trtutils benchmark)": ("yolov8n", None),
     "yolov8s (trtutils benchmark)": ("yolov8s", None),
     "yolov8m (trtutils benchmark)": ("yolov8m", None),
+    "yolov8n (Ultralytics yolov8n.pt, ONNX export)": ("yolov8n", None),
     **{f"{m} (trtutils benchmark)": (None, "not built in archsel")
        for m in ("yolov10n", "yolov9t", "yolov7t", "yoloxn", "yoloxs")},
 }
@@ -314,7 +354,7 @@ def annotate_row(row: dict[str, Any]) -> dict[str, Any]:
     """The row's original fields unchanged, then the archsel_* fields."""
     if tuple(row) != ORIGINAL_FIELDS:
         raise ValueError(f"unexpected fields {tuple(row)} in row {row.get('model')!r}")
-    runtime_text, precision_text, model_text = row["runtime"], row["precision"], row["model"]
+    runtime_text, model_text = row["runtime"], row["model"]
     if runtime_text not in RUNTIME_TABLE:
         raise ValueError(f"runtime text not in RUNTIME_TABLE: {runtime_text!r}")
     runtime, unit, threads, runtime_note = RUNTIME_TABLE[runtime_text]
@@ -322,9 +362,7 @@ def annotate_row(row: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"GPU runtime {runtime_text!r} on {row['archsel_target']!r}")
     if unit == "cpu" and threads is None and (found := _NOTE_THREADS.search(row["note"])):
         threads = int(found.group(1))
-    if precision_text not in PRECISION_TABLE:
-        raise ValueError(f"precision text not in PRECISION_TABLE: {precision_text!r}")
-    precision, precision_note = PRECISION_TABLE[precision_text]
+    precision, precision_note = read_precision(row)
 
     if row["zoo_id"] is not None:
         model, model_note = row["zoo_id"], ZOO_NOTES.get(model_text)
@@ -351,6 +389,14 @@ def annotate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [annotate_row(r) for r in rows]
 
 
+def load_rows(source: Path) -> list[dict[str, Any]]:
+    """The shared rows of SOURCE, then the rows of added.json (when present), in their files' order."""
+    rows: list[dict[str, Any]] = json.loads(source.read_text(encoding="utf-8"))
+    if ADDED_SOURCE.exists():
+        rows += json.loads(ADDED_SOURCE.read_text(encoding="utf-8"))
+    return rows
+
+
 def render(rows: list[dict[str, Any]]) -> str:
     """The file's exact text: indent 1, non-ASCII kept, one trailing newline."""
     return json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
@@ -359,15 +405,15 @@ def render(rows: list[dict[str, Any]]) -> str:
 def main(argv: list[str]) -> int:
     args = [a for a in argv if a != "--check"]
     source = Path(args[0]) if args else DEFAULT_SOURCE
-    text = render(annotate(json.loads(source.read_text(encoding="utf-8"))))
+    text = render(annotate(load_rows(source)))
     if "--check" in argv:
         current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
         if current != text:
-            print(f"{TARGET} is not what {source} gives: rerun annotate.py", file=sys.stderr)
+            print(f"{TARGET} is not what {source} and {ADDED_SOURCE.name} give: rerun annotate.py", file=sys.stderr)
             return 1
         return 0
     TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET} ({text.count(chr(10))} lines) from {source}", file=sys.stderr)
+    print(f"wrote {TARGET} ({text.count(chr(10))} lines) from {source} and {ADDED_SOURCE.name}", file=sys.stderr)
     return 0
 
 
