@@ -7,8 +7,11 @@ error (issue 16): median |error|, share within ±25%, and the rank correlation o
 Data: data/published_latency/measurements.json (rows measured by others, each with its source). A row is
 used when it names an archsel target, runtime, precision, batch, input and a model archsel can trace.
 Compiled runtimes are fitted (archsel.estimation.engine_fit): leave-one-model-out holds each model out,
-fits on the rest and predicts it. Eager PyTorch rows are estimated with the profile's own (unfitted)
-eager parameters and reported as they are. Outputs: benchmarks/results_published_fit.md and
+fits on the rest and predicts it. Eager PyTorch rows refit the profile's eager parameters the same way
+(archsel.estimation.fit, as `archsel calibrate` does on a device it runs on: per-class efficiencies,
+bandwidth efficiency, cost per module call; the per-op cost stays) where the device has at least
+MIN_ROWS rows of two models or more; else they are estimated with the profile's own parameters and reported as they are.
+Outputs: benchmarks/results_published_fit.md and
 archsel/estimation/runtime_accuracy.json (the band and note of every estimate of a fitted runtime).
 """
 
@@ -20,6 +23,7 @@ import json
 import math
 import statistics
 import sys
+import textwrap
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,6 +172,8 @@ def run(write_profiles: bool) -> int:
         groups[(m.target, m.runtime)].append(m)
     report: dict[str, Any] = {}
     fits: dict[tuple[str, str], tuple[ef.Fit, ef.Unit, float]] = {}
+    # target -> fitted unknowns, rows, models, whether any row ran a fused kernel
+    eager_fits: dict[str, tuple[dict[str, float], int, int, bool]] = {}
     judged: dict[str, list[ef.Held]] = defaultdict(list)  # unit kind -> rows held against its judgement defaults
     lines: list[str] = []
     for (target, runtime), members in sorted(groups.items()):
@@ -176,7 +182,17 @@ def run(write_profiles: bool) -> int:
             held = [ef.Held(ef.Row(m.model, (), m.precision, m.latency_s, m.threads, f"b{m.batch}"),
                             eager_estimate(m, profile)) for m in members]
             held = [h for h in held if h.predicted_s > 0]
-            report[f"{target}/{runtime}"] = {**summary(held), "method": "eager (profile parameters, not fitted)"}
+            before_eager = summary(held)
+            if len({m.model for m in members}) >= 2 and len(members) >= MIN_ROWS:
+                held, fitted_x, n_fit, fused_rows = eager_fit(profile, members)
+                eager_fits[target] = (fitted_x, n_fit, len({m.model for m in members}), fused_rows)
+                report[f"{target}/{runtime}"] = {**summary(held), "method": "fitted (eager), leave-one-model-out",
+                                                 "rows_total": n_fit,
+                                                 "defaults_median_abs_pct": before_eager["median_abs_pct"]}
+            else:
+                why = "one model: nothing to hold out" if len({m.model for m in members}) < 2 else \
+                    f"fewer than {MIN_ROWS} rows: not fitted"
+                report[f"{target}/{runtime}"] = {**before_eager, "method": f"eager, judgement parameters ({why})"}
             lines += detail_lines(target, runtime, held)
             continue
         unit = unit_of(profile, runtime, members[0].unit) if runtime in RUNTIMES else None
@@ -223,6 +239,8 @@ def run(write_profiles: bool) -> int:
         for profile in profiles.values():
             if not profile.measured_at_run_time:
                 write_runtimes(profile, fits, report, groups, date)
+                if profile.name in eager_fits:
+                    write_eager(profile, *eager_fits[profile.name], report[f"{profile.name}/{EAGER}"], date)
     return 0
 
 
@@ -319,6 +337,9 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
 def _eager_note(entry: dict[str, Any] | None) -> str:
     if not entry or not entry.get("n"):
         return ""
+    if entry["method"].startswith("fitted"):
+        return (f", fitted to {entry['n']} published eager measurements: leave-one-model-out median |error| "
+                f"{entry['median_abs_pct']:.0f}% (benchmarks/published_fit.py)")
     return (f"; against {entry['n']} published eager measurements: median |error| {entry['median_abs_pct']:.0f}% "
             "(benchmarks/published_fit.py)")
 
@@ -335,6 +356,113 @@ def write_runtimes(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.
     text = "".join(lines[:start]) + runtime_block(profile, fits, report, groups, date) + "".join(lines[end:])
     write_atomic(path, text, what="profile")
     print(f"wrote {path}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------------------------------ eager PyTorch
+
+EAGER_FITTED = "Fitted by benchmarks/published_fit.py"
+BEFORE_FIT = "Before the fit: "
+
+
+def eager_prior_rates(profile: TargetProfile) -> Any:
+    """The profile's eager rates at the judgement defaults the fit starts from (its kind's efficiencies, no
+    module-call cost, no fused entry), whatever an earlier fit wrote into the profile."""
+    from dataclasses import replace
+
+    from archsel.estimation.defaults import kind_defaults
+    from archsel.estimation.roofline import FUSED_KEY, DeviceRates
+
+    start = replace(profile, efficiency=dict(kind_defaults(profile.kind).efficiency), module_call_us=None,
+                    op_overhead_us={k: v for k, v in profile.op_overhead_us.items() if k != FUSED_KEY})
+    return DeviceRates.from_profile(start, profile.runtime(EAGER).precision_rates)
+
+
+def eager_samples(profile: TargetProfile, members: list[Measured]) -> list[tuple[Measured, Any]]:
+    """(row, fit.Sample) of each eager row the profile has a rate for (its precision's peak)."""
+    from archsel import precisions
+    from archsel.estimation.fit import Sample
+
+    rates = eager_prior_rates(profile)
+    out = []
+    for m in members:
+        peaks = rates.peak_macs_per_s
+        peak = peaks.get(m.precision) or (peaks.get("fp32") if m.precision == "tf32" else None)
+        if not peak:
+            continue
+        count = trace(m.model, m.shape)
+        out.append((m, Sample(f"{m.model} {m.precision} b{m.batch}", count.ops, m.latency_s, count.batch,
+                                    peak, precisions.get(m.precision).bytes_scale)))
+    return out
+
+
+def eager_fit(profile: TargetProfile, members: list[Measured]) -> tuple[list[ef.Held], dict[str, float], int, bool]:
+    """Refit the profile's eager parameters (archsel.estimation.fit: per-class efficiencies, bandwidth
+    efficiency, cost per module call and per fused-kernel op; the per-op costs stay as the profile gives them)
+    to its published eager rows: leave-one-model-out predictions, the fit on every row, its row count and
+    whether any row ran a fused kernel (PyTorch's transformer fast path)."""
+    from archsel.estimation import fit as eager
+
+    rates = eager_prior_rates(profile)
+    known = eager.known_from_rates(rates)
+    prior = eager.prior_from_rates(rates)
+    peak, bandwidth = rates.peak_macs_per_s.get("fp32", 1.0), rates.bandwidth_bytes_per_s
+    samples = eager_samples(profile, members)
+
+    def fitted(train: list[Any]) -> dict[str, float]:
+        x = eager.fit(train, peak, bandwidth, prior, known=known)
+        return {k: max(v, 1.0) if k in eager.FITTED_CLASSES or k == "bandwidth" else v for k, v in x.items()}
+
+    held: list[ef.Held] = []
+    for model in sorted({m.model for m, _ in samples}):
+        x = fitted([s for m, s in samples if m.model != model])
+        held += [ef.Held(ef.Row(m.model, (), m.precision, m.latency_s, m.threads, f"b{m.batch}"),
+                         eager.predict(s.ops, s.peak or peak, bandwidth, x, s.batch, known, s.bytes_scale))
+                 for m, s in samples if m.model == model]
+    fused_rows = any(eager.fused(op) for _, s in samples for op in s.ops)
+    return held, fitted([s for _, s in samples]), len(samples), fused_rows
+
+
+def write_eager(profile: TargetProfile, x: dict[str, float], rows: int, models: int, fused_rows: bool,
+                entry: dict[str, Any], date: str) -> None:
+    """Write the fitted eager parameters into the profile file (efficiency, module_call_us, the fused
+    kernels' per-op cost where the rows had any) and say so at the head of its estimator_source."""
+    from archsel.estimation.fit import FITTED_CLASSES
+    from archsel.estimation.roofline import FUSED_KEY
+
+    path = Path(profile.path)
+    text = path.read_text(encoding="utf-8")
+    eff = {**profile.efficiency, **{c: _g(1.0 / x[c]) for c in FITTED_CLASSES}, "bandwidth": _g(1.0 / x["bandwidth"])}
+    text = set_top_level(text, "efficiency", f"efficiency: {_flow(eff)}\n")
+    text = set_top_level(text, "module_call_us", f"module_call_us: {_g(x['overhead'] * 1e6)}\n")
+    if fused_rows:  # else the fused kernels' cost stayed at its prior: nothing to write
+        per_op = {**profile.op_overhead_us, FUSED_KEY: _g(x["fused"] * 1e6)}
+        text = set_top_level(text, "op_overhead_us", f"op_overhead_us: {_flow(per_op)}\n")
+    source = profile.estimator_source or ""
+    if source.startswith(EAGER_FITTED):
+        source = source.split(BEFORE_FIT, 1)[1]
+    head = (f"{EAGER_FITTED} ({date}) to {rows} published eager PyTorch measurements of {models} models "
+            f"(data/published_latency): per-class efficiencies, bandwidth efficiency and module_call_us"
+            f"{' and op_overhead_us.fused' if fused_rows else ''} (non-negative least squares, judgement values as "
+            f"prior); overhead_us per op kept. Leave-one-model-out median |error| {entry['median_abs_pct']:.0f}%, "
+            f"{entry['within_25']:.0%} within ±25%. {BEFORE_FIT}")
+    wrapped = textwrap.fill(head + source, width=106, initial_indent="  ", subsequent_indent="  ",
+                            break_long_words=False, break_on_hyphens=False)
+    text = set_top_level(text, "estimator_source", f"estimator_source: >-\n{wrapped}\n")
+    write_atomic(path, text, what="profile")
+    print(f"wrote eager parameters into {path}", file=sys.stderr)
+
+
+def set_top_level(text: str, key: str, block: str) -> str:
+    """`text` (a profile's YAML) with the top-level entry `key` (its line and indented continuation) replaced
+    by `block`, or `block` appended at the end when there is none."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith(f"{key}:")), None)
+    if start is None:
+        return text + ("" if text.endswith("\n") else "\n") + block
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+        end += 1
+    return "".join(lines[:start]) + block + "".join(lines[end:])
 
 
 def eager_estimate(m: Measured, profile: TargetProfile) -> float:
@@ -363,7 +491,9 @@ def results_markdown(report: dict[str, Any], judgement: dict[str, Any], lines: l
            f"`python benchmarks/published_fit.py`: {used} of {total} rows of data/published_latency used "
            f"(skipped: {', '.join(f'{k} {v}' for k, v in sorted(skipped.items()))}). Compiled runtimes: "
            "leave-one-model-out (each model held out, parameters fitted on the rest). Eager PyTorch: the profile's "
-           "own parameters, not fitted. Error = published / estimated − 1.", "",
+           f"parameters refitted the same way where the device has {MIN_ROWS} rows or more of two models or more "
+           "(per-class efficiencies and dispatch costs, archsel.estimation.fit), else the profile's own. "
+           "Error = published / estimated − 1.", "",
            "| device | runtime | rows | models | median abs. error | within ±25% | rank corr. | defaults' median | "
            "method |", "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for key, v in sorted(report.items()):

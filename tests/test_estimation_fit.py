@@ -263,3 +263,33 @@ def test_a_second_thread_scaling_pass_keeps_each_points_larger_speedup(monkeypat
     remeasure_thread_scaling(res, lambda _m: None)
     assert res.parallel_points == quiet
     assert MicroResults(device="cpu", threads=1).parallel_points == {}  # one thread: nothing to re-measure
+
+
+def test_a_profiles_eager_rates_refit_predict_what_the_estimator_gives_at_every_precision() -> None:
+    """The fit that benchmarks/published_fit.py runs on published eager rows starts from a profile's own
+    rates (known_from_rates, prior_from_rates) and predicts, at fp16 as at fp32, what estimate_ops gives."""
+    from archsel.estimation.fit import known_from_rates, prior_from_rates
+    from archsel.targets.profiles import load_profiles
+
+    profile = load_profiles()["jetson-nano"]  # a GPU profile: asynchronous dispatch, kernel minimum
+    rates = DeviceRates.from_profile(profile)
+    known, x = known_from_rates(rates), prior_from_rates(rates)
+    x["overhead"] = rates.module_call_s  # the estimator's own module-call cost (the prior starts elsewhere)
+    ops = [*_calls(_model(3)), Op("pooling", 0, 4 * 10**6, 10**6, module="pool")]
+    for precision, scale in (("fp32", 1.0), ("fp16", 0.5)):
+        peak = rates.peak_macs_per_s[precision]
+        assert predict(ops, peak, rates.bandwidth_bytes_per_s, x, 1, known, scale) == pytest.approx(
+            estimate_ops(ops, rates, precision).total_s, rel=1e-9), precision
+
+
+def test_fit_recovers_known_parameters_from_rows_of_two_precisions() -> None:
+    peak, bw = 1e12, 1e11
+    samples = []
+    for i in range(8):  # fp32 rows and fp16 rows (twice the peak, half the bytes)
+        for p_peak, scale in ((peak, 1.0), (2 * peak, 0.5)):
+            ops = _calls(_model(i))
+            samples.append(Sample(f"m{i} {scale}", ops, predict(ops, p_peak, bw, TRUTH, 1, Known(), scale), 1,
+                                  p_peak, scale))
+    got = fit(samples, peak, bw, {k: v * 1.6 for k, v in TRUTH.items()}, ridge=1e-9)
+    for k in ("conv", "depthwise_conv", "matmul", "bandwidth", "overhead"):
+        assert got[k] == pytest.approx(TRUTH[k], rel=1e-3), k

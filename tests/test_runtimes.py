@@ -226,3 +226,21 @@ def test_runtime_on_recommend_check_and_compare(archsel: Run, tmp_path: Path) ->
     ]:
         bad = archsel(*args, env=env, cwd=fixtures)
         assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+
+
+def test_eager_parameters_fitted_to_published_rows_carry_that_fits_error(traces: dict[str, object]) -> None:
+    """A profile whose eager parameters benchmarks/published_fit.py fitted to published eager rows bands its
+    eager estimates with that fit's leave-one-model-out error on that device, not the CPU-measured defaults'."""
+    from archsel.estimation.accuracy import runtime_accuracy
+    from archsel.estimation.estimate import estimate_count, estimation_method
+
+    fitted = [p for p in load_profiles().values() if not p.measured_at_run_time and estimation_method(p) == "published"]
+    assert {p.name for p in fitted} >= {"jetson-nano"}
+    for profile in fitted:
+        acc = runtime_accuracy(profile.name, "pytorch")
+        assert acc is not None and acc.rows >= 5, profile.name
+        est = estimate_count(traces["resnet18"], profile, runtime="pytorch")  # type: ignore[arg-type]
+        assert est.runtime == "pytorch"
+        assert f"pytorch on {profile.name}: leave-one-model-out" in est.accuracy_note
+        assert est.band_low_ms == pytest.approx(est.latency_ms * acc.ratio_low)
+        assert est.band_high_ms == pytest.approx(est.latency_ms * acc.ratio_high)

@@ -50,8 +50,11 @@ class LatencyEstimate:
 
 
 def estimation_method(target: TargetProfile) -> str:
-    """'calibrated' when the profile's estimator parameters were fitted on the device, else 'defaults'."""
+    """'calibrated' when the profile's estimator parameters were fitted on the device, 'published' when
+    benchmarks/published_fit.py fitted them to published eager measurements of it, else 'defaults'."""
     source = (target.estimator_source or "").lower()
+    if source.startswith("fitted by benchmarks/published_fit.py"):
+        return "published"
     return "calibrated" if source.startswith("calibrated") else "defaults"
 
 
@@ -99,7 +102,7 @@ def estimate_count(count: CountResult, target: TargetProfile, *, precision: str 
     rates = DeviceRates.from_profile(target, rt.precision_rates)
     est = estimate_ops(count.ops, rates, p, count.batch)
     method = estimation_method(target)
-    acc = method_accuracy(method)
+    acc = runtime_accuracy(target.name, rt.name) if method == "published" else method_accuracy(method)
     total_ms = est.latency_ms
     if acc is not None:
         low, high, note = total_ms * acc.ratio_low, total_ms * acc.ratio_high, acc.note()

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 from archsel.estimation.roofline import (
     DEFAULT_EFFICIENCY,
+    FUSED_KEY,
+    DeviceRates,
     OpLike,
     ParallelCurve,
     RecurrentCost,
@@ -47,6 +49,7 @@ from archsel.estimation.roofline import (
     streamed_weight_bytes,
     work,
 )
+from archsel.targets.schema import OP_CLASSES
 
 FITTED_CLASSES: tuple[str, ...] = ("conv", "depthwise_conv", "matmul", "attention", "recurrent", "pooling")
 # Inverse shares of the measured weight re-read bandwidth: LSTMs (oneDNN on CPUs: input projections batched
@@ -115,26 +118,28 @@ class Sample:
     ops: Sequence[OpLike]
     measured_s: float
     batch: int = 1
+    peak: float | None = None  # MAC/s at the sample's precision (None: the fit's peak)
+    bytes_scale: float = 1.0  # bytes per element at the sample's precision / 4 (float32)
 
 
 Terms = tuple[dict[str, float], float]  # coefficients of the unknowns, constant seconds
 
 
 def op_terms(op: OpLike, new_call: bool, peak: float, bandwidth: float, x: Mapping[str, float],
-             batch: int, known: Known) -> tuple[Terms, Terms]:
+             batch: int, known: Known, bytes_scale: float = 1.0) -> tuple[Terms, Terms]:
     """(host, device) terms of one op under the bound implied by `x`: host = known fixed costs + the
     module-call unknown (an op of a fused kernel: the fused per-op unknown instead); device = the compute
     or memory coefficients + known device fixed costs (and the compute time of unfitted classes)."""
     dev: dict[str, float] = {}
     dev_const = known.device_fixed_s(op, batch)
     slow = kernel_slowdown(op, known.parallel, known.gemm_efficiency)  # compute and memory time alike
-    mem_coef = slow * moved_bytes(op, batch) / bandwidth
+    mem_coef = slow * moved_bytes(op, batch) * bytes_scale / bandwidth
     stream_coef, stream_key = 0.0, "weights_lstm"
     if op.kind == "recurrent":
         stream_key = STREAM_UNKNOWN[recurrent_cell(getattr(op, "op", ""))]
         cost = cell_cost(op, known.recurrent)
         stream_bw = cost.weight_bandwidth or 2 * bandwidth / x["bandwidth"]
-        stream_coef = slow * streamed_weight_bytes(op, batch) / stream_bw
+        stream_coef = slow * streamed_weight_bytes(op, batch) * bytes_scale / stream_bw
     mem = mem_coef * x["bandwidth"] + stream_coef * x[stream_key]
     ops_done = work(op)
     fitted = op.kind in FITTED_CLASSES
@@ -155,12 +160,12 @@ def op_terms(op: OpLike, new_call: bool, peak: float, bandwidth: float, x: Mappi
 
 
 def features(ops: Sequence[OpLike], peak: float, bandwidth: float, x: Mapping[str, float],
-             batch: int = 1, known: Known = Known()) -> tuple[dict[str, float], float]:
+             batch: int = 1, known: Known = Known(), bytes_scale: float = 1.0) -> tuple[dict[str, float], float]:
     """Coefficients of each unknown in one model's latency under the bounds implied by `x`, and the
     constant part (known fixed costs, recurrent weight re-reads, compute-bound ops of unfitted classes).
     On an asynchronous device the host terms count up to the critical path's start and the device terms
     from it on (roofline.critical_path, replayed at `x`)."""
-    terms = [op_terms(op, new_call, peak, bandwidth, x, batch, known)
+    terms = [op_terms(op, new_call, peak, bandwidth, x, batch, known, bytes_scale)
              for op, new_call in zip(ops, module_call_starts(ops), strict=True)]
     first = 0
     if known.async_dispatch and terms:
@@ -187,7 +192,7 @@ def _solve(samples: Sequence[Sample], peak: float, bandwidth: float, x: Mapping[
 
     a_rows, rhs = [], []
     for s in samples:
-        f, const = features(s.ops, peak, bandwidth, x, s.batch, known)
+        f, const = features(s.ops, s.peak or peak, bandwidth, x, s.batch, known, s.bytes_scale)
         fixed = const + sum(f[k] * x[k] for k in UNKNOWNS if k not in free)
         a_rows.append([f[k] / s.measured_s for k in free])
         rhs.append(1.0 - fixed / s.measured_s)
@@ -230,7 +235,29 @@ def fit(samples: Sequence[Sample], peak: float, bandwidth: float, prior: Mapping
 
 
 def predict(ops: Sequence[OpLike], peak: float, bandwidth: float, x: Mapping[str, float],
-            batch: int = 1, known: Known = Known()) -> float:
-    """Seconds the fitted model gives for `ops` (the same arithmetic as roofline.estimate_ops)."""
-    f, const = features(ops, peak, bandwidth, x, batch, known)
+            batch: int = 1, known: Known = Known(), bytes_scale: float = 1.0) -> float:
+    """Seconds the fitted model gives for `ops` (the same arithmetic as roofline.estimate_ops; `peak` and
+    `bytes_scale` at the precision)."""
+    f, const = features(ops, peak, bandwidth, x, batch, known, bytes_scale)
     return const + sum(f[k] * x[k] for k in UNKNOWNS)
+
+
+def known_from_rates(rates: DeviceRates) -> Known:
+    """What a profile's eager rates hold fixed when the fit refits them: each op class's cost per op (the
+    profile's overhead_us, or its op_overhead_us entry), views, recurrent cells, dispatch and kernel minimum.
+    The fused kernels' per-op cost is left out: it is an unknown of the fit."""
+    per_op = {**dict.fromkeys(OP_CLASSES, rates.overhead_s), **rates.op_overhead_s}
+    per_op.pop(FUSED_KEY, None)
+    return Known(extra_s=per_op, recurrent=rates.recurrent, async_dispatch=rates.async_dispatch,
+                 kernel_s=rates.kernel_s, parallel=rates.parallel, gemm_efficiency=rates.gemm_efficiency)
+
+
+def prior_from_rates(rates: DeviceRates) -> dict[str, float]:
+    """The unknowns at a profile's eager rates (a module call starts from a quarter of the per-op cost:
+    judgement, PyTorch's nn.Module dispatch is lighter than an op's)."""
+    x = {c: 1.0 / rates.efficiency.get(c, DEFAULT_EFFICIENCY.get(c, DEFAULT_EFFICIENCY["other"]))
+         for c in FITTED_CLASSES}
+    return {**x, "bandwidth": 1.0 / rates.bandwidth_efficiency,
+            "overhead": rates.module_call_s or 0.25 * rates.overhead_s,
+            "fused": rates.op_overhead_s.get(FUSED_KEY, rates.overhead_s),
+            "weights_lstm": 1.0, "weights_gru_rnn": 1.0}
