@@ -466,14 +466,15 @@ def set_top_level(text: str, key: str, block: str) -> str:
 
 
 def eager_estimate(m: Measured, profile: TargetProfile) -> float:
-    from archsel.estimation.estimate import estimate_count
+    """Seconds the profile's judgement eager parameters give for the row (before any fit)."""
+    from archsel.estimation.roofline import estimate_ops
 
     try:
-        est = estimate_count(trace(m.model, m.shape), profile, precision=m.precision, runtime=EAGER)
-    except Exception as exc:  # a precision the eager profile has no peak for
+        est = estimate_ops(trace(m.model, m.shape).ops, eager_prior_rates(profile), m.precision, m.batch)
+    except ValueError as exc:  # a precision the eager profile has no peak for
         print(f"eager {profile.name} {m.model} {m.precision}: {exc}", file=sys.stderr)
         return 0.0
-    return est.latency_ms * 1e-3
+    return est.total_s
 
 
 def detail_lines(target: str, runtime: str, held: list[ef.Held]) -> list[str]:

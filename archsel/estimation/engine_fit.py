@@ -8,8 +8,9 @@ engine); the fit minimises relative error by non-negative least squares, with ri
 unknown towards its prior (the unit's judgement defaults: a class absent from the data keeps it) and
 Huber weights, re-deriving the bounds until they settle (as archsel.estimation.fit does for eager PyTorch).
 
-Scalars that enter non-linearly are searched on grids, one at a time (coordinate descent): a CPU runtime's
-parallel efficiency beyond one thread (when rows ran on several threads), and for each precision but the
+Scalars that enter non-linearly are searched on grids, one at a time (coordinate descent): the scale of the
+fixed costs' prior (FIXED_GRID), a CPU runtime's parallel efficiency beyond one thread (when rows ran on
+several threads), and for each precision but the
 most measured one, the share of its peak the runtime's kernels for it reach (relative to the reference
 precision's peak where it has none; an NPU without any published peak gets a nominal one, above any
 phone NPU's, and its efficiencies are relative to it).
@@ -31,6 +32,11 @@ from archsel.targets.schema import ENGINE_EFFICIENCY_KEYS, ENGINE_LAYER_CLASSES
 UNKNOWNS: tuple[str, ...] = (*ENGINE_EFFICIENCY_KEYS, "fused", "layer", "call")
 PARALLEL_GRID: tuple[float, ...] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 RATE_GRID: tuple[float, ...] = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)  # factors of √2
+# Factors on the judgement prior of the fixed costs (per layer, per call): they differ by orders of magnitude
+# between runtimes (a TensorRT layer a few µs, a Vulkan dispatch near 100 µs), which the ridge, relative to
+# its prior, would not let the data reach from one prior.
+FIXED = "fixed costs"
+FIXED_GRID: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0, 30.0)
 SEARCH_ROUNDS = 2
 NPU_ON_CHIP = 0.1  # an NPU keeps activations in on-chip memory: its traffic may run at up to 10x DRAM bandwidth
 
@@ -191,13 +197,16 @@ def fit_runtime(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, 
     reference = reference_precision(rows, unit)
     used = {min(r.threads or unit.cores, unit.cores) for r in rows}
     threaded = unit.kind == "cpu" and len(used) > 1 and max(used) > 1  # one- and multi-thread rows to tell apart
-    grids: dict[str, tuple[float, ...]] = {"parallel": PARALLEL_GRID} if threaded else {}
+    grids: dict[str, tuple[float, ...]] = {FIXED: FIXED_GRID}
+    if threaded:
+        grids["parallel"] = PARALLEL_GRID
     grids.update({p: RATE_GRID for p in sorted({r.precision for r in rows}) if p != reference})
     scalars = {"parallel": 0.8 if threaded else 1.0, **dict.fromkeys(grids.keys() - {"parallel"}, 1.0)}
 
     def fitted(values: Mapping[str, float]) -> Fit:
-        rates = {p: v for p, v in values.items() if p != "parallel"}
-        return fit_rows(rows, unit, start, ridge=ridge, huber=huber, parallel_efficiency=values["parallel"],
+        rates = {p: v for p, v in values.items() if p not in ("parallel", FIXED)}
+        prior = {**start, "layer": start["layer"] * values[FIXED], "call": start["call"] * values[FIXED]}
+        return fit_rows(rows, unit, prior, ridge=ridge, huber=huber, parallel_efficiency=values["parallel"],
                         precision_rates=rates, reference=reference)
 
     best = fitted(scalars)
