@@ -397,7 +397,8 @@ def eager_samples(profile: TargetProfile, members: list[Measured]) -> list[tuple
 
 def eager_fit(profile: TargetProfile, members: list[Measured]) -> tuple[list[ef.Held], dict[str, float], int, bool]:
     """Refit the profile's eager parameters (archsel.estimation.fit: per-class efficiencies, bandwidth
-    efficiency, cost per module call and per fused-kernel op; the per-op costs stay as the profile gives them)
+    efficiency, cost per module call and per fused-kernel op; the per-op costs stay as the profile gives them;
+    the module-call prior's scale chosen on a grid)
     to its published eager rows: leave-one-model-out predictions, the fit on every row, its row count and
     whether any row ran a fused kernel (PyTorch's transformer fast path)."""
     from archsel.estimation import fit as eager
@@ -408,9 +409,19 @@ def eager_fit(profile: TargetProfile, members: list[Measured]) -> tuple[list[ef.
     peak, bandwidth = rates.peak_macs_per_s.get("fp32", 1.0), rates.bandwidth_bytes_per_s
     samples = eager_samples(profile, members)
 
+    def loss(train: list[Any], x: dict[str, float]) -> float:  # mean |log error|, each capped at 1
+        return statistics.mean(min(abs(math.log(eager.predict(s.ops, s.peak, bandwidth, x, s.batch, known,
+                                                              s.bytes_scale) / s.measured_s)), 1.0) for s in train)
+
     def fitted(train: list[Any]) -> dict[str, float]:
-        x = eager.fit(train, peak, bandwidth, prior, known=known)
-        return {k: max(v, 1.0) if k in eager.FITTED_CLASSES or k == "bandwidth" else v for k, v in x.items()}
+        """The fit from the module-call prior (scaled on engine_fit's grid of fixed-cost scales, for the same
+        reason) whose result explains `train` best; efficiencies capped at 1."""
+        fits = []
+        for scale in ef.FIXED_GRID:
+            x = eager.fit(train, peak, bandwidth, {**prior, "overhead": prior["overhead"] * scale}, known=known)
+            x = {k: max(v, 1.0) if k in eager.FITTED_CLASSES or k == "bandwidth" else v for k, v in x.items()}
+            fits.append((loss(train, x), scale, x))
+        return min(fits, key=lambda f: (f[0], f[1]))[2]
 
     held: list[ef.Held] = []
     for model in sorted({m.model for m, _ in samples}):
