@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from archsel.estimation import engine_fit as ef  # noqa: E402
 from archsel.estimation.accuracy import RUNTIME_ACCURACY_FILE, error_summary  # noqa: E402
-from archsel.estimation.engine import MAX_WINOGRAD_EFFICIENCY, compile_layers  # noqa: E402
+from archsel.estimation.engine import MAX_ON_CHIP_BANDWIDTH, MAX_WINOGRAD_EFFICIENCY, MIB, compile_layers  # noqa: E402
 from archsel.files import write_atomic  # noqa: E402
 from archsel.targets.profiles import TargetProfile, load_profiles  # noqa: E402
 from archsel.targets.runtimes import EAGER, UNIT_OF_KIND  # noqa: E402
@@ -51,6 +51,12 @@ DEFAULT_RUNTIME = {
     "apple-a17-pro": "coreml", "raspberry-pi-4": "ncnn", "raspberry-pi-5": "ncnn",
     "xeon-platinum-8480plus": "openvino",
 }
+# Devices that share the silicon at other clocks and bandwidths: their rows of one runtime are fitted together,
+# each row with its own device's peaks and bandwidth (one set of efficiencies and costs), and reported per device.
+POOLS: dict[str, tuple[str, ...]] = {
+    "orin-ampere": ("jetson-orin-nano", "jetson-orin-nano-super"),  # same Ampere GPU (1024 cores), other clocks
+}
+POOL_OF = {device: name for name, devices in POOLS.items() for device in devices}
 
 
 @dataclass
@@ -118,6 +124,30 @@ def trace(model: str, shape: tuple[int, ...]) -> Any:
     return count
 
 
+def fit_rows(members: list[Measured], unit: ef.Unit) -> list[ef.Row]:
+    """The fit's rows of one device's measurements, each carrying the device's unit."""
+    return [ef.Row(m.model, tuple(compile_layers(trace(m.model, m.shape).ops, m.batch)), m.precision, m.latency_s,
+                   m.threads, f"b{m.batch}", unit) for m in members]
+
+
+def fit_pool(pool: str, runtime: str, groups: dict[tuple[str, str], list[Measured]],
+             profiles: dict[str, TargetProfile], unit: ef.Unit,
+             start: dict[str, float]) -> tuple[ef.Fit, list[ef.Held], list[str]]:
+    """One fit of `runtime` over the rows of every device of `pool` (each row on its own device's unit):
+    the fit, its leave-one-model-out predictions (a model held out on every device at once), the devices."""
+    rows: list[ef.Row] = []
+    devices = []
+    for device in POOLS[pool]:
+        members = groups.get((device, runtime), [])
+        own = unit_of(profiles[device], runtime, members[0].unit) if members else None
+        if own is None:
+            continue
+        devices.append(device)
+        rows += fit_rows(members, own)
+    print(f"pool {pool}/{runtime}: {len(rows)} rows of {', '.join(devices)}", file=sys.stderr)
+    return ef.fit_runtime(rows, unit, start), ef.leave_one_model_out(rows, unit, start), devices
+
+
 def unit_of(profile: TargetProfile, runtime: str, unit: str) -> ef.Unit | None:
     """The fit's fixed facts: the unit's published peaks (the device's when it is the device's main unit;
     a nominal peak on an NPU with none), the memory bandwidth, and the cores a CPU peak counts. None for a
@@ -132,8 +162,9 @@ def unit_of(profile: TargetProfile, runtime: str, unit: str) -> ef.Unit | None:
     if not peaks:
         nominal, peaks = "fp16", {"fp16": NOMINAL_TFLOPS}
     cores = (spec.cores if spec is not None and spec.cores else CORES.get(profile.name, 1)) if unit == "cpu" else 1
+    on_chip = (spec.on_chip_mb or 0.0) * MIB if spec is not None else 0.0
     return ef.Unit(unit, {p: v * 1e12 / 2 for p, v in peaks.items()}, (profile.memory_bandwidth_gbs or 0) * 1e9,
-                   cores, nominal)
+                   cores, nominal, on_chip, profile.name)
 
 
 CORES = {"raspberry-pi-4": 4, "raspberry-pi-5": 4, "snapdragon-8-gen-3": 6, "xeon-platinum-8480plus": 56}
@@ -174,6 +205,7 @@ def run(write_profiles: bool) -> int:
     fits: dict[tuple[str, str], tuple[ef.Fit, ef.Unit, float]] = {}
     # target -> fitted unknowns, rows, models, whether any row ran a fused kernel
     eager_fits: dict[str, tuple[dict[str, float], int, int, bool]] = {}
+    pooled: dict[tuple[str, str], tuple[ef.Fit, list[ef.Held], list[str]]] = {}  # (pool, runtime) -> fit, held
     judged: dict[str, list[ef.Held]] = defaultdict(list)  # unit kind -> rows held against its judgement defaults
     lines: list[str] = []
     for (target, runtime), members in sorted(groups.items()):
@@ -196,7 +228,8 @@ def run(write_profiles: bool) -> int:
             lines += detail_lines(target, runtime, held)
             continue
         unit = unit_of(profile, runtime, members[0].unit) if runtime in RUNTIMES else None
-        if unit is None or len({m.model for m in members}) < 2:
+        pool_members = [m for d in POOLS.get(POOL_OF.get(target, ""), (target,)) for m in groups.get((d, runtime), [])]
+        if unit is None or len({m.model for m in pool_members}) < 2:
             why = ("not a runtime archsel models" if runtime not in RUNTIMES else
                    f"no published peak for its {members[0].unit}" if unit is None else "one model: nothing to hold out")
             print(f"{target}/{runtime}: {len(members)} rows, {why}: not fitted", file=sys.stderr)
@@ -209,16 +242,24 @@ def run(write_profiles: bool) -> int:
                 report[f"{target}/{runtime}"] = {**summary(held), "method": f"judgement defaults ({why})"}
                 lines += detail_lines(target, runtime, held)
             continue
-        rows_fit = [ef.Row(m.model, tuple(compile_layers(trace(m.model, m.shape).ops, m.batch)), m.precision,
-                           m.latency_s, m.threads, f"b{m.batch}") for m in members]
+        rows_fit = fit_rows(members, unit)
         start = ef.prior(unit.kind)
         before = [ef.Held(r, ef.predict(r, unit, ef.Fit(dict(start)))) for r in rows_fit
                   if not ef.unrated([r], unit)]
         judged[unit.kind] += before
-        held = ef.leave_one_model_out(rows_fit, unit, start)
-        fit = ef.fit_runtime(rows_fit, unit, start)
+        pool = POOL_OF.get(target)
+        if pool is None:
+            held = ef.leave_one_model_out(rows_fit, unit, start)
+            fit = ef.fit_runtime(rows_fit, unit, start)
+            method = "fitted, leave-one-model-out"
+        else:  # fitted once with the pool's other devices' rows of this runtime, each on its own unit
+            if (pool, runtime) not in pooled:
+                pooled[(pool, runtime)] = fit_pool(pool, runtime, groups, profiles, unit, start)
+            fit, all_held, devices = pooled[(pool, runtime)]
+            held = [h for h in all_held if h.row.unit is not None and h.row.unit.name == target]
+            method = "fitted, leave-one-model-out" + (f", pooled ({' + '.join(devices)})" if len(devices) > 1 else "")
         fits[(target, runtime)] = (fit, unit, 1.0)
-        entry = {**summary(held), "method": "fitted, leave-one-model-out", "rows_total": len(rows_fit)}
+        entry = {**summary(held), "method": method, "rows_total": len(rows_fit)}
         entry["defaults_median_abs_pct"] = error_summary([h.ratio for h in before])["median_abs_pct"] if before \
             else None
         report[f"{target}/{runtime}"] = entry
@@ -249,6 +290,16 @@ def run(write_profiles: bool) -> int:
 
 def _flow(d: dict[str, Any]) -> str:
     return "{" + ", ".join(f"{k}: {v}" for k, v in d.items()) + "}"
+
+
+def _figure(figure: dict[str, Any]) -> str:
+    """A sourced figure as the profiles write it: {value: 8, source: [a, b], derivation: "..."}."""
+    source = figure["source"]
+    parts = [f"value: {_g(float(figure['value']))}",
+             f"source: {source if isinstance(source, str) else '[' + ', '.join(source) + ']'}"]
+    if figure.get("derivation"):
+        parts.append(f"derivation: {json.dumps(figure['derivation'], ensure_ascii=False)}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def _g(value: float) -> str:
@@ -321,6 +372,9 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
                 out.append(f"    precision_rates: {_flow(rates)}")
         eff = {k: min(v, MAX_WINOGRAD_EFFICIENCY if k == "conv3x3" else 1.0) for k, v in fit.efficiency().items()}
         out.append(f"    efficiency: {_flow({k: _g(v) for k, v in eff.items()})}")
+        if spec is not None and spec.on_chip_figure and fit.on_chip:  # the published capacity, kept as written
+            out.append(f"    on_chip_mb: {_figure(spec.on_chip_figure)}")
+            out.append(f"    on_chip_bandwidth: {_g(min(fit.on_chip_bandwidth, MAX_ON_CHIP_BANDWIDTH))}")
         out.append(f"    fused_traffic: {_g(min(fit.fused_traffic, 5.0))}")
         out.append(f"    layer_us: {_g(fit.x['layer'] * 1e6)}")
         out.append(f"    call_us: {_g(fit.x['call'] * 1e6)}")
@@ -328,9 +382,12 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
             out.append(f"    cores: {funit.cores}")
             out.append(f"    parallel_efficiency: {_g(fit.parallel_efficiency)}")
         r = report[f"{profile.name}/{name}"]
+        pool = [d for d in POOLS.get(POOL_OF.get(profile.name, ""), ()) if d != profile.name and (d, name) in groups]
+        together = (f", fitted together with the {sum(len(groups[(d, name)]) for d in pool)} of {', '.join(pool)} "
+                    "(same silicon, each row at its own device's peaks and bandwidth)") if pool else ""
         out.append(f"    source: >-\n      fitted by benchmarks/published_fit.py ({date}) to {r['rows_total']} "
                    f"published measurements of {len({m.model for m in members})} models "
-                   f"(data/published_latency)")
+                   f"(data/published_latency){together}")
     return "\n".join(out) + "\n"
 
 

@@ -244,3 +244,82 @@ def test_eager_parameters_fitted_to_published_rows_carry_that_fits_error(traces:
         assert f"pytorch on {profile.name}: leave-one-model-out" in est.accuracy_note
         assert est.band_low_ms == pytest.approx(est.latency_ms * acc.ratio_low)
         assert est.band_high_ms == pytest.approx(est.latency_ms * acc.ratio_high)
+
+
+def test_layers_beyond_the_on_chip_capacity_spill_to_dram() -> None:
+    """A layer whose working set fits runs its traffic at the on-chip rate; one beyond the capacity runs the
+    share beyond it at the DRAM rate (its fused ops stay on chip), and the fit's arithmetic is the estimator's."""
+    from archsel.estimation.engine import Layer, layer_times, spill_share
+
+    rates = EngineRates("qnn", "npu", {"fp16": 5e12}, 50e9, {**TRUE, "bandwidth": 0.5}, fused_traffic=0.4,
+                        on_chip_bytes=8e6, on_chip_bandwidth=4.0)
+    small = Layer("conv", 2, 0, 0, 8_000_000, 0, fused_bytes=4_000_000)  # fp16: 4 MB working set
+    big = Layer("conv", 2, 0, 0, 32_000_000, 0, fused_bytes=8_000_000)  # fp16: 16 MB, half of it beyond 8 MB
+    assert spill_share(small, 0.5, 8e6) == 0.0 and spill_share(big, 0.5, 8e6) == pytest.approx(0.5)
+    _, memory, fused, _ = layer_times(small, rates, "fp16")
+    assert memory == pytest.approx(4e6 / 200e9) and fused == pytest.approx(0.4 * 2e6 / 200e9)
+    _, memory, fused, _ = layer_times(big, rates, "fp16")
+    assert memory == pytest.approx(8e6 / 200e9 + 8e6 / 25e9)
+    assert fused == pytest.approx(0.4 * 4e6 / 200e9)
+    unit = ef.Unit("npu", {"fp16": 5e12}, 50e9, on_chip_bytes=8e6)
+    exact = ef.Fit({**{k: 1 / v for k, v in TRUE.items()}, "bandwidth": 2.0, "on_chip": 0.25, "fused": 0.4 * 0.25,
+                    "layer": 0.0, "call": 0.0}, reference="fp16", on_chip=True)
+    for layer in (small, big):
+        row = ef.Row("m", (layer,), "fp16", 1.0)
+        assert ef.predict(row, unit, exact) == pytest.approx(sum(layer_times(layer, rates, "fp16")))
+
+
+def test_fit_recovers_the_on_chip_and_spill_rates(traces: dict[str, object]) -> None:
+    """Synthetic NPU rows at a known on-chip rate (6x DRAM), DRAM efficiency (0.3) and capacity (1 MiB, so
+    that large layers spill): the fit gets both rates back; without the capacity it cannot explain them."""
+    peaks = {"fp16": 20e12 / 2}
+    true = EngineRates("qnn", "npu", peaks, 50e9, {**TRUE, "bandwidth": 0.3}, layer_s=5e-6, call_s=100e-6,
+                       fused_traffic=0.5, on_chip_bytes=1 << 20, on_chip_bandwidth=6.0)
+    unit = ef.Unit("npu", peaks, 50e9, on_chip_bytes=1 << 20)
+    rows = []
+    for model, count in traces.items():
+        for batch in (1, 4, 16):
+            c = count if batch == 1 else count_model(model, batch=batch)
+            est = estimate_engine(c.ops, true, "fp16", batch)  # type: ignore[attr-defined]
+            rows.append(ef.Row(model, tuple(compile_layers(c.ops, batch)), "fp16", est.total_s))  # type: ignore[attr-defined]
+    assert any(ef.features(r, unit, ef.Fit(ef.prior("npu"), on_chip=True))["bandwidth"] for r in rows)  # spills
+    fit = ef.fit_runtime(rows, unit, ef.prior("npu"), ridge=1e-6)
+    assert fit.on_chip and fit.on_chip_bandwidth == pytest.approx(6.0, rel=0.1)
+    assert fit.efficiency()["bandwidth"] == pytest.approx(0.3, rel=0.1)
+    assert fit.fused_traffic == pytest.approx(0.5, rel=0.15)
+    held = ef.leave_one_model_out(rows, unit, ef.prior("npu"), ridge=1e-6)
+    assert max(abs(h.ratio - 1) for h in held) < 0.15
+    no_capacity = ef.Unit("npu", peaks, 50e9)
+    blind = ef.leave_one_model_out(rows, no_capacity, ef.prior("npu"), ridge=1e-6)
+    assert max(abs(h.ratio - 1) for h in blind) > max(abs(h.ratio - 1) for h in held)
+
+
+def test_pooled_rows_of_two_devices_recover_their_shared_efficiencies(traces: dict[str, object]) -> None:
+    """Rows of one runtime on two devices of the same silicon (other clocks and bandwidth), each carrying its
+    own unit: one fit recovers the shared efficiencies and predicts each device's rows."""
+    slow = ef.Unit("gpu", {"fp16": 17e12 / 2}, 68e9, name="slow")
+    fast = ef.Unit("gpu", {"fp16": 24e12 / 2}, 102e9, name="fast")
+    rows = []
+    for unit in (slow, fast):
+        true = EngineRates("tensorrt", "gpu", unit.peak_macs_per_s, unit.bandwidth_bytes_per_s, TRUE,
+                           layer_s=6e-6, call_s=80e-6, fused_traffic=0.2)
+        for model, count in traces.items():
+            if (unit is slow) == (model in ("resnet18", "vit_b_16", "lenet5")):  # each device its own models
+                continue
+            for batch in (1, 8):
+                c = count if batch == 1 else count_model(model, batch=batch)
+                est = estimate_engine(c.ops, true, "fp16", batch)  # type: ignore[attr-defined]
+                rows.append(ef.Row(model, tuple(compile_layers(c.ops, batch)), "fp16", est.total_s,  # type: ignore[attr-defined]
+                                   unit=unit))
+    fit = ef.fit_runtime(rows, slow, ef.prior("gpu"), ridge=1e-6)
+    eff = fit.efficiency()
+    for k in ("conv", "conv3x3", "matmul", "bandwidth"):
+        assert eff[k] == pytest.approx(TRUE[k], rel=0.05), k
+    assert fit.x["layer"] == pytest.approx(6e-6, rel=0.15)
+    held = ef.leave_one_model_out(rows, slow, ef.prior("gpu"), ridge=1e-6)
+    assert {h.row.unit.name for h in held if h.row.unit} == {"slow", "fast"}
+    assert max(abs(h.ratio - 1) for h in held) < 0.1
+    # the same rows all read as the slow device: the fast device's rows are mispredicted
+    as_one = [replace(r, unit=None) for r in rows]
+    wrong = ef.leave_one_model_out(as_one, slow, ef.prior("gpu"), ridge=1e-6)
+    assert max(abs(h.ratio - 1) for h in wrong) > 0.2

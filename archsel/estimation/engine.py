@@ -18,10 +18,22 @@ nothing. Per layer and per inference:
     latency    = call_us + Σ layer times
 
 work = the layer's MACs (a pooling layer: its input elements), bytes = what its first op moves (input,
-weights, output; a recurrent layer also re-reads its weights every step). On a CPU unit the threads share
-is min(T, cores) / cores, × parallel_efficiency beyond one thread. The parameters of each (device, runtime)
-live in the device profile (archsel.targets.runtimes): fitted to published measurements by
-benchmarks/published_fit.py, or the unit's judgement defaults below, which the output then names.
+weights, output; a recurrent layer also re-reads its weights every step).
+
+A unit with on-chip memory the runtime keeps tensors in (the Hexagon NPU's VTCM: `on_chip_mb` of the
+runtime) runs a layer's traffic at the on-chip rate (memory bandwidth × `on_chip_bandwidth`) while its
+working set (input, weights and output at the precision) fits; of a layer whose working set exceeds the
+capacity, the share beyond it (spill = (working set − capacity) / working set) runs at the memory bandwidth ×
+its efficiency. Its fused ops run on the tiles the layer holds on chip (the epilogue of the tiled op), so
+their traffic stays at the on-chip rate:
+
+    memory = bytes × ((1 − spill) / on-chip rate + spill / (bandwidth × bandwidth efficiency))
+    fused  = fused_traffic × fused bytes / on-chip rate
+
+On a CPU unit the threads share is min(T, cores) / cores, × parallel_efficiency beyond one thread. The
+parameters of each (device, runtime) live in the device profile (archsel.targets.runtimes): fitted to
+published measurements by benchmarks/published_fit.py, or the unit's judgement defaults below, which the
+output then names.
 """
 
 from __future__ import annotations
@@ -48,12 +60,14 @@ UNIT_DEFAULTS: dict[str, dict[str, float]] = {
             "call_us": 20.0, "fused_traffic": 0.2},
     "npu": {"conv": 0.4, "conv3x3": 0.4, "conv3d": 0.2, "dilated_conv": 0.3, "depthwise_conv": 0.2,
             "matmul": 0.4, "attention": 0.3, "recurrent": 0.1, "pooling": 0.2, "bandwidth": 0.6, "layer_us": 10.0,
-            "call_us": 100.0, "fused_traffic": 0.5},
+            "call_us": 100.0, "fused_traffic": 0.5, "on_chip_bandwidth": 0.6},
     "cpu": {"conv": 0.5, "conv3x3": 0.7, "conv3d": 0.4, "dilated_conv": 0.4, "depthwise_conv": 0.15,
             "matmul": 0.5, "attention": 0.4, "recurrent": 0.2, "pooling": 0.2, "bandwidth": 0.6, "layer_us": 3.0,
             "call_us": 10.0, "fused_traffic": 0.3},
 }
 PARALLEL_EFFICIENCY = 0.8  # judgement default for CPU runtimes beyond one thread
+MAX_ON_CHIP_BANDWIDTH = 10.0  # on-chip traffic runs at most 10x the DRAM bandwidth (the fit's bound)
+MIB = 1 << 20  # on_chip_mb counts MiB (QNN's vtcm_size_in_mb: VTCM sizes are powers of two)
 
 
 @dataclass
@@ -125,6 +139,8 @@ class EngineRates:
     threads: int = 1
     parallel_efficiency: float = 1.0
     fitted: bool = False
+    on_chip_bytes: float = 0.0  # on-chip memory the runtime keeps a layer's tensors in (0: none modelled)
+    on_chip_bandwidth: float = 0.0  # its rate, a multiple of the memory bandwidth
 
     @classmethod
     def from_profile(cls, profile: TargetProfile, runtime: RuntimeSpec, threads: int | None = None) -> EngineRates:
@@ -152,6 +168,9 @@ class EngineRates:
             fused_traffic=runtime.fused_traffic if runtime.fused_traffic is not None else defaults["fused_traffic"],
             cores=cores, threads=threads or runtime.threads or cores,
             parallel_efficiency=runtime.parallel_efficiency or PARALLEL_EFFICIENCY, fitted=runtime.fitted,
+            on_chip_bytes=(runtime.on_chip_mb or 0.0) * MIB,
+            on_chip_bandwidth=runtime.on_chip_bandwidth if runtime.on_chip_bandwidth is not None
+            else defaults.get("on_chip_bandwidth", defaults["bandwidth"]),
         )
 
     def threads_share(self) -> float:
@@ -167,19 +186,39 @@ class EngineRates:
     def effective_bandwidth(self) -> float:
         return self.bandwidth_bytes_per_s * self.efficiency["bandwidth"]
 
+    @property
+    def on_chip_rate(self) -> float:
+        return self.bandwidth_bytes_per_s * self.on_chip_bandwidth
+
+
+def spill_share(layer: Layer, scale: float, on_chip_bytes: float) -> float:
+    """The share of a layer's traffic beyond the on-chip capacity: (working set − capacity) / working set,
+    the working set being its input, weights and output at the precision (`scale` × float32 bytes); 0
+    where it fits or no capacity is modelled."""
+    working_set = layer.bytes * scale
+    if on_chip_bytes <= 0 or working_set <= on_chip_bytes:
+        return 0.0
+    return (working_set - on_chip_bytes) / working_set
+
 
 def layer_times(layer: Layer, rates: EngineRates, precision: str) -> tuple[float, float, float, float]:
     """(compute, memory, fused traffic, fixed) seconds of one layer."""
     scale = precisions.get(precision).bytes_scale
     compute = layer.work / rates.mac_rate(precision, layer.kind) if layer.work else 0.0
-    memory = (layer.bytes + layer.streamed) * scale / rates.effective_bandwidth
-    fused = rates.fused_traffic * layer.fused_bytes * scale / rates.effective_bandwidth
+    moved, fused_bytes = (layer.bytes + layer.streamed) * scale, layer.fused_bytes * scale
+    if rates.on_chip_bytes > 0:
+        spill = spill_share(layer, scale, rates.on_chip_bytes)
+        memory = moved * ((1 - spill) / rates.on_chip_rate + spill / rates.effective_bandwidth)
+        fused = rates.fused_traffic * fused_bytes / rates.on_chip_rate
+    else:
+        memory = moved / rates.effective_bandwidth
+        fused = rates.fused_traffic * fused_bytes / rates.effective_bandwidth
     return compute, memory, fused, rates.layer_s * max(layer.steps, 1)
 
 
 def estimate_engine(ops: Sequence[OpLike], rates: EngineRates, precision: str = "fp32", batch: int = 1) -> Estimate:
     """Estimate one forward pass of the traced `ops` (of `batch` samples) under the runtime `rates`."""
-    if rates.effective_bandwidth <= 0:
+    if rates.effective_bandwidth <= 0 or (rates.on_chip_bytes > 0 and rates.on_chip_rate <= 0):
         raise ValueError("memory bandwidth must be positive")
     shares: dict[str, ClassShare] = {}
     for layer in compile_layers(ops, batch):

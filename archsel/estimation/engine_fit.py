@@ -15,6 +15,16 @@ most measured one, the share of its peak the runtime's kernels for it reach (rel
 precision's peak where it has none; an NPU without any published peak gets a nominal one, above any
 phone NPU's, and its efficiencies are relative to it).
 
+On a unit with on-chip memory (`Unit.on_chip_bytes`, the runtime's `on_chip_mb`) a layer's traffic splits
+by its spill share (archsel.estimation.engine.spill_share): the share that fits has its own unknown, the
+inverse on-chip rate x_on (× the memory bandwidth; at most MAX_ON_CHIP_BANDWIDTH), the share beyond the
+capacity runs at the DRAM rate x_bw (no faster than the bandwidth); fused ops stay on chip ("fused" is
+fused_traffic × x_on).
+
+Rows may carry their own unit (`Row.unit`): rows of one runtime on devices that share the silicon at other
+clocks and bandwidths (Jetson Orin Nano and Orin Nano Super) are fitted together, each with its own peaks
+and bandwidth, to one set of efficiencies and costs.
+
 `leave_one_model_out` holds each model out in turn, fits on the others and predicts it: the error it
 reports is what a user sees for a model the fit has never seen.
 """
@@ -26,10 +36,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from archsel import precisions
-from archsel.estimation.engine import MAX_WINOGRAD_EFFICIENCY, UNIT_DEFAULTS, Layer, threads_share
+from archsel.estimation.engine import (
+    MAX_ON_CHIP_BANDWIDTH,
+    MAX_WINOGRAD_EFFICIENCY,
+    UNIT_DEFAULTS,
+    Layer,
+    spill_share,
+    threads_share,
+)
 from archsel.targets.schema import ENGINE_EFFICIENCY_KEYS, ENGINE_LAYER_CLASSES
 
-UNKNOWNS: tuple[str, ...] = (*ENGINE_EFFICIENCY_KEYS, "fused", "layer", "call")
+UNKNOWNS: tuple[str, ...] = (*ENGINE_EFFICIENCY_KEYS, "on_chip", "fused", "layer", "call")
 PARALLEL_GRID: tuple[float, ...] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 RATE_GRID: tuple[float, ...] = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)  # factors of √2
 # Factors on the judgement prior of the fixed costs (per layer, per call): they differ by orders of magnitude
@@ -38,19 +55,9 @@ RATE_GRID: tuple[float, ...] = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)  
 FIXED = "fixed costs"
 FIXED_GRID: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0, 30.0)
 SEARCH_ROUNDS = 2
-NPU_ON_CHIP = 0.1  # an NPU keeps activations in on-chip memory: its traffic may run at up to 10x DRAM bandwidth
-
-
-@dataclass(frozen=True)
-class Row:
-    """One measured forward pass: the compiled layers, the conditions, and the measured seconds."""
-
-    model: str
-    layers: tuple[Layer, ...]
-    precision: str
-    measured_s: float
-    threads: int | None = None
-    label: str = ""
+# An NPU without a modelled capacity keeps activations in on-chip memory: all its traffic may run at up to
+# 10x the DRAM bandwidth.
+NPU_ON_CHIP = 1.0 / MAX_ON_CHIP_BANDWIDTH
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,22 @@ class Unit:
     bandwidth_bytes_per_s: float
     cores: int = 1
     nominal_precision: str | None = None  # the precision whose peak is nominal (no published figure), if any
+    on_chip_bytes: float = 0.0  # on-chip memory a layer's tensors are kept in (0: none modelled)
+    name: str = ""  # the device, where rows of several are pooled
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measured forward pass: the compiled layers, the conditions, and the measured seconds; `unit`:
+    the device's own facts where rows of several devices are fitted together (else the fit's unit)."""
+
+    model: str
+    layers: tuple[Layer, ...]
+    precision: str
+    measured_s: float
+    threads: int | None = None
+    label: str = ""
+    unit: Unit | None = None
 
 
 @dataclass
@@ -73,21 +96,28 @@ class Fit:
     precision_rates: dict[str, float] = field(default_factory=dict)  # × the precision's peak (or the reference's)
     reference: str = "fp32"  # the precision whose peak stands in for one without a figure
     rows: int = 0
+    on_chip: bool = False  # fitted with an on-chip capacity (x["on_chip"] is its inverse rate)
 
     def efficiency(self) -> dict[str, float]:
         return {k: 1.0 / self.x[k] for k in ENGINE_EFFICIENCY_KEYS}
 
     @property
+    def on_chip_bandwidth(self) -> float:
+        """The engine's on_chip_bandwidth: the on-chip rate as a multiple of the memory bandwidth."""
+        return 1.0 / self.x["on_chip"]
+
+    @property
     def fused_traffic(self) -> float:
-        """The engine's fused_traffic (the fit's unknown is it over the bandwidth efficiency)."""
-        return self.x["fused"] / self.x["bandwidth"]
+        """The engine's fused_traffic (the fit's unknown is it over the efficiency of the rate it runs at)."""
+        return self.x["fused"] / self.x["on_chip" if self.on_chip else "bandwidth"]
 
 
 def prior(unit: str) -> dict[str, float]:
     """The unknowns at the unit's judgement defaults."""
     d = UNIT_DEFAULTS[unit]
     return {**{k: 1.0 / d[k] for k in ENGINE_EFFICIENCY_KEYS}, "layer": d["layer_us"] * 1e-6,
-            "call": d["call_us"] * 1e-6, "fused": d["fused_traffic"] / d["bandwidth"]}
+            "call": d["call_us"] * 1e-6, "fused": d["fused_traffic"] / d["bandwidth"],
+            "on_chip": 1.0 / d.get("on_chip_bandwidth", d["bandwidth"])}
 
 
 def _peak(unit: Unit, fit: Fit, precision: str) -> float:
@@ -101,7 +131,9 @@ def _peak(unit: Unit, fit: Fit, precision: str) -> float:
 
 
 def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
-    """Coefficients of each unknown in the row's latency under the bounds `fit.x` implies."""
+    """Coefficients of each unknown in the row's latency under the bounds `fit.x` implies (on the row's own
+    unit where it has one)."""
+    unit = row.unit or unit
     f = dict.fromkeys(UNKNOWNS, 0.0)
     scale = precisions.get(row.precision).bytes_scale
     share = threads_share(unit.kind, unit.cores, row.threads or unit.cores, fit.parallel_efficiency)
@@ -110,20 +142,25 @@ def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
         kind = layer.kind if layer.kind in ENGINE_LAYER_CLASSES else None
         compute = layer.work / rate if layer.work and kind else 0.0
         memory = (layer.bytes + layer.streamed) * scale / unit.bandwidth_bytes_per_s
-        if kind and compute * fit.x[kind] >= memory * fit.x["bandwidth"]:
+        fused = layer.fused_bytes * scale / unit.bandwidth_bytes_per_s
+        spill = spill_share(layer, scale, unit.on_chip_bytes)
+        on_chip, dram = (memory * (1 - spill), memory * spill) if unit.on_chip_bytes > 0 else (0.0, memory)
+        kept = on_chip * fit.x["on_chip"] if on_chip else 0.0
+        if kind and compute * fit.x[kind] >= kept + dram * fit.x["bandwidth"]:
             f[kind] += compute
         else:
-            f["bandwidth"] += memory
-        f["fused"] += layer.fused_bytes * scale / unit.bandwidth_bytes_per_s
+            f["on_chip"] += on_chip
+            f["bandwidth"] += dram
+        f["fused"] += fused  # with on-chip memory: at its rate (x_fused = fused_traffic × x_on)
         f["layer"] += max(layer.steps, 1)
     f["call"] = 1.0
     return f
 
 
 def predict(row: Row, unit: Unit, fit: Fit) -> float:
-    """Seconds the fitted model gives for `row`."""
+    """Seconds the fitted model gives for `row` (on its own unit where it has one)."""
     f = features(row, unit, fit)
-    return sum(c * fit.x[k] for k, c in f.items())
+    return sum(c * fit.x[k] for k, c in f.items() if c)
 
 
 def _solve(rows: Sequence[Row], unit: Unit, fit: Fit, start: Mapping[str, float], ridge: float,
@@ -152,11 +189,14 @@ def _solve(rows: Sequence[Row], unit: Unit, fit: Fit, start: Mapping[str, float]
 
 def floor(unknown: str, unit: Unit) -> float:
     """The smallest value an unknown may take: no class beats its peak (Winograd convs: 4x fewer
-    multiplications), no traffic beats the memory bandwidth (an NPU's on-chip memory: 10x), costs ≥ 0."""
+    multiplications), no traffic beats the memory bandwidth (on-chip memory: 10x; an NPU without a modelled
+    capacity: all its traffic), costs ≥ 0."""
     if unknown in ("layer", "call", "fused"):
         return 0.0
+    if unknown == "on_chip":
+        return NPU_ON_CHIP
     if unknown == "bandwidth":
-        return NPU_ON_CHIP if unit.kind == "npu" else 1.0
+        return NPU_ON_CHIP if unit.kind == "npu" and unit.on_chip_bytes <= 0 else 1.0
     return 1.0 / MAX_WINOGRAD_EFFICIENCY if unknown == "conv3x3" else 1.0
 
 
@@ -164,7 +204,8 @@ def fit_rows(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, rid
              huber: float = 0.25, rounds: int = 8, parallel_efficiency: float = 1.0,
              precision_rates: Mapping[str, float] | None = None, reference: str = "fp32") -> Fit:
     """Fit the unknowns for fixed non-linear scalars (see the module docstring)."""
-    fit = Fit(dict(start), parallel_efficiency, dict(precision_rates or {}), reference, len(rows))
+    fit = Fit(dict(start), parallel_efficiency, dict(precision_rates or {}), reference, len(rows),
+              any((r.unit or unit).on_chip_bytes > 0 for r in rows))
     for _ in range(rounds):
         new = _solve(rows, unit, fit, start, ridge, huber)
         settled = all(abs(new[k] - fit.x[k]) <= 1e-4 * max(fit.x[k], 1e-12) for k in UNKNOWNS)
@@ -180,14 +221,20 @@ def _loss(rows: Sequence[Row], unit: Unit, fit: Fit) -> float:
 
 
 def unrated(rows: Sequence[Row], unit: Unit) -> list[str]:
-    """Precisions of `rows` the unit has no peak figure for (their rate relative to the reference is fitted)."""
-    return sorted({r.precision for r in rows} - set(unit.peak_macs_per_s)
-                  - ({"tf32"} if "fp32" in unit.peak_macs_per_s else set()))
+    """Precisions of `rows` their unit has no peak figure for (their rate relative to the reference is fitted)."""
+    out: set[str] = set()
+    for r in rows:
+        peaks = (r.unit or unit).peak_macs_per_s
+        if r.precision not in peaks and not (r.precision == "tf32" and "fp32" in peaks):
+            out.add(r.precision)
+    return sorted(out)
 
 
 def reference_precision(rows: Sequence[Row], unit: Unit) -> str:
-    """The most measured precision with a peak figure (its share of peak is carried by the efficiencies)."""
-    counts = {p: sum(r.precision == p for r in rows) for p in unit.peak_macs_per_s}
+    """The most measured precision with a peak figure on every row's unit (its share of peak is carried by
+    the efficiencies)."""
+    rated = set(unit.peak_macs_per_s).intersection(*((r.unit or unit).peak_macs_per_s for r in rows))
+    counts = {p: sum(r.precision == p for r in rows) for p in rated}
     return max(counts, key=lambda p: (counts[p], p == "fp32")) if counts else "fp32"
 
 
@@ -195,7 +242,7 @@ def fit_runtime(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, 
                 huber: float = 0.25) -> Fit:
     """The fit whose non-linear scalars (see the module docstring) give the smallest loss."""
     reference = reference_precision(rows, unit)
-    used = {min(r.threads or unit.cores, unit.cores) for r in rows}
+    used = {min(r.threads or (r.unit or unit).cores, (r.unit or unit).cores) for r in rows}
     threaded = unit.kind == "cpu" and len(used) > 1 and max(used) > 1  # one- and multi-thread rows to tell apart
     grids: dict[str, tuple[float, ...]] = {FIXED: FIXED_GRID}
     if threaded:

@@ -39,6 +39,10 @@ class RuntimeSpec:
     threads: int | None = None
     parallel_efficiency: float | None = None
     source: str = ""  # where the parameters come from
+    on_chip_mb: float | None = None  # on-chip memory (MiB) the runtime keeps a layer's tensors in (an NPU's VTCM)
+    on_chip_source: str = ""  # its citation
+    on_chip_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it (value, source)
+    on_chip_bandwidth: float | None = None  # the rate of traffic kept there, × the memory bandwidth
 
     @property
     def eager(self) -> bool:
@@ -67,7 +71,7 @@ class RuntimeSpec:
                 "efficiency": dict(self.efficiency), "layer_us": self.layer_us, "call_us": self.call_us,
                 "fused_traffic": self.fused_traffic,
                 "cores": self.cores, "threads": self.threads, "parallel_efficiency": self.parallel_efficiency,
-                "source": self.source}
+                "on_chip_mb": self.on_chip_mb, "on_chip_bandwidth": self.on_chip_bandwidth, "source": self.source}
 
 
 def canonical_runtime(name: str) -> str:
@@ -112,6 +116,10 @@ def parse_runtimes(data: Any, kind: str, precisions: tuple[str, ...],
             fused_traffic=_float(entry.get("fused_traffic")),
             cores=entry.get("cores"), threads=entry.get("threads"),
             parallel_efficiency=_float(entry.get("parallel_efficiency")), source=str(entry["source"]).strip(),
+            on_chip_mb=float(entry["on_chip_mb"]["value"]) if entry.get("on_chip_mb") else None,
+            on_chip_source=citation(entry["on_chip_mb"]) if entry.get("on_chip_mb") else "",
+            on_chip_figure=dict(entry.get("on_chip_mb") or {}),
+            on_chip_bandwidth=_float(entry.get("on_chip_bandwidth")),
         )
     return out
 

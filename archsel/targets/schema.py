@@ -111,6 +111,12 @@ _RUNTIME: dict[str, Any] = {
         "fused_traffic": {"type": "number", "minimum": 0, "maximum": 5,
                           "description": "share of the traffic of memory ops fused into a layer that still "
                                          "reaches memory (0: kept on chip)"},
+        "on_chip_mb": {**_FIGURE, "description": "on-chip memory (MiB) the runtime keeps a layer's tensors in (an "
+                                                 "NPU's VTCM), published (value, source): a layer whose working set "
+                                                 "exceeds it spills the excess to DRAM"},
+        "on_chip_bandwidth": {"type": "number", "exclusiveMinimum": 0, "maximum": 10,
+                              "description": "with on_chip_mb: the rate of traffic kept on chip, a multiple of "
+                                             "the memory bandwidth (fitted)"},
         "cores": {"type": "integer", "minimum": 1, "description": "cpu: the cores the peak counts"},
         "threads": {"type": "integer", "minimum": 1, "description": "cpu: threads used unless --threads says"},
         "parallel_efficiency": {**_FRACTION, "description": "cpu: share of linear speed-up beyond one thread"},

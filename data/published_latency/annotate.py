@@ -339,9 +339,24 @@ ZOO_NOTES: dict[str, str] = {
 MODEL_INPUTS: dict[str, tuple[list[list[int]] | None, str]] = {
     "clip_vit_b32_text": ([[1, 77]], "the source gives 'around 80 tokens'; CLIP's text context holds 77"),
 }
+_AI_HUB = "ai-hub-models v0.46.1 (the rows' commit 52c080d), qai_hub_models/models/"
 COMPONENT_INPUTS: dict[str, tuple[list[list[int]] | None, str]] = {
     "Whisper-Tiny (Qualcomm AI Hub model id whisper_tiny) - component HfWhisperDecoder": (
         None, "the component's inputs are a token and KV caches, not the mel"),
+    # AI Hub profiles a model at its get_input_spec() defaults; for these its info.yaml (where the input text
+    # comes from) states another resolution.
+    "EfficientNet-B4 (Qualcomm AI Hub model id efficientnet_b4)": (
+        [[1, 3, 224, 224]], "profiled at 224x224, not info.yaml's 380x380: " + _AI_HUB + "efficientnet_b4/model.py "
+        "takes ImagenetClassifier.get_input_spec (_shared/imagenet_classifier/model.py: IMAGENET_DIM = 224)"),
+    "EfficientNet-V2-s (Qualcomm AI Hub model id efficientnet_v2_s)": (
+        [[1, 3, 224, 224]], "profiled at 224x224, not info.yaml's 384x384: " + _AI_HUB + "efficientnet_v2_s/model.py "
+        "takes ImagenetClassifier.get_input_spec (_shared/imagenet_classifier/model.py: IMAGENET_DIM = 224)"),
+    "FCN-ResNet50 (Qualcomm AI Hub model id fcn_resnet50)": (
+        [[1, 3, 520, 520]], "profiled at 520x520, not info.yaml's 224x224: " + _AI_HUB + "fcn_resnet50/model.py "
+        "takes DeepLabV3Model.get_input_spec (_shared/deeplab/model.py: height = width = 520)"),
+    "DeepLabV3-Plus-MobileNet (Qualcomm AI Hub model id deeplabv3_plus_mobilenet)": (
+        [[1, 3, 520, 520]], "profiled at 520x520, not info.yaml's 513x513: " + _AI_HUB + "deeplabv3_plus_mobilenet/"
+        "model.py takes DeepLabV3Model.get_input_spec (_shared/deeplab/model.py: height = width = 520)"),
 }
 
 
