@@ -5,8 +5,10 @@ work / (peak × threads share) × x_c), the inverse bandwidth efficiency x_bw (m
 bandwidth × x_bw), the fixed cost per layer and per inference (seconds). With each layer's bound fixed
 (compute or memory, from the current x), a model's latency is linear in the unknowns (archsel.estimation.
 engine); the fit minimises relative error by non-negative least squares, with ridge rows pulling each
-unknown towards its prior (the unit's judgement defaults: a class absent from the data keeps it) and
-Huber weights, re-deriving the bounds until they settle (as archsel.estimation.fit does for eager PyTorch).
+unknown towards its prior (the unit's judgement defaults: a class absent from the data keeps it; the pull
+is itself robust, weakening once an unknown is more than twice its prior, so that consistent data can move
+a class far) and Huber weights, re-deriving the bounds until they settle (as archsel.estimation.fit does
+for eager PyTorch).
 
 Scalars that enter non-linearly are searched on grids, one at a time (coordinate descent): the scale of the
 fixed costs' prior (FIXED_GRID), a CPU runtime's parallel efficiency beyond one thread (when rows ran on
@@ -176,11 +178,15 @@ def _solve(rows: Sequence[Row], unit: Unit, fit: Fit, start: Mapping[str, float]
     reg_a = np.diag([math.sqrt(ridge) / start[k] for k in free])
     reg_b = np.full(len(free), math.sqrt(ridge))
     w = np.ones(len(b))
-    sol = np.array([start[k] for k in free])
+    prior = np.array([start[k] for k in free])
+    v = np.ones(len(free))
+    sol = prior
     for _ in range(4):
-        sol = np.asarray(nnls(np.vstack([a * w[:, None], reg_a]), np.concatenate([b * w, reg_b])))
+        sol = np.asarray(nnls(np.vstack([a * w[:, None], reg_a * v[:, None]]), np.concatenate([b * w, reg_b * v])))
         resid = np.abs(a @ sol - b)
         w = np.sqrt(np.where(resid <= huber, 1.0, huber / np.maximum(resid, 1e-12)))
+        far = np.abs(sol / prior - 1.0)  # the pull towards the prior is robust too: data may move a class far
+        v = np.sqrt(np.where(far <= 1.0, 1.0, 1.0 / np.maximum(far, 1e-12)))
     out = dict(fit.x)
     for k, v in zip(free, sol, strict=True):
         out[k] = max(float(v), floor(k, unit))
