@@ -375,7 +375,7 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
         if spec is not None and spec.on_chip_figure and fit.on_chip:  # the published capacity, kept as written
             out.append(f"    on_chip_mb: {_figure(spec.on_chip_figure)}")
             out.append(f"    on_chip_bandwidth: {_g(min(fit.on_chip_bandwidth, MAX_ON_CHIP_BANDWIDTH))}")
-        out.append(f"    fused_traffic: {_g(min(fit.fused_traffic, 5.0))}")
+        out.append(f"    fused_traffic: {_g(fit.fused_traffic)}")
         out.append(f"    layer_us: {_g(fit.x['layer'] * 1e6)}")
         out.append(f"    call_us: {_g(fit.x['call'] * 1e6)}")
         if unit == "cpu" and funit.cores > 1:

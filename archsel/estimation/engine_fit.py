@@ -46,7 +46,7 @@ from archsel.estimation.engine import (
     spill_share,
     threads_share,
 )
-from archsel.targets.schema import ENGINE_EFFICIENCY_KEYS, ENGINE_LAYER_CLASSES
+from archsel.targets.schema import ENGINE_EFFICIENCY_KEYS, ENGINE_LAYER_CLASSES, MAX_FUSED_TRAFFIC
 
 UNKNOWNS: tuple[str, ...] = (*ENGINE_EFFICIENCY_KEYS, "on_chip", "fused", "layer", "call")
 PARALLEL_GRID: tuple[float, ...] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -188,8 +188,10 @@ def _solve(rows: Sequence[Row], unit: Unit, fit: Fit, start: Mapping[str, float]
         far = np.abs(sol / prior - 1.0)  # the pull towards the prior is robust too: data may move a class far
         v = np.sqrt(np.where(far <= 1.0, 1.0, 1.0 / np.maximum(far, 1e-12)))
     out = dict(fit.x)
-    for k, v in zip(free, sol, strict=True):
-        out[k] = max(float(v), floor(k, unit))
+    for k, value in zip(free, sol, strict=True):
+        out[k] = max(float(value), floor(k, unit))
+    # the profile holds fused_traffic within the schema's bound: the fit does too, so that it is the estimator
+    out["fused"] = min(out["fused"], MAX_FUSED_TRAFFIC * out["on_chip" if fit.on_chip else "bandwidth"])
     return out
 
 

@@ -27,6 +27,7 @@ ENGINE_LAYER_CLASSES: tuple[str, ...] = ("conv", "conv3x3", "conv3d", "dilated_c
                                          "attention", "recurrent", "pooling")
 ENGINE_EFFICIENCY_KEYS: tuple[str, ...] = (*ENGINE_LAYER_CLASSES, "bandwidth")
 # Op classes of the latency estimator (archsel.estimation), plus the achievable share of memory bandwidth.
+MAX_FUSED_TRAFFIC = 5.0  # a compiled runtime's fused_traffic: at most 5x the fused ops' own bytes
 OP_CLASSES: tuple[str, ...] = (
     "conv", "depthwise_conv", "matmul", "attention", "recurrent",
     "norm", "elementwise", "pooling", "data_movement", "other",
@@ -108,7 +109,7 @@ _RUNTIME: dict[str, Any] = {
         },
         "layer_us": {"type": "number", "minimum": 0, "description": "fixed cost per compiled layer, microseconds"},
         "call_us": {"type": "number", "minimum": 0, "description": "fixed cost per inference, microseconds"},
-        "fused_traffic": {"type": "number", "minimum": 0, "maximum": 5,
+        "fused_traffic": {"type": "number", "minimum": 0, "maximum": MAX_FUSED_TRAFFIC,
                           "description": "share of the traffic of memory ops fused into a layer that still "
                                          "reaches memory (0: kept on chip)"},
         "on_chip_mb": {**_FIGURE, "description": "on-chip memory (MiB) the runtime keeps a layer's tensors in (an "
