@@ -308,6 +308,12 @@ MODEL_TABLE: dict[str, tuple[str | None, str | None]] = {
                                                          "not built in archsel"),
     "RetinaNet ResNeXt50-32x4d FPN (MLPerf retinanet, OpenImages)": (
         None, "MLPerf RetinaNet (ResNeXt50-32x4d FPN, 264 classes) not built in archsel"),
+    # ExecuTorch benchmark examples without an archsel build
+    "InceptionV4 (ExecuTorch example ic4 = timm inception_v4)": (None, "timm's Inception-v4 not built in archsel"),
+    "EDSR (ExecuTorch example edsr = torchsr edsr_r16f64, scale 2)": (
+        None, "EDSR super-resolution (16 residual blocks, 64 wide, x2) not built in archsel"),
+    "Wav2Letter (ExecuTorch example w2l = torchaudio Wav2Letter, 4096 classes)": (
+        None, "torchaudio's Wav2Letter not built in archsel"),
     # Ultralytics YOLO (reference entries registered in reference_detectors.py)
     **{f"YOLO11{s} (Ultralytics)": (f"yolo11{s}", None) for s in "nsmlx"},
     **{f"YOLO11{s} detect (Ultralytics)": (f"yolo11{s}", None) for s in "nsmlx"},
