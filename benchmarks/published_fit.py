@@ -126,8 +126,8 @@ def trace(model: str, shape: tuple[int, ...]) -> Any:
 
 def fit_rows(members: list[Measured], unit: ef.Unit) -> list[ef.Row]:
     """The fit's rows of one device's measurements, each carrying the device's unit."""
-    return [ef.Row(m.model, tuple(compile_layers(trace(m.model, m.shape).ops, m.batch)), m.precision, m.latency_s,
-                   m.threads, f"b{m.batch}", unit) for m in members]
+    return [ef.Row(m.model, tuple(compile_layers(trace(m.model, m.shape).ops, m.batch, unit.fusion)), m.precision,
+                   m.latency_s, m.threads, f"b{m.batch}", unit) for m in members]
 
 
 def fit_pool(pool: str, runtime: str, groups: dict[tuple[str, str], list[Measured]],
@@ -163,8 +163,10 @@ def unit_of(profile: TargetProfile, runtime: str, unit: str) -> ef.Unit | None:
         nominal, peaks = "fp16", {"fp16": NOMINAL_TFLOPS}
     cores = (spec.cores if spec is not None and spec.cores else CORES.get(profile.name, 1)) if unit == "cpu" else 1
     on_chip = (spec.on_chip_mb or 0.0) * MIB if spec is not None else 0.0
+    row_tile = (spec.matmul_row_tile or 0.0) if spec is not None else 0.0
     return ef.Unit(unit, {p: v * 1e12 / 2 for p, v in peaks.items()}, (profile.memory_bandwidth_gbs or 0) * 1e9,
-                   cores, nominal, on_chip, profile.name)
+                   cores, nominal, on_chip, profile.name, row_tile, spec.grouped_conv_class if spec else None,
+                   (spec.fusion if spec else None) or "memory")
 
 
 CORES = {"raspberry-pi-4": 4, "raspberry-pi-5": 4, "snapdragon-8-gen-3": 6, "xeon-platinum-8480plus": 56}
@@ -295,7 +297,8 @@ def _flow(d: dict[str, Any]) -> str:
 def _figure(figure: dict[str, Any]) -> str:
     """A sourced figure as the profiles write it: {value: 8, source: [a, b], derivation: "..."}."""
     source = figure["source"]
-    parts = [f"value: {_g(float(figure['value']))}",
+    value = figure["value"]
+    parts = [f"value: {value if isinstance(value, str) else _g(float(value))}",
              f"source: {source if isinstance(source, str) else '[' + ', '.join(source) + ']'}"]
     if figure.get("derivation"):
         parts.append(f"derivation: {json.dumps(figure['derivation'], ensure_ascii=False)}")
@@ -375,6 +378,12 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
         if spec is not None and spec.on_chip_figure and fit.on_chip:  # the published capacity, kept as written
             out.append(f"    on_chip_mb: {_figure(spec.on_chip_figure)}")
             out.append(f"    on_chip_bandwidth: {_g(min(fit.on_chip_bandwidth, MAX_ON_CHIP_BANDWIDTH))}")
+        if spec is not None and spec.matmul_row_tile_figure:  # a published kernel fact, kept as written
+            out.append(f"    matmul_row_tile: {_figure(spec.matmul_row_tile_figure)}")
+        if spec is not None and spec.grouped_conv_figure:
+            out.append(f"    grouped_conv_class: {_figure(spec.grouped_conv_figure)}")
+        if spec is not None and spec.fusion_figure:
+            out.append(f"    fusion: {_figure(spec.fusion_figure)}")
         out.append(f"    fused_traffic: {_g(fit.fused_traffic)}")
         out.append(f"    layer_us: {_g(fit.x['layer'] * 1e6)}")
         out.append(f"    call_us: {_g(fit.x['call'] * 1e6)}")

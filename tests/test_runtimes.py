@@ -323,3 +323,77 @@ def test_pooled_rows_of_two_devices_recover_their_shared_efficiencies(traces: di
     as_one = [replace(r, unit=None) for r in rows]
     wrong = ef.leave_one_model_out(as_one, slow, ef.prior("gpu"), ridge=1e-6)
     assert max(abs(h.ratio - 1) for h in wrong) > 0.2
+
+
+def test_untiled_matmul_rereads_its_weights_per_row_and_the_fit_agrees() -> None:
+    """matmul_row_tile 1 (ncnn's Vulkan innerproduct_gemm): a 145-row linear layer moves its weights 145 times;
+    a matrix-vector product (1 row) re-reads nothing; the fit's prediction is the estimator's."""
+    from archsel.estimation.engine import Layer, layer_times, reread_bytes
+
+    linear = Layer("matmul", 1, 145 * 768 * 3072, 145 * 768 * 3072, 4 * (768 * 3072 + 145 * 768 + 145 * 3072), 0,
+                   rows=145)
+    gemv = Layer("matmul", 1, 768 * 3072, 768 * 3072, 4 * 768 * 3072, 0, rows=1)
+    assert reread_bytes(linear, 1) == pytest.approx(4 * 768 * 3072 * 144)  # the weights, 144 more times
+    assert reread_bytes(linear, 16) == pytest.approx(4 * 145 * 768 * 3072 * (1 / 16 - 1 / 145))
+    assert reread_bytes(gemv, 1) == 0 and reread_bytes(linear, 0) == 0
+    assert reread_bytes(Layer("conv", 1, 10**6, 10**6, 1000, 0), 1) == 0
+    rates = EngineRates("ncnn", "gpu", {"fp16": 5e12}, 68e9, {**TRUE, "bandwidth": 0.4}, matmul_row_tile=1.0)
+    _, memory, _, _ = layer_times(linear, rates, "fp16")
+    assert memory == pytest.approx((linear.bytes + reread_bytes(linear, 1)) * 0.5 / (68e9 * 0.4))
+    unit = ef.Unit("gpu", {"fp16": 5e12}, 68e9, matmul_row_tile=1.0)
+    exact = ef.Fit({**{k: 1 / v for k, v in TRUE.items()}, "bandwidth": 2.5, "on_chip": 1.0, "fused": 0.0,
+                    "layer": 0.0, "call": 0.0}, reference="fp16")
+    for layer in (linear, gemv):
+        compute, memory, fused, fixed = layer_times(layer, rates, "fp16")
+        assert ef.predict(ef.Row("m", (layer,), "fp16", 1.0), unit, exact) == pytest.approx(
+            max(compute, memory) + fused + fixed)
+
+
+def test_grouped_convs_at_the_runtimes_class_and_activation_only_fusion(traces: dict[str, object]) -> None:
+    """grouped_conv_class: a grouped (not depthwise) conv is costed at the named class's efficiency; fusion
+    `activations`: adds and concatenations become layers of their own (norms and activations still fuse), and
+    the fit's prediction of such layers is the estimator's."""
+    from types import SimpleNamespace
+
+    from archsel.estimation.engine import Layer, fuses, layer_times, runtime_class
+
+    grouped = Layer("conv", 1, 10**8, 10**8, 10**6, 0, grouped=True)
+    assert runtime_class(grouped, "depthwise_conv") == "depthwise_conv" and runtime_class(grouped, None) == "conv"
+    rates = EngineRates("ncnn", "gpu", {"fp16": 5e12}, 68e9, {**TRUE, "bandwidth": 0.4},
+                        grouped_conv_class="depthwise_conv")
+    compute, _, _, _ = layer_times(grouped, rates, "fp16")
+    assert compute == pytest.approx(1e8 / (5e12 * TRUE["depthwise_conv"]))
+    unit = ef.Unit("gpu", {"fp16": 5e12}, 68e9, grouped_conv_class="depthwise_conv")
+    exact = ef.Fit({**{k: 1 / v for k, v in TRUE.items()}, "bandwidth": 2.5, "on_chip": 1.0, "fused": 0.0,
+                    "layer": 0.0, "call": 0.0}, reference="fp16")
+    assert ef.predict(ef.Row("m", (grouped,), "fp16", 1.0), unit, exact) == pytest.approx(compute)
+
+    def op(kind: str, name: str) -> SimpleNamespace:
+        return SimpleNamespace(kind=kind, op=f"aten.{name}.default", macs=0, bytes_read=4, bytes_written=4)
+
+    assert fuses(op("elementwise", "relu_"), "activations") and fuses(op("norm", "batch_norm"), "activations")
+    assert not fuses(op("elementwise", "add"), "activations") and not fuses(op("data_movement", "cat"), "activations")
+    assert fuses(op("elementwise", "add"), "memory")
+    ops = traces["resnet18"].ops  # type: ignore[attr-defined]
+    memory, activations = compile_layers(ops), compile_layers(ops, fusion="activations")
+    adds = sum(1 for o in ops if o.op.startswith("aten.add"))
+    assert adds and len(activations) == len(memory) + adds
+    ncnn = replace(rates, fusion="activations", layer_s=50e-6)
+    est = estimate_engine(ops, ncnn, "fp16")
+    assert est.overhead_s == pytest.approx(50e-6 * len(activations))
+
+
+def test_fit_recovers_the_bandwidth_from_rows_with_untiled_matmuls(traces: dict[str, object]) -> None:
+    """Synthetic rows of an ncnn-like runtime (untiled matmuls, activation-only fusion, grouped convs at the
+    depthwise rate): leave-one-model-out predicts the held-out ViT from the CNNs' bandwidth alone."""
+    peaks = {"fp16": 10e12 / 2}
+    true = EngineRates("ncnn", "gpu", peaks, 68e9, {**TRUE, "bandwidth": 0.4}, layer_s=60e-6, call_s=300e-6,
+                       fused_traffic=0.1, matmul_row_tile=1.0, fusion="activations",
+                       grouped_conv_class="depthwise_conv")
+    unit = ef.Unit("gpu", peaks, 68e9, matmul_row_tile=1.0, fusion="activations", grouped_conv_class="depthwise_conv")
+    rows = [ef.Row(m, tuple(compile_layers(c.ops, 1, "activations")), "fp16",  # type: ignore[attr-defined]
+                   estimate_engine(c.ops, true, "fp16").total_s) for m, c in traces.items()]  # type: ignore[attr-defined]
+    fit = ef.fit_runtime(rows, unit, ef.prior("gpu"), ridge=1e-6)
+    assert fit.efficiency()["bandwidth"] == pytest.approx(0.4, rel=0.1)
+    held = {h.row.model: h.ratio for h in ef.leave_one_model_out(rows, unit, ef.prior("gpu"), ridge=1e-6)}
+    assert held["vit_b_16"] == pytest.approx(1.0, abs=0.15)

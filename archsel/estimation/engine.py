@@ -30,6 +30,24 @@ their traffic stays at the on-chip rate:
     memory = bytes × ((1 − spill) / on-chip rate + spill / (bandwidth × bandwidth efficiency))
     fused  = fused_traffic × fused bytes / on-chip rate
 
+A runtime whose matrix-multiply kernels do not tile rows (`matmul_row_tile` of the runtime, a sourced figure:
+ncnn's Vulkan InnerProduct/Gemm shaders compute one output per invocation, so every row of the input re-reads
+the whole weight matrix) moves a matmul layer's weights once per tile of rows instead of once:
+
+    re-read bytes = MACs / tile − MACs / rows      (rows: the smaller output dimension; 0 when rows ≤ tile)
+
+(each multiply reads its weight from memory when the tile is 1; a matrix-vector product re-reads nothing).
+A runtime that runs grouped (not depthwise) convolutions with its depthwise kernels (`grouped_conv_class` of
+the runtime, a sourced fact: ncnn converts any grouped convolution to its ConvolutionDepthWise layer, whose
+Vulkan shaders run each group as a direct convolution, without the GEMM, Winograd or cooperative-matrix paths
+of its Convolution layer) costs those layers at that class's efficiency.
+
+A runtime whose graph optimiser fuses only normalisations and activations into the layer before them
+(`fusion: activations` of the runtime, a sourced fact: ncnnoptimize folds BatchNorm, Scale and the
+activations into Convolution/InnerProduct; Concat, BinaryOp/Eltwise, Permute, global Pooling and copies stay
+layers of their own, one Vulkan dispatch each) makes every other memory op a layer of its own, with its own
+traffic and `layer_us`.
+
 On a CPU unit the threads share is min(T, cores) / cores, × parallel_efficiency beyond one thread. The
 parameters of each (device, runtime) live in the device profile (archsel.targets.runtimes): fitted to
 published measurements by benchmarks/published_fit.py, or the unit's judgement defaults below, which the
@@ -82,6 +100,8 @@ class Layer:
     streamed: int  # weight bytes a recurrent layer re-reads over its steps (at float32)
     steps: int = 0
     fused_bytes: int = 0  # what the memory ops fused into it move (at float32)
+    rows: int = 0  # a matmul's smaller output dimension (batch x tokens for a linear layer); else 0
+    grouped: bool = False  # a grouped (not depthwise) convolution
 
 
 def layer_class(op: OpLike) -> str:
@@ -97,21 +117,63 @@ def layer_class(op: OpLike) -> str:
     return "dilated_conv" if "d" in window.split("/")[1] else "conv"
 
 
-def compile_layers(ops: Sequence[OpLike], batch: int = 1) -> list[Layer]:
-    """The layers a compiling runtime makes of the traced `ops` (see the module docstring)."""
+def grouped(op: OpLike) -> bool:
+    """Whether the op is a grouped convolution that is not depthwise (its window ends in "g<groups>")."""
+    window = str(getattr(op, "window", "") or "")
+    return op.kind == "conv" and "g" in window.split("/")[-1]
+
+
+def runtime_class(layer: Layer, grouped_conv_class: str | None) -> str:
+    """The class a runtime costs `layer` at: a grouped convolution at `grouped_conv_class` where the runtime
+    names one, else the layer's own."""
+    return grouped_conv_class if grouped_conv_class and layer.grouped else layer.kind
+
+
+FUSIONS = ("memory", "activations")  # what fuses into the layer before it: every memory op, or only these
+# Elementwise ops with a second tensor operand or a reduction: not activations (their own layer under
+# `fusion: activations`, as ncnn's BinaryOp and global Pooling are).
+UNFUSED_ELEMENTWISE = frozenset({"add", "add_", "sub", "sub_", "mul", "mul_", "div", "div_", "pow", "mean", "sum",
+                                 "amax", "maximum", "minimum", "where"})
+
+
+def fuses(op: OpLike, fusion: str = "memory") -> bool:
+    """Whether a memory op fuses into the layer before it: any under `memory` fusion; under `activations`
+    only normalisations and single-operand elementwise ops (activations), not adds, products, reductions,
+    concatenations or copies."""
+    if fusion == "memory":
+        return True
+    name = str(getattr(op, "op", "") or "")
+    name = name.split(".")[1] if name.startswith("aten.") else name
+    return op.kind == "norm" or (op.kind == "elementwise" and name not in UNFUSED_ELEMENTWISE)
+
+
+def compile_layers(ops: Sequence[OpLike], batch: int = 1, fusion: str = "memory") -> list[Layer]:
+    """The layers a compiling runtime makes of the traced `ops` (see the module docstring); `fusion`: what
+    fuses into a layer (FUSIONS)."""
     out: list[Layer] = []
     for op in ops:
         if not launches(op):
             continue
-        if op.kind in COMPUTE_KINDS or not out:
+        if op.kind in COMPUTE_KINDS or not out or not fuses(op, fusion):
             streamed = streamed_weight_bytes(op, batch)
             kind = layer_class(op)
             out.append(Layer(kind, 1, op.macs, work(op), moved_bytes(op, batch), streamed,
-                             int(getattr(op, "steps", 0) or 0) if op.kind == "recurrent" else 0))
+                             int(getattr(op, "steps", 0) or 0) if op.kind == "recurrent" else 0,
+                             rows=int(getattr(op, "gemm_min_dim", 0) or 0) if op.kind == "matmul" else 0,
+                             grouped=grouped(op)))
         else:  # fused: no launch; its traffic counts only as the runtime's fused_traffic share
             out[-1].ops += 1
             out[-1].fused_bytes += moved_bytes(op, batch)
     return out
+
+
+def reread_bytes(layer: Layer, row_tile: float) -> float:
+    """Weight bytes (at float32) a matmul layer re-reads when the runtime's kernels share one read of its
+    weights among only `row_tile` rows: 4 × (MACs / tile − MACs / rows); 0 without a tile, for other layers,
+    and where its rows fit one tile."""
+    if row_tile <= 0 or layer.kind != "matmul" or layer.rows <= row_tile or not layer.macs:
+        return 0.0
+    return 4.0 * layer.macs * (1.0 / row_tile - 1.0 / layer.rows)
 
 
 def threads_share(unit: str, cores: int, threads: int, parallel_efficiency: float) -> float:
@@ -141,6 +203,9 @@ class EngineRates:
     fitted: bool = False
     on_chip_bytes: float = 0.0  # on-chip memory the runtime keeps a layer's tensors in (0: none modelled)
     on_chip_bandwidth: float = 0.0  # its rate, a multiple of the memory bandwidth
+    matmul_row_tile: float = 0.0  # rows sharing one read of a matmul's weights (0: tiled, no re-reads modelled)
+    grouped_conv_class: str | None = None  # the class whose kernels run grouped convolutions (None: conv's own)
+    fusion: str = "memory"  # what fuses into a layer (FUSIONS)
 
     @classmethod
     def from_profile(cls, profile: TargetProfile, runtime: RuntimeSpec, threads: int | None = None) -> EngineRates:
@@ -171,6 +236,8 @@ class EngineRates:
             on_chip_bytes=(runtime.on_chip_mb or 0.0) * MIB,
             on_chip_bandwidth=runtime.on_chip_bandwidth if runtime.on_chip_bandwidth is not None
             else defaults.get("on_chip_bandwidth", defaults["bandwidth"]),
+            matmul_row_tile=runtime.matmul_row_tile or 0.0, grouped_conv_class=runtime.grouped_conv_class,
+            fusion=runtime.fusion or "memory",
         )
 
     def threads_share(self) -> float:
@@ -204,8 +271,10 @@ def spill_share(layer: Layer, scale: float, on_chip_bytes: float) -> float:
 def layer_times(layer: Layer, rates: EngineRates, precision: str) -> tuple[float, float, float, float]:
     """(compute, memory, fused traffic, fixed) seconds of one layer."""
     scale = precisions.get(precision).bytes_scale
-    compute = layer.work / rates.mac_rate(precision, layer.kind) if layer.work else 0.0
-    moved, fused_bytes = (layer.bytes + layer.streamed) * scale, layer.fused_bytes * scale
+    kind = runtime_class(layer, rates.grouped_conv_class)
+    compute = layer.work / rates.mac_rate(precision, kind) if layer.work else 0.0
+    moved = (layer.bytes + layer.streamed + reread_bytes(layer, rates.matmul_row_tile)) * scale
+    fused_bytes = layer.fused_bytes * scale
     if rates.on_chip_bytes > 0:
         spill = spill_share(layer, scale, rates.on_chip_bytes)
         memory = moved * ((1 - spill) / rates.on_chip_rate + spill / rates.effective_bandwidth)
@@ -221,12 +290,14 @@ def estimate_engine(ops: Sequence[OpLike], rates: EngineRates, precision: str = 
     if rates.effective_bandwidth <= 0 or (rates.on_chip_bytes > 0 and rates.on_chip_rate <= 0):
         raise ValueError("memory bandwidth must be positive")
     shares: dict[str, ClassShare] = {}
-    for layer in compile_layers(ops, batch):
+    for layer in compile_layers(ops, batch, rates.fusion):
         compute, memory, fused, fixed = layer_times(layer, rates, precision)
-        s = shares.setdefault(layer.kind, ClassShare(layer.kind, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0, 0))
+        kind = runtime_class(layer, rates.grouped_conv_class)
+        s = shares.setdefault(kind, ClassShare(kind, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0, 0))
         s.ops += layer.ops
         s.macs += layer.macs
-        s.bytes += int((layer.bytes + layer.streamed) * precisions.get(precision).bytes_scale)
+        s.bytes += int((layer.bytes + layer.streamed + reread_bytes(layer, rates.matmul_row_tile))
+                       * precisions.get(precision).bytes_scale)
         s.compute_s += compute
         s.memory_s += memory + fused
         s.overhead_s += fixed

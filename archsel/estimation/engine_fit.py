@@ -23,6 +23,11 @@ inverse on-chip rate x_on (× the memory bandwidth; at most MAX_ON_CHIP_BANDWIDT
 capacity runs at the DRAM rate x_bw (no faster than the bandwidth); fused ops stay on chip ("fused" is
 fused_traffic × x_on).
 
+A runtime whose matmul kernels re-read the weights for every tile of rows (`Unit.matmul_row_tile`, a
+sourced figure) has that traffic in its layers' bytes (archsel.estimation.engine.reread_bytes), at the
+fitted bandwidth efficiency: nothing new is fitted. A runtime that runs grouped convolutions with its
+depthwise kernels (`Unit.grouped_conv_class`) has them in that class's unknown.
+
 Rows may carry their own unit (`Row.unit`): rows of one runtime on devices that share the silicon at other
 clocks and bandwidths (Jetson Orin Nano and Orin Nano Super) are fitted together, each with its own peaks
 and bandwidth, to one set of efficiencies and costs.
@@ -43,6 +48,8 @@ from archsel.estimation.engine import (
     MAX_WINOGRAD_EFFICIENCY,
     UNIT_DEFAULTS,
     Layer,
+    reread_bytes,
+    runtime_class,
     spill_share,
     threads_share,
 )
@@ -73,6 +80,9 @@ class Unit:
     nominal_precision: str | None = None  # the precision whose peak is nominal (no published figure), if any
     on_chip_bytes: float = 0.0  # on-chip memory a layer's tensors are kept in (0: none modelled)
     name: str = ""  # the device, where rows of several are pooled
+    matmul_row_tile: float = 0.0  # rows sharing one read of a matmul's weights (engine.reread_bytes; 0: none)
+    grouped_conv_class: str | None = None  # the class the runtime runs grouped convolutions at (engine.runtime_class)
+    fusion: str = "memory"  # what fuses into a layer (engine.FUSIONS): the rows' layers are compiled with it
 
 
 @dataclass(frozen=True)
@@ -141,9 +151,11 @@ def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
     share = threads_share(unit.kind, unit.cores, row.threads or unit.cores, fit.parallel_efficiency)
     rate = _peak(unit, fit, row.precision) * share
     for layer in row.layers:
-        kind = layer.kind if layer.kind in ENGINE_LAYER_CLASSES else None
+        kind: str | None = runtime_class(layer, unit.grouped_conv_class)
+        kind = kind if kind in ENGINE_LAYER_CLASSES else None
         compute = layer.work / rate if layer.work and kind else 0.0
-        memory = (layer.bytes + layer.streamed) * scale / unit.bandwidth_bytes_per_s
+        moved = layer.bytes + layer.streamed + reread_bytes(layer, unit.matmul_row_tile)
+        memory = moved * scale / unit.bandwidth_bytes_per_s
         fused = layer.fused_bytes * scale / unit.bandwidth_bytes_per_s
         spill = spill_share(layer, scale, unit.on_chip_bytes)
         on_chip, dram = (memory * (1 - spill), memory * spill) if unit.on_chip_bytes > 0 else (0.0, memory)

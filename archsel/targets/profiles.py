@@ -215,8 +215,9 @@ def _semantic_problems(doc: LoadedYaml) -> list[Problem]:
     runtimes: dict[str, Any] = found if isinstance(found, dict) else {}
     figures += [(("runtimes", r, "peak_tflops", p), f) for r, entry in runtimes.items()
                 for p, f in (entry.get("peak_tflops") or {}).items() if "source" in f]
-    figures += [(("runtimes", r, "on_chip_mb"), entry["on_chip_mb"]) for r, entry in runtimes.items()
-                if isinstance(entry, dict) and isinstance(entry.get("on_chip_mb"), dict)]
+    figures += [(("runtimes", r, key), entry[key]) for r, entry in runtimes.items()
+                for key in ("on_chip_mb", "matmul_row_tile", "grouped_conv_class", "fusion")
+                if isinstance(entry, dict) and isinstance(entry.get(key), dict)]
     for pointer, figure in figures:
         for i, source in enumerate(_source_ids(figure)):
             if source in refs:

@@ -43,6 +43,15 @@ class RuntimeSpec:
     on_chip_source: str = ""  # its citation
     on_chip_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it (value, source)
     on_chip_bandwidth: float | None = None  # the rate of traffic kept there, × the memory bandwidth
+    matmul_row_tile: float | None = None  # rows sharing one read of a matmul's weights (untiled kernels: 1)
+    matmul_row_tile_source: str = ""  # its citation
+    matmul_row_tile_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it
+    grouped_conv_class: str | None = None  # the layer class whose kernels run grouped convolutions
+    grouped_conv_source: str = ""  # its citation
+    grouped_conv_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it
+    fusion: str | None = None  # what fuses into a layer (archsel.estimation.engine.FUSIONS; None: memory)
+    fusion_source: str = ""  # its citation
+    fusion_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it
 
     @property
     def eager(self) -> bool:
@@ -71,7 +80,9 @@ class RuntimeSpec:
                 "efficiency": dict(self.efficiency), "layer_us": self.layer_us, "call_us": self.call_us,
                 "fused_traffic": self.fused_traffic,
                 "cores": self.cores, "threads": self.threads, "parallel_efficiency": self.parallel_efficiency,
-                "on_chip_mb": self.on_chip_mb, "on_chip_bandwidth": self.on_chip_bandwidth, "source": self.source}
+                "on_chip_mb": self.on_chip_mb, "on_chip_bandwidth": self.on_chip_bandwidth,
+                "matmul_row_tile": self.matmul_row_tile, "grouped_conv_class": self.grouped_conv_class,
+                "fusion": self.fusion, "source": self.source}
 
 
 def canonical_runtime(name: str) -> str:
@@ -120,6 +131,15 @@ def parse_runtimes(data: Any, kind: str, precisions: tuple[str, ...],
             on_chip_source=citation(entry["on_chip_mb"]) if entry.get("on_chip_mb") else "",
             on_chip_figure=dict(entry.get("on_chip_mb") or {}),
             on_chip_bandwidth=_float(entry.get("on_chip_bandwidth")),
+            matmul_row_tile=float(entry["matmul_row_tile"]["value"]) if entry.get("matmul_row_tile") else None,
+            matmul_row_tile_source=citation(entry["matmul_row_tile"]) if entry.get("matmul_row_tile") else "",
+            matmul_row_tile_figure=dict(entry.get("matmul_row_tile") or {}),
+            grouped_conv_class=str(entry["grouped_conv_class"]["value"]) if entry.get("grouped_conv_class") else None,
+            grouped_conv_source=citation(entry["grouped_conv_class"]) if entry.get("grouped_conv_class") else "",
+            grouped_conv_figure=dict(entry.get("grouped_conv_class") or {}),
+            fusion=str(entry["fusion"]["value"]) if entry.get("fusion") else None,
+            fusion_source=citation(entry["fusion"]) if entry.get("fusion") else "",
+            fusion_figure=dict(entry.get("fusion") or {}),
         )
     return out
 

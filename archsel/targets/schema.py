@@ -118,6 +118,19 @@ _RUNTIME: dict[str, Any] = {
         "on_chip_bandwidth": {"type": "number", "exclusiveMinimum": 0, "maximum": 10,
                               "description": "with on_chip_mb: the rate of traffic kept on chip, a multiple of "
                                              "the memory bandwidth (fitted)"},
+        "matmul_row_tile": {**_FIGURE, "description": "rows of a matrix multiply that share one read of its "
+                                                      "weights in the runtime's kernels, published (value, source): "
+                                                      "1 where every row re-reads the whole weight matrix (an "
+                                                      "untiled kernel); absent: tiled, no re-reads modelled"},
+        "grouped_conv_class": {
+            **_FIGURE, "properties": {**_FIGURE["properties"], "value": {"enum": list(ENGINE_LAYER_CLASSES)}},
+            "description": "the layer class whose kernels the runtime runs grouped (not depthwise) convolutions "
+                           "with, published (value, source); absent: as dense convolutions"},
+        "fusion": {
+            **_FIGURE, "properties": {**_FIGURE["properties"], "value": {"enum": ["memory", "activations"]}},
+            "description": "what the runtime fuses into the layer before it, published (value, source): "
+                           "activations = only normalisations and activations (adds, concatenations, copies "
+                           "are layers of their own); absent: every memory op"},
         "cores": {"type": "integer", "minimum": 1, "description": "cpu: the cores the peak counts"},
         "threads": {"type": "integer", "minimum": 1, "description": "cpu: threads used unless --threads says"},
         "parallel_efficiency": {**_FRACTION, "description": "cpu: share of linear speed-up beyond one thread"},
