@@ -21,6 +21,9 @@ inverse on-chip rate x_on (× the memory bandwidth; at most MAX_ON_CHIP_BANDWIDT
 capacity runs at the DRAM rate x_bw (no faster than the bandwidth); fused ops stay on chip ("fused" is
 fused_traffic × x_on).
 
+A unit whose runtime computes fp32 ops of some classes on TF32 Tensor Cores by default (`Unit.tf32_classes`,
+the runtime's `fp32_as_tf32`) charges an fp32 row's layers of those classes against its tf32 peak.
+
 Rows may carry their own unit (`Row.unit`): rows of one runtime on devices that share the silicon at other
 clocks and bandwidths (Jetson Orin Nano and Orin Nano Super) are fitted together, each with its own peaks
 and bandwidth, to one set of efficiencies and costs.
@@ -41,6 +44,7 @@ from archsel.estimation.engine import (
     MAX_WINOGRAD_EFFICIENCY,
     UNIT_DEFAULTS,
     Layer,
+    op_kind,
     spill_share,
     threads_share,
 )
@@ -71,6 +75,7 @@ class Unit:
     nominal_precision: str | None = None  # the precision whose peak is nominal (no published figure), if any
     on_chip_bytes: float = 0.0  # on-chip memory a layer's tensors are kept in (0: none modelled)
     name: str = ""  # the device, where rows of several are pooled
+    tf32_classes: frozenset[str] = frozenset()  # op classes whose fp32 layers run at the tf32 peak (if one)
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,14 @@ def _peak(unit: Unit, fit: Fit, precision: str) -> float:
     return base * fit.precision_rates.get(precision, 1.0)
 
 
+def _tf32_peak(unit: Unit, fit: Fit, precision: str) -> float:
+    """The rate fp32 layers of the unit's TF32 classes run at before class efficiencies (the tf32 peak × the
+    share the fp32 kernels reach, as EngineRates.from_profile has it), 0 where they run at the fp32 rate."""
+    if precision != "fp32" or not unit.tf32_classes:
+        return 0.0
+    return unit.peak_macs_per_s.get("tf32", 0.0) * fit.precision_rates.get("fp32", 1.0)
+
+
 def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
     """Coefficients of each unknown in the row's latency under the bounds `fit.x` implies (on the row's own
     unit where it has one)."""
@@ -138,9 +151,11 @@ def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
     scale = precisions.get(row.precision).bytes_scale
     share = threads_share(unit.kind, unit.cores, row.threads or unit.cores, fit.parallel_efficiency)
     rate = _peak(unit, fit, row.precision) * share
+    tf32 = _tf32_peak(unit, fit, row.precision) * share
     for layer in row.layers:
         kind = layer.kind if layer.kind in ENGINE_LAYER_CLASSES else None
-        compute = layer.work / rate if layer.work and kind else 0.0
+        layer_rate = tf32 if tf32 and op_kind(layer.kind) in unit.tf32_classes else rate
+        compute = layer.work / layer_rate if layer.work and kind else 0.0
         memory = (layer.bytes + layer.streamed) * scale / unit.bandwidth_bytes_per_s
         fused = layer.fused_bytes * scale / unit.bandwidth_bytes_per_s
         spill = spill_share(layer, scale, unit.on_chip_bytes)

@@ -16,6 +16,9 @@ from archsel.errors import unknown
 from archsel.targets.schema import RUNTIME_ALIASES, RUNTIMES
 
 EAGER = "pytorch"
+TF32_CLASS_WORDS = {"conv": "convolutions", "depthwise_conv": "depthwise convolutions",
+                    "matmul": "matrix multiplications", "attention": "attention", "recurrent": "recurrent cells"}
+RUNTIME_WORDS = {"pytorch": "PyTorch", "onnxruntime": "ONNX Runtime CUDA EP", "tensorrt": "TensorRT"}
 UNIT_OF_KIND = {"gpu": "gpu", "cpu": "cpu", "soc": "cpu", "npu": "npu"}  # the unit the device's own peaks are for
 
 
@@ -43,6 +46,9 @@ class RuntimeSpec:
     on_chip_source: str = ""  # its citation
     on_chip_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it (value, source)
     on_chip_bandwidth: float | None = None  # the rate of traffic kept there, × the memory bandwidth
+    tf32_classes: tuple[str, ...] = ()  # op classes whose fp32 ops run on TF32 Tensor Cores by default here
+    tf32_source: str = ""  # its citation
+    tf32_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it (classes, source)
 
     @property
     def eager(self) -> bool:
@@ -59,6 +65,13 @@ class RuntimeSpec:
         """The precisions it takes models in: those `runs` accepts (fp32 too where floats compute lower)."""
         return (("fp32",) if self.float_as and "fp32" not in self.precisions else ()) + self.precisions
 
+    def tf32_note(self) -> str:
+        """What an fp32 estimate that ran `tf32_classes` at the TF32 rate says of it ('' without any)."""
+        if not self.tf32_classes:
+            return ""
+        classes = " and ".join(TF32_CLASS_WORDS.get(c, c) for c in self.tf32_classes)
+        return f"fp32 {classes} at the TF32 Tensor Core rate ({RUNTIME_WORDS.get(self.name, self.name)} default)"
+
     @property
     def fitted(self) -> bool:
         """Whether the parameters were fitted to measurements (else: judgement defaults)."""
@@ -71,7 +84,8 @@ class RuntimeSpec:
                 "efficiency": dict(self.efficiency), "layer_us": self.layer_us, "call_us": self.call_us,
                 "fused_traffic": self.fused_traffic,
                 "cores": self.cores, "threads": self.threads, "parallel_efficiency": self.parallel_efficiency,
-                "on_chip_mb": self.on_chip_mb, "on_chip_bandwidth": self.on_chip_bandwidth, "source": self.source}
+                "on_chip_mb": self.on_chip_mb, "on_chip_bandwidth": self.on_chip_bandwidth,
+                "fp32_as_tf32": list(self.tf32_classes), "source": self.source}
 
 
 def canonical_runtime(name: str) -> str:
@@ -120,6 +134,9 @@ def parse_runtimes(data: Any, kind: str, precisions: tuple[str, ...],
             on_chip_source=citation(entry["on_chip_mb"]) if entry.get("on_chip_mb") else "",
             on_chip_figure=dict(entry.get("on_chip_mb") or {}),
             on_chip_bandwidth=_float(entry.get("on_chip_bandwidth")),
+            tf32_classes=tuple((entry.get("fp32_as_tf32") or {}).get("classes") or ()),
+            tf32_source=citation(entry["fp32_as_tf32"]) if entry.get("fp32_as_tf32") else "",
+            tf32_figure=dict(entry.get("fp32_as_tf32") or {}),
         )
     return out
 
