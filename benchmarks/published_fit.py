@@ -164,11 +164,15 @@ def unit_of(profile: TargetProfile, runtime: str, unit: str) -> ef.Unit | None:
     cores = (spec.cores if spec is not None and spec.cores else CORES.get(profile.name, 1)) if unit == "cpu" else 1
     on_chip = (spec.on_chip_mb or 0.0) * MIB if spec is not None else 0.0
     row_tile = (spec.matmul_row_tile or 0.0) if spec is not None else 0.0
+    tf32 = frozenset(spec.tf32_classes) if spec is not None and "tf32" in peaks else frozenset()
     return ef.Unit(unit, {p: v * 1e12 / 2 for p, v in peaks.items()}, (profile.memory_bandwidth_gbs or 0) * 1e9,
-                   cores, nominal, on_chip, profile.name, row_tile, spec.grouped_conv_class if spec else None,
-                   (spec.fusion if spec else None) or "memory")
+                   cores, nominal, on_chip, profile.name, matmul_row_tile=row_tile,
+                   grouped_conv_class=spec.grouped_conv_class if spec else None,
+                   fusion=(spec.fusion if spec else None) or "memory", tf32_classes=tf32)
 
 
+# TF32 is a math mode of NVIDIA's libraries (cuDNN, cuBLAS, TensorRT): runtimes built on them can run it
+TF32_RUNTIMES = frozenset({"pytorch", "tensorrt", "onnxruntime"})
 CORES = {"raspberry-pi-4": 4, "raspberry-pi-5": 4, "snapdragon-8-gen-3": 6, "xeon-platinum-8480plus": 56}
 
 
@@ -333,18 +337,21 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
             out.append(f"    precisions: [{', '.join([*precs, *unrated])}]")
             if unrated and profile.peak("fp32"):
                 out.append(f"    precision_rates: {_flow(dict.fromkeys(unrated, 1))}")
+            out += _tf32_lines(spec)
             out.append("    source: >-\n      eager PyTorch: the profile's own estimator parameters (estimator_source "
                        "below)" + (f"; {', '.join(unrated)} at the fp32 rate (judgement: no published figure)"
                                    if unrated else "") + _eager_note(report.get(f"{profile.name}/{name}")))
             continue
         fitted = fits.get((profile.name, name))
-        own = [p for p in profile.precisions if unit == main_unit and profile.peak(p)]
+        own = [p for p in profile.precisions if unit == main_unit and profile.peak(p)
+               and (p != "tf32" or name in TF32_RUNTIMES)]
         if fitted is None:
             if not own:  # no rate for any precision on this unit: not estimable, left out
                 del out[-3 if name == default else -2:]
                 print(f"{profile.name}: {name} on the {unit} has no peak and no rows: left out", file=sys.stderr)
                 continue
             out.append(f"    precisions: [{', '.join(own)}]")
+            out += _tf32_lines(spec)
             out.append(f"    source: >-\n      judgement: archsel's defaults for a {unit} "
                        "(no published measurements of it on this device yet)")
             continue
@@ -375,6 +382,7 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
                 out.append(f"    precision_rates: {_flow(rates)}")
         eff = {k: min(v, MAX_WINOGRAD_EFFICIENCY if k == "conv3x3" else 1.0) for k, v in fit.efficiency().items()}
         out.append(f"    efficiency: {_flow({k: _g(v) for k, v in eff.items()})}")
+        out += _tf32_lines(spec)
         if spec is not None and spec.on_chip_figure and fit.on_chip:  # the published capacity, kept as written
             out.append(f"    on_chip_mb: {_figure(spec.on_chip_figure)}")
             out.append(f"    on_chip_bandwidth: {_g(min(fit.on_chip_bandwidth, MAX_ON_CHIP_BANDWIDTH))}")
@@ -398,6 +406,16 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
                    f"published measurements of {len({m.model for m in members})} models "
                    f"(data/published_latency){together}")
     return "\n".join(out) + "\n"
+
+
+def _tf32_lines(spec: Any) -> list[str]:
+    """The runtime's fp32_as_tf32 entry (a sourced fact, not fitted), kept as the profile wrote it."""
+    if spec is None or not spec.tf32_figure:
+        return []
+    figure = spec.tf32_figure
+    source = figure["source"]
+    source = source if isinstance(source, str) else "[" + ", ".join(source) + "]"
+    return [f"    fp32_as_tf32: {{classes: [{', '.join(figure['classes'])}], source: {source}}}"]
 
 
 def _eager_note(entry: dict[str, Any] | None) -> str:
@@ -440,24 +458,24 @@ def eager_prior_rates(profile: TargetProfile) -> Any:
 
     start = replace(profile, efficiency=dict(kind_defaults(profile.kind).efficiency), module_call_us=None,
                     op_overhead_us={k: v for k, v in profile.op_overhead_us.items() if k != FUSED_KEY})
-    return DeviceRates.from_profile(start, profile.runtime(EAGER).precision_rates)
+    eager = profile.runtime(EAGER)
+    return DeviceRates.from_profile(start, eager.precision_rates, eager.tf32_classes)
 
 
 def eager_samples(profile: TargetProfile, members: list[Measured]) -> list[tuple[Measured, Any]]:
     """(row, fit.Sample) of each eager row the profile has a rate for (its precision's peak)."""
     from archsel import precisions
-    from archsel.estimation.fit import Sample
+    from archsel.estimation.fit import Sample, precision_peaks
 
     rates = eager_prior_rates(profile)
     out = []
     for m in members:
-        peaks = rates.peak_macs_per_s
-        peak = peaks.get(m.precision) or (peaks.get("fp32") if m.precision == "tf32" else None)
+        peak, class_peaks = precision_peaks(rates, m.precision)  # fp32 convs at the tf32 peak where it runs them
         if not peak:
             continue
         count = trace(m.model, m.shape)
         out.append((m, Sample(f"{m.model} {m.precision} b{m.batch}", count.ops, m.latency_s, count.batch,
-                                    peak, precisions.get(m.precision).bytes_scale)))
+                              peak, precisions.get(m.precision).bytes_scale, class_peaks)))
     return out
 
 
@@ -477,7 +495,8 @@ def eager_fit(profile: TargetProfile, members: list[Measured]) -> tuple[list[ef.
 
     def loss(train: list[Any], x: dict[str, float]) -> float:  # mean |log error|, each capped at 1
         return statistics.mean(min(abs(math.log(eager.predict(s.ops, s.peak, bandwidth, x, s.batch, known,
-                                                              s.bytes_scale) / s.measured_s)), 1.0) for s in train)
+                                                              s.bytes_scale, s.class_peaks) / s.measured_s)), 1.0)
+                               for s in train)
 
     def fitted(train: list[Any]) -> dict[str, float]:
         """The fit from the module-call prior (scaled on engine_fit's grid of fixed-cost scales, for the same
@@ -493,7 +512,8 @@ def eager_fit(profile: TargetProfile, members: list[Measured]) -> tuple[list[ef.
     for model in sorted({m.model for m, _ in samples}):
         x = fitted([s for m, s in samples if m.model != model])
         held += [ef.Held(ef.Row(m.model, (), m.precision, m.latency_s, m.threads, f"b{m.batch}"),
-                         eager.predict(s.ops, s.peak or peak, bandwidth, x, s.batch, known, s.bytes_scale))
+                         eager.predict(s.ops, s.peak or peak, bandwidth, x, s.batch, known, s.bytes_scale,
+                                       s.class_peaks))
                  for m, s in samples if m.model == model]
     fused_rows = any(eager.fused(op) for _, s in samples for op in s.ops)
     return held, fitted([s for _, s in samples]), len(samples), fused_rows
@@ -517,8 +537,10 @@ def write_eager(profile: TargetProfile, x: dict[str, float], rows: int, models: 
     source = profile.estimator_source or ""
     if source.startswith(EAGER_FITTED):
         source = source.split(BEFORE_FIT, 1)[1]
+    tf32 = profile.runtime(EAGER).tf32_note() if profile.peak("tf32") else ""
     head = (f"{EAGER_FITTED} ({date}) to {rows} published eager PyTorch measurements of {models} models "
-            f"(data/published_latency): per-class efficiencies, bandwidth efficiency and module_call_us"
+            f"(data/published_latency){f', {tf32}' if tf32 else ''}: per-class efficiencies, bandwidth "
+            f"efficiency and module_call_us"
             f"{' and op_overhead_us.fused' if fused_rows else ''} (non-negative least squares, judgement values as "
             f"prior); overhead_us per op kept. Leave-one-model-out median |error| {entry['median_abs_pct']:.0f}%, "
             f"{entry['within_25']:.0%} within ±25%. {BEFORE_FIT}")

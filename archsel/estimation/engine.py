@@ -86,6 +86,12 @@ UNIT_DEFAULTS: dict[str, dict[str, float]] = {
 PARALLEL_EFFICIENCY = 0.8  # judgement default for CPU runtimes beyond one thread
 MAX_ON_CHIP_BANDWIDTH = 10.0  # on-chip traffic runs at most 10x the DRAM bandwidth (the fit's bound)
 MIB = 1 << 20  # on_chip_mb counts MiB (QNN's vtcm_size_in_mb: VTCM sizes are powers of two)
+CONV_WINDOWS = frozenset({"conv3x3", "conv3d", "dilated_conv"})  # layer classes of dense convs besides "conv"
+
+
+def op_kind(layer_kind: str) -> str:
+    """The estimator's op class of a layer class (a conv window class is a conv)."""
+    return "conv" if layer_kind in CONV_WINDOWS else layer_kind
 
 
 @dataclass
@@ -206,6 +212,8 @@ class EngineRates:
     matmul_row_tile: float = 0.0  # rows sharing one read of a matmul's weights (0: tiled, no re-reads modelled)
     grouped_conv_class: str | None = None  # the class whose kernels run grouped convolutions (None: conv's own)
     fusion: str = "memory"  # what fuses into a layer (FUSIONS)
+    tf32_macs_per_s: float = 0.0  # the rate fp32 layers of tf32_classes run at (the unit's tf32 peak)
+    tf32_classes: frozenset[str] = frozenset()  # op classes (op_kind) whose fp32 layers run on TF32 Tensor Cores
 
     @classmethod
     def from_profile(cls, profile: TargetProfile, runtime: RuntimeSpec, threads: int | None = None) -> EngineRates:
@@ -224,6 +232,8 @@ class EngineRates:
                 peaks[p] = base * rate
         eff = {k: runtime.efficiency.get(k, defaults[k]) for k in ENGINE_EFFICIENCY_KEYS}
         cores = runtime.cores or 1
+        # fp32 layers of the runtime's TF32 classes: the unit's own tf32 peak × the share its fp32 kernels reach
+        tf32 = published.get("tf32", 0.0) * runtime.precision_rates.get("fp32", 1.0) if runtime.tf32_classes else 0.0
         return cls(
             runtime=runtime.name, unit=runtime.unit,
             peak_macs_per_s={p: v * 1e12 / 2 for p, v in peaks.items() if p in runtime.precisions},
@@ -238,16 +248,26 @@ class EngineRates:
             else defaults.get("on_chip_bandwidth", defaults["bandwidth"]),
             matmul_row_tile=runtime.matmul_row_tile or 0.0, grouped_conv_class=runtime.grouped_conv_class,
             fusion=runtime.fusion or "memory",
+            tf32_macs_per_s=tf32 * 1e12 / 2, tf32_classes=frozenset(runtime.tf32_classes) if tf32 else frozenset(),
         )
 
     def threads_share(self) -> float:
         return threads_share(self.unit, self.cores, self.threads, self.parallel_efficiency)
 
-    def mac_rate(self, precision: str, kind: str) -> float:
-        peak = self.peak_macs_per_s.get(precision)
+    def tf32_for(self, precision: str, kind: str) -> bool:
+        """Whether a layer of class `kind` at `precision` runs at the tf32 rate (an fp32 layer of a TF32 class)."""
+        return precision == "fp32" and self.tf32_macs_per_s > 0 and op_kind(kind) in self.tf32_classes
+
+    def peak_for(self, precision: str, kind: str) -> float:
+        """MAC/s a layer of class `kind` runs against at `precision`, before efficiencies and threads."""
+        peak = self.tf32_macs_per_s if self.tf32_for(precision, kind) else self.peak_macs_per_s.get(precision)
         if not peak:
             raise ValueError(f"runtime {self.runtime!r} has no rate for precision {precision!r}")
-        return peak * self.efficiency.get(kind, self.efficiency["conv"]) * self.threads_share()
+        return peak
+
+    def mac_rate(self, precision: str, kind: str) -> float:
+        efficiency = self.efficiency.get(kind, self.efficiency["conv"])
+        return self.peak_for(precision, kind) * efficiency * self.threads_share()
 
     @property
     def effective_bandwidth(self) -> float:

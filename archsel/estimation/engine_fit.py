@@ -28,6 +28,9 @@ sourced figure) has that traffic in its layers' bytes (archsel.estimation.engine
 fitted bandwidth efficiency: nothing new is fitted. A runtime that runs grouped convolutions with its
 depthwise kernels (`Unit.grouped_conv_class`) has them in that class's unknown.
 
+A unit whose runtime computes fp32 ops of some classes on TF32 Tensor Cores by default (`Unit.tf32_classes`,
+the runtime's `fp32_as_tf32`) charges an fp32 row's layers of those classes against its tf32 peak.
+
 Rows may carry their own unit (`Row.unit`): rows of one runtime on devices that share the silicon at other
 clocks and bandwidths (Jetson Orin Nano and Orin Nano Super) are fitted together, each with its own peaks
 and bandwidth, to one set of efficiencies and costs.
@@ -48,6 +51,7 @@ from archsel.estimation.engine import (
     MAX_WINOGRAD_EFFICIENCY,
     UNIT_DEFAULTS,
     Layer,
+    op_kind,
     reread_bytes,
     runtime_class,
     spill_share,
@@ -83,6 +87,7 @@ class Unit:
     matmul_row_tile: float = 0.0  # rows sharing one read of a matmul's weights (engine.reread_bytes; 0: none)
     grouped_conv_class: str | None = None  # the class the runtime runs grouped convolutions at (engine.runtime_class)
     fusion: str = "memory"  # what fuses into a layer (engine.FUSIONS): the rows' layers are compiled with it
+    tf32_classes: frozenset[str] = frozenset()  # op classes whose fp32 layers run at the tf32 peak (if one)
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,14 @@ def _peak(unit: Unit, fit: Fit, precision: str) -> float:
     return base * fit.precision_rates.get(precision, 1.0)
 
 
+def _tf32_peak(unit: Unit, fit: Fit, precision: str) -> float:
+    """The rate fp32 layers of the unit's TF32 classes run at before class efficiencies (the tf32 peak × the
+    share the fp32 kernels reach, as EngineRates.from_profile has it), 0 where they run at the fp32 rate."""
+    if precision != "fp32" or not unit.tf32_classes:
+        return 0.0
+    return unit.peak_macs_per_s.get("tf32", 0.0) * fit.precision_rates.get("fp32", 1.0)
+
+
 def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
     """Coefficients of each unknown in the row's latency under the bounds `fit.x` implies (on the row's own
     unit where it has one)."""
@@ -150,10 +163,12 @@ def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
     scale = precisions.get(row.precision).bytes_scale
     share = threads_share(unit.kind, unit.cores, row.threads or unit.cores, fit.parallel_efficiency)
     rate = _peak(unit, fit, row.precision) * share
+    tf32 = _tf32_peak(unit, fit, row.precision) * share
     for layer in row.layers:
         kind: str | None = runtime_class(layer, unit.grouped_conv_class)
         kind = kind if kind in ENGINE_LAYER_CLASSES else None
-        compute = layer.work / rate if layer.work and kind else 0.0
+        layer_rate = tf32 if tf32 and op_kind(layer.kind) in unit.tf32_classes else rate
+        compute = layer.work / layer_rate if layer.work and kind else 0.0
         moved = layer.bytes + layer.streamed + reread_bytes(layer, unit.matmul_row_tile)
         memory = moved * scale / unit.bandwidth_bytes_per_s
         fused = layer.fused_bytes * scale / unit.bandwidth_bytes_per_s

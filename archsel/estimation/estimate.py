@@ -99,8 +99,9 @@ def estimate_count(count: CountResult, target: TargetProfile, *, precision: str 
         raise ValueError(f"estimate_count needs a float32 trace (got {count.dtype}); precision scales the bytes")
     if not rt.eager:
         return _estimate_compiled(count, target, p, rt, threads)
-    rates = DeviceRates.from_profile(target, rt.precision_rates)
+    rates = DeviceRates.from_profile(target, rt.precision_rates, rt.tf32_classes)
     est = estimate_ops(count.ops, rates, p, count.batch)
+    tf32 = f"; {rt.tf32_note()}" if any(rates.tf32_for(p, c) for c in rt.tf32_classes) else ""
     method = estimation_method(target)
     acc = runtime_accuracy(target.name, rt.name) if method == "published" else method_accuracy(method)
     total_ms = est.latency_ms
@@ -118,7 +119,7 @@ def estimate_count(count: CountResult, target: TargetProfile, *, precision: str 
     return LatencyEstimate(
         model_id=count.model_id, target=target.name, target_class=target.target_class, batch=count.batch,
         precision=p, runtime=rt.name, latency_ms=total_ms, band_low_ms=low, band_high_ms=high, kind="estimated",
-        method=f"eager PyTorch: per-op roofline + overhead; efficiencies from {source}", accuracy_note=note,
+        method=f"eager PyTorch: per-op roofline + overhead{tf32}; efficiencies from {source}", accuracy_note=note,
         overhead_share=est.overhead_share, by_class=_by_class(est),
     )
 
@@ -148,11 +149,12 @@ def _estimate_compiled(count: CountResult, target: TargetProfile, precision: str
         note = (f"no measured accuracy for {rt.name} on {target.name} (benchmarks/published_fit.py has no rows "
                 f"for it): parameters are {'fitted' if rt.fitted else 'judgement defaults'}; no band")
     threads_text = f", {rates.threads} of {rates.cores} cores" if rt.unit == "cpu" and rates.cores > 1 else ""
+    tf32 = f"; {rt.tf32_note()}" if any(rates.tf32_for(precision, c) for c in rt.tf32_classes) else ""
     return LatencyEstimate(
         model_id=count.model_id, target=target.name, target_class=target.target_class, batch=count.batch,
         precision=precision, runtime=rt.name, latency_ms=total_ms, band_low_ms=low, band_high_ms=high,
         kind="estimated", method=f"{rt.name} on the {rt.unit}{threads_text}: fused layers, per-layer roofline + "
-                                 f"fixed costs; parameters {rt.source}",
+                                 f"fixed costs{tf32}; parameters {rt.source}",
         accuracy_note=note, overhead_share=est.overhead_share, by_class=_by_class(est),
     )
 

@@ -120,16 +120,19 @@ class Sample:
     batch: int = 1
     peak: float | None = None  # MAC/s at the sample's precision (None: the fit's peak)
     bytes_scale: float = 1.0  # bytes per element at the sample's precision / 4 (float32)
+    class_peaks: Mapping[str, float] = field(default_factory=dict)  # op class -> MAC/s where not `peak` (TF32)
 
 
 Terms = tuple[dict[str, float], float]  # coefficients of the unknowns, constant seconds
 
 
 def op_terms(op: OpLike, new_call: bool, peak: float, bandwidth: float, x: Mapping[str, float],
-             batch: int, known: Known, bytes_scale: float = 1.0) -> tuple[Terms, Terms]:
+             batch: int, known: Known, bytes_scale: float = 1.0,
+             class_peaks: Mapping[str, float] | None = None) -> tuple[Terms, Terms]:
     """(host, device) terms of one op under the bound implied by `x`: host = known fixed costs + the
     module-call unknown (an op of a fused kernel: the fused per-op unknown instead); device = the compute
-    or memory coefficients + known device fixed costs (and the compute time of unfitted classes)."""
+    or memory coefficients + known device fixed costs (and the compute time of unfitted classes). An op of a
+    class in `class_peaks` is charged against that peak instead of `peak` (fp32 convs at the TF32 rate)."""
     dev: dict[str, float] = {}
     dev_const = known.device_fixed_s(op, batch)
     slow = kernel_slowdown(op, known.parallel, known.gemm_efficiency)  # compute and memory time alike
@@ -143,7 +146,7 @@ def op_terms(op: OpLike, new_call: bool, peak: float, bandwidth: float, x: Mappi
     mem = mem_coef * x["bandwidth"] + stream_coef * x[stream_key]
     ops_done = work(op)
     fitted = op.kind in FITTED_CLASSES
-    coef = slow * ops_done / peak
+    coef = slow * ops_done / (class_peaks or {}).get(op.kind, peak)
     compute = coef * (x[op.kind] if fitted else 1.0 / DEFAULT_EFFICIENCY.get(op.kind, 0.1))
     if ops_done and compute >= mem:
         if fitted:
@@ -160,12 +163,13 @@ def op_terms(op: OpLike, new_call: bool, peak: float, bandwidth: float, x: Mappi
 
 
 def features(ops: Sequence[OpLike], peak: float, bandwidth: float, x: Mapping[str, float],
-             batch: int = 1, known: Known = Known(), bytes_scale: float = 1.0) -> tuple[dict[str, float], float]:
+             batch: int = 1, known: Known = Known(), bytes_scale: float = 1.0,
+             class_peaks: Mapping[str, float] | None = None) -> tuple[dict[str, float], float]:
     """Coefficients of each unknown in one model's latency under the bounds implied by `x`, and the
     constant part (known fixed costs, recurrent weight re-reads, compute-bound ops of unfitted classes).
     On an asynchronous device the host terms count up to the critical path's start and the device terms
     from it on (roofline.critical_path, replayed at `x`)."""
-    terms = [op_terms(op, new_call, peak, bandwidth, x, batch, known, bytes_scale)
+    terms = [op_terms(op, new_call, peak, bandwidth, x, batch, known, bytes_scale, class_peaks)
              for op, new_call in zip(ops, module_call_starts(ops), strict=True)]
     first = 0
     if known.async_dispatch and terms:
@@ -192,7 +196,7 @@ def _solve(samples: Sequence[Sample], peak: float, bandwidth: float, x: Mapping[
 
     a_rows, rhs = [], []
     for s in samples:
-        f, const = features(s.ops, s.peak or peak, bandwidth, x, s.batch, known, s.bytes_scale)
+        f, const = features(s.ops, s.peak or peak, bandwidth, x, s.batch, known, s.bytes_scale, s.class_peaks)
         fixed = const + sum(f[k] * x[k] for k in UNKNOWNS if k not in free)
         a_rows.append([f[k] / s.measured_s for k in free])
         rhs.append(1.0 - fixed / s.measured_s)
@@ -235,11 +239,21 @@ def fit(samples: Sequence[Sample], peak: float, bandwidth: float, prior: Mapping
 
 
 def predict(ops: Sequence[OpLike], peak: float, bandwidth: float, x: Mapping[str, float],
-            batch: int = 1, known: Known = Known(), bytes_scale: float = 1.0) -> float:
-    """Seconds the fitted model gives for `ops` (the same arithmetic as roofline.estimate_ops; `peak` and
-    `bytes_scale` at the precision)."""
-    f, const = features(ops, peak, bandwidth, x, batch, known, bytes_scale)
+            batch: int = 1, known: Known = Known(), bytes_scale: float = 1.0,
+            class_peaks: Mapping[str, float] | None = None) -> float:
+    """Seconds the fitted model gives for `ops` (the same arithmetic as roofline.estimate_ops; `peak`,
+    `class_peaks` and `bytes_scale` at the precision: see precision_peaks)."""
+    f, const = features(ops, peak, bandwidth, x, batch, known, bytes_scale, class_peaks)
     return const + sum(f[k] * x[k] for k in UNKNOWNS)
+
+
+def precision_peaks(rates: DeviceRates, precision: str) -> tuple[float | None, dict[str, float]]:
+    """The MAC/s a sample at `precision` is fitted against, as rates.mac_rate charges it: the precision's
+    peak (tf32: fp32's where none is given; None: no rate), and the classes that run at another peak (fp32
+    ops of the runtime's TF32 classes at the tf32 peak)."""
+    peaks = rates.peak_macs_per_s
+    peak = peaks.get(precision) or (peaks.get("fp32") if precision == "tf32" else None)
+    return peak, {c: rates.peak_for(precision, c) for c in FITTED_CLASSES if rates.tf32_for(precision, c)}
 
 
 def known_from_rates(rates: DeviceRates) -> Known:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -337,11 +337,14 @@ class DeviceRates:
     kernel_s: float = 0.0  # minimum device time of a kernel
     parallel: Mapping[str, ParallelCurve] = field(default_factory=dict)  # PARALLEL_FAMILIES -> curve
     gemm_efficiency: tuple[tuple[float, float], ...] = ()  # (smaller output dimension, relative GEMM rate)
+    tf32_classes: frozenset[str] = frozenset()  # op classes whose fp32 ops run at the tf32 peak (see tf32_peak)
 
     @classmethod
-    def from_profile(cls, profile: object, precision_rates: Mapping[str, float] | None = None) -> DeviceRates:
+    def from_profile(cls, profile: object, precision_rates: Mapping[str, float] | None = None,
+                     tf32_classes: Iterable[str] = ()) -> DeviceRates:
         """Rates from a TargetProfile (peak_tflops, memory_bandwidth_gbs, efficiency, overhead_us); a precision
-        without a peak figure runs at `precision_rates[p]` × the fp32 peak (the eager runtime's entry)."""
+        without a peak figure runs at `precision_rates[p]` × the fp32 peak, and fp32 ops of `tf32_classes` at
+        the tf32 peak where the profile gives one (the eager runtime's entry: precision_rates, fp32_as_tf32)."""
         if getattr(profile, "measured_at_run_time", False):
             raise ValueError(f"{getattr(profile, 'name', 'this target')} is measured, not estimated")
         from archsel.estimation.defaults import kind_defaults
@@ -372,6 +375,7 @@ class DeviceRates:
             kernel_s=(kernel_us if kernel_us is not None else defaults.kernel_us) * 1e-6,
             parallel=parallel_curves(getattr(profile, "parallel", {}) or {}),
             gemm_efficiency=gemm_table(getattr(profile, "gemm_efficiency", ()) or ()),
+            tf32_classes=frozenset(tf32_classes) if "tf32" in peaks else frozenset(),
         )
 
     @property
@@ -395,14 +399,25 @@ class DeviceRates:
         """Fixed device seconds of one op (see device_fixed_cost)."""
         return device_fixed_cost(op, self.kernel_s, self.recurrent, batch)
 
-    def mac_rate(self, precision: str, kind: str) -> float:
-        """Effective MAC/s of op class `kind` at `precision`."""
+    def tf32_for(self, precision: str, kind: str) -> bool:
+        """Whether op class `kind` at `precision` runs at the tf32 peak: an fp32 op of a class the runtime
+        computes on TF32 Tensor Cores by default (PyTorch on Ampere and later: cuDNN convolutions)."""
+        return precision == "fp32" and kind in self.tf32_classes and bool(self.peak_macs_per_s.get("tf32"))
+
+    def peak_for(self, precision: str, kind: str) -> float:
+        """Peak MAC/s op class `kind` runs against at `precision` (tf32: fp32's where no tf32 peak is given)."""
+        if self.tf32_for(precision, kind):
+            return self.peak_macs_per_s["tf32"]
         peak = self.peak_macs_per_s.get(precision)
         if peak is None and precision == "tf32":
             peak = self.peak_macs_per_s.get("fp32")
         if not peak:
             raise ValueError(f"no peak compute figure for precision {precision!r}")
-        return peak * self.efficiency.get(kind, DEFAULT_EFFICIENCY["other"])
+        return peak
+
+    def mac_rate(self, precision: str, kind: str) -> float:
+        """Effective MAC/s of op class `kind` at `precision`."""
+        return self.peak_for(precision, kind) * self.efficiency.get(kind, DEFAULT_EFFICIENCY["other"])
 
 
 @dataclass

@@ -216,7 +216,7 @@ def _semantic_problems(doc: LoadedYaml) -> list[Problem]:
     figures += [(("runtimes", r, "peak_tflops", p), f) for r, entry in runtimes.items()
                 for p, f in (entry.get("peak_tflops") or {}).items() if "source" in f]
     figures += [(("runtimes", r, key), entry[key]) for r, entry in runtimes.items()
-                for key in ("on_chip_mb", "matmul_row_tile", "grouped_conv_class", "fusion")
+                for key in ("on_chip_mb", "matmul_row_tile", "grouped_conv_class", "fusion", "fp32_as_tf32")
                 if isinstance(entry, dict) and isinstance(entry.get(key), dict)]
     for pointer, figure in figures:
         for i, source in enumerate(_source_ids(figure)):
@@ -284,6 +284,13 @@ def _runtime_problems(doc: LoadedYaml, runtimes: dict[str, Any], precisions: lis
             if name != EAGER and not rated:
                 problems.append(doc.problem(at, f"runtime {name!r} lists {p!r} but has no rate for it",
                                             "give the unit's peak_tflops or a precision_rates entry"))
+        if entry.get("fp32_as_tf32") and "tf32" not in own:
+            problems.append(doc.problem(("runtimes", written, "fp32_as_tf32"), f"runtime {name!r} runs fp32 ops "
+                                        "at the TF32 rate but its unit has no tf32 peak",
+                                        "give the unit's peak_tflops.tf32 (a sourced figure)"))
+        elif entry.get("fp32_as_tf32") and "fp32" not in (entry.get("precisions") or []):
+            problems.append(doc.problem(("runtimes", written, "fp32_as_tf32"), f"runtime {name!r} runs fp32 ops "
+                                        "at the TF32 rate but does not list fp32"))
     return problems
 
 

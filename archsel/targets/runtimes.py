@@ -16,6 +16,9 @@ from archsel.errors import unknown
 from archsel.targets.schema import RUNTIME_ALIASES, RUNTIMES
 
 EAGER = "pytorch"
+TF32_CLASS_WORDS = {"conv": "convolutions", "depthwise_conv": "depthwise convolutions",
+                    "matmul": "matrix multiplications", "attention": "attention", "recurrent": "recurrent cells"}
+RUNTIME_WORDS = {"pytorch": "PyTorch", "onnxruntime": "ONNX Runtime CUDA EP", "tensorrt": "TensorRT"}
 UNIT_OF_KIND = {"gpu": "gpu", "cpu": "cpu", "soc": "cpu", "npu": "npu"}  # the unit the device's own peaks are for
 
 
@@ -52,6 +55,9 @@ class RuntimeSpec:
     fusion: str | None = None  # what fuses into a layer (archsel.estimation.engine.FUSIONS; None: memory)
     fusion_source: str = ""  # its citation
     fusion_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it
+    tf32_classes: tuple[str, ...] = ()  # op classes whose fp32 ops run on TF32 Tensor Cores by default here
+    tf32_source: str = ""  # its citation
+    tf32_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it (classes, source)
 
     @property
     def eager(self) -> bool:
@@ -68,6 +74,13 @@ class RuntimeSpec:
         """The precisions it takes models in: those `runs` accepts (fp32 too where floats compute lower)."""
         return (("fp32",) if self.float_as and "fp32" not in self.precisions else ()) + self.precisions
 
+    def tf32_note(self) -> str:
+        """What an fp32 estimate that ran `tf32_classes` at the TF32 rate says of it ('' without any)."""
+        if not self.tf32_classes:
+            return ""
+        classes = " and ".join(TF32_CLASS_WORDS.get(c, c) for c in self.tf32_classes)
+        return f"fp32 {classes} at the TF32 Tensor Core rate ({RUNTIME_WORDS.get(self.name, self.name)} default)"
+
     @property
     def fitted(self) -> bool:
         """Whether the parameters were fitted to measurements (else: judgement defaults)."""
@@ -82,7 +95,7 @@ class RuntimeSpec:
                 "cores": self.cores, "threads": self.threads, "parallel_efficiency": self.parallel_efficiency,
                 "on_chip_mb": self.on_chip_mb, "on_chip_bandwidth": self.on_chip_bandwidth,
                 "matmul_row_tile": self.matmul_row_tile, "grouped_conv_class": self.grouped_conv_class,
-                "fusion": self.fusion, "source": self.source}
+                "fusion": self.fusion, "fp32_as_tf32": list(self.tf32_classes), "source": self.source}
 
 
 def canonical_runtime(name: str) -> str:
@@ -140,6 +153,9 @@ def parse_runtimes(data: Any, kind: str, precisions: tuple[str, ...],
             fusion=str(entry["fusion"]["value"]) if entry.get("fusion") else None,
             fusion_source=citation(entry["fusion"]) if entry.get("fusion") else "",
             fusion_figure=dict(entry.get("fusion") or {}),
+            tf32_classes=tuple((entry.get("fp32_as_tf32") or {}).get("classes") or ()),
+            tf32_source=citation(entry["fp32_as_tf32"]) if entry.get("fp32_as_tf32") else "",
+            tf32_figure=dict(entry.get("fp32_as_tf32") or {}),
         )
     return out
 

@@ -32,6 +32,9 @@ OP_CLASSES: tuple[str, ...] = (
     "conv", "depthwise_conv", "matmul", "attention", "recurrent",
     "norm", "elementwise", "pooling", "data_movement", "other",
 )
+# Op classes whose float32 ops a runtime may compute on TF32 Tensor Cores (runtime `fp32_as_tf32`): those that
+# run as matrix products. A compiled runtime's conv layer classes (conv3x3, conv3d, dilated_conv) count as conv.
+TF32_CLASSES: tuple[str, ...] = ("conv", "depthwise_conv", "matmul", "attention", "recurrent")
 EFFICIENCY_KEYS: tuple[str, ...] = (*OP_CLASSES, "bandwidth")
 # Per-class fixed cost per op (views: host bookkeeping only) and recurrent cell families.
 OVERHEAD_KEYS: tuple[str, ...] = (*OP_CLASSES, "view", "fused")
@@ -115,6 +118,18 @@ _RUNTIME: dict[str, Any] = {
         "on_chip_mb": {**_FIGURE, "description": "on-chip memory (MiB) the runtime keeps a layer's tensors in (an "
                                                  "NPU's VTCM), published (value, source): a layer whose working set "
                                                  "exceeds it spills the excess to DRAM"},
+        "fp32_as_tf32": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["classes", "source"],
+            "description": "the op classes whose float32 ops this runtime computes on TF32 Tensor Cores by default "
+                           "on this device (at the unit's tf32 peak), with the source of that default (PyTorch: "
+                           "torch.backends.cudnn.allow_tf32 is True, so cuDNN convolutions)",
+            "properties": {
+                "classes": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(TF32_CLASSES)}},
+                "source": _FIGURE["properties"]["source"],
+            },
+        },
         "on_chip_bandwidth": {"type": "number", "exclusiveMinimum": 0, "maximum": 10,
                               "description": "with on_chip_mb: the rate of traffic kept on chip, a multiple of "
                                              "the memory bandwidth (fitted)"},
