@@ -51,6 +51,7 @@ from archsel.estimation.engine import (
     MAX_WINOGRAD_EFFICIENCY,
     UNIT_DEFAULTS,
     Layer,
+    layer_precision,
     op_kind,
     reread_bytes,
     runtime_class,
@@ -88,6 +89,8 @@ class Unit:
     grouped_conv_class: str | None = None  # the class the runtime runs grouped convolutions at (engine.runtime_class)
     fusion: str = "memory"  # what fuses into a layer (engine.FUSIONS): the rows' layers are compiled with it
     tf32_classes: frozenset[str] = frozenset()  # op classes whose fp32 layers run at the tf32 peak (if one)
+    float_classes: frozenset[str] = frozenset()  # layer classes an integer row keeps in float (engine.layer_precision)
+    float_precision: str = "fp32"  # the precision those layers compute in (the runtime's float_as)
 
 
 @dataclass(frozen=True)
@@ -160,14 +163,14 @@ def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
     unit where it has one)."""
     unit = row.unit or unit
     f = dict.fromkeys(UNKNOWNS, 0.0)
-    scale = precisions.get(row.precision).bytes_scale
     share = threads_share(unit.kind, unit.cores, row.threads or unit.cores, fit.parallel_efficiency)
-    rate = _peak(unit, fit, row.precision) * share
     tf32 = _tf32_peak(unit, fit, row.precision) * share
     for layer in row.layers:
         kind: str | None = runtime_class(layer, unit.grouped_conv_class)
+        precision = layer_precision(row.precision, kind or "", unit.float_classes, unit.float_precision)
+        scale = precisions.get(precision).bytes_scale
         kind = kind if kind in ENGINE_LAYER_CLASSES else None
-        layer_rate = tf32 if tf32 and op_kind(layer.kind) in unit.tf32_classes else rate
+        layer_rate = tf32 if tf32 and op_kind(layer.kind) in unit.tf32_classes else _peak(unit, fit, precision) * share
         compute = layer.work / layer_rate if layer.work and kind else 0.0
         moved = layer.bytes + layer.streamed + reread_bytes(layer, unit.matmul_row_tile)
         memory = moved * scale / unit.bandwidth_bytes_per_s
