@@ -48,6 +48,11 @@ activations into Convolution/InnerProduct; Concat, BinaryOp/Eltwise, Permute, gl
 layers of their own, one Vulkan dispatch each) makes every other memory op a layer of its own, with its own
 traffic and `layer_us`.
 
+A runtime whose model format keeps some layer classes in float in a quantized model
+(`quantized_float_classes` of the runtime, a sourced fact: TFLite's CONV_3D kernel takes float32 only, so a
+w8a8 TFLite model keeps its Conv3D in float) runs an integer row's layers of those classes at its float
+precision (`float_as`, else fp32): that precision's peak and bytes (layer_precision).
+
 On a CPU unit the threads share is min(T, cores) / cores, × parallel_efficiency beyond one thread. The
 parameters of each (device, runtime) live in the device profile (archsel.targets.runtimes): fitted to
 published measurements by benchmarks/published_fit.py, or the unit's judgement defaults below, which the

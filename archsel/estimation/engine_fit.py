@@ -29,7 +29,9 @@ fitted bandwidth efficiency: nothing new is fitted. A runtime that runs grouped 
 depthwise kernels (`Unit.grouped_conv_class`) has them in that class's unknown.
 
 A unit whose runtime computes fp32 ops of some classes on TF32 Tensor Cores by default (`Unit.tf32_classes`,
-the runtime's `fp32_as_tf32`) charges an fp32 row's layers of those classes against its tf32 peak.
+the runtime's `fp32_as_tf32`) charges an fp32 row's layers of those classes against its tf32 peak. A unit whose
+runtime keeps some layer classes in float in a quantized model (`Unit.float_classes`, the runtime's
+`quantized_float_classes`) charges an integer row's layers of those classes at `Unit.float_precision`.
 
 Rows may carry their own unit (`Row.unit`): rows of one runtime on devices that share the silicon at other
 clocks and bandwidths (Jetson Orin Nano and Orin Nano Super) are fitted together, each with its own peaks
