@@ -168,7 +168,9 @@ def unit_of(profile: TargetProfile, runtime: str, unit: str) -> ef.Unit | None:
     return ef.Unit(unit, {p: v * 1e12 / 2 for p, v in peaks.items()}, (profile.memory_bandwidth_gbs or 0) * 1e9,
                    cores, nominal, on_chip, profile.name, matmul_row_tile=row_tile,
                    grouped_conv_class=spec.grouped_conv_class if spec else None,
-                   fusion=(spec.fusion if spec else None) or "memory", tf32_classes=tf32)
+                   fusion=(spec.fusion if spec else None) or "memory", tf32_classes=tf32,
+                   float_classes=frozenset(spec.float_classes) if spec is not None else frozenset(),
+                   float_precision=(spec.float_as if spec is not None else None) or "fp32")
 
 
 # TF32 is a math mode of NVIDIA's libraries (cuDNN, cuBLAS, TensorRT): runtimes built on them can run it
@@ -409,13 +411,17 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
 
 
 def _tf32_lines(spec: Any) -> list[str]:
-    """The runtime's fp32_as_tf32 entry (a sourced fact, not fitted), kept as the profile wrote it."""
-    if spec is None or not spec.tf32_figure:
-        return []
-    figure = spec.tf32_figure
-    source = figure["source"]
-    source = source if isinstance(source, str) else "[" + ", ".join(source) + "]"
-    return [f"    fp32_as_tf32: {{classes: [{', '.join(figure['classes'])}], source: {source}}}"]
+    """The runtime's fp32_as_tf32 and quantized_float_classes entries (sourced facts, not fitted), kept as the
+    profile wrote them."""
+    out = []
+    for key, figure in (("fp32_as_tf32", spec.tf32_figure if spec is not None else None),
+                        ("quantized_float_classes", spec.float_classes_figure if spec is not None else None)):
+        if not figure:
+            continue
+        source = figure["source"]
+        source = source if isinstance(source, str) else "[" + ", ".join(source) + "]"
+        out.append(f"    {key}: {{classes: [{', '.join(figure['classes'])}], source: {source}}}")
+    return out
 
 
 def _eager_note(entry: dict[str, Any] | None) -> str:

@@ -48,6 +48,11 @@ activations into Convolution/InnerProduct; Concat, BinaryOp/Eltwise, Permute, gl
 layers of their own, one Vulkan dispatch each) makes every other memory op a layer of its own, with its own
 traffic and `layer_us`.
 
+A runtime whose model format keeps some layer classes in float in a quantized model
+(`quantized_float_classes` of the runtime, a sourced fact: TFLite's CONV_3D kernel takes float32 only, so a
+w8a8 TFLite model keeps its Conv3D in float) runs an integer row's layers of those classes at its float
+precision (`float_as`, else fp32): that precision's peak and bytes (layer_precision).
+
 On a CPU unit the threads share is min(T, cores) / cores, × parallel_efficiency beyond one thread. The
 parameters of each (device, runtime) live in the device profile (archsel.targets.runtimes): fitted to
 published measurements by benchmarks/published_fit.py, or the unit's judgement defaults below, which the
@@ -214,6 +219,8 @@ class EngineRates:
     fusion: str = "memory"  # what fuses into a layer (FUSIONS)
     tf32_macs_per_s: float = 0.0  # the rate fp32 layers of tf32_classes run at (the unit's tf32 peak)
     tf32_classes: frozenset[str] = frozenset()  # op classes (op_kind) whose fp32 layers run on TF32 Tensor Cores
+    float_classes: frozenset[str] = frozenset()  # layer classes a quantized model keeps in float (float_precision)
+    float_precision: str = "fp32"  # the precision those layers compute in (the runtime's float_as)
 
     @classmethod
     def from_profile(cls, profile: TargetProfile, runtime: RuntimeSpec, threads: int | None = None) -> EngineRates:
@@ -249,7 +256,12 @@ class EngineRates:
             matmul_row_tile=runtime.matmul_row_tile or 0.0, grouped_conv_class=runtime.grouped_conv_class,
             fusion=runtime.fusion or "memory",
             tf32_macs_per_s=tf32 * 1e12 / 2, tf32_classes=frozenset(runtime.tf32_classes) if tf32 else frozenset(),
+            float_classes=frozenset(runtime.float_classes), float_precision=runtime.float_as or "fp32",
         )
+
+    def precision_of(self, precision: str, kind: str) -> str:
+        """The precision a layer of class `kind` computes in when the model runs at `precision`."""
+        return layer_precision(precision, kind, self.float_classes, self.float_precision)
 
     def threads_share(self) -> float:
         return threads_share(self.unit, self.cores, self.threads, self.parallel_efficiency)
@@ -288,10 +300,20 @@ def spill_share(layer: Layer, scale: float, on_chip_bytes: float) -> float:
     return (working_set - on_chip_bytes) / working_set
 
 
+def layer_precision(precision: str, kind: str, float_classes: frozenset[str], float_precision: str) -> str:
+    """The precision a layer of class `kind` computes in: a quantized (integer) model's layers of the
+    runtime's `float_classes` stay in float (`float_precision`, e.g. TFLite's CONV_3D, whose kernel takes
+    float32 only); any other layer at the model's `precision`."""
+    if kind in float_classes and precisions.get(precision).name.startswith("int"):
+        return float_precision
+    return precision
+
+
 def layer_times(layer: Layer, rates: EngineRates, precision: str) -> tuple[float, float, float, float]:
     """(compute, memory, fused traffic, fixed) seconds of one layer."""
-    scale = precisions.get(precision).bytes_scale
     kind = runtime_class(layer, rates.grouped_conv_class)
+    precision = rates.precision_of(precision, kind)
+    scale = precisions.get(precision).bytes_scale
     compute = layer.work / rates.mac_rate(precision, kind) if layer.work else 0.0
     moved = (layer.bytes + layer.streamed + reread_bytes(layer, rates.matmul_row_tile)) * scale
     fused_bytes = layer.fused_bytes * scale
@@ -317,7 +339,7 @@ def estimate_engine(ops: Sequence[OpLike], rates: EngineRates, precision: str = 
         s.ops += layer.ops
         s.macs += layer.macs
         s.bytes += int((layer.bytes + layer.streamed + reread_bytes(layer, rates.matmul_row_tile))
-                       * precisions.get(precision).bytes_scale)
+                       * precisions.get(rates.precision_of(precision, kind)).bytes_scale)
         s.compute_s += compute
         s.memory_s += memory + fused
         s.overhead_s += fixed

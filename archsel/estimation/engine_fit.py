@@ -29,7 +29,9 @@ fitted bandwidth efficiency: nothing new is fitted. A runtime that runs grouped 
 depthwise kernels (`Unit.grouped_conv_class`) has them in that class's unknown.
 
 A unit whose runtime computes fp32 ops of some classes on TF32 Tensor Cores by default (`Unit.tf32_classes`,
-the runtime's `fp32_as_tf32`) charges an fp32 row's layers of those classes against its tf32 peak.
+the runtime's `fp32_as_tf32`) charges an fp32 row's layers of those classes against its tf32 peak. A unit whose
+runtime keeps some layer classes in float in a quantized model (`Unit.float_classes`, the runtime's
+`quantized_float_classes`) charges an integer row's layers of those classes at `Unit.float_precision`.
 
 Rows may carry their own unit (`Row.unit`): rows of one runtime on devices that share the silicon at other
 clocks and bandwidths (Jetson Orin Nano and Orin Nano Super) are fitted together, each with its own peaks
@@ -51,6 +53,7 @@ from archsel.estimation.engine import (
     MAX_WINOGRAD_EFFICIENCY,
     UNIT_DEFAULTS,
     Layer,
+    layer_precision,
     op_kind,
     reread_bytes,
     runtime_class,
@@ -88,6 +91,8 @@ class Unit:
     grouped_conv_class: str | None = None  # the class the runtime runs grouped convolutions at (engine.runtime_class)
     fusion: str = "memory"  # what fuses into a layer (engine.FUSIONS): the rows' layers are compiled with it
     tf32_classes: frozenset[str] = frozenset()  # op classes whose fp32 layers run at the tf32 peak (if one)
+    float_classes: frozenset[str] = frozenset()  # layer classes an integer row keeps in float (engine.layer_precision)
+    float_precision: str = "fp32"  # the precision those layers compute in (the runtime's float_as)
 
 
 @dataclass(frozen=True)
@@ -160,14 +165,14 @@ def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
     unit where it has one)."""
     unit = row.unit or unit
     f = dict.fromkeys(UNKNOWNS, 0.0)
-    scale = precisions.get(row.precision).bytes_scale
     share = threads_share(unit.kind, unit.cores, row.threads or unit.cores, fit.parallel_efficiency)
-    rate = _peak(unit, fit, row.precision) * share
     tf32 = _tf32_peak(unit, fit, row.precision) * share
     for layer in row.layers:
         kind: str | None = runtime_class(layer, unit.grouped_conv_class)
+        precision = layer_precision(row.precision, kind or "", unit.float_classes, unit.float_precision)
+        scale = precisions.get(precision).bytes_scale
         kind = kind if kind in ENGINE_LAYER_CLASSES else None
-        layer_rate = tf32 if tf32 and op_kind(layer.kind) in unit.tf32_classes else rate
+        layer_rate = tf32 if tf32 and op_kind(layer.kind) in unit.tf32_classes else _peak(unit, fit, precision) * share
         compute = layer.work / layer_rate if layer.work and kind else 0.0
         moved = layer.bytes + layer.streamed + reread_bytes(layer, unit.matmul_row_tile)
         memory = moved * scale / unit.bandwidth_bytes_per_s

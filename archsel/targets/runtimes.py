@@ -58,6 +58,9 @@ class RuntimeSpec:
     tf32_classes: tuple[str, ...] = ()  # op classes whose fp32 ops run on TF32 Tensor Cores by default here
     tf32_source: str = ""  # its citation
     tf32_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it (classes, source)
+    float_classes: tuple[str, ...] = ()  # layer classes a quantized model keeps in float here (at float_as)
+    float_classes_source: str = ""  # its citation
+    float_classes_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it (classes, source)
 
     @property
     def eager(self) -> bool:
@@ -95,7 +98,8 @@ class RuntimeSpec:
                 "cores": self.cores, "threads": self.threads, "parallel_efficiency": self.parallel_efficiency,
                 "on_chip_mb": self.on_chip_mb, "on_chip_bandwidth": self.on_chip_bandwidth,
                 "matmul_row_tile": self.matmul_row_tile, "grouped_conv_class": self.grouped_conv_class,
-                "fusion": self.fusion, "fp32_as_tf32": list(self.tf32_classes), "source": self.source}
+                "fusion": self.fusion, "fp32_as_tf32": list(self.tf32_classes),
+                "quantized_float_classes": list(self.float_classes), "source": self.source}
 
 
 def canonical_runtime(name: str) -> str:
@@ -156,6 +160,10 @@ def parse_runtimes(data: Any, kind: str, precisions: tuple[str, ...],
             tf32_classes=tuple((entry.get("fp32_as_tf32") or {}).get("classes") or ()),
             tf32_source=citation(entry["fp32_as_tf32"]) if entry.get("fp32_as_tf32") else "",
             tf32_figure=dict(entry.get("fp32_as_tf32") or {}),
+            float_classes=tuple((entry.get("quantized_float_classes") or {}).get("classes") or ()),
+            float_classes_source=citation(entry["quantized_float_classes"])
+            if entry.get("quantized_float_classes") else "",
+            float_classes_figure=dict(entry.get("quantized_float_classes") or {}),
         )
     return out
 

@@ -130,6 +130,19 @@ _RUNTIME: dict[str, Any] = {
                 "source": _FIGURE["properties"]["source"],
             },
         },
+        "quantized_float_classes": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["classes", "source"],
+            "description": "the layer classes this runtime's model format keeps in float in a quantized (int8) "
+                           "model: their layers compute at the runtime's float precision (float_as, else fp32), "
+                           "with the source (TFLite: the CONV_3D kernel takes float32 only)",
+            "properties": {
+                "classes": {"type": "array", "minItems": 1, "uniqueItems": True,
+                            "items": {"enum": list(ENGINE_LAYER_CLASSES)}},
+                "source": _FIGURE["properties"]["source"],
+            },
+        },
         "on_chip_bandwidth": {"type": "number", "exclusiveMinimum": 0, "maximum": 10,
                               "description": "with on_chip_mb: the rate of traffic kept on chip, a multiple of "
                                              "the memory bandwidth (fitted)"},
