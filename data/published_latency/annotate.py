@@ -89,6 +89,7 @@ RUNTIME_TABLE: dict[str, tuple[str | None, str | None, int | None, str | None]] 
     "TensorRT (raw engine execute, trtutils TRTEngine.raw_exec)": ("tensorrt", "gpu", None, None),
     "TensorRT (trtexec engine; JetPack 6.2, L4T 36.4.7)": ("tensorrt", "gpu", None, None),
     "TensorRT 8.4.3 (TensorRT OSS demo/BERT engine)": ("tensorrt", "gpu", None, None),
+    "TensorRT 8.4 (trtexec engine from a tf2onnx ONNX graph)": ("tensorrt", "gpu", None, None),
     "TensorRT 10 (Ultralytics export)": ("tensorrt", "gpu", None, None),
     "TensorRT via torch2trt": ("tensorrt", "gpu", None, None),
     "Triton Inference Server 20.11 + ONNX Runtime TensorRT EP": ("tensorrt", "gpu", None, None),
@@ -122,11 +123,15 @@ PRECISION_TABLE: dict[str, tuple[str | None, str | None]] = {
     "int8 (AI Hub w8a8: 8-bit weights, 8-bit activations)": ("int8", None),
     'int8 (NVIDIA MLPerf resnet50 configs set precision="int8")': ("int8", None),
     "int8 (Q8)": ("int8", None),
+    "int8 (TensorRT post-training INT8 calibration, calibration batch 64)": ("int8", None),
+    "int8 (QAT Q/DQ ONNX graph, engine built with trtexec --int8)": ("int8", None),
     "int8 (post-training INT8 with FP16 where INT8 is not used: builder.py --int8 --fp16 --strict, "
     "demo/BERT/scripts/inference_benchmark.sh)": ("int8", None),
     "int8 quantized (qnnpack pretrained)": ("int8", None),
     'mixed (system name "PyTorch-MIX")': (None, "mixed precision: no single precision"),
     "not stated": (None, _NOT_STATED),
+    "not stated (non-quantized baseline TensorRT engine)": (
+        None, _NOT_STATED + " (a TensorRT engine built without --fp16/--int8 runs FP32, with TF32 on an A100)"),
     "not stated (TensorRT export)": (None, _NOT_STATED + " (TensorRT engines may run fp32, fp16 or int8)"),
     "not stated (XNNPACK)": (None, _NOT_STATED),
     "not stated (XNNPACK, fp32 presumed by absence of a quantization tag)": (
@@ -244,6 +249,29 @@ MODEL_TABLE: dict[str, tuple[str | None, str | None]] = {
     "efficientnet-b4 (NVIDIA DLE)": (
         "efficientnet_b4", "NVIDIA DLE's EfficientNet implementation, the same architecture as torchvision's"),
     "vit-base-patch32-224": ("vit_b_32", "google/vit-base-patch32-224 has torchvision vit_b_32's architecture"),
+    # tf.keras.applications / TF Model Garden classifiers (NVIDIA TensorRT tools/tensorflow-quantization examples)
+    "MobileNet-v1 (tf.keras.applications MobileNet, alpha 1.0)": (
+        "mobilenet_v1", "Keras MobileNet 1.0 has archsel's mobilenet_v1 layers (its classifier is a 1×1 conv, the "
+                        "same multiply-accumulates as the FC)"),
+    "MobileNet-v2 (tf.keras.applications MobileNetV2, alpha 1.0)": (
+        "mobilenet_v2", "Keras MobileNetV2 1.0 has torchvision mobilenet_v2's layers"),
+    "Inception-v3 (tf.keras.applications InceptionV3)": (
+        "inception_v3", "Keras InceptionV3 has torchvision inception_v3's layers (torchvision's auxiliary "
+                        "classifier runs only in training)"),
+    "EfficientNet-B0 (TF Model Garden official/legacy efficientnet)": (
+        "efficientnet_b0", "the TF Model Garden EfficientNet-B0 has torchvision efficientnet_b0's architecture"),
+    "EfficientNet-B3 (TF Model Garden official/legacy efficientnet)": (
+        "efficientnet_b3", "the TF Model Garden EfficientNet-B3 has torchvision efficientnet_b3's architecture"),
+    "ResNet50-v1 (tf.keras.applications ResNet50)": (
+        None, "Keras ResNet50 is ResNet v1 (stride 2 on the first 1×1 of a downsampling block); archsel's resnet50 "
+              "is torchvision's v1.5"),
+    "ResNet101-v1 (tf.keras.applications ResNet101)": (
+        None, "Keras ResNet101 is ResNet v1 (stride 2 on the first 1×1 of a downsampling block); archsel's "
+              "resnet101 is torchvision's v1.5"),
+    "ResNet50-v2 (tf.keras.applications ResNet50V2, pre-activation)": (
+        None, "pre-activation ResNet v2 not built in archsel"),
+    "ResNet101-v2 (tf.keras.applications ResNet101V2, pre-activation)": (
+        None, "pre-activation ResNet v2 not built in archsel"),
     # ncnn benchmark networks (Caffe/ONNX conversions)
     "AlexNet [ncnn benchmark/alexnet.param]": (
         "bvlc_alexnet", _NCNN.format("alexnet", "BVLC Caffe AlexNet (grouped convs, LRN), not torchvision's")),
