@@ -397,3 +397,18 @@ def test_fit_recovers_the_bandwidth_from_rows_with_untiled_matmuls(traces: dict[
     assert fit.efficiency()["bandwidth"] == pytest.approx(0.4, rel=0.1)
     held = {h.row.model: h.ratio for h in ef.leave_one_model_out(rows, unit, ef.prior("gpu"), ridge=1e-6)}
     assert held["vit_b_16"] == pytest.approx(1.0, abs=0.15)
+
+
+@pytest.mark.parametrize("target", ["raspberry-pi-4", "raspberry-pi-5"])
+def test_pi_ncnn_activation_only_fusion(target: str) -> None:
+    """ncnn on the Pi CPUs runs the same ncnnoptimize'd .param files as on Vulkan: only norms and activations
+    fuse (sourced in the profile), and the product estimator compiles the graph that way."""
+    profile = load_profiles()[target]
+    spec = profile.runtimes["ncnn"]
+    assert spec.fusion == "activations"
+    assert "ncnn-optimize" in str(spec.fusion_figure.get("source")) and spec.fusion_source
+    rates = EngineRates.from_profile(profile, spec)
+    assert rates.fusion == "activations" and rates.matmul_row_tile == 0.0  # the CPU gemm re-reads hit cache
+    ops = count_model("resnet18").ops
+    activations_only = estimate_engine(ops, rates, "fp32")
+    assert activations_only.total_s > estimate_engine(ops, replace(rates, fusion="memory"), "fp32").total_s
