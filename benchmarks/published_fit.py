@@ -168,6 +168,7 @@ def unit_of(profile: TargetProfile, runtime: str, unit: str) -> ef.Unit | None:
     return ef.Unit(unit, {p: v * 1e12 / 2 for p, v in peaks.items()}, (profile.memory_bandwidth_gbs or 0) * 1e9,
                    cores, nominal, on_chip, profile.name, matmul_row_tile=row_tile,
                    grouped_conv_class=spec.grouped_conv_class if spec else None,
+                   linear_rows_chain=(spec.linear_rows_chain or 0.0) if spec else 0.0,
                    fusion=(spec.fusion if spec else None) or "memory", tf32_classes=tf32)
 
 
@@ -388,6 +389,8 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
             out.append(f"    on_chip_bandwidth: {_g(min(fit.on_chip_bandwidth, MAX_ON_CHIP_BANDWIDTH))}")
         if spec is not None and spec.matmul_row_tile_figure:  # a published kernel fact, kept as written
             out.append(f"    matmul_row_tile: {_figure(spec.matmul_row_tile_figure)}")
+        if spec is not None and spec.linear_rows_chain_figure:
+            out.append(f"    linear_rows_chain: {_figure(spec.linear_rows_chain_figure)}")
         if spec is not None and spec.grouped_conv_figure:
             out.append(f"    grouped_conv_class: {_figure(spec.grouped_conv_figure)}")
         if spec is not None and spec.fusion_figure:
