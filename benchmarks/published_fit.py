@@ -43,6 +43,8 @@ from archsel.targets.schema import RUNTIMES  # noqa: E402
 DATA = ROOT / "data" / "published_latency" / "measurements.json"
 RESULTS = ROOT / "benchmarks" / "results_published_fit.md"
 NOMINAL_TFLOPS = 50.0  # fp16 peak of an NPU without a published figure: above any phone NPU's
+# Rows timed by a serving client (Triton's perf_analyzer) hold more than the model's inference: not fitted
+SERVING_RUNTIMES = ("Triton Inference Server",)
 MIN_ROWS = 5  # (device, runtime) groups with fewer rows are reported, not held to the target
 # What each device's users deploy with (issue 16): the default runtime written into the profiles.
 DEFAULT_RUNTIME = {
@@ -93,6 +95,8 @@ def usable(rows: list[dict[str, Any]], profiles: dict[str, TargetProfile]) -> tu
             why = "batch or input not stated"
         elif not r.get("latency_ms"):
             why = "no latency (throughput only)"
+        elif str(r.get("runtime", "")).startswith(SERVING_RUNTIMES):
+            why = "serving latency (a client's request time: serialisation, queueing and transfer included)"
         else:
             try:
                 get_model_entry(r["archsel_model"])
@@ -168,6 +172,7 @@ def unit_of(profile: TargetProfile, runtime: str, unit: str) -> ef.Unit | None:
     return ef.Unit(unit, {p: v * 1e12 / 2 for p, v in peaks.items()}, (profile.memory_bandwidth_gbs or 0) * 1e9,
                    cores, nominal, on_chip, profile.name, matmul_row_tile=row_tile,
                    grouped_conv_class=spec.grouped_conv_class if spec else None,
+                   linear_rows_chain=(spec.linear_rows_chain or 0.0) if spec else 0.0,
                    fusion=(spec.fusion if spec else None) or "memory", tf32_classes=tf32,
                    float_classes=frozenset(spec.float_classes) if spec is not None else frozenset(),
                    float_precision=(spec.float_as if spec is not None else None) or "fp32")
@@ -390,6 +395,8 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
             out.append(f"    on_chip_bandwidth: {_g(min(fit.on_chip_bandwidth, MAX_ON_CHIP_BANDWIDTH))}")
         if spec is not None and spec.matmul_row_tile_figure:  # a published kernel fact, kept as written
             out.append(f"    matmul_row_tile: {_figure(spec.matmul_row_tile_figure)}")
+        if spec is not None and spec.linear_rows_chain_figure:
+            out.append(f"    linear_rows_chain: {_figure(spec.linear_rows_chain_figure)}")
         if spec is not None and spec.grouped_conv_figure:
             out.append(f"    grouped_conv_class: {_figure(spec.grouped_conv_figure)}")
         if spec is not None and spec.fusion_figure:

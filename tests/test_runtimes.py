@@ -397,3 +397,80 @@ def test_fit_recovers_the_bandwidth_from_rows_with_untiled_matmuls(traces: dict[
     assert fit.efficiency()["bandwidth"] == pytest.approx(0.4, rel=0.1)
     held = {h.row.model: h.ratio for h in ef.leave_one_model_out(rows, unit, ef.prior("gpu"), ridge=1e-6)}
     assert held["vit_b_16"] == pytest.approx(1.0, abs=0.15)
+
+
+@pytest.mark.parametrize("target", ["raspberry-pi-4", "raspberry-pi-5"])
+def test_pi_ncnn_activation_only_fusion(target: str) -> None:
+    """ncnn on the Pi CPUs runs the same ncnnoptimize'd .param files as on Vulkan: only norms and activations
+    fuse (sourced in the profile), and the product estimator compiles the graph that way."""
+    profile = load_profiles()[target]
+    spec = profile.runtimes["ncnn"]
+    assert spec.fusion == "activations"
+    assert "ncnn-optimize" in str(spec.fusion_figure.get("source")) and spec.fusion_source
+    rates = EngineRates.from_profile(profile, spec)
+    assert rates.fusion == "activations" and rates.matmul_row_tile == 0.0  # the CPU gemm re-reads hit cache
+    ops = count_model("resnet18").ops
+    activations_only = estimate_engine(ops, rates, "fp32")
+    assert activations_only.total_s > estimate_engine(ops, replace(rates, fusion="memory"), "fp32").total_s
+
+
+def test_linear_rows_chain_caps_unpacked_matmuls_and_the_fit_agrees() -> None:
+    """linear_rows_chain (ncnn's InnerProduct_arm on tokens x features: one FMA chain per row): a 145-row matmul
+    runs at min(matmul efficiency, ceiling); a packed row count (144), a matrix-vector product and other classes
+    keep their class's; the fit's prediction is the estimator's on either side of the cap."""
+    from archsel.estimation.engine import Layer, layer_times, row_chained
+
+    linear = Layer("matmul", 1, 145 * 768 * 3072, 145 * 768 * 3072, 4 * (768 * 3072 + 145 * 768 + 145 * 3072), 0,
+                   rows=145)
+    packed = replace(linear, rows=144)
+    gemv = Layer("matmul", 1, 768 * 3072, 768 * 3072, 4 * 768 * 3072, 0, rows=1)
+    conv = Layer("conv", 1, 10**9, 10**9, 10**6, 0)
+    assert row_chained(linear, 0.25) and not row_chained(linear, 0.0)
+    assert not row_chained(packed, 0.25) and not row_chained(gemv, 0.25) and not row_chained(conv, 0.25)
+    peaks = {"fp16": 150e9}
+    for matmul_eff in (0.55, 0.1):  # above the ceiling (capped) and below it (the class's own)
+        eff = {**TRUE, "matmul": matmul_eff, "bandwidth": 0.6}
+        rates = EngineRates("ncnn", "cpu", peaks, 17e9, eff, linear_rows_chain=0.25)
+        compute, _, _, _ = layer_times(linear, rates, "fp16")
+        assert compute == pytest.approx(linear.work / (150e9 * min(matmul_eff, 0.25)))
+        compute_packed, _, _, _ = layer_times(packed, rates, "fp16")
+        assert compute_packed == pytest.approx(packed.work / (150e9 * matmul_eff))
+        unit = ef.Unit("cpu", peaks, 17e9, linear_rows_chain=0.25)
+        exact = ef.Fit({**{k: 1 / v for k, v in eff.items()}, "on_chip": 1.0, "fused": 0.0, "layer": 0.0,
+                        "call": 0.0}, reference="fp16")
+        for layer in (linear, packed, gemv, conv):
+            c, m, f, fixed = layer_times(layer, rates, "fp16")
+            assert ef.predict(ef.Row("m", (layer,), "fp16", 1.0), unit, exact) == pytest.approx(max(c, m) + f + fixed)
+
+
+def test_fit_with_linear_rows_chain_predicts_the_held_out_vit(traces: dict[str, object]) -> None:
+    """Synthetic CPU rows with the ceiling: held out, the ViT (the only model with multi-row matmuls) is predicted
+    at the ceiling, not at the matmul prior; the known term keeps the fit exact on the others."""
+    peaks = {"fp16": 150e9}
+    true = EngineRates("ncnn", "cpu", peaks, 17e9, {**TRUE, "bandwidth": 0.6}, layer_s=60e-6, call_s=300e-6,
+                       fused_traffic=0.1, linear_rows_chain=0.25, fusion="activations")
+    unit = ef.Unit("cpu", peaks, 17e9, linear_rows_chain=0.25, fusion="activations")
+    rows = [ef.Row(m, tuple(compile_layers(c.ops, 1, "activations")), "fp16",  # type: ignore[attr-defined]
+                   estimate_engine(c.ops, true, "fp16").total_s) for m, c in traces.items()]  # type: ignore[attr-defined]
+    held = {h.row.model: h.ratio for h in ef.leave_one_model_out(rows, unit, ef.prior("cpu"), ridge=1e-6)}
+    assert held["vit_b_16"] == pytest.approx(1.0, abs=0.15)
+
+
+@pytest.mark.parametrize(("target", "ceiling"), [("raspberry-pi-4", 0.333), ("raspberry-pi-5", 0.25)])
+def test_pi_ncnn_linear_rows_chain_is_sourced_and_used(target: str, ceiling: float) -> None:
+    """The Pi profiles' ncnn entries carry the sourced ceiling; the product estimator (from_profile) and the
+    benchmark's fit unit both use it."""
+    import sys
+
+    profile = load_profiles()[target]
+    spec = profile.runtimes["ncnn"]
+    assert spec.linear_rows_chain == pytest.approx(ceiling)
+    assert "ncnn-innerproduct-arm" in str(spec.linear_rows_chain_figure.get("source"))
+    assert not profile_problems([Path(profile.path)])
+    rates = EngineRates.from_profile(profile, spec)
+    assert rates.linear_rows_chain == pytest.approx(ceiling)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import published_fit
+
+    unit = published_fit.unit_of(profile, "ncnn", "cpu")
+    assert unit is not None and unit.linear_rows_chain == pytest.approx(ceiling)

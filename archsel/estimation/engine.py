@@ -37,6 +37,10 @@ the whole weight matrix) moves a matmul layer's weights once per tile of rows in
     re-read bytes = MACs / tile − MACs / rows      (rows: the smaller output dimension; 0 when rows ≤ tile)
 
 (each multiply reads its weight from memory when the tile is 1; a matrix-vector product re-reads nothing).
+A runtime whose kernels run a matrix multiply of several rows, when the rows are no multiple of the pack
+(LINEAR_ROW_PACK), as a per-row loop with one accumulator (`linear_rows_chain` of the runtime, a sourced
+share of peak: ncnn's InnerProduct_arm on a 2-D input, a dependent FMA chain over the inputs, latency-bound)
+caps such a layer's efficiency at that share: efficiency = min(efficiency of its class, linear_rows_chain).
 A runtime that runs grouped (not depthwise) convolutions with its depthwise kernels (`grouped_conv_class` of
 the runtime, a sourced fact: ncnn converts any grouped convolution to its ConvolutionDepthWise layer, whose
 Vulkan shaders run each group as a direct convolution, without the GEMM, Winograd or cooperative-matrix paths
@@ -91,6 +95,7 @@ UNIT_DEFAULTS: dict[str, dict[str, float]] = {
 PARALLEL_EFFICIENCY = 0.8  # judgement default for CPU runtimes beyond one thread
 MAX_ON_CHIP_BANDWIDTH = 10.0  # on-chip traffic runs at most 10x the DRAM bandwidth (the fit's bound)
 MIB = 1 << 20  # on_chip_mb counts MiB (QNN's vtcm_size_in_mb: VTCM sizes are powers of two)
+LINEAR_ROW_PACK = 4  # rows packed per vector (ncnn's elempack 4 fp32, 4 or 8 fp16): other row counts run unpacked
 CONV_WINDOWS = frozenset({"conv3x3", "conv3d", "dilated_conv"})  # layer classes of dense convs besides "conv"
 
 
@@ -187,6 +192,12 @@ def reread_bytes(layer: Layer, row_tile: float) -> float:
     return 4.0 * layer.macs * (1.0 / row_tile - 1.0 / layer.rows)
 
 
+def row_chained(layer: Layer, ceiling: float) -> bool:
+    """Whether the runtime's `linear_rows_chain` ceiling (> 0) applies to `layer`: a matmul of more than one row
+    whose rows are no multiple of LINEAR_ROW_PACK (run row by row, one accumulator chain)."""
+    return ceiling > 0 and layer.kind == "matmul" and layer.rows > 1 and layer.rows % LINEAR_ROW_PACK != 0
+
+
 def threads_share(unit: str, cores: int, threads: int, parallel_efficiency: float) -> float:
     """The share of a unit's peak (all its cores) `threads` threads reach: 1 off CPUs; on a CPU
     min(threads, cores) / cores, × `parallel_efficiency` beyond one thread."""
@@ -216,6 +227,7 @@ class EngineRates:
     on_chip_bandwidth: float = 0.0  # its rate, a multiple of the memory bandwidth
     matmul_row_tile: float = 0.0  # rows sharing one read of a matmul's weights (0: tiled, no re-reads modelled)
     grouped_conv_class: str | None = None  # the class whose kernels run grouped convolutions (None: conv's own)
+    linear_rows_chain: float = 0.0  # share of peak at most on matmuls of unpacked rows (row_chained; 0: none)
     fusion: str = "memory"  # what fuses into a layer (FUSIONS)
     tf32_macs_per_s: float = 0.0  # the rate fp32 layers of tf32_classes run at (the unit's tf32 peak)
     tf32_classes: frozenset[str] = frozenset()  # op classes (op_kind) whose fp32 layers run on TF32 Tensor Cores
@@ -254,7 +266,7 @@ class EngineRates:
             on_chip_bandwidth=runtime.on_chip_bandwidth if runtime.on_chip_bandwidth is not None
             else defaults.get("on_chip_bandwidth", defaults["bandwidth"]),
             matmul_row_tile=runtime.matmul_row_tile or 0.0, grouped_conv_class=runtime.grouped_conv_class,
-            fusion=runtime.fusion or "memory",
+            linear_rows_chain=runtime.linear_rows_chain or 0.0, fusion=runtime.fusion or "memory",
             tf32_macs_per_s=tf32 * 1e12 / 2, tf32_classes=frozenset(runtime.tf32_classes) if tf32 else frozenset(),
             float_classes=frozenset(runtime.float_classes), float_precision=runtime.float_as or "fp32",
         )
@@ -277,8 +289,10 @@ class EngineRates:
             raise ValueError(f"runtime {self.runtime!r} has no rate for precision {precision!r}")
         return peak
 
-    def mac_rate(self, precision: str, kind: str) -> float:
+    def mac_rate(self, precision: str, kind: str, ceiling: float = 0.0) -> float:
+        """MAC/s of a layer of class `kind`; `ceiling` (> 0): its efficiency at most that share of peak."""
         efficiency = self.efficiency.get(kind, self.efficiency["conv"])
+        efficiency = min(efficiency, ceiling) if ceiling > 0 else efficiency
         return self.peak_for(precision, kind) * efficiency * self.threads_share()
 
     @property
@@ -314,7 +328,8 @@ def layer_times(layer: Layer, rates: EngineRates, precision: str) -> tuple[float
     kind = runtime_class(layer, rates.grouped_conv_class)
     precision = rates.precision_of(precision, kind)
     scale = precisions.get(precision).bytes_scale
-    compute = layer.work / rates.mac_rate(precision, kind) if layer.work else 0.0
+    ceiling = rates.linear_rows_chain if row_chained(layer, rates.linear_rows_chain) else 0.0
+    compute = layer.work / rates.mac_rate(precision, kind, ceiling) if layer.work else 0.0
     moved = (layer.bytes + layer.streamed + reread_bytes(layer, rates.matmul_row_tile)) * scale
     fused_bytes = layer.fused_bytes * scale
     if rates.on_chip_bytes > 0:

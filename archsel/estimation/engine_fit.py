@@ -28,6 +28,11 @@ sourced figure) has that traffic in its layers' bytes (archsel.estimation.engine
 fitted bandwidth efficiency: nothing new is fitted. A runtime that runs grouped convolutions with its
 depthwise kernels (`Unit.grouped_conv_class`) has them in that class's unknown.
 
+A runtime whose kernels cap matmuls of unpacked rows at a share of peak (`Unit.linear_rows_chain`, a
+sourced figure; archsel.estimation.engine.row_chained) charges such a layer compute × max(x_matmul,
+1 / ceiling): while the fitted x_matmul is below the cap, its time at the cap is a known term ("const"), not
+the matmul unknown's.
+
 A unit whose runtime computes fp32 ops of some classes on TF32 Tensor Cores by default (`Unit.tf32_classes`,
 the runtime's `fp32_as_tf32`) charges an fp32 row's layers of those classes against its tf32 peak. A unit whose
 runtime keeps some layer classes in float in a quantized model (`Unit.float_classes`, the runtime's
@@ -56,6 +61,7 @@ from archsel.estimation.engine import (
     layer_precision,
     op_kind,
     reread_bytes,
+    row_chained,
     runtime_class,
     spill_share,
     threads_share,
@@ -89,6 +95,7 @@ class Unit:
     name: str = ""  # the device, where rows of several are pooled
     matmul_row_tile: float = 0.0  # rows sharing one read of a matmul's weights (engine.reread_bytes; 0: none)
     grouped_conv_class: str | None = None  # the class the runtime runs grouped convolutions at (engine.runtime_class)
+    linear_rows_chain: float = 0.0  # share of peak at most on matmuls of unpacked rows (engine.row_chained)
     fusion: str = "memory"  # what fuses into a layer (engine.FUSIONS): the rows' layers are compiled with it
     tf32_classes: frozenset[str] = frozenset()  # op classes whose fp32 layers run at the tf32 peak (if one)
     float_classes: frozenset[str] = frozenset()  # layer classes an integer row keeps in float (engine.layer_precision)
@@ -162,9 +169,9 @@ def _tf32_peak(unit: Unit, fit: Fit, precision: str) -> float:
 
 def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
     """Coefficients of each unknown in the row's latency under the bounds `fit.x` implies (on the row's own
-    unit where it has one)."""
+    unit where it has one), and "const": seconds known without an unknown (layers at a compute ceiling)."""
     unit = row.unit or unit
-    f = dict.fromkeys(UNKNOWNS, 0.0)
+    f = dict.fromkeys((*UNKNOWNS, "const"), 0.0)
     share = threads_share(unit.kind, unit.cores, row.threads or unit.cores, fit.parallel_efficiency)
     tf32 = _tf32_peak(unit, fit, row.precision) * share
     for layer in row.layers:
@@ -180,8 +187,12 @@ def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
         spill = spill_share(layer, scale, unit.on_chip_bytes)
         on_chip, dram = (memory * (1 - spill), memory * spill) if unit.on_chip_bytes > 0 else (0.0, memory)
         kept = on_chip * fit.x["on_chip"] if on_chip else 0.0
-        if kind and compute * fit.x[kind] >= kept + dram * fit.x["bandwidth"]:
-            f[kind] += compute
+        cap = 1.0 / unit.linear_rows_chain if kind and row_chained(layer, unit.linear_rows_chain) else 0.0
+        if kind and compute * max(fit.x[kind], cap) >= kept + dram * fit.x["bandwidth"]:
+            if fit.x[kind] >= cap:
+                f[kind] += compute
+            else:  # at the ceiling: efficiency min(class's, ceiling), as the estimator has it
+                f["const"] += compute * cap
         else:
             f["on_chip"] += on_chip
             f["bandwidth"] += dram
@@ -194,7 +205,7 @@ def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
 def predict(row: Row, unit: Unit, fit: Fit) -> float:
     """Seconds the fitted model gives for `row` (on its own unit where it has one)."""
     f = features(row, unit, fit)
-    return sum(c * fit.x[k] for k, c in f.items() if c)
+    return sum(c * (fit.x[k] if k != "const" else 1.0) for k, c in f.items() if c)
 
 
 def _solve(rows: Sequence[Row], unit: Unit, fit: Fit, start: Mapping[str, float], ridge: float,
@@ -206,7 +217,7 @@ def _solve(rows: Sequence[Row], unit: Unit, fit: Fit, start: Mapping[str, float]
     feats = [features(r, unit, fit) for r in rows]
     free = [k for k in UNKNOWNS if any(f[k] for f in feats)]
     a = np.array([[f[k] / r.measured_s for k in free] for f, r in zip(feats, rows, strict=True)])
-    b = np.ones(len(rows))
+    b = np.array([1.0 - f["const"] / r.measured_s for f, r in zip(feats, rows, strict=True)])
     reg_a = np.diag([math.sqrt(ridge) / start[k] for k in free])
     reg_b = np.full(len(free), math.sqrt(ridge))
     w = np.ones(len(b))

@@ -49,6 +49,8 @@ class RuntimeSpec:
     matmul_row_tile: float | None = None  # rows sharing one read of a matmul's weights (untiled kernels: 1)
     matmul_row_tile_source: str = ""  # its citation
     matmul_row_tile_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it
+    linear_rows_chain: float | None = None  # share of peak at most on matmuls of unpacked rows (a FMA chain)
+    linear_rows_chain_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it
     grouped_conv_class: str | None = None  # the layer class whose kernels run grouped convolutions
     grouped_conv_source: str = ""  # its citation
     grouped_conv_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it
@@ -97,7 +99,8 @@ class RuntimeSpec:
                 "fused_traffic": self.fused_traffic,
                 "cores": self.cores, "threads": self.threads, "parallel_efficiency": self.parallel_efficiency,
                 "on_chip_mb": self.on_chip_mb, "on_chip_bandwidth": self.on_chip_bandwidth,
-                "matmul_row_tile": self.matmul_row_tile, "grouped_conv_class": self.grouped_conv_class,
+                "matmul_row_tile": self.matmul_row_tile,
+                "linear_rows_chain": self.linear_rows_chain, "grouped_conv_class": self.grouped_conv_class,
                 "fusion": self.fusion, "fp32_as_tf32": list(self.tf32_classes),
                 "quantized_float_classes": list(self.float_classes), "source": self.source}
 
@@ -151,6 +154,8 @@ def parse_runtimes(data: Any, kind: str, precisions: tuple[str, ...],
             matmul_row_tile=float(entry["matmul_row_tile"]["value"]) if entry.get("matmul_row_tile") else None,
             matmul_row_tile_source=citation(entry["matmul_row_tile"]) if entry.get("matmul_row_tile") else "",
             matmul_row_tile_figure=dict(entry.get("matmul_row_tile") or {}),
+            linear_rows_chain=float(entry["linear_rows_chain"]["value"]) if entry.get("linear_rows_chain") else None,
+            linear_rows_chain_figure=dict(entry.get("linear_rows_chain") or {}),
             grouped_conv_class=str(entry["grouped_conv_class"]["value"]) if entry.get("grouped_conv_class") else None,
             grouped_conv_source=citation(entry["grouped_conv_class"]) if entry.get("grouped_conv_class") else "",
             grouped_conv_figure=dict(entry.get("grouped_conv_class") or {}),

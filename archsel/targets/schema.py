@@ -150,6 +150,13 @@ _RUNTIME: dict[str, Any] = {
                                                       "weights in the runtime's kernels, published (value, source): "
                                                       "1 where every row re-reads the whole weight matrix (an "
                                                       "untiled kernel); absent: tiled, no re-reads modelled"},
+        "linear_rows_chain": {
+            **_FIGURE, "properties": {**_FIGURE["properties"], "value": {"type": "number", "exclusiveMinimum": 0,
+                                                                       "maximum": 1}},
+            "description": "the share of the unit's peak at most that the runtime's kernels reach on a matrix "
+                           "multiply of several rows whose row count is no multiple of 4 (the pack; its "
+                           "untiled per-row loop is a dependent FMA chain, latency-bound), published (value, "
+                           "source); absent: no such ceiling"},
         "grouped_conv_class": {
             **_FIGURE, "properties": {**_FIGURE["properties"], "value": {"enum": list(ENGINE_LAYER_CLASSES)}},
             "description": "the layer class whose kernels the runtime runs grouped (not depthwise) convolutions "
