@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
+from fakes import Op
 
 from archsel.estimation.fit import Known, Sample, fit, nnls, predict
 from archsel.estimation.roofline import DeviceRates, RecurrentCost, estimate_ops
-
-
-@dataclass
-class Op:
-    kind: str
-    macs: int
-    bytes_read: int
-    bytes_written: int
-    op: str = "aten.x"
-    module: str = ""
-    steps: int = 0
-    state_weights: int = 0
-    fused: str = ""
-    gemm_min_dim: int = 0
 
 
 def _calls(ops: list[Op]) -> list[Op]:

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
+from fakes import Op
 
 from archsel.estimation.roofline import DeviceRates, estimate_ops
-
-
-@dataclass
-class Op:
-    kind: str
-    macs: int
-    bytes_read: int
-    bytes_written: int
-
 
 OPS = [Op("conv", 2_000_000_000, 4_000_000, 1_000_000), Op("elementwise", 0, 8_000_000, 8_000_000),
        Op("matmul", 1_000_000_000, 2_000_000, 2_000_000)]

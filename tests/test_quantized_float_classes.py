@@ -6,29 +6,20 @@ bytes, alike, and the profile schema checks the field."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fakes import Op, edited_profile
 
 from archsel.estimation import engine_fit as ef
 from archsel.estimation.engine import EngineRates, Layer, compile_layers, estimate_engine, layer_precision, layer_times
-from archsel.targets.profiles import load_profiles, profile_problems, resolve_target
+from archsel.targets.profiles import load_profiles, resolve_target
 
 FP16, INT8 = 10e12 / 2, 40e12 / 2  # MAC/s
 EFF = {"conv": 0.5, "conv3x3": 0.5, "conv3d": 0.25, "dilated_conv": 0.5, "depthwise_conv": 0.1, "matmul": 0.5,
        "attention": 0.5, "recurrent": 0.2, "pooling": 0.1, "bandwidth": 0.7}
 
 
-@dataclass
-class Op:
-    kind: str
-    macs: int
-    bytes_read: int
-    bytes_written: int
-    op: str = "aten.x"
-    module: str = ""
-    window: str = ""
 
 
 def _rates(classes: frozenset[str]) -> EngineRates:
@@ -85,11 +76,8 @@ def test_litert_on_the_snapdragon_npu_keeps_int8_conv3d_in_float_as_sourced() ->
 
 
 def _profile(tmp_path: Path, entry: str) -> list[str]:
-    base = Path(resolve_target("snapdragon-8-gen-3").path).read_text(encoding="utf-8")
-    text = base.replace("name: snapdragon-8-gen-3", "name: my-phone")
-    text = text.replace("    quantized_float_classes: {classes: [conv3d], source: tflite-conv3d-kernel}\n", entry)
-    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
-    return [str(p) for p in profile_problems([tmp_path / "p.yaml"])]
+    return edited_profile(tmp_path, "snapdragon-8-gen-3",
+                          "    quantized_float_classes: {classes: [conv3d], source: tflite-conv3d-kernel}\n", entry)
 
 
 def test_profile_schema_accepts_and_rejects_quantized_float_classes(tmp_path: Path) -> None:

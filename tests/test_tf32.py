@@ -5,30 +5,21 @@ checks the field."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fakes import Op, edited_profile
 
 from archsel.estimation import engine_fit as ef
 from archsel.estimation.engine import EngineRates, Layer, compile_layers, estimate_engine, layer_times
 from archsel.estimation.fit import known_from_rates, precision_peaks, predict, prior_from_rates
 from archsel.estimation.roofline import DeviceRates, estimate_ops
-from archsel.targets.profiles import load_profiles, profile_problems, resolve_target
+from archsel.targets.profiles import load_profiles, resolve_target
 
 FP32, TF32 = 2e12 / 2, 8e12 / 2  # MAC/s
 EFF = {"conv": 0.5, "depthwise_conv": 0.1, "matmul": 0.5, "attention": 0.5, "recurrent": 0.2, "pooling": 0.1}
 
 
-@dataclass
-class Op:
-    kind: str
-    macs: int
-    bytes_read: int
-    bytes_written: int
-    op: str = "aten.x"
-    module: str = ""
-    window: str = ""
 
 
 CONV = Op("conv", 10**10, 10**3, 10**3, module="c", window="3x3/1")
@@ -119,13 +110,9 @@ def test_builtin_profiles_run_fp32_convs_at_tf32_only_where_sourced() -> None:
 
 
 def _profile(tmp_path: Path, entry: str, tf32_peak: bool = True) -> list[str]:
-    base = Path(resolve_target("jetson-orin-nano-super").path).read_text(encoding="utf-8")
-    text = base.replace("name: jetson-orin-nano-super", "name: my-orin")
-    text = text.replace("    fp32_as_tf32: {classes: [conv], source: pytorch-cuda-tf32}\n", entry)
-    if not tf32_peak:
-        text = "\n".join(line for line in text.splitlines() if not line.startswith("  tf32:")) + "\n"
-    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
-    return [str(p) for p in profile_problems([tmp_path / "p.yaml"])]
+    return edited_profile(tmp_path, "jetson-orin-nano-super",
+                          "    fp32_as_tf32: {classes: [conv], source: pytorch-cuda-tf32}\n", entry,
+                          None if tf32_peak else "  tf32:")
 
 
 def test_profile_schema_accepts_and_rejects_fp32_as_tf32(tmp_path: Path) -> None:
