@@ -38,7 +38,7 @@ from archsel.estimation.engine import MAX_ON_CHIP_BANDWIDTH, MAX_WINOGRAD_EFFICI
 from archsel.files import write_atomic  # noqa: E402
 from archsel.targets.profiles import TargetProfile, load_profiles  # noqa: E402
 from archsel.targets.runtimes import EAGER, UNIT_OF_KIND  # noqa: E402
-from archsel.targets.schema import RUNTIMES  # noqa: E402
+from archsel.targets.schema import RUNTIME_FACTS, RUNTIMES  # noqa: E402
 
 DATA = ROOT / "data" / "published_latency" / "measurements.json"
 RESULTS = ROOT / "benchmarks" / "results_published_fit.md"
@@ -306,11 +306,15 @@ def _flow(d: dict[str, Any]) -> str:
 
 
 def _figure(figure: dict[str, Any]) -> str:
-    """A sourced figure as the profiles write it: {value: 8, source: [a, b], derivation: "..."}."""
+    """A sourced figure as the profiles write it: {value: 8, source: [a, b], derivation: "..."} (or classes:
+    [...] in place of the value)."""
     source = figure["source"]
-    value = figure["value"]
-    parts = [f"value: {value if isinstance(value, str) else _g(float(value))}",
-             f"source: {source if isinstance(source, str) else '[' + ', '.join(source) + ']'}"]
+    if "classes" in figure:
+        head = f"classes: [{', '.join(figure['classes'])}]"
+    else:
+        value = figure["value"]
+        head = f"value: {value if isinstance(value, str) else _g(float(value))}"
+    parts = [head, f"source: {source if isinstance(source, str) else '[' + ', '.join(source) + ']'}"]
     if figure.get("derivation"):
         parts.append(f"derivation: {json.dumps(figure['derivation'], ensure_ascii=False)}")
     return "{" + ", ".join(parts) + "}"
@@ -344,7 +348,7 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
             out.append(f"    precisions: [{', '.join([*precs, *unrated])}]")
             if unrated and profile.peak("fp32"):
                 out.append(f"    precision_rates: {_flow(dict.fromkeys(unrated, 1))}")
-            out += _tf32_lines(spec)
+            out += _fact_lines(spec)
             out.append("    source: >-\n      eager PyTorch: the profile's own estimator parameters (estimator_source "
                        "below)" + (f"; {', '.join(unrated)} at the fp32 rate (judgement: no published figure)"
                                    if unrated else "") + _eager_note(report.get(f"{profile.name}/{name}")))
@@ -358,7 +362,7 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
                 print(f"{profile.name}: {name} on the {unit} has no peak and no rows: left out", file=sys.stderr)
                 continue
             out.append(f"    precisions: [{', '.join(own)}]")
-            out += _tf32_lines(spec)
+            out += _fact_lines(spec)
             out.append(f"    source: >-\n      judgement: archsel's defaults for a {unit} "
                        "(no published measurements of it on this device yet)")
             continue
@@ -389,18 +393,7 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
                 out.append(f"    precision_rates: {_flow(rates)}")
         eff = {k: min(v, MAX_WINOGRAD_EFFICIENCY if k == "conv3x3" else 1.0) for k, v in fit.efficiency().items()}
         out.append(f"    efficiency: {_flow({k: _g(v) for k, v in eff.items()})}")
-        out += _tf32_lines(spec)
-        if spec is not None and spec.on_chip_figure and fit.on_chip:  # the published capacity, kept as written
-            out.append(f"    on_chip_mb: {_figure(spec.on_chip_figure)}")
-            out.append(f"    on_chip_bandwidth: {_g(min(fit.on_chip_bandwidth, MAX_ON_CHIP_BANDWIDTH))}")
-        if spec is not None and spec.matmul_row_tile_figure:  # a published kernel fact, kept as written
-            out.append(f"    matmul_row_tile: {_figure(spec.matmul_row_tile_figure)}")
-        if spec is not None and spec.linear_rows_chain_figure:
-            out.append(f"    linear_rows_chain: {_figure(spec.linear_rows_chain_figure)}")
-        if spec is not None and spec.grouped_conv_figure:
-            out.append(f"    grouped_conv_class: {_figure(spec.grouped_conv_figure)}")
-        if spec is not None and spec.fusion_figure:
-            out.append(f"    fusion: {_figure(spec.fusion_figure)}")
+        out += _fact_lines(spec, fit)
         out.append(f"    fused_traffic: {_g(fit.fused_traffic)}")
         out.append(f"    layer_us: {_g(fit.x['layer'] * 1e6)}")
         out.append(f"    call_us: {_g(fit.x['call'] * 1e6)}")
@@ -417,17 +410,21 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
     return "\n".join(out) + "\n"
 
 
-def _tf32_lines(spec: Any) -> list[str]:
-    """The runtime's fp32_as_tf32 and quantized_float_classes entries (sourced facts, not fitted), kept as the
-    profile wrote them."""
+def _fact_lines(spec: Any, fit: ef.Fit | None = None) -> list[str]:
+    """The runtime's sourced facts (RUNTIME_FACTS), kept as the profile wrote them; the on-chip capacity only
+    with a fit that used it, followed by its fitted rate."""
     out = []
-    for key, figure in (("fp32_as_tf32", spec.tf32_figure if spec is not None else None),
-                        ("quantized_float_classes", spec.float_classes_figure if spec is not None else None)):
+    for key in RUNTIME_FACTS:
+        figure = spec.facts.get(key) if spec is not None else None
         if not figure:
             continue
-        source = figure["source"]
-        source = source if isinstance(source, str) else "[" + ", ".join(source) + "]"
-        out.append(f"    {key}: {{classes: [{', '.join(figure['classes'])}], source: {source}}}")
+        if key == "on_chip_mb":
+            if fit is None or not fit.on_chip:
+                continue
+            out.append(f"    on_chip_mb: {_figure(figure)}")
+            out.append(f"    on_chip_bandwidth: {_g(min(fit.on_chip_bandwidth, MAX_ON_CHIP_BANDWIDTH))}")
+            continue
+        out.append(f"    {key}: {_figure(figure)}")
     return out
 
 

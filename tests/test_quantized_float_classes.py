@@ -67,7 +67,7 @@ def test_litert_on_the_snapdragon_npu_keeps_int8_conv3d_in_float_as_sourced() ->
     profiles = load_profiles()
     litert = profiles["snapdragon-8-gen-3"].runtime("litert")
     assert litert.float_classes == ("conv3d",)
-    assert "conv3d.cc" in litert.float_classes_source
+    assert "conv3d.cc" in litert.fact_sources["quantized_float_classes"]
     rates = EngineRates.from_profile(profiles["snapdragon-8-gen-3"], litert)
     assert rates.precision_of("int8", "conv3d") == "fp16" and rates.precision_of("int8", "conv") == "int8"
     # QNN and ONNX Runtime + QNN EP take their Conv3d from ONNX/DLC, quantized: no such fact

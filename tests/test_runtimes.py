@@ -406,7 +406,7 @@ def test_pi_ncnn_activation_only_fusion(target: str) -> None:
     profile = load_profiles()[target]
     spec = profile.runtimes["ncnn"]
     assert spec.fusion == "activations"
-    assert "ncnn-optimize" in str(spec.fusion_figure.get("source")) and spec.fusion_source
+    assert "ncnn-optimize" in str(spec.facts["fusion"].get("source"))
     rates = EngineRates.from_profile(profile, spec)
     assert rates.fusion == "activations" and rates.matmul_row_tile == 0.0  # the CPU gemm re-reads hit cache
     ops = count_model("resnet18").ops
@@ -465,7 +465,7 @@ def test_pi_ncnn_linear_rows_chain_is_sourced_and_used(target: str, ceiling: flo
     profile = load_profiles()[target]
     spec = profile.runtimes["ncnn"]
     assert spec.linear_rows_chain == pytest.approx(ceiling)
-    assert "ncnn-innerproduct-arm" in str(spec.linear_rows_chain_figure.get("source"))
+    assert "ncnn-innerproduct-arm" in str(spec.facts["linear_rows_chain"].get("source"))
     assert not profile_problems([Path(profile.path)])
     rates = EngineRates.from_profile(profile, spec)
     assert rates.linear_rows_chain == pytest.approx(ceiling)

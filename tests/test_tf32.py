@@ -94,7 +94,7 @@ def test_builtin_profiles_run_fp32_convs_at_tf32_only_where_sourced() -> None:
     for name in ("jetson-orin-nano", "jetson-orin-nano-super", "a100-sxm"):
         p = profiles[name]
         assert p.peak("tf32") and p.runtime("pytorch").tf32_classes == ("conv",), name
-        assert "pytorch" in p.runtime("pytorch").tf32_source.lower()
+        assert "pytorch" in p.runtime("pytorch").fact_sources["fp32_as_tf32"].lower()
     assert profiles["jetson-orin-nano-super"].peak("tf32") == pytest.approx(16.75 / 2)
     assert profiles["jetson-orin-nano"].peak("tf32") == pytest.approx(10 / 2)
     assert not profiles["t4"].peak("tf32")  # Turing: no TF32

@@ -25,6 +25,7 @@ from archsel.targets.schema import (
     FIGURE_FIELDS,
     PROFILE_SCHEMA,
     RUNTIME_ALIASES,
+    RUNTIME_FACTS,
     TARGET_CLASSES,
 )
 from archsel.yamlio import LoadedYaml, YamlProblem, load_yaml, schema_problems
@@ -216,8 +217,7 @@ def _semantic_problems(doc: LoadedYaml) -> list[Problem]:
     figures += [(("runtimes", r, "peak_tflops", p), f) for r, entry in runtimes.items()
                 for p, f in (entry.get("peak_tflops") or {}).items() if "source" in f]
     figures += [(("runtimes", r, key), entry[key]) for r, entry in runtimes.items()
-                for key in ("on_chip_mb", "matmul_row_tile", "linear_rows_chain", "grouped_conv_class", "fusion",
-                            "fp32_as_tf32", "quantized_float_classes")
+                for key in RUNTIME_FACTS
                 if isinstance(entry, dict) and isinstance(entry.get(key), dict)]
     for pointer, figure in figures:
         for i, source in enumerate(_source_ids(figure)):

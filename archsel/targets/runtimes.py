@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archsel.errors import unknown
-from archsel.targets.schema import RUNTIME_ALIASES, RUNTIMES
+from archsel.targets.schema import RUNTIME_ALIASES, RUNTIME_FACTS, RUNTIMES
 
 EAGER = "pytorch"
 TF32_CLASS_WORDS = {"conv": "convolutions", "depthwise_conv": "depthwise convolutions",
@@ -42,27 +42,57 @@ class RuntimeSpec:
     threads: int | None = None
     parallel_efficiency: float | None = None
     source: str = ""  # where the parameters come from
-    on_chip_mb: float | None = None  # on-chip memory (MiB) the runtime keeps a layer's tensors in (an NPU's VTCM)
-    on_chip_source: str = ""  # its citation
-    on_chip_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it (value, source)
-    on_chip_bandwidth: float | None = None  # the rate of traffic kept there, × the memory bandwidth
-    matmul_row_tile: float | None = None  # rows sharing one read of a matmul's weights (untiled kernels: 1)
-    matmul_row_tile_source: str = ""  # its citation
-    matmul_row_tile_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it
-    linear_rows_chain: float | None = None  # share of peak at most on matmuls of unpacked rows (a FMA chain)
-    linear_rows_chain_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it
-    grouped_conv_class: str | None = None  # the layer class whose kernels run grouped convolutions
-    grouped_conv_source: str = ""  # its citation
-    grouped_conv_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it
-    fusion: str | None = None  # what fuses into a layer (archsel.estimation.engine.FUSIONS; None: memory)
-    fusion_source: str = ""  # its citation
-    fusion_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it
-    tf32_classes: tuple[str, ...] = ()  # op classes whose fp32 ops run on TF32 Tensor Cores by default here
-    tf32_source: str = ""  # its citation
-    tf32_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it (classes, source)
-    float_classes: tuple[str, ...] = ()  # layer classes a quantized model keeps in float here (at float_as)
-    float_classes_source: str = ""  # its citation
-    float_classes_figure: dict[str, Any] = field(default_factory=dict)  # as the profile writes it (classes, source)
+    on_chip_bandwidth: float | None = None  # with on_chip_mb: the rate of traffic kept on chip, x memory bandwidth
+    # facts the runtime's source or documentation states (RUNTIME_FACTS), each as the profile writes it:
+    # {value or classes, source, derivation}; read through the properties below
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fact_sources: dict[str, str] = field(default_factory=dict)  # fact -> its citation
+
+    def _fact_value(self, key: str) -> Any:
+        return (self.facts.get(key) or {}).get("value")
+
+    def _fact_classes(self, key: str) -> tuple[str, ...]:
+        return tuple((self.facts.get(key) or {}).get("classes") or ())
+
+    @property
+    def on_chip_mb(self) -> float | None:
+        """On-chip memory (MiB) the runtime keeps a layer's tensors in (an NPU's VTCM)."""
+        value = self._fact_value("on_chip_mb")
+        return None if value is None else float(value)
+
+    @property
+    def matmul_row_tile(self) -> float | None:
+        """Rows sharing one read of a matmul's weights (untiled kernels: 1)."""
+        value = self._fact_value("matmul_row_tile")
+        return None if value is None else float(value)
+
+    @property
+    def linear_rows_chain(self) -> float | None:
+        """Share of peak at most on matmuls of unpacked rows (one FMA chain per row)."""
+        value = self._fact_value("linear_rows_chain")
+        return None if value is None else float(value)
+
+    @property
+    def grouped_conv_class(self) -> str | None:
+        """The layer class whose kernels run grouped convolutions."""
+        value = self._fact_value("grouped_conv_class")
+        return None if value is None else str(value)
+
+    @property
+    def fusion(self) -> str | None:
+        """What fuses into a layer (archsel.estimation.engine.FUSIONS; None: memory ops)."""
+        value = self._fact_value("fusion")
+        return None if value is None else str(value)
+
+    @property
+    def tf32_classes(self) -> tuple[str, ...]:
+        """Op classes whose fp32 ops run on TF32 Tensor Cores by default here."""
+        return self._fact_classes("fp32_as_tf32")
+
+    @property
+    def float_classes(self) -> tuple[str, ...]:
+        """Layer classes a quantized model keeps in float here (at float_as)."""
+        return self._fact_classes("quantized_float_classes")
 
     @property
     def eager(self) -> bool:
@@ -147,28 +177,9 @@ def parse_runtimes(data: Any, kind: str, precisions: tuple[str, ...],
             fused_traffic=_float(entry.get("fused_traffic")),
             cores=entry.get("cores"), threads=entry.get("threads"),
             parallel_efficiency=_float(entry.get("parallel_efficiency")), source=str(entry["source"]).strip(),
-            on_chip_mb=float(entry["on_chip_mb"]["value"]) if entry.get("on_chip_mb") else None,
-            on_chip_source=citation(entry["on_chip_mb"]) if entry.get("on_chip_mb") else "",
-            on_chip_figure=dict(entry.get("on_chip_mb") or {}),
             on_chip_bandwidth=_float(entry.get("on_chip_bandwidth")),
-            matmul_row_tile=float(entry["matmul_row_tile"]["value"]) if entry.get("matmul_row_tile") else None,
-            matmul_row_tile_source=citation(entry["matmul_row_tile"]) if entry.get("matmul_row_tile") else "",
-            matmul_row_tile_figure=dict(entry.get("matmul_row_tile") or {}),
-            linear_rows_chain=float(entry["linear_rows_chain"]["value"]) if entry.get("linear_rows_chain") else None,
-            linear_rows_chain_figure=dict(entry.get("linear_rows_chain") or {}),
-            grouped_conv_class=str(entry["grouped_conv_class"]["value"]) if entry.get("grouped_conv_class") else None,
-            grouped_conv_source=citation(entry["grouped_conv_class"]) if entry.get("grouped_conv_class") else "",
-            grouped_conv_figure=dict(entry.get("grouped_conv_class") or {}),
-            fusion=str(entry["fusion"]["value"]) if entry.get("fusion") else None,
-            fusion_source=citation(entry["fusion"]) if entry.get("fusion") else "",
-            fusion_figure=dict(entry.get("fusion") or {}),
-            tf32_classes=tuple((entry.get("fp32_as_tf32") or {}).get("classes") or ()),
-            tf32_source=citation(entry["fp32_as_tf32"]) if entry.get("fp32_as_tf32") else "",
-            tf32_figure=dict(entry.get("fp32_as_tf32") or {}),
-            float_classes=tuple((entry.get("quantized_float_classes") or {}).get("classes") or ()),
-            float_classes_source=citation(entry["quantized_float_classes"])
-            if entry.get("quantized_float_classes") else "",
-            float_classes_figure=dict(entry.get("quantized_float_classes") or {}),
+            facts={key: dict(entry[key]) for key in RUNTIME_FACTS if isinstance(entry.get(key), dict)},
+            fact_sources={key: citation(entry[key]) for key in RUNTIME_FACTS if isinstance(entry.get(key), dict)},
         )
     return out
 

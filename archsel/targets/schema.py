@@ -27,6 +27,9 @@ ENGINE_LAYER_CLASSES: tuple[str, ...] = ("conv", "conv3x3", "conv3d", "dilated_c
                                          "attention", "recurrent", "pooling")
 ENGINE_EFFICIENCY_KEYS: tuple[str, ...] = (*ENGINE_LAYER_CLASSES, "bandwidth")
 # Op classes of the latency estimator (archsel.estimation), plus the achievable share of memory bandwidth.
+# Facts a runtime's source code or documentation states, each a figure with its source in a runtime entry
+RUNTIME_FACTS: tuple[str, ...] = ("on_chip_mb", "matmul_row_tile", "linear_rows_chain", "grouped_conv_class", "fusion",
+                                  "fp32_as_tf32", "quantized_float_classes")
 MAX_FUSED_TRAFFIC = 5.0  # a compiled runtime's fused_traffic: at most 5x the fused ops' own bytes
 OP_CLASSES: tuple[str, ...] = (
     "conv", "depthwise_conv", "matmul", "attention", "recurrent",
