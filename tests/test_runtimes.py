@@ -474,3 +474,53 @@ def test_pi_ncnn_linear_rows_chain_is_sourced_and_used(target: str, ceiling: flo
 
     unit = published_fit.unit_of(profile, "ncnn", "cpu")
     assert unit is not None and unit.linear_rows_chain == pytest.approx(ceiling)
+
+
+def test_cross_device_prior_recovers_an_absent_class_and_keeps_the_held_out_model_out() -> None:
+    """A class absent from one device's rows takes the value other devices' fits of the same runtime found
+    (engine_fit.cross_prior); holding a model out on one device holds it out of the others' fits behind the
+    prior too (published_fit.Peers), so its rows elsewhere never reach its prediction."""
+    import sys
+
+    from archsel.estimation.engine import Layer
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import published_fit
+
+    def conv(n: int) -> Layer:
+        return Layer("conv", 1, 10 * n, 10 * n, 1000, 0)
+
+    def matmul(n: int) -> Layer:
+        return Layer("matmul", 1, 10 * n, 10 * n, 1000, 0, rows=512)
+
+    layers = {"c1": (conv(10**10),), "c2": (conv(3 * 10**10), conv(10**10)), "c3": (conv(2 * 10**10),),
+              "mix": (conv(10**10), matmul(2 * 10**10)),
+              "mix2": (conv(2 * 10**10), matmul(10**10), matmul(10**10)), "bert": (matmul(4 * 10**10), matmul(10**10))}
+    true = {**ef.prior("gpu"), "conv": 1 / 0.5, "matmul": 1 / 0.3, "layer": 5e-6, "call": 50e-6}
+    a = ef.Unit("gpu", {"fp16": 50e12}, 1e12, name="a")
+    b = ef.Unit("gpu", {"fp16": 20e12}, 300e9, name="b")
+
+    def rows(unit: ef.Unit, models: tuple[str, ...], scale: dict[str, float] | None = None) -> list[ef.Row]:
+        out = [ef.Row(m, layers[m], "fp16", 1.0, unit=unit) for m in models]
+        return [replace(r, measured_s=ef.predict(r, unit, ef.Fit(true)) * (scale or {}).get(r.model, 1.0))
+                for r in out]
+
+    on_b = rows(b, ("c1", "c2", "c3", "bert"))
+    assert "matmul" not in ef.informed([r for r in on_b if r.model != "bert"], b, ef.Fit(true))
+
+    def lomo_on_b(a_rows: list[ef.Row]) -> dict[str, float]:
+        peers = object.__new__(published_fit.Peers)
+        peers.members = {("a", "trt"): (a_rows, a), ("b", "trt"): (on_b, b)}
+        peers.fits = {}
+        held = ef.leave_one_model_out(on_b, b, peers.prior("b", "trt", "gpu"), ridge=1e-6,
+                                      prior_for=lambda m: peers.prior("b", "trt", "gpu", m))
+        return {h.row.model: h.ratio for h in held}
+
+    # bert held out on b: its matmul comes from a's fit of the other models (mix), at the true efficiency
+    honest = lomo_on_b(rows(a, ("c1", "c2", "c3", "mix", "mix2", "bert")))
+    assert honest["bert"] == pytest.approx(1.0, rel=0.1)
+    judged = ef.leave_one_model_out(on_b, b, ef.prior("gpu"), ridge=1e-6)
+    assert abs(next(h.ratio for h in judged if h.row.model == "bert") - 1.0) > 0.1  # the judgement prior misses it
+    # a's own bert rows (here 3x slower) are left out of the prior behind bert's prediction on b
+    leaky = lomo_on_b(rows(a, ("c1", "c2", "c3", "mix", "mix2", "bert"), {"bert": 3.0}))
+    assert leaky["bert"] == pytest.approx(honest["bert"])

@@ -44,12 +44,19 @@ and bandwidth, to one set of efficiencies and costs.
 
 `leave_one_model_out` holds each model out in turn, fits on the others and predicts it: the error it
 reports is what a user sees for a model the fit has never seen.
+
+Cross-device prior (`cross_prior`): a runtime's kernels are the same code on every device of a kind, so the
+prior of a (device, runtime) fit may be, per unknown, the geometric mean of the values fitted for that runtime
+on the other devices of the same unit kind, for the unknowns those fits had data for (`informed`; any other
+keeps its judgement value). `leave_one_model_out`'s `prior_for` gives the prior per held-out model, so that
+the other devices' fits behind it can leave that model's rows out too (else its rows elsewhere leak into its
+prediction).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from archsel import precisions
@@ -333,16 +340,37 @@ class Held:
         return self.row.measured_s / self.predicted_s
 
 
+def informed(rows: Sequence[Row], unit: Unit, fit: Fit) -> set[str]:
+    """The unknowns `rows` have data for under `fit` (a non-zero coefficient in some row)."""
+    feats = [features(r, unit, fit) for r in rows]
+    return {k for k in UNKNOWNS if any(f[k] for f in feats)}
+
+
+def cross_prior(judgement: Mapping[str, float], others: Sequence[tuple[Mapping[str, float], set[str]]],
+                keys: Sequence[str] = UNKNOWNS) -> dict[str, float]:
+    """The prior from other devices' fits of the same runtime on the same unit kind: per unknown of `keys`,
+    the geometric mean of the fitted values of the fits that had data for it (`others`: fitted x and
+    `informed` set each); the judgement value where none had."""
+    out = dict(judgement)
+    for k in keys:
+        values = [x[k] for x, known in others if k in known and x[k] > 0]
+        if values:
+            out[k] = math.exp(sum(math.log(v) for v in values) / len(values))
+    return out
+
+
 def leave_one_model_out(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, ridge: float = 0.05,
-                        huber: float = 0.25) -> list[Held]:
-    """Each model held out in turn: fit on the others' rows, predict its rows."""
+                        huber: float = 0.25,
+                        prior_for: Callable[[str], Mapping[str, float]] | None = None) -> list[Held]:
+    """Each model held out in turn: fit on the others' rows, predict its rows (`prior_for`: the prior when
+    that model is held out, where it depends on it; else `start`)."""
     out: list[Held] = []
     for model in sorted({r.model for r in rows}):
         train = [r for r in rows if r.model != model]
         test = [r for r in rows if r.model == model]
         if not train:
             continue
-        fit = fit_runtime(train, unit, start, ridge=ridge, huber=huber)
+        fit = fit_runtime(train, unit, prior_for(model) if prior_for else start, ridge=ridge, huber=huber)
         usable = [r for r in test if r.precision in fit.precision_rates or r.precision == fit.reference
                   or not unrated([r], unit)]
         out += [Held(r, predict(r, unit, fit)) for r in usable]
