@@ -48,8 +48,13 @@ class RuntimeSpec:
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     fact_sources: dict[str, str] = field(default_factory=dict)  # fact -> its citation
 
-    def _fact_value(self, key: str) -> Any:
-        return (self.facts.get(key) or {}).get("value")
+    def _fact_float(self, key: str) -> float | None:
+        value = (self.facts.get(key) or {}).get("value")
+        return None if value is None else float(value)
+
+    def _fact_str(self, key: str) -> str | None:
+        value = (self.facts.get(key) or {}).get("value")
+        return None if value is None else str(value)
 
     def _fact_classes(self, key: str) -> tuple[str, ...]:
         return tuple((self.facts.get(key) or {}).get("classes") or ())
@@ -57,32 +62,27 @@ class RuntimeSpec:
     @property
     def on_chip_mb(self) -> float | None:
         """On-chip memory (MiB) the runtime keeps a layer's tensors in (an NPU's VTCM)."""
-        value = self._fact_value("on_chip_mb")
-        return None if value is None else float(value)
+        return self._fact_float("on_chip_mb")
 
     @property
     def matmul_row_tile(self) -> float | None:
         """Rows sharing one read of a matmul's weights (untiled kernels: 1)."""
-        value = self._fact_value("matmul_row_tile")
-        return None if value is None else float(value)
+        return self._fact_float("matmul_row_tile")
 
     @property
     def linear_rows_chain(self) -> float | None:
         """Share of peak at most on matmuls of unpacked rows (one FMA chain per row)."""
-        value = self._fact_value("linear_rows_chain")
-        return None if value is None else float(value)
+        return self._fact_float("linear_rows_chain")
 
     @property
     def grouped_conv_class(self) -> str | None:
         """The layer class whose kernels run grouped convolutions."""
-        value = self._fact_value("grouped_conv_class")
-        return None if value is None else str(value)
+        return self._fact_str("grouped_conv_class")
 
     @property
     def fusion(self) -> str | None:
         """What fuses into a layer (archsel.estimation.engine.FUSIONS; None: memory ops)."""
-        value = self._fact_value("fusion")
-        return None if value is None else str(value)
+        return self._fact_str("fusion")
 
     @property
     def tf32_classes(self) -> tuple[str, ...]:
