@@ -298,9 +298,7 @@ def run(write_profiles: bool, cross: bool = True) -> int:
                    f"no published peak for its {members[0].unit}" if unit is None else "one model: nothing to hold out")
             print(f"{target}/{runtime}: {len(members)} rows, {why}: not fitted", file=sys.stderr)
             if unit is not None:  # how the judgement defaults do on those rows
-                rows_fit = [ef.Row(m.model, tuple(compile_layers(trace(m.model, m.shape).ops, m.batch)), m.precision,
-                                   m.latency_s, m.threads, f"b{m.batch}") for m in members]
-                held = [ef.Held(r, ef.predict(r, unit, ef.Fit(ef.prior(unit.kind)))) for r in rows_fit
+                held = [ef.Held(r, ef.predict(r, unit, ef.Fit(ef.prior(unit.kind)))) for r in fit_rows(members, unit)
                         if not ef.unrated([r], unit)]
                 judged[unit.kind] += held
                 report[f"{target}/{runtime}"] = {**summary(held), "method": f"judgement defaults ({why})"}
@@ -497,12 +495,8 @@ def write_runtimes(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.
                    report: dict[str, Any], groups: dict[tuple[str, str], list[Measured]], date: str) -> None:
     """Replace the profile file's top-level `runtimes:` entry with the fitted block."""
     path = Path(profile.path)
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    start = next(i for i, line in enumerate(lines) if line.startswith("runtimes:"))
-    end = start + 1
-    while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
-        end += 1
-    text = "".join(lines[:start]) + runtime_block(profile, fits, report, groups, date) + "".join(lines[end:])
+    block = runtime_block(profile, fits, report, groups, date)
+    text = set_top_level(path.read_text(encoding="utf-8"), "runtimes", block)
     write_atomic(path, text, what="profile")
     print(f"wrote {path}", file=sys.stderr)
 
