@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from archsel.profiling.cache import ResultCache
     from archsel.profiling.counting import CountResult
     from archsel.targets.profiles import TargetProfile
+    from archsel.targets.runtimes import RuntimeSpec
     from archsel.usermodel import UserModel
     from archsel.zoo.spec import ModelEntry
 
@@ -98,7 +99,8 @@ class Item:
 
     model_id: str
     count_fn: Callable[[], CountResult]
-    measure_fn: Callable[[str, float], Latency]  # (precision, time budget in s) -> measured latency
+    # (precision, time budget in s, runtime, threads) -> latency measured here
+    measure_fn: Callable[[str, float, str, int | None], Latency]
     user: bool = False
     _count: CountResult | None = field(default=None, repr=False)
 
@@ -134,17 +136,16 @@ def zoo_input_shapes(entry: ModelEntry, task: str, batch: int) -> list[list[int]
 
 def count_key(entry: ModelEntry, task: str, batch: int) -> dict[str, Any]:
     """The cache key of a zoo model's float32 count: everything the count depends on."""
+    from archsel.zoo.registry import model_key
+
     return {
         "kind": "advice-count",
         "format": COUNT_CACHE_FORMAT,
-        "model_id": entry.id,
-        "task": task,
+        **model_key(entry, task),
         "input_shapes": zoo_input_shapes(entry, task, batch),
         "batch": batch,
         "dtype": "float32",
         "counter": "meta",
-        "builder": entry.builder,
-        "builder_kwargs": json.loads(json.dumps(entry.builder_kwargs, sort_keys=True, default=str)),
         "versions": _versions(),
     }
 
@@ -203,8 +204,8 @@ def zoo_item(model_id: str, task: str | None, batch: int, cache: ResultCache | N
 
         return count_model(entry.id, task=resolved, input_shape=input_shape, batch=batch, dtype="float32")
 
-    def measure(precision: str, budget_s: float) -> Latency:
-        return measured_zoo(entry, resolved, batch, precision, budget_s)
+    def measure(precision: str, budget_s: float, runtime: str, threads: int | None) -> Latency:
+        return measured_zoo(entry, resolved, batch, precision, budget_s, runtime, threads)
 
     return Item(entry.id, count, measure)
 
@@ -215,12 +216,13 @@ def user_item(spec: str, input_text: str, kwargs: dict[str, Any], device: str = 
 
     user, count = count_user_model(spec, input_text, kwargs=kwargs)
 
-    def measure(precision: str, budget_s: float) -> Latency:
+    def measure(precision: str, budget_s: float, runtime: str, threads: int | None) -> Latency:
         from archsel.usermodel import rebuild, user_code
 
         real = rebuild(user, device)
         with user_code():
-            return measure_module(real.module, real.inputs, real.batch, precision, device, budget_s)
+            return measure_module(real.module, real.inputs, real.batch, precision, device, budget_s, runtime,
+                                  threads)
 
     return Item(spec, lambda: count, measure, user=True), user
 
@@ -242,49 +244,81 @@ def estimate_latency(count: CountResult, target: TargetProfile, precision: str, 
     )
 
 
-def measured_zoo(entry: ModelEntry, task: str, batch: int, precision: str, budget_s: float) -> Latency:
-    """Measure a zoo model here (CPU) through archsel.profiling.profiler (cached per device fingerprint)."""
+def measured_zoo(entry: ModelEntry, task: str, batch: int, precision: str, budget_s: float,
+                 runtime: str = "pytorch", threads: int | None = None) -> Latency:
+    """Measure a zoo model here (CPU) under `runtime` through archsel.profiling.profiler (cached per device
+    fingerprint and runtime version)."""
     from archsel.profiling.profiler import ProfileOptions, profile
 
-    options = ProfileOptions(task=task, batches=(batch,), dtypes=(precision,), device="cpu",
-                             time_budget_s=budget_s, measure=True, use_cache=True)
+    options = ProfileOptions(task=task, batches=(batch,), dtypes=(precision,), device="cpu", threads=threads,
+                             time_budget_s=budget_s, measure=True, use_cache=True, runtime=runtime)
     record = profile([entry.id], options)[0]
     if record["status"] != "ok" or not record.get("latency"):
         raise RuntimeError(f"measuring failed ({record.get('failure_kind')}): {record.get('error')}")
-    return measured_latency(record["latency"], record["conditions"].get("device_name", "cpu"), precision,
-                            record.get("notes") or [])
+    return measured_latency(record["latency"], record["conditions"], precision, record.get("notes") or [],
+                            record.get("int8"))
 
 
-def measured_latency(stats: dict[str, Any], device_name: str, precision: str, notes: list[str]) -> Latency:
-    """A Latency from a measurement's statistics (archsel.profiling.timing.LatencyStats.to_dict)."""
+RUNTIME_CONDITIONS = ("runtime_version", "runtime_device", "graph_optimization", "inference_precision", "exporter")
+
+
+def measured_latency(stats: dict[str, Any], conditions: dict[str, Any], precision: str, notes: list[str],
+                     int8: dict[str, Any] | None = None) -> Latency:
+    """A Latency from a measurement's statistics (archsel.profiling.timing.LatencyStats.to_dict) and the
+    conditions it ran under (device_name, runtime and the runtime's own)."""
+    device_name = conditions.get("device_name", "cpu")
+    runtime = conditions.get("runtime", "pytorch")
     detail = {k: v for k, v in stats.items() if k not in ("measured", "dtype", "device")}
     detail["device_name"] = device_name
+    detail.update({k: conditions[k] for k in RUNTIME_CONDITIONS if conditions.get(k) is not None})
+    if int8:
+        detail["int8"] = int8
     return Latency(
         kind="measured", precision=precision, p50_ms=stats["p50_ms"], p90_ms=stats["p90_ms"], p99_ms=stats["p99_ms"],
         band_low_ms=stats["min_ms"], band_high_ms=stats["max_ms"], device=f"this machine ({device_name})",
-        runtime="pytorch", method=stats["method"],
+        runtime=runtime, method=stats["method"],
         accuracy_note=f"{stats['samples']} samples, stopped: {stats['stop_reason']}",
         detail=detail, notes=list(notes),
     )
 
 
 def measure_module(module: Any, inputs: tuple[Any, ...], batch: int, precision: str, device: str,
-                   budget_s: float) -> Latency:
-    """Measure a module here at `precision` on `device` (archsel.profiling.precision + timing; not cached)."""
+                   budget_s: float, runtime: str = "pytorch", threads: int | None = None) -> Latency:
+    """Measure a module here at `precision` on `device` under `runtime` (eager: archsel.profiling.precision;
+    a deployment runtime: archsel.profiling.deploy); never cached."""
     import torch
 
     from archsel.profiling.precision import prepare
-    from archsel.profiling.profiler import device_name
+    from archsel.profiling.profiler import device_name, threads_set
     from archsel.profiling.timing import TimingConfig, measure_latency
 
-    prepared = prepare(module, inputs, dtype=precision, device=device)
-    with torch.inference_mode():
-        stats = measure_latency(lambda: prepared.model(*prepared.inputs), config=TimingConfig(time_budget_s=budget_s),
-                                device=device, batch=batch, dtype=prepared.dtype)
-    return measured_latency(stats.to_dict(), device_name(device), prepared.dtype, prepared.notes)
+    config = TimingConfig(time_budget_s=budget_s)
+    conditions = {"device_name": device_name(device), "runtime": runtime}
+    with threads_set(threads):
+        if runtime != "pytorch":
+            from archsel.profiling.deploy.measure import deployed
+            from archsel.zoo.inputs import regenerate
+
+            with deployed(module, inputs, lambda seed: regenerate(inputs, seed), model_key=None, runtime=runtime,
+                          precision=precision, threads=threads or torch.get_num_threads(), batch=batch) as runner:
+                stats = measure_latency(runner.call, config=config, device="cpu", batch=batch, dtype=precision)
+            return measured_latency(stats.to_dict(), {**conditions, **runner.conditions}, precision, runner.notes,
+                                    runner.int8)
+        prepared = prepare(module, inputs, dtype=precision, device=device)
+        with torch.inference_mode():
+            stats = measure_latency(lambda: prepared.model(*prepared.inputs), config=config, device=device,
+                                    batch=batch, dtype=prepared.dtype)
+    return measured_latency(stats.to_dict(), conditions, prepared.dtype, prepared.notes)
 
 
 # ------------------------------------------------------------------------------------------ the cost
+
+
+def measured_runtime(rt: RuntimeSpec | None) -> str:
+    """The runtime a measurement here runs: the target's runtime where it runs on this machine, else eager."""
+    from archsel.profiling.deploy import MEASURED_RUNTIMES
+
+    return rt.name if rt is not None and rt.name in MEASURED_RUNTIMES else "pytorch"
 
 
 def cost(item: Item, precision: str, target: TargetProfile | None, *, measured: bool,
@@ -299,7 +333,7 @@ def cost(item: Item, precision: str, target: TargetProfile | None, *, measured: 
     rt = target.runtime(runtime) if target is not None else None
     if rt is None or rt.runs(precision) is not None:
         if measured:
-            latency = item.measure_fn(precision, budget_s)
+            latency = item.measure_fn(precision, budget_s, measured_runtime(rt), threads)
         elif target is not None:
             latency = estimate_latency(count, target, precision, rt.name if rt else None, threads)
     return Cost(

@@ -72,7 +72,7 @@ def profile_cmd(
     from archsel.query.vocab import load_vocabulary
     from archsel.report import console
     from archsel.report import profile as report
-    from archsel.targets.runtimes import EAGER, canonical_runtime
+    from archsel.targets.runtimes import EAGER
     from archsel.zoo.inputs import override_shape, parse_shape
     from archsel.zoo.registry import get_model_entry, resolve_task
 
@@ -101,16 +101,16 @@ def profile_cmd(
             emit(doc, fmt)
             return ExitStatus.SUCCESS
 
-    if runtime is not None and canonical_runtime(runtime) != EAGER:
-        raise UsageError(f"--runtime {runtime}: measuring here runs eager PyTorch only",
-                         hint="give --target DEVICE to estimate that runtime there")
-    from archsel.profiling.profiler import ProfileOptions, options_dict, profile, resolve_device
+    from archsel.profiling.profiler import ProfileOptions, check_runtime, options_dict, profile, resolve_device
 
+    measured_device = resolve_device(device)
+    measured_runtime = check_runtime(runtime or EAGER, measured_device, channels_last=channels_last,
+                                     compile=compile_)
     options = ProfileOptions(
         task=resolved_task, input_shape=shape, batches=_parse_batches(batch), dtypes=dtypes,
-        device=resolve_device(device), threads=threads, channels_last=channels_last, compile=compile_,
+        device=measured_device, threads=threads, channels_last=channels_last, compile=compile_,
         time_budget_s=time_budget, counter=counter, cross_check=cross_check, by_module=by_module,
-        measure=not count_only, use_cache=not no_cache,
+        measure=not count_only, use_cache=not no_cache, runtime=measured_runtime,
     )
     payload = report.measured_payload(profile(list(models), options, log=console.say), options_dict(options))
     emit(report.measured_document(payload, fmt), fmt)

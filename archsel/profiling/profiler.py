@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from archsel import __version__, precisions
 from archsel.errors import ArchselError, UsageError, unknown
 from archsel.profiling.cache import ResultCache, device_fingerprint
+from archsel.profiling.deploy import EAGER
 from archsel.profiling.precision import UnsupportedPrecision, normalize_dtype
 
 if TYPE_CHECKING:
@@ -45,6 +46,34 @@ class ProfileOptions:
     by_module: bool = False
     measure: bool = True
     use_cache: bool = True
+    runtime: str = "pytorch"  # what measures: eager PyTorch, or a deployment runtime (archsel.profiling.deploy)
+
+
+def runtime_version(runtime: str) -> str:
+    """The version of the runtime that measures (torch's for eager PyTorch)."""
+    if runtime == EAGER:
+        import torch
+
+        return str(torch.__version__)
+    from archsel.profiling.deploy import backend
+
+    return backend(runtime).version()
+
+
+def check_runtime(runtime: str, device: str, *, channels_last: bool = False, compile: bool = False) -> str:
+    """The runtime to measure with, checked against the other options (UsageError: exit 2)."""
+    from archsel.profiling.deploy import require
+    from archsel.targets.runtimes import canonical_runtime
+
+    name = canonical_runtime(runtime)
+    require(name)
+    if name != EAGER:
+        if device != "cpu":
+            raise UsageError(f"--runtime {name} measures on the CPU here, not on {device}",
+                             hint="use --device cpu, or --runtime pytorch on the GPU")
+        if channels_last or compile:
+            raise UsageError(f"--channels-last and --compile are eager PyTorch options, not {name}'s")
+    return name
 
 
 def resolve_device(device: str) -> str:
@@ -93,8 +122,12 @@ def classify_failure(exc: BaseException) -> tuple[str, str]:
 
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     reason = f"{type(exc).__name__}: {text}"[:500]
+    from archsel.profiling.deploy.export import ExportFailed
+
     if isinstance(exc, TimeBudgetExceeded):
         return "time_budget", text
+    if isinstance(exc, ExportFailed):
+        return "export", text
     if isinstance(exc, UnsupportedPrecision):
         return "unsupported", text
     if isinstance(exc, ArchselError):
@@ -140,9 +173,12 @@ class _Run:
         self.log = log
         self.threads = options.threads or torch.get_num_threads()
         self.fingerprint = device_fingerprint(self.device) if self.cache is not None else {}
+        self.runtime_version = runtime_version(options.runtime)
         self.conditions_base = {
             "device": self.device,
             "device_name": device_name(self.device),
+            "runtime": options.runtime,
+            "runtime_version": self.runtime_version,
             "threads": self.threads,
             "torch_version": torch.__version__,
             "archsel_version": __version__,
@@ -159,6 +195,7 @@ class _Run:
             "threads": self.threads, "channels_last": o.channels_last, "compile": o.compile,
             "time_budget_s": o.time_budget_s, "counter": o.counter, "cross_check": o.cross_check,
             "by_module": o.by_module, "measure": o.measure, "fingerprint": self.fingerprint,
+            **({"runtime": o.runtime, "runtime_version": self.runtime_version} if o.runtime != EAGER else {}),
         }
 
 
@@ -192,7 +229,8 @@ def _cross_check(model_id: str, task: str, shape: tuple[int, ...] | None, batch:
 
 
 @contextlib.contextmanager
-def _threads(n: int | None) -> Iterator[None]:
+def threads_set(n: int | None) -> Iterator[None]:
+    """torch's intra-op threads set to `n` (None: unchanged) inside the block, restored after."""
     import torch
 
     old = torch.get_num_threads()
@@ -216,6 +254,9 @@ def _measure(run: _Run, model: Any, spec: InputSpec, batch: int, dtype: str, cou
 
     o = run.o
     inputs = make_inputs(spec, batch, device=run.device)
+    if o.runtime != EAGER:
+        _measure_deployed(run, model, spec, inputs, batch, dtype, count, record)
+        return
     prepared = prepare(model, inputs, dtype=dtype, device=run.device, channels_last=o.channels_last,
                        compile=o.compile)
     record["notes"].extend(prepared.notes)
@@ -247,6 +288,28 @@ def _measure(run: _Run, model: Any, spec: InputSpec, batch: int, dtype: str, cou
     record["latency"] = stats.to_dict()
 
 
+def _measure_deployed(run: _Run, model: Any, spec: InputSpec, inputs: tuple[Any, ...], batch: int, dtype: str,
+                      count: Any, record: dict[str, Any]) -> None:
+    """Export `model`, load it under the run's runtime at `dtype`, then measure memory and latency into `record`."""
+    from archsel.profiling.deploy.measure import deployed
+    from archsel.profiling.memory import measure_memory
+    from archsel.profiling.timing import TimingConfig, measure_latency
+    from archsel.zoo.inputs import make_inputs
+    from archsel.zoo.registry import get_model_entry, model_key
+
+    entry = get_model_entry(record["model_id"])
+    with deployed(model, inputs, lambda seed: make_inputs(spec, batch, device="cpu", seed=seed),
+                  model_key=model_key(entry, record["task"]), runtime=run.o.runtime, precision=dtype,
+                  threads=run.threads, batch=batch, root=run.cache.root if run.cache is not None else None) as runner:
+        record["conditions"].update(runner.conditions)
+        record["notes"].extend(runner.notes)
+        record["int8"] = runner.int8
+        record["memory"] = measure_memory(runner.call, "cpu", count, dtype)
+        stats = measure_latency(runner.call, config=TimingConfig(time_budget_s=run.o.time_budget_s), device="cpu",
+                                batch=batch, dtype=dtype, threads=None)
+    record["latency"] = stats.to_dict()
+
+
 def _profile_one(run: _Run, entry: ModelEntry, task: str, spec: InputSpec, batch: int, dtype: str,
                  build: Callable[[], Any]) -> dict[str, Any]:
     o = run.o
@@ -255,7 +318,7 @@ def _profile_one(run: _Run, entry: ModelEntry, task: str, spec: InputSpec, batch
         "model_id": entry.id, "task": task, "status": "ok", "failure_kind": None, "error": None,
         "input_shapes": shapes, "batch": batch, "dtype": dtype, "device": run.device,
         **_EMPTY_COUNTS, "count_error": None, "cross_check": None, "by_module": None,
-        "latency": None, "memory": None,
+        "latency": None, "memory": None, "int8": None,
         "conditions": {**run.conditions_base, "dtype": dtype, "batch": batch},
         "notes": [], "cached": False,
     }
@@ -311,6 +374,8 @@ def profile(model_ids: list[str], options: ProfileOptions, *, cache: ResultCache
     from archsel.zoo.registry import get_model, get_model_entry, resolve_task
 
     entries = [get_model_entry(m) for m in model_ids]
+    options = replace(options, runtime=check_runtime(options.runtime, resolve_device(options.device),
+                                                     channels_last=options.channels_last, compile=options.compile))
     dtypes = tuple(dict.fromkeys(normalize_dtype(d) for d in options.dtypes))
     if options.batches is not None and any(b <= 0 for b in options.batches):
         raise UsageError("every batch size must be positive")
@@ -322,7 +387,7 @@ def profile(model_ids: list[str], options: ProfileOptions, *, cache: ResultCache
         if on_record is not None:
             on_record(record)
 
-    with _threads(options.threads):
+    with threads_set(options.threads):
         for entry in entries:
             try:
                 task = resolve_task(entry, options.task)
@@ -374,7 +439,7 @@ def _setup_failure(run: _Run, model_id: str, task: str | None, batch: int, dtype
         "model_id": model_id, "task": task, "status": "failed", "failure_kind": "usage", "error": str(exc),
         "input_shapes": None, "batch": batch, "dtype": dtype, "device": run.device,
         **_EMPTY_COUNTS, "count_error": None, "cross_check": None, "by_module": None,
-        "latency": None, "memory": None,
+        "latency": None, "memory": None, "int8": None,
         "conditions": {**run.conditions_base, "dtype": dtype, "batch": batch}, "notes": [], "cached": False,
     }
 

@@ -64,8 +64,10 @@ def _latency_text(lat: Latency, statistic: str, value: float, target: str) -> tu
         return (f"estimated {_ms(value)} ({what}; {band}) on {target} {lat.precision} with {lat.runtime}",
                 f"estimated, not measured: {lat.method}; {lat.accuracy_note}")
     d = lat.detail
-    return (f"measured {statistic} {_ms(value)} on this machine ({d.get('device_name')}, {lat.precision}, "
-            f"{d.get('samples')} samples)", f"measured: {lat.method}; stop reason {d.get('stop_reason')}")
+    version = f" {d['runtime_version']}" if d.get("runtime_version") else ""
+    return (f"measured {statistic} {_ms(value)} on this machine ({d.get('device_name')}, {lat.runtime}{version}, "
+            f"{lat.precision}, {d.get('samples')} samples)",
+            f"measured: {lat.method}; stop reason {d.get('stop_reason')}")
 
 
 def _gate(g: Gate, result: CheckResult) -> dict[str, Any]:
@@ -151,6 +153,7 @@ def _conditions(result: CheckResult) -> dict[str, Any]:
         "max_macs": _int(limits.max_macs), "max_memory_bytes": _int(limits.max_memory_bytes), "strict": limits.strict,
         "count_path": result.count.path if result.count is not None else None,
         "measure_device": req.device if req.measured else None,
+        "runtime": latency.get("runtime"),
         "archsel_version": __version__, "torch_version": torch.__version__, "python_version": sys.version.split()[0],
     }
 

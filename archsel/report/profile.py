@@ -39,6 +39,8 @@ def _row(r: dict[str, Any]) -> dict[str, Any]:
     measured_mem = measured.get("cuda_peak_allocated_bytes", measured.get("rss_peak_growth_bytes"))
     return {
         "model_id": r["model_id"], "batch": r["batch"], "dtype": r["dtype"], "device": r["device"],
+        "runtime": r["conditions"].get("runtime", "pytorch"),
+        "int8_mac_fraction": (r.get("int8") or {}).get("int8_mac_fraction"),
         "input": " ".join("x".join(map(str, s)) for s in r["input_shapes"] or []),
         "macs": r["macs"], "flops": r["flops"], "params": r["params"],
         "peak_activation_bytes": r["peak_activation_bytes"], "memory_estimated_bytes": est.get("total_bytes"),
@@ -53,7 +55,8 @@ def _row(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_ROW_KEYS = ("model_id", "batch", "dtype", "device", "input", "macs", "flops", "params", "peak_activation_bytes",
+_ROW_KEYS = ("model_id", "batch", "dtype", "device", "runtime", "int8_mac_fraction", "input", "macs", "flops", "params",
+             "peak_activation_bytes",
              "memory_estimated_bytes", "memory_measured_bytes", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "std_ms",
              "iterations", "throughput_samples_per_s", "stop_reason", "uncounted_ops", "status", "cached")
 
@@ -82,12 +85,28 @@ def _measured_views(records: list[dict[str, Any]], fmt: str) -> list[TableView]:
     return views
 
 
+def runtime_words(c: dict[str, Any]) -> str:
+    """'eager PyTorch 2.14.1' or 'onnxruntime 1.32.0 (CPUExecutionProvider, ORT_ENABLE_ALL, fp32; exported by ...)'."""
+    if c.get("runtime", "pytorch") == "pytorch":
+        return f"eager PyTorch {c['torch_version']}"
+    how = ", ".join(str(c[k]) for k in ("runtime_device", "graph_optimization", "inference_precision") if c.get(k))
+    exported = f"; graph from {c['exporter']}" if c.get("exporter") else ""
+    return f"{c['runtime']} {c.get('runtime_version', '')} ({how}{exported})"
+
+
+def int8_words(int8: dict[str, Any]) -> str:
+    """One line on what ran in int8 and how it was calibrated."""
+    fraction = int8.get("int8_mac_fraction")
+    share = f"{fraction:.0%} of the MACs in int8 kernels" if fraction is not None else "int8 share unknown"
+    return f"int8: {int8.get('method', '?')}; {share}; calibration: {int8.get('calibration', '?')}"
+
+
 def _measured_notes(records: list[dict[str, Any]]) -> list[str]:
     notes: list[str] = []
     if records:
         c = records[0]["conditions"]
         notes.append(
-            f"Conditions: {c['device']} ({c['device_name']}), torch {c['torch_version']}, {c['threads']} CPU "
+            f"Conditions: {c['device']} ({c['device_name']}), {runtime_words(c)}, {c['threads']} CPU "
             f"threads, time budget {c['time_budget_s']:g} s per measurement, counter {c['counter']}."
         )
         lat = next((r["latency"] for r in records if r.get("latency")), None)
@@ -97,6 +116,8 @@ def _measured_notes(records: list[dict[str, Any]]) -> list[str]:
         tag = f"{r['model_id']} b{r['batch']} {r['dtype']}"
         if r["status"] != "ok":
             notes.append(f"FAILED {tag}: {r['failure_kind']}: {r['error']}")
+        if r.get("int8"):
+            notes.append(f"{tag}: {int8_words(r['int8'])}")
         for n in r.get("notes") or []:
             notes.append(f"{tag}: {n}")
         cc = r.get("cross_check")

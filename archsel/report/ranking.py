@@ -205,14 +205,21 @@ def problem_view(result: AdviceResult) -> TableView | None:
                      title="candidates not costed")
 
 
+def measured_words(runtime: str) -> str:
+    """'eager PyTorch', or the runtime's name (a deployment runtime on the exported graph)."""
+    return "eager PyTorch" if runtime == "pytorch" else f"{runtime} (the model exported to ONNX)"
+
+
 def notes(result: AdviceResult, fmt: str) -> list[str]:
     """Lines under the tables: target and method, budget, scoring, Pareto, variants, sources, advice."""
+    from archsel.advice.costing import measured_runtime
+
     req = result.request
     out: list[str] = []
     t = result.target
     if t is not None:
         rt = t.runtime(req.runtime)
-        runtime = ("eager PyTorch measured here" if result.measured else
+        runtime = (f"{measured_words(measured_runtime(rt))} measured here" if result.measured else
                    f"runtime {rt.name} on the {rt.unit}" + (" (the device's default)" if rt.default else ""))
         out.append(f"Target: {t.name} — {t.display_name} ({t.target_class}; "
                    f"{f'{t.memory_gb:g} GB' if t.memory_gb else 'memory unknown'}; {runtime}; "

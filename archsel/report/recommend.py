@@ -91,12 +91,14 @@ def outcome_dict(o: Outcome, result: AdviceResult) -> dict[str, Any]:
 
 
 def _runtime_dict(result: AdviceResult) -> dict[str, Any] | None:
-    """The target's runtime the latencies are for (measured runs: eager PyTorch here)."""
+    """The target's runtime the latencies are for (measured runs: the runtime that ran here)."""
+    from archsel.advice.costing import measured_runtime
+
     if result.target is None:
         return None
-    if result.measured:
-        return {"name": "pytorch", "unit": "cpu", "default": None, "measured": True}
     rt = result.target.runtime(result.request.runtime)
+    if result.measured:
+        return {"name": measured_runtime(rt), "unit": "cpu", "default": None, "measured": True}
     return {"name": rt.name, "unit": rt.unit, "default": rt.default, "measured": False}
 
 

@@ -12,6 +12,19 @@ if TYPE_CHECKING:
     from archsel.targets.profiles import TargetProfile
 
 
+def measurable_here(runtime: str) -> bool:
+    """Whether `runtime` can be measured on this machine (installed; found without importing it)."""
+    from archsel.profiling.deploy import BACKENDS, missing_modules
+
+    return runtime not in BACKENDS or not missing_modules(runtime)
+
+
+def install_hint(runtime: str) -> str:
+    from archsel.profiling.deploy import install_hint as hint
+
+    return hint(runtime)
+
+
 def _num(value: float | None, unit: str = "") -> str:
     return "—" if value is None else f"{value:g}{unit}"
 
@@ -90,6 +103,12 @@ def show_document(profile: TargetProfile, defaults: dict[str, str]) -> Document:
     fields.append(("precisions", ", ".join(profile.precisions), ""))
     record = _record(profile, defaults, detail=True)
     for r, detail in zip(profile.runtimes.values(), record["runtime_details"], strict=True):
+        if profile.measured_at_run_time:  # nothing estimated: say whether it can be measured here
+            detail["installed"] = measurable_here(r.name)
+            where = "measured here" if detail["installed"] else f"not installed: {install_hint(r.name)}"
+            fields.append((f"runtime {r.name}", f"{r.unit}, {'/'.join(r.precisions)}"
+                           + (" (default)" if r.default else "") + f"; {where}", r.source))
+            continue
         judged = not r.eager and not r.fitted
         acc = judgement_accuracy(profile.name, r.name, r.unit) if judged else runtime_accuracy(profile.name, r.name)
         method = (f"judgement defaults against every published {r.unit} measurement" if judged

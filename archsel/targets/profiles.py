@@ -258,7 +258,8 @@ def _semantic_problems(doc: LoadedYaml) -> list[Problem]:
 
 def _runtime_problems(doc: LoadedYaml, runtimes: dict[str, Any], precisions: list[str]) -> list[Problem]:
     """A runtimes mapping: one default, precisions the device lists, a rate for each precision of a compiled
-    runtime (the unit's own peak, the device's when it is the device's main unit, or a rate relative to fp32)."""
+    runtime (the unit's own peak, the device's when it is the device's main unit, or a rate relative to fp32),
+    except on a profile measured at run time (this machine: nothing is estimated there)."""
     problems: list[Problem] = []
     if not runtimes:
         return problems
@@ -282,7 +283,7 @@ def _runtime_problems(doc: LoadedYaml, runtimes: dict[str, Any], precisions: lis
                 problems.append(doc.problem(at, f"runtime {name!r} runs {p!r}, which is not in the device's "
                                                 f"`precisions`"))
             rated = p in own or p in (entry.get("precision_rates") or {}) or (p == "tf32" and "fp32" in own)
-            if name != EAGER and not rated:
+            if name != EAGER and not rated and not doc.data.get("measured_at_run_time"):
                 problems.append(doc.problem(at, f"runtime {name!r} lists {p!r} but has no rate for it",
                                             "give the unit's peak_tflops or a precision_rates entry"))
         if entry.get("fp32_as_tf32") and "tf32" not in own:

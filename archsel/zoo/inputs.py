@@ -66,3 +66,19 @@ def make_inputs(
     if spec.call == "image_list":
         return (list(tensors[0].unbind(0)),)
     return tuple(tensors)
+
+
+def regenerate(inputs: Any, seed: int) -> Any:
+    """New random inputs like `inputs` (same structure, shapes and dtypes): float tensors drawn from N(0, 1),
+    integer ones uniformly within the range the originals span (ids stay valid ids)."""
+    import torch
+
+    if isinstance(inputs, torch.Tensor):
+        gen = torch.Generator().manual_seed(seed)
+        if inputs.is_floating_point():
+            return torch.randn(inputs.shape, generator=gen, dtype=inputs.dtype).to(inputs.device)
+        low, high = int(inputs.min()), int(inputs.max()) + 1
+        return torch.randint(low, high, inputs.shape, generator=gen, dtype=inputs.dtype).to(inputs.device)
+    if isinstance(inputs, (list, tuple)):
+        return type(inputs)(regenerate(item, seed + i) for i, item in enumerate(inputs))
+    return inputs

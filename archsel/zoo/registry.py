@@ -97,6 +97,14 @@ def get_model(model_id: str, *, device: str | torch.device = "meta", **overrides
     return model.eval()
 
 
+def model_key(entry: ModelEntry, task: str) -> dict[str, Any]:
+    """What identifies the module an entry builds for `task`, as cache-key data (JSON-ready)."""
+    import json
+
+    return {"model_id": entry.id, "task": task, "builder": entry.builder,
+            "builder_kwargs": json.loads(json.dumps(entry.builder_kwargs, sort_keys=True, default=str))}
+
+
 def resolve_task(entry: ModelEntry, task: str | None) -> str:
     """The entry's task to use: `task` if the entry serves it, its first task when None."""
     if task is None:

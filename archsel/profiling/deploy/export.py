@@ -153,17 +153,16 @@ def export_onnx(module: Any, inputs: tuple[Any, ...], model_key: dict[str, Any] 
                 root: Path | None = None) -> Exported:
     """Export `module` (eval mode, float32, CPU) called with `inputs` to ONNX, or read it from the cache.
 
-    `model_key` identifies the module for the cache (None: never cached, e.g. a user's module, which may
-    change between runs; its graph goes to a fresh temporary folder). Raises ExportFailed with each
-    exporter's one-line reason.
+    `model_key` identifies the module for the cache (None: never read from the cache, e.g. a user's module,
+    which may change between runs: give a temporary `root`). Raises ExportFailed with each exporter's
+    one-line reason.
     """
     import torch
 
     names = [f"input_{i}" for i in range(len(flat_tensors(inputs)))]
     key = export_key(model_key or {"uncached": time.time_ns()}, inputs)
     key_hash = make_key(key)
-    folder = (root or cache_root()) / SUBDIR if model_key is not None else Path(
-        tempfile.mkdtemp(prefix="archsel-onnx-"))
+    folder = (root or cache_root()) / SUBDIR
     for exporter in EXPORTERS if model_key is not None else ():
         path = folder / f"{key_hash}.{exporter}.onnx"
         if path.is_file():

@@ -1,0 +1,50 @@
+"""A model loaded under a deployment runtime, ready to time: exported (cached), quantized where asked, loaded.
+
+The profiler (zoo models, cached results) and archsel.advice.costing (a user's module, never cached) both load
+through `deployed`; the timer and the memory probe are the same as for eager PyTorch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from archsel.profiling.deploy import Runner, backend
+from archsel.profiling.deploy.export import export_onnx, numpy_inputs
+
+CALIBRATION_SAMPLES = 8  # generated samples int8 calibration sees (at least 2 batches)
+
+
+def calibration_batches(batch: int) -> int:
+    """How many generated batches calibrate int8 at `batch`."""
+    return max(2, math.ceil(CALIBRATION_SAMPLES / batch))
+
+
+@contextlib.contextmanager
+def deployed(module: Any, inputs: tuple[Any, ...], more_inputs: Callable[[int], tuple[Any, ...]], *,
+             model_key: dict[str, Any] | None, runtime: str, precision: str, threads: int, batch: int,
+             root: Path | None = None) -> Iterator[Runner]:
+    """`module` (float32, eval, CPU) exported and loaded under `runtime` at `precision` with `threads`.
+
+    `more_inputs(seed)` makes another batch of inputs like `inputs` (int8 calibration). A module without a
+    `model_key` (a user's) is exported into a temporary folder removed afterwards; a zoo model's graph and its
+    quantized copies stay in the cache under `root` (default: the cache root). The runner's conditions name
+    the exporter and whether the graph came from the cache.
+    """
+    rt = backend(runtime)
+    with contextlib.ExitStack() as stack:
+        if model_key is None:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="archsel-deploy-")))
+        graph = export_onnx(module, inputs, model_key, root=root)
+        calibration = ([numpy_inputs(more_inputs(seed)) for seed in range(1, calibration_batches(batch) + 1)]
+                       if precision == "int8" else [])
+        runner = rt.prepare(graph, numpy_inputs(inputs), precision=precision, threads=threads,
+                            calibration=calibration, cache_dir=graph.path.parent)
+        runner.conditions.update(exporter=graph.describe(), export_s=round(graph.seconds, 3),
+                                 export_cached=graph.cached)
+        yield runner
+
