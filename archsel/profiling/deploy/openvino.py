@@ -11,6 +11,11 @@ MatMul feeding a Softmax), as NNCF recommends for transformers (mixed preset, Sm
 patterns left in float). The quantized model is kept as OpenVINO IR in `cache_dir`. What ran in int8 is read
 from the executed graph (`get_runtime_model()`): each layer's runtimePrecision, its originalLayersNames mapped
 back to ONNX nodes, whose MACs come from `onnx_count.node_macs`.
+
+Measured (OpenVINO 2026.4.1, NNCF 3.4.0, Xeon with AMX, batch 1, 1 thread, 8 calibration batches): resnet18
+runs 100% of its MACs in int8; mobilenet_v3_large 92% (NNCF quantizes its 15 depthwise convolutions, the CPU
+plugin still runs them in f32); transformer_text_classifier 93% (ModelType.TRANSFORMER leaves attention's A·V
+on the float softmax output); lstm_lm 50%: NNCF leaves LSTMSequence unquantized (runs as a float RNNSeq layer).
 """
 
 from __future__ import annotations
@@ -84,9 +89,7 @@ def prepare(graph: Exported, inputs: list[np.ndarray], *, precision: str, thread
     config = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1, "INFERENCE_NUM_THREADS": int(threads),
               "INFERENCE_PRECISION_HINT": PRECISION_HINTS[precision]}
     compiled = _guarded("compiling", lambda: core.compile_model(model, DEVICE, config))
-    request = compiled.create_infer_request()
-    for name, array in feed.items():
-        request.set_tensor(name, ov.Tensor(array))
+    request = _guarded("binding the inputs", lambda: _bound_request(compiled, feed))
     layers = runtime_layers(compiled)
     computed_in = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
     conditions: dict[str, Any] = {
@@ -107,7 +110,7 @@ def prepare(graph: Exported, inputs: list[np.ndarray], *, precision: str, thread
         notes.append(f"asked {precision}, the compiled model computes in {computed_in}")
     int8 = None
     if quantized is not None:
-        int8 = {**quantized, **int8_share(layers, graph.path, model)}
+        int8 = {**quantized, **_guarded("reading what ran in int8", lambda: int8_share(layers, graph.path, model))}
         float_types = int8["float_layer_types"]
         kinds = ", ".join(f"{count} {kind}" for kind, count in float_types.items())
         notes.append(f"int8: {int8['int8_mac_fraction']:.0%} of the MACs run in int8 ({int8['int8_layers']} int8 "
@@ -115,6 +118,16 @@ def prepare(graph: Exported, inputs: list[np.ndarray], *, precision: str, thread
         if any(t in RECURRENT_LAYERS for t in float_types):
             notes.append("int8: recurrent layers (LSTM/GRU/RNN) stay float: NNCF does not quantize them")
     return Runner(call=lambda: request.infer(share_outputs=True), conditions=conditions, notes=notes, int8=int8)
+
+
+def _bound_request(compiled: Any, feed: dict[str, np.ndarray]) -> Any:
+    """One InferRequest with `feed` bound to its inputs (reused by every call)."""
+    import openvino as ov
+
+    request = compiled.create_infer_request()
+    for name, array in feed.items():
+        request.set_tensor(name, ov.Tensor(array))
+    return request
 
 
 def graph_feed(graph: Exported, inputs: list[np.ndarray]) -> dict[str, np.ndarray]:
