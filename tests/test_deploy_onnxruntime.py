@@ -140,3 +140,28 @@ def test_a_graph_that_does_not_load_is_a_one_line_failure(root: Path, cnn: Any, 
     with pytest.raises(SessionFailed, match=r"^onnxruntime [\d.]+ \(fp32\): ") as failure:
         _run(Exported(**{**graph.__dict__, "path": broken}), numpy_inputs(inputs), root)
     assert "\n" not in str(failure.value)
+
+
+def test_layers_with_unknown_shapes_are_counted_apart_from_the_mac_share(tmp_path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from archsel.profiling.deploy.int8_onnx import QuantSettings, int8_layers, optimized_graph, quantize
+
+    rng = np.random.default_rng(0)
+    weights = [numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "w"),
+               numpy_helper.from_array(rng.standard_normal((16, 5)).astype(np.float32), "m")]
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="/conv/Conv"),  # batch "n": MACs unknown
+             helper.make_node("MatMul", ["y", "m"], ["z"], name="/fc/MatMul")]  # static: 2*16*5 MACs
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, 6, 6]),
+                                           helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 16])],
+                              [helper.make_tensor_value_info("c", TensorProto.FLOAT, None),
+                               helper.make_tensor_value_info("z", TensorProto.FLOAT, None)], weights)
+    source = tmp_path / "g.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), source)
+    batches = [{"x": rng.standard_normal((1, 3, 6, 6)).astype(np.float32),
+                "y": rng.standard_normal((2, 16)).astype(np.float32)} for _ in range(2)]
+    quantized = quantize(source, batches, tmp_path / "q.onnx", QuantSettings(2, False, "test"))
+    layers = int8_layers(onnx.load(str(source)), optimized_graph(quantized.path))
+    assert (layers.int8_layers, layers.float_layers, layers.unknown_mac_layers) == (2, 0, 1)
+    assert layers.int8_mac_fraction == 1.0  # over the one layer whose MACs are known

@@ -27,7 +27,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -92,11 +92,13 @@ class Int8Layers:
     int8_layers: int
     float_layers: int
     dynamic_layers: int
+    unknown_mac_layers: int  # layers whose shapes ONNX shape inference left unknown: outside int8_mac_fraction
     float_layer_types: dict[str, int]  # op type (fp32 graph) -> layers that stay float
 
     def to_dict(self) -> dict[str, Any]:
         return {"int8_mac_fraction": self.int8_mac_fraction, "int8_layers": self.int8_layers,
                 "float_layers": self.float_layers, "dynamic_layers": self.dynamic_layers,
+                "unknown_mac_layers": self.unknown_mac_layers,
                 "float_layer_types": self.float_layer_types}
 
 
@@ -179,9 +181,12 @@ def quantize(source: Path, calibration: list[dict[str, np.ndarray]], target: Pat
         return Quantized(target, 0.0, True)
     if not calibration:
         raise QuantizationFailed("int8 needs at least one calibration batch")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     t0 = time.perf_counter()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:
+        raise QuantizationFailed(f"cannot write the int8 graph beside {target}: {one_line(exc)}") from exc
     try:
         with _quiet():
             result = _quantize_into(source, work, calibration, settings)
@@ -209,7 +214,7 @@ def optimized_graph(path: Path) -> Any:
         return onnx.load(options.optimized_model_filepath)
 
 
-def source_layer(name: str, layers: dict[str, int]) -> str | None:
+def source_layer(name: str, layers: Container[str]) -> str | None:
     """The fp32 layer an optimised node comes from: the same name, else the longest fp32 name it extends."""
     if name in layers:
         return name
@@ -219,16 +224,28 @@ def source_layer(name: str, layers: dict[str, int]) -> str | None:
     return None
 
 
-def int8_layers(fp32_graph: Any, optimized: Any) -> Int8Layers:
-    """Which MAC-bearing layers of `fp32_graph` became integer kernels in `optimized` (ORT's optimised int8
-    graph); a layer whose node cannot be found there counts as float."""
-    from archsel.profiling.deploy.onnx_count import node_macs
+def compute_layers(fp32_graph: Any) -> dict[str, tuple[str, int | None]]:
+    """Every top-level node of a MAC-bearing op type: name -> (op type, MACs, None where shape inference
+    left its shapes unknown)."""
+    from archsel.profiling.deploy.onnx_count import MAC_FORMULAS, STANDARD_DOMAINS, node_key, node_macs
 
     macs = node_macs(fp32_graph)
-    types = {n.name: n.op_type for n in fp32_graph.graph.node}
-    kinds: dict[str, set[str]] = {layer: set() for layer in macs}
+    layers: dict[str, tuple[str, int | None]] = {}
+    for index, node in enumerate(fp32_graph.graph.node):
+        key = node_key(node, index)
+        if key in macs or (node.op_type in MAC_FORMULAS and node.domain in STANDARD_DOMAINS):
+            layers[key] = (node.op_type, macs.get(key))
+    return layers
+
+
+def int8_layers(fp32_graph: Any, optimized: Any) -> Int8Layers:
+    """Which MAC-bearing layers of `fp32_graph` became integer kernels in `optimized` (ORT's optimised int8
+    graph); a layer whose node cannot be found there counts as float. The MAC fraction is over the layers
+    whose MACs are known; the others are counted in `unknown_mac_layers`."""
+    layers = compute_layers(fp32_graph)
+    kinds: dict[str, set[str]] = {layer: set() for layer in layers}
     for node in optimized.graph.node:
-        layer = source_layer(node.name, macs)
+        layer = source_layer(node.name, layers)
         if layer is None:
             continue
         if node.op_type in DYNAMIC_INT8_KERNELS:
@@ -236,10 +253,12 @@ def int8_layers(fp32_graph: Any, optimized: Any) -> Int8Layers:
         elif node.op_type in STATIC_INT8_KERNELS or node.op_type.startswith("QLinear"):
             kinds[layer].add("static")
     int8 = {layer for layer, kind in kinds.items() if kind}
-    floats = [layer for layer in macs if layer not in int8]
+    floats = [layer for layer in layers if layer not in int8]
+    macs = {layer: n for layer, (_, n) in layers.items() if n is not None}
     total = sum(macs.values())
     return Int8Layers(
-        int8_mac_fraction=sum(macs[layer] for layer in int8) / total if total else 0.0,
+        int8_mac_fraction=sum(n for layer, n in macs.items() if layer in int8) / total if total else 0.0,
         int8_layers=len(int8), float_layers=len(floats),
         dynamic_layers=sum("dynamic" in kinds[layer] for layer in int8),
-        float_layer_types=dict(Counter(types.get(layer, layer.partition(":")[0]) for layer in floats)))
+        unknown_mac_layers=len(layers) - len(macs),
+        float_layer_types=dict(Counter(layers[layer][0] for layer in floats)))

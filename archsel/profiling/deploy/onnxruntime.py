@@ -106,6 +106,9 @@ def _int8_graph(graph: Exported, calibration: list[list[np.ndarray]],
         kinds = ", ".join(f"{n} {op}" for op, n in sorted(layers.float_layer_types.items()))
         notes.append(f"{_layers(layers.float_layers)} stay fp32 ({kinds}): onnxruntime has no int8 kernel for "
                      "GRU/RNN or did not fuse them into one")
+    if layers.unknown_mac_layers:
+        notes.append(f"the MAC share leaves out {_layers(layers.unknown_mac_layers)} whose shapes ONNX shape "
+                     "inference could not make static")
     if quantized.reused:
         notes.append(f"int8 graph reused from {quantized.path}")
     return quantized.path, report, notes
