@@ -160,7 +160,8 @@ def _quantize_into(source: Path, work: Path, calibration: list[dict[str, np.ndar
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_dynamic, quantize_static
 
     pre, static, dynamic = work / "pre.onnx", work / "static.onnx", work / "dynamic.onnx"
-    _preprocess(source, pre)
+    with contextlib.chdir(work):  # symbolic shape inference leaves sym_shape_infer_temp.onnx in the cwd on failure
+        _preprocess(source, pre)
     quantize_static(str(pre), str(static), _reader(calibration), quant_format=QuantFormat.QDQ, per_channel=True,
                     reduce_range=settings.reduce_range, activation_type=QuantType.QUInt8,
                     weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
@@ -189,7 +190,7 @@ def quantize(source: Path, calibration: list[dict[str, np.ndarray]], target: Pat
         raise QuantizationFailed(f"cannot write the int8 graph beside {target}: {one_line(exc)}") from exc
     try:
         with _quiet():
-            result = _quantize_into(source, work, calibration, settings)
+            result = _quantize_into(source.resolve(), work.resolve(), calibration, settings)
         os.replace(result, target)
     except Exception as exc:
         raise QuantizationFailed(f"onnxruntime.quantization failed: {one_line(exc)}") from exc
