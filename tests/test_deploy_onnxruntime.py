@@ -165,3 +165,31 @@ def test_layers_with_unknown_shapes_are_counted_apart_from_the_mac_share(tmp_pat
     layers = int8_layers(onnx.load(str(source)), optimized_graph(quantized.path))
     assert (layers.int8_layers, layers.float_layers, layers.unknown_mac_layers) == (2, 0, 1)
     assert layers.int8_mac_fraction == 1.0  # over the one layer whose MACs are known
+
+
+class _MaskedAttention(torch.nn.Module):
+    """Causal self-attention over 8 steps: its mask holds -inf, a range int8 cannot represent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.qkv = torch.nn.Linear(16, 48)
+        self.register_buffer("mask", torch.triu(torch.full((8, 8), float("-inf")), diagonal=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        return torch.softmax(q @ k.transpose(1, 2) / 4 + self.mask, dim=-1) @ v
+
+
+def test_tensors_reaching_infinity_stay_float_and_the_int8_output_stays_finite(root: Path) -> None:
+    torch.manual_seed(0)
+    model = _MaskedAttention().eval()
+    inputs = (torch.randn(1, 8, 16),)
+    graph = export_onnx(model, inputs, {"model_id": "masked-attention"}, root=root)
+    calibration = [[np.random.default_rng(s).standard_normal((1, 8, 16)).astype(np.float32)] for s in range(3)]
+    runner = _run(graph, calibration[0], root, "int8", calibration=calibration)
+    assert runner.int8["unbounded_float_nodes"] >= 1 and runner.int8["int8_mac_fraction"] == 1.0
+    assert any("±inf" in note for note in runner.notes)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(calibration[0][0])).numpy()
+    got = runner.call()[0]
+    assert np.isfinite(got).all() and np.abs(got - expected).max() <= 0.1 * np.abs(expected).max()

@@ -21,11 +21,13 @@ and weighted by that node's MACs (onnx_count.node_macs).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shutil
 import tempfile
 import time
+import warnings
 from collections import Counter
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
@@ -42,6 +44,7 @@ STATIC_INT8_KERNELS = frozenset({"QLinearConv", "QLinearMatMul", "QGemm", "QAtte
 DYNAMIC_INT8_KERNELS = frozenset({"DynamicQuantizeLSTM", "DynamicQuantizeMatMul", "MatMulIntegerToFloat"})
 DYNAMIC_OP_TYPES = ("LSTM",)  # quantize_dynamic where static QDQ has no kernel
 CALIBRATION = "MinMax"
+UNBOUNDED_KEY = "archsel.unbounded_nodes"  # metadata of a quantized graph: the nodes kept float
 
 
 class QuantizationFailed(RuntimeError):
@@ -82,13 +85,21 @@ class Quantized:
     path: Path
     seconds: float  # time to quantize (0 when reused)
     reused: bool
+    unbounded_nodes: tuple[str, ...]  # kept float: a tensor they read or write has an infinite range
+
+
+def _unbounded_nodes(path: Path) -> tuple[str, ...]:
+    import onnx
+
+    props = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    return tuple(json.loads(props.get(UNBOUNDED_KEY, "[]")))
 
 
 @dataclass(frozen=True)
 class Int8Layers:
     """Which of the fp32 graph's MAC-bearing layers ORT runs in integer kernels, weighted by MACs."""
 
-    int8_mac_fraction: float
+    int8_mac_fraction: float | None  # None: no MAC-bearing layer has known MACs
     int8_layers: int
     float_layers: int
     dynamic_layers: int
@@ -118,14 +129,16 @@ def one_line(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """Silence onnxruntime.quantization's log warnings (root logger) and ORT's session logging."""
+    """Silence onnxruntime.quantization's log warnings (root logger), Python warnings and ORT's session logging."""
     import onnxruntime
 
     previous = logging.root.manager.disable
     logging.disable(logging.WARNING)
     onnxruntime.set_default_logger_severity(3)
     try:
-        yield
+        with warnings.catch_warnings():  # numpy's divide warnings on ±inf ranges, which are handled after
+            warnings.simplefilter("ignore")
+            yield
     finally:
         logging.disable(previous)
         onnxruntime.set_default_logger_severity(2)
@@ -154,23 +167,61 @@ def _reader(feeds: list[dict[str, np.ndarray]]) -> Any:
     return Batches()
 
 
+def _unbounded_tensors(graph: Any) -> set[str]:
+    """The float tensors quantize_static gave a non-finite scale (ranges holding ±inf: -inf attention masks)."""
+    import numpy as np
+    from onnx import numpy_helper
+
+    initializers = {i.name: i for i in graph.initializer}
+    found: set[str] = set()
+    for node in graph.node:
+        if node.op_type not in ("QuantizeLinear", "DequantizeLinear") or len(node.input) < 2 \
+                or node.input[1] not in initializers:
+            continue
+        if np.isfinite(numpy_helper.to_array(initializers[node.input[1]])).all():
+            continue
+        if node.op_type == "QuantizeLinear":
+            found.add(node.input[0])
+        elif node.input[0] in initializers:  # a quantized constant; activations are named by their Q
+            found.add(node.input[0].removesuffix("_quantized"))
+    return found
+
+
 def _quantize_into(source: Path, work: Path, calibration: list[dict[str, np.ndarray]],
-                   settings: QuantSettings) -> Path:
+                   settings: QuantSettings) -> tuple[Path, list[str]]:
+    """The quantized graph in `work` and the nodes kept float because their ranges are unbounded."""
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_dynamic, quantize_static
 
     pre, static, dynamic = work / "pre.onnx", work / "static.onnx", work / "dynamic.onnx"
     with contextlib.chdir(work):  # symbolic shape inference leaves sym_shape_infer_temp.onnx in the cwd on failure
         _preprocess(source, pre)
-    quantize_static(str(pre), str(static), _reader(calibration), quant_format=QuantFormat.QDQ, per_channel=True,
-                    reduce_range=settings.reduce_range, activation_type=QuantType.QUInt8,
-                    weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
-    graph = onnx.load(str(static), load_external_data=False)
-    if not any(n.op_type in DYNAMIC_OP_TYPES for n in graph.graph.node):
-        return static
-    quantize_dynamic(str(static), str(dynamic), op_types_to_quantize=list(DYNAMIC_OP_TYPES),
-                     reduce_range=settings.reduce_range, weight_type=QuantType.QInt8)
-    return dynamic
+    excluded: list[str] = []
+    for _ in range(3):  # quantize; keep float the nodes around tensors with infinite ranges; again (same ranges)
+        quantize_static(str(pre), str(static), _reader(calibration), quant_format=QuantFormat.QDQ,
+                        per_channel=True, reduce_range=settings.reduce_range, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
+                        nodes_to_exclude=excluded, calibration_cache_path=str(work / "ranges.json"))
+        graph = onnx.load(str(static), load_external_data=False)
+        unbounded = _unbounded_tensors(graph.graph)
+        touching = {n.name for n in onnx.load(str(pre), load_external_data=False).graph.node
+                    if n.name and unbounded & {*n.input, *n.output}}
+        if not touching - set(excluded):
+            break
+        excluded = sorted({*excluded, *touching})
+    if unbounded:
+        raise QuantizationFailed(f"{len(unbounded)} tensors have infinite calibrated ranges and could not be "
+                                 "kept in float")
+    result = static
+    if any(n.op_type in DYNAMIC_OP_TYPES for n in graph.graph.node):
+        quantize_dynamic(str(static), str(dynamic), op_types_to_quantize=list(DYNAMIC_OP_TYPES),
+                         reduce_range=settings.reduce_range, weight_type=QuantType.QInt8)
+        result = dynamic
+    if excluded:
+        final = onnx.load(str(result))
+        onnx.helper.set_model_props(final, {UNBOUNDED_KEY: json.dumps(excluded)})
+        onnx.save(final, str(result))
+    return result, excluded
 
 
 def quantize(source: Path, calibration: list[dict[str, np.ndarray]], target: Path,
@@ -179,7 +230,7 @@ def quantize(source: Path, calibration: list[dict[str, np.ndarray]], target: Pat
     beside it and renamed into place (a crash or a concurrent run never leaves half a graph).
     Raises QuantizationFailed with a one-line reason."""
     if target.is_file():
-        return Quantized(target, 0.0, True)
+        return Quantized(target, 0.0, True, _unbounded_nodes(target))
     if not calibration:
         raise QuantizationFailed("int8 needs at least one calibration batch")
     t0 = time.perf_counter()
@@ -190,13 +241,13 @@ def quantize(source: Path, calibration: list[dict[str, np.ndarray]], target: Pat
         raise QuantizationFailed(f"cannot write the int8 graph beside {target}: {one_line(exc)}") from exc
     try:
         with _quiet():
-            result = _quantize_into(source.resolve(), work.resolve(), calibration, settings)
+            result, excluded = _quantize_into(source.resolve(), work.resolve(), calibration, settings)
         os.replace(result, target)
     except Exception as exc:
         raise QuantizationFailed(f"onnxruntime.quantization failed: {one_line(exc)}") from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return Quantized(target, time.perf_counter() - t0, False)
+    return Quantized(target, time.perf_counter() - t0, False, tuple(excluded))
 
 
 def optimized_graph(path: Path) -> Any:
@@ -258,7 +309,7 @@ def int8_layers(fp32_graph: Any, optimized: Any) -> Int8Layers:
     macs = {layer: n for layer, (_, n) in layers.items() if n is not None}
     total = sum(macs.values())
     return Int8Layers(
-        int8_mac_fraction=sum(n for layer, n in macs.items() if layer in int8) / total if total else 0.0,
+        int8_mac_fraction=sum(n for layer, n in macs.items() if layer in int8) / total if total else None,
         int8_layers=len(int8), float_layers=len(floats),
         dynamic_layers=sum("dynamic" in kinds[layer] for layer in int8),
         unknown_mac_layers=len(layers) - len(macs),

@@ -99,13 +99,18 @@ def _int8_graph(graph: Exported, calibration: list[list[np.ndarray]],
         layers = int8_layers(onnx.load(str(graph.path)), optimized_graph(quantized.path))
     except Exception as exc:
         raise SessionFailed(f"onnxruntime could not optimise the int8 graph: {one_line(exc)}") from exc
-    report = {**settings.describe(), **layers.to_dict(), "quantize_s": round(quantized.seconds, 3)}
-    notes = [f"onnxruntime int8: {layers.int8_mac_fraction:.0%} of the MACs run in integer kernels "
+    report = {**settings.describe(), **layers.to_dict(), "unbounded_float_nodes": len(quantized.unbounded_nodes),
+              "quantize_s": round(quantized.seconds, 3)}
+    share = "an unknown share" if layers.int8_mac_fraction is None else f"{layers.int8_mac_fraction:.0%}"
+    notes = [f"onnxruntime int8: {share} of the MACs run in integer kernels "
              f"({_layers(layers.int8_layers)}, {layers.dynamic_layers} of them dynamic int8)"]
     if layers.float_layers:
         kinds = ", ".join(f"{n} {op}" for op, n in sorted(layers.float_layer_types.items()))
         notes.append(f"{_layers(layers.float_layers)} stay fp32 ({kinds}): onnxruntime has no int8 kernel for "
                      "GRU/RNN or did not fuse them into one")
+    if quantized.unbounded_nodes:
+        notes.append(f"{len(quantized.unbounded_nodes)} nodes kept fp32: a tensor they read or write reaches "
+                     "±inf (e.g. a -inf attention mask), which int8 cannot represent")
     if layers.unknown_mac_layers:
         notes.append(f"the MAC share leaves out {_layers(layers.unknown_mac_layers)} whose shapes ONNX shape "
                      "inference could not make static")
