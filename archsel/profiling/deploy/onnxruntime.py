@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archsel.profiling.deploy import Runner
-from archsel.profiling.deploy.int8_onnx import QuantSettings, int8_layers, one_line, optimized_graph, quantize
+from archsel.profiling.deploy.int8_onnx import (
+    QuantSettings,
+    cpu_has_vnni,
+    int8_layers,
+    one_line,
+    optimized_graph,
+    quantize,
+)
 from archsel.profiling.precision import UnsupportedPrecision
 
 if TYPE_CHECKING:
@@ -88,8 +95,6 @@ def _int8_graph(graph: Exported, calibration: list[list[np.ndarray]],
                 cache_dir: Path) -> tuple[Path, dict[str, Any], list[str]]:
     """The quantized graph (cached), Runner.int8 and the notes."""
     import onnx
-
-    from archsel.profiling.deploy.int8_onnx import cpu_has_vnni
 
     settings = QuantSettings(calibration_batches=len(calibration), reduce_range=not cpu_has_vnni(),
                              ort_version=version())
