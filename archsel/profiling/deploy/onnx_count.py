@@ -2,7 +2,8 @@
 
 Same convention as archsel's other counters (docs/profiling.md, "Units and conventions"): MACs are counted for
 convolutions (Conv, ConvTranspose, their integer/quantized forms; grouped and depthwise), matrix products
-(MatMul with broadcasting, Gemm, Einsum), so attention's Q·Kᵀ and A·V, and recurrent cells (LSTM, GRU, RNN:
+(MatMul with broadcasting, Gemm, Einsum), so attention's Q·Kᵀ and A·V (MatMul nodes, or opset 23's
+Attention), and recurrent cells (LSTM, GRU, RNN:
 per step and sample the elements of W and R over the node's directions; stacked layers are separate nodes).
 Known ops outside the convention (norms, softmax, activations, pooling, resize, elementwise, data movement)
 count 0. Any other op, a MAC op whose shapes shape inference could not make static, and control flow whose
@@ -13,6 +14,7 @@ body does arithmetic are reported in `uncounted`, never silently zero.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import onnx
 
+LOG = logging.getLogger(__name__)
 Shape = tuple[int, ...]
 MacFormula = Callable[[Any, list[Shape | None], list[Shape | None]], int]  # (node, input shapes, output shapes)
 
@@ -171,6 +174,15 @@ def _recurrent(node: Any, ins: list[Shape | None], outs: list[Shape | None]) -> 
     return x[0] * x[1] * (_numel(w) + _numel(r))
 
 
+def _attention(node: Any, ins: list[Shape | None], outs: list[Shape | None]) -> int:
+    """Attention (opset 23): Q·Kᵀ and A·V over all heads, (elements of Q + elements of Y) × the key length
+    (Q, K, V and Y are (batch, heads, length, head size), or 3-D with the heads folded into the last axis)."""
+    q, k, y = ins[0], ins[1], outs[0]
+    if q is None or k is None or y is None:
+        raise _Unknown
+    return (_numel(q) + _numel(y)) * k[-2]
+
+
 def _qlinear_conv(node: Any, ins: list[Shape | None], outs: list[Shape | None]) -> int:
     return _conv(node, ins, outs, w=3)
 
@@ -193,6 +205,7 @@ MAC_FORMULAS: dict[str, MacFormula] = {
     "LSTM": _recurrent,
     "GRU": _recurrent,
     "RNN": _recurrent,
+    "Attention": _attention,
 }
 
 
@@ -326,6 +339,8 @@ def _body_is_zero(node: Any) -> bool:
 def _mac_kind(node: Any, ins: list[Shape | None]) -> str:
     if node.op_type in ("LSTM", "GRU", "RNN"):
         return "recurrent"
+    if node.op_type == "Attention":
+        return "attention"
     if "Conv" not in node.op_type:
         return "matmul"
     x = ins[0]
@@ -382,14 +397,22 @@ def static_values(model: onnx.ModelProto, feeds: dict[str, Any] | None = None) -
     after NonMaxSuppression) and `feeds` (graph input name -> array) are given, one run of the graph under
     onnxruntime on them supplies the missing shapes."""
     values = _values(infer(model).graph)
-    values.constant = _values(model.graph).constant
     missing = _unshaped(model.graph, values)
     if missing:
         folded = _fold(model, missing)
         values.merge(_values(folded.graph))
-        missing = _unshaped(model.graph, values)
+        still = _unshaped(model.graph, values)
+        LOG.info("shapes of %d values MAC nodes need came from folding shape computations", len(missing - still))
+        missing = still
     if missing and feeds is not None:
-        values.shapes.update(_run_shapes(model, feeds, missing))
+        try:
+            values.shapes.update(_run_shapes(model, feeds, missing))
+        except Exception as exc:  # the graph does not run: its MAC nodes without shapes stay uncounted
+            LOG.warning("onnxruntime could not run the graph to find data-dependent shapes: %s",
+                        str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__)
+        else:
+            LOG.info("shapes of %d values MAC nodes need came from one onnxruntime run (data-dependent shapes)",
+                     len(missing))
     return values
 
 
@@ -398,16 +421,25 @@ _NOT_FOLDED = CONTROL_FLOW | {"RandomNormal", "RandomNormalLike", "RandomUniform
                               "Multinomial", "Bernoulli", "Dropout"}
 
 
-def _fold(model: onnx.ModelProto, missing: set[str], rounds: int = 6) -> onnx.ModelProto:
+def _fold(model: onnx.ModelProto, missing: set[str], rounds: int = 200) -> onnx.ModelProto:
     """The model with every small value computable from constants and static shapes turned into an
-    initializer (its producing node removed), then shape-inferred; repeated while it makes progress."""
+    initializer (its producing node removed), then shape-inferred; repeated while it makes progress (a
+    Shape node becomes foldable once the previous round's inference made its input static, so a deep
+    network takes a round per block). Large initializers become shaped graph inputs, so inference is fast."""
     import onnx
-    from onnx import numpy_helper
+    from onnx import helper, numpy_helper
 
     work = onnx.ModelProto()
     work.CopyFrom(model)
+    small = [i for i in work.graph.initializer if _numel(tuple(i.dims)) <= FOLD_ELEMENTS]
+    inputs = {i.name for i in work.graph.input}
+    work.graph.input.extend(helper.make_tensor_value_info(i.name, i.data_type, list(i.dims))
+                            for i in work.graph.initializer if _numel(tuple(i.dims)) > FOLD_ELEMENTS
+                            and i.name not in inputs)
+    del work.graph.initializer[:]
+    work.graph.initializer.extend(small)
     opset = next((o.version for o in model.opset_import if o.domain in STANDARD_DOMAINS), 17)
-    known = {i.name: numpy_helper.to_array(i) for i in work.graph.initializer if _numel(tuple(i.dims)) <= FOLD_ELEMENTS}
+    known = {i.name: numpy_helper.to_array(i) for i in small}
     inferred = infer(work)
     for _ in range(rounds):
         shapes = _values(inferred.graph).shapes
@@ -466,6 +498,13 @@ def _run_shapes(model: onnx.ModelProto, feeds: dict[str, Any], names: set[str]) 
 
     work = onnx.ModelProto()
     work.CopyFrom(model)
+    for node in work.graph.node:  # the exporter's shape notes inside If/Loop bodies can be wrong: drop them
+        for attr in node.attribute:
+            for body in [attr.g] if attr.type == onnx.AttributeProto.GRAPH else attr.graphs:
+                del body.value_info[:]
+                for out in body.output:
+                    if out.type.HasField("tensor_type"):
+                        out.type.tensor_type.ClearField("shape")
     outputs = {o.name for o in work.graph.output}
     work.graph.output.extend(onnx.ValueInfoProto(name=n) for n in sorted(names - outputs))
     options = ort.SessionOptions()
