@@ -146,13 +146,13 @@ def test_module_path_from_exporter_names() -> None:
 # Zoo models: the onnx count equals the meta count (benchmarks/results_onnx_count_agreement.md has all 72).
 ZOO = {
     "resnet50": 4_089_184_256,
-    "mobilenet_v3_large": 217_829_640,
-    "efficientnet_b0": 385_713_904,
-    "vit_b_16": 17_564_454_912,
-    "bilstm_tagger": 10_355_200,  # LSTM
-    "cnn_gru_resnet18": 29_042_352_128,  # GRU
-    "r3d_18": 40_697_180_160,  # 3-D convolutions
-    "deeplabv3_resnet50": 178_721_945_088,
+    "mobilenet_v3_large": 216_589_760,
+    "efficientnet_b0": 385_814_752,
+    "vit_b_16": 17_563_828_224,  # attention's Q·Kᵀ and A·V as MatMul nodes
+    "bilstm_tagger": 10_355_200,  # bidirectional LSTM
+    "gru_text_classifier": 75_497_984,  # GRU
+    "r3d_18": 40_696_553_472,  # 3-D convolutions
+    "deeplabv3_resnet50": 178_721_945_088,  # dilated convolutions, Resize
 }
 
 
