@@ -3,11 +3,11 @@
 Same convention as archsel's other counters (docs/profiling.md, "Units and conventions"): MACs are counted for
 convolutions (Conv, ConvTranspose, their integer/quantized forms; grouped and depthwise), matrix products
 (MatMul with broadcasting, Gemm, Einsum), so attention's Q·Kᵀ and A·V (MatMul nodes, or opset 23's
-Attention), and recurrent cells (LSTM, GRU, RNN:
-per step and sample the elements of W and R over the node's directions; stacked layers are separate nodes).
-Known ops outside the convention (norms, softmax, activations, pooling, resize, elementwise, data movement)
-count 0. Any other op, a MAC op whose shapes shape inference could not make static, and control flow whose
-body does arithmetic are reported in `uncounted`, never silently zero.
+Attention), and recurrent cells (LSTM, GRU, RNN: per step and sample the elements of W and R over the node's
+directions; stacked layers are separate nodes). Known ops outside the convention (norms, softmax,
+activations, pooling, resize, elementwise, data movement) count 0. Any other op, a MAC node whose shapes
+stay unknown, and control flow whose body does arithmetic are reported in `uncounted`, never silently zero.
+Shapes: see `static_values`.
 
 `onnx` is imported inside the functions: this module imports without it.
 """
@@ -61,6 +61,9 @@ ZERO_MAC_KINDS: dict[str, frozenset[str]] = {
 ZERO_MAC_OPS = frozenset().union(*ZERO_MAC_KINDS.values())
 CONTROL_FLOW = frozenset({"If", "Loop", "Scan"})
 STANDARD_DOMAINS = ("", "ai.onnx")
+FOLD_ELEMENTS = 1 << 16  # values this small (shape-like) are folded; larger initializers are left out of inference
+_NOT_FOLDED = CONTROL_FLOW | {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
+                              "Multinomial", "Bernoulli", "Dropout"}
 
 
 @dataclass
@@ -292,8 +295,27 @@ def infer(model: onnx.ModelProto) -> onnx.ModelProto:
 
     try:
         return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
-    except Exception:  # inference failed on some node: fall back to the shapes the exporter recorded
+    except Exception as exc:  # inference failed on some node: fall back to the shapes the exporter recorded
+        LOG.info("ONNX shape inference failed (%s); using the shapes recorded in the graph", exc)
         return model
+
+
+def without_weights(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy whose large initializers are shaped graph inputs without data: shape inference on it is fast
+    and works on graphs past protobuf's 2 GB limit."""
+    import onnx
+    from onnx import helper
+
+    work = onnx.ModelProto()
+    work.CopyFrom(model)
+    small = [i for i in work.graph.initializer if _numel(tuple(i.dims)) <= FOLD_ELEMENTS]
+    inputs = {i.name for i in work.graph.input}
+    work.graph.input.extend(helper.make_tensor_value_info(i.name, i.data_type, list(i.dims))
+                            for i in work.graph.initializer if _numel(tuple(i.dims)) > FOLD_ELEMENTS
+                            and i.name not in inputs)
+    del work.graph.initializer[:]
+    work.graph.initializer.extend(small)
+    return work
 
 
 def node_key(node: Any, index: int) -> str:
@@ -396,10 +418,12 @@ def static_values(model: onnx.ModelProto, feeds: dict[str, Any] | None = None) -
     tensors) are folded and inference runs again; where they are still unknown (data-dependent shapes, e.g.
     after NonMaxSuppression) and `feeds` (graph input name -> array) are given, one run of the graph under
     onnxruntime on them supplies the missing shapes."""
-    values = _values(infer(model).graph)
+    light = without_weights(model)
+    values = _values(infer(light).graph)
+    values.constant |= {i.name for i in model.graph.initializer}
     missing = _unshaped(model.graph, values)
     if missing:
-        folded = _fold(model, missing)
+        folded = _fold(light, missing)
         values.merge(_values(folded.graph))
         still = _unshaped(model.graph, values)
         LOG.info("shapes of %d values MAC nodes need came from folding shape computations", len(missing - still))
@@ -416,30 +440,18 @@ def static_values(model: onnx.ModelProto, feeds: dict[str, Any] | None = None) -
     return values
 
 
-FOLD_ELEMENTS = 1 << 16  # fold only small (shape-like) tensors
-_NOT_FOLDED = CONTROL_FLOW | {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
-                              "Multinomial", "Bernoulli", "Dropout"}
-
-
 def _fold(model: onnx.ModelProto, missing: set[str], rounds: int = 200) -> onnx.ModelProto:
     """The model with every small value computable from constants and static shapes turned into an
     initializer (its producing node removed), then shape-inferred; repeated while it makes progress (a
     Shape node becomes foldable once the previous round's inference made its input static, so a deep
-    network takes a round per block). Large initializers become shaped graph inputs, so inference is fast."""
+    network takes a round per block). `model` comes from `without_weights`."""
     import onnx
-    from onnx import helper, numpy_helper
+    from onnx import numpy_helper
 
     work = onnx.ModelProto()
     work.CopyFrom(model)
-    small = [i for i in work.graph.initializer if _numel(tuple(i.dims)) <= FOLD_ELEMENTS]
-    inputs = {i.name for i in work.graph.input}
-    work.graph.input.extend(helper.make_tensor_value_info(i.name, i.data_type, list(i.dims))
-                            for i in work.graph.initializer if _numel(tuple(i.dims)) > FOLD_ELEMENTS
-                            and i.name not in inputs)
-    del work.graph.initializer[:]
-    work.graph.initializer.extend(small)
     opset = next((o.version for o in model.opset_import if o.domain in STANDARD_DOMAINS), 17)
-    known = {i.name: numpy_helper.to_array(i) for i in small}
+    known = {i.name: numpy_helper.to_array(i) for i in work.graph.initializer}
     inferred = infer(work)
     for _ in range(rounds):
         shapes = _values(inferred.graph).shapes
