@@ -71,6 +71,10 @@ def test_linear_as_gemm_and_as_batched_matmul(tmp_path: Path) -> None:
     assert count_graph(_graph(nn.Linear(20, 30), torch.randn(4, 20), root=tmp_path)).by_op_type == {"Gemm": 2400}
     batched = count_graph(_graph(nn.Linear(20, 30), torch.randn(2, 5, 20), root=tmp_path))
     assert batched.by_op_type == {"MatMul": 2 * 5 * 20 * 30} and batched.uncounted == {}
+    module = nn.Sequential(nn.Linear(20, 30), nn.ReLU(), nn.Linear(30, 4))
+    result = count_module(module, (torch.randn(2, 5, 20),), counter="onnx")  # a user's module: uncached graph
+    assert result.macs == 2 * 5 * (20 * 30 + 30 * 4) and result.counter == "onnx" and result.params == 754
+    assert [(r["module"], r["macs"]) for r in result.by_module() if r["macs"]] == [("0", 6000), ("2", 1200)]
 
 
 @pytest.mark.parametrize(("cell", "gates", "layers", "bidirectional"),
@@ -134,6 +138,33 @@ def test_opset_23_attention_counts_qk_and_av() -> None:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
     assert node_macs(model) == {"attn": 2 * 4 * 6 * 10 * (8 + 16)}  # batch·heads·L·S·(E_qk + E_v)
     assert count_graph(model).nodes[0].kind == "attention"
+
+
+@pytest.mark.parametrize("fmt", ["QDQ", "QOperator"])
+def test_int8_graphs_from_onnxruntime_count_the_same(tmp_path: Path, fmt: str) -> None:
+    import numpy as np
+
+    quantization = pytest.importorskip("onnxruntime.quantization")
+
+    class Calibration(quantization.CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter([{"input_0": np.random.default_rng(i).standard_normal((1, 3, 8, 8), np.float32)}
+                                 for i in range(2)])
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self.batches, None)
+
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(8, 8, 3, groups=8), nn.Flatten(),
+                          nn.Linear(8 * 4 * 4, 10))
+    exported = export_onnx(model.eval(), (torch.randn(1, 3, 8, 8),), {"test": "int8"}, root=tmp_path)
+    target = tmp_path / f"{fmt}.onnx"
+    quantization.quantize_static(str(exported.path), str(target), Calibration(),
+                                 quant_format=getattr(quantization.QuantFormat, fmt))
+    count = count_onnx(target)
+    assert count.macs == count_onnx(exported.path).macs == 8 * 6 * 6 * 27 + 8 * 4 * 4 * 9 + 128 * 10
+    assert count.uncounted == {}
+    expected = {"Conv": 8928, "Gemm": 1280} if fmt == "QDQ" else {"QLinearConv": 8928, "QGemm": 1280}
+    assert count.by_op_type == expected
 
 
 def test_module_path_from_exporter_names() -> None:

@@ -131,9 +131,9 @@ def _matmul_shape(a: Shape, b: Shape) -> Shape:
     return tuple(max(i, j) for i, j in zip(pa, pb, strict=True)) + rows + cols
 
 
-def _gemm(node: Any, ins: list[Shape | None], outs: list[Shape | None]) -> int:
+def _gemm(node: Any, ins: list[Shape | None], outs: list[Shape | None], ia: int = 0, ib: int = 1) -> int:
     """Gemm: M × N × K (transA/transB decide which axis of A is K)."""
-    a, b = ins[0], ins[1]
+    a, b = ins[ia], ins[ib]
     if a is None or b is None:
         raise _Unknown
     trans_a, trans_b = _attr(node, "transA", 0), _attr(node, "transB", 0)
@@ -194,6 +194,18 @@ def _qlinear_matmul(node: Any, ins: list[Shape | None], outs: list[Shape | None]
     return _matmul(node, ins, outs, a=0, b=3)
 
 
+def _qgemm(node: Any, ins: list[Shape | None], outs: list[Shape | None]) -> int:
+    return _gemm(node, ins, outs, ia=0, ib=3)
+
+
+def _fused_matmul(node: Any, ins: list[Shape | None], outs: list[Shape | None]) -> int:
+    """com.microsoft FusedMatMul: a MatMul with optional transposes of the last two axes of A and B."""
+    a, y = ins[0], outs[0]
+    if a is None or y is None:
+        raise _Unknown
+    return _numel(y) * (a[-2] if _attr(node, "transA", 0) and len(a) >= 2 else a[-1])
+
+
 MAC_FORMULAS: dict[str, MacFormula] = {
     "Conv": _conv,
     "ConvInteger": _conv,
@@ -210,6 +222,32 @@ MAC_FORMULAS: dict[str, MacFormula] = {
     "RNN": _recurrent,
     "Attention": _attention,
 }
+# Contrib ops onnxruntime writes when it quantizes or optimizes a graph (domain com.microsoft).
+MS_DOMAIN = "com.microsoft"
+MS_MAC_FORMULAS: dict[str, MacFormula] = {
+    "FusedConv": _conv,
+    "NhwcFusedConv": _conv,
+    "FusedGemm": _gemm,
+    "FusedMatMul": _fused_matmul,
+    "QGemm": _qgemm,
+    "MatMulIntegerToFloat": _matmul,
+    "DynamicQuantizeMatMul": _matmul,
+}
+MS_ZERO_MAC_KINDS: dict[str, frozenset[str]] = {
+    "elementwise": frozenset({"QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearSoftmax",
+                              "BiasGelu", "FastGelu", "Gelu", "QuickGelu", "BiasAdd", "BiasSoftmax",
+                              "DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear"}),
+    "norm": frozenset({"SkipLayerNormalization", "SimplifiedLayerNormalization",
+                       "SkipSimplifiedLayerNormalization"}),
+    "pooling": frozenset({"QLinearGlobalAveragePool", "QLinearAveragePool", "NhwcMaxPool"}),
+    "data_movement": frozenset({"QLinearConcat", "QLinearWhere", "Transpose"}),
+}
+
+
+def _formula(node: Any) -> MacFormula | None:
+    if node.domain in STANDARD_DOMAINS:
+        return MAC_FORMULAS.get(node.op_type)
+    return MS_MAC_FORMULAS.get(node.op_type) if node.domain == MS_DOMAIN else None
 
 
 class _Unknown(Exception):
@@ -334,13 +372,15 @@ def module_of(name: str) -> str:
 
 def _classify(node: Any) -> str:
     """"mac" (has a formula), a 0-MAC kind, or "uncounted"."""
-    if node.domain not in STANDARD_DOMAINS:
-        return "uncounted"
-    if node.op_type in MAC_FORMULAS:
+    if _formula(node) is not None:
         return "mac"
-    for kind, ops in ZERO_MAC_KINDS.items():
+    zero = ZERO_MAC_KINDS if node.domain in STANDARD_DOMAINS else MS_ZERO_MAC_KINDS if node.domain == MS_DOMAIN \
+        else {}
+    for kind, ops in zero.items():
         if node.op_type in ops:
             return kind
+    if node.domain not in STANDARD_DOMAINS:
+        return "uncounted"
     if node.op_type in CONTROL_FLOW and _body_is_zero(node):
         return "other"
     return "uncounted"
@@ -381,10 +421,11 @@ def count_nodes(model: onnx.ModelProto, feeds: dict[str, Any] | None = None) -> 
         kind = _classify(node)
         ins, outs = values.of(node.input), values.of(node.output)
         macs, counted, steps, state = 0, kind != "uncounted", 0, 0
-        if kind == "mac":
+        formula = _formula(node)
+        if formula is not None:
             kind = _mac_kind(node, ins)
             try:
-                macs = int(MAC_FORMULAS[node.op_type](node, ins, outs))
+                macs = int(formula(node, ins, outs))
             except (_Unknown, IndexError):
                 counted = False
             if kind == "recurrent" and ins[0] is not None and ins[2] is not None:
@@ -403,10 +444,11 @@ def _unshaped(graph: Any, values: _Values) -> set[str]:
     """Values a MAC node needs whose shape is not static (the inputs and outputs of nodes not yet countable)."""
     names: set[str] = set()
     for node in graph.node:
-        if _classify(node) != "mac":
+        formula = _formula(node)
+        if formula is None:
             continue
         try:
-            MAC_FORMULAS[node.op_type](node, values.of(node.input), values.of(node.output))
+            formula(node, values.of(node.input), values.of(node.output))
         except (_Unknown, IndexError):
             names.update(n for n in [*node.input, *node.output] if n and n not in values.shapes)
     return names
@@ -479,7 +521,7 @@ def _evaluate(node: Any, known: dict[str, Any], shapes: dict[str, Shape], opset:
     """The outputs of `node` when they follow from known values and static shapes and are small; else None."""
     import numpy as np
 
-    if node.domain not in STANDARD_DOMAINS or node.op_type in _NOT_FOLDED or node.op_type in MAC_FORMULAS:
+    if node.domain not in STANDARD_DOMAINS or node.op_type in _NOT_FOLDED or _formula(node) is not None:
         return None
     if node.op_type in ("Shape", "Size"):
         shape = shapes.get(node.input[0])
