@@ -9,7 +9,7 @@ from archsel.commands.options import FORMAT, RUNTIME_HELP
 from archsel.errors import ExitStatus, UsageError, unknown
 from archsel.report.formats import check_format, emit
 
-COUNTER_NAMES = ("meta", "fvcore")
+COUNTER_NAMES = ("meta", "fvcore", "onnx")
 
 cache_app = typer.Typer(help="The profile result cache (ARCHSEL_CACHE_DIR overrides its location).",
                         no_args_is_help=True)
@@ -49,9 +49,10 @@ def profile_cmd(
                                   "and the model measured in eager mode)."),
     time_budget: float = typer.Option(10.0, "--time-budget", min=0.001,
                                       help="Seconds for measuring each (model, dtype, batch)."),
-    counter: str = typer.Option("meta", "--counter", help="MAC counter: meta (default) or fvcore."),
+    counter: str = typer.Option("meta", "--counter", help="MAC counter: meta (default), fvcore or onnx "
+                                "(the exported ONNX graph; needs archsel[onnx])."),
     cross_check: bool = typer.Option(False, "--cross-check",
-                                     help="Run both counters; flag a disagreement above 1%."),
+                                     help="Run every counter (onnx when installed); flag a disagreement above 1%."),
     by_module: bool = typer.Option(False, "--by-module", help="Per-module breakdown of MACs and params."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
     count_only: bool = typer.Option(False, "--count-only", "--no-measure",

@@ -1,12 +1,14 @@
 """Count MACs, FLOPs, parameters, bytes and activation memory of a zoo model or a user's module.
 
 MACs are multiply-accumulates in torchvision's `_ops` convention (conv, matmul, attention, recurrent
-cells); FLOPs = 2 × MACs. Two counters: "meta" (archsel's op trace, on the meta device) and "fvcore"
-(fvcore's jit-trace analysis with archsel's op handles). See docs/profiling.md.
+cells); FLOPs = 2 × MACs. Three counters: "meta" (archsel's op trace, on the meta device), "fvcore"
+(fvcore's jit-trace analysis with archsel's op handles) and "onnx" (the exported ONNX graph after shape
+inference; needs the onnx extra). See docs/profiling.md.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 
     from archsel.profiling.trace import TracedOp
 
-COUNTERS = ("meta", "fvcore")
+COUNTERS = ("meta", "fvcore", "onnx")
 DEFAULT_COUNTER = "meta"  # exact on the whole zoo and fastest (benchmarks/count_accuracy.py)
 DTYPES = ("float32", "float16", "bfloat16", "float64")
 
@@ -127,6 +129,22 @@ def _check_counter(counter: str) -> None:
         raise unknown("counter", counter, COUNTERS)
 
 
+def counter_missing(counter: str) -> str | None:
+    """Why `counter` cannot run here (a module it needs is not installed), with the install hint; None if it can.
+    Found without importing the module."""
+    import importlib.util
+
+    if counter == "onnx" and importlib.util.find_spec("onnx") is None:
+        return 'the onnx counter needs onnx, which is not installed (pip install "archsel[onnx]")'
+    return None
+
+
+def _require_counter(counter: str) -> None:
+    if counter_missing(counter):
+        raise UsageError("the onnx counter needs onnx, which is not installed",
+                         hint='pip install "archsel[onnx]"  (in a checkout: pip install -e ".[onnx]")')
+
+
 def _module_params(model: nn.Module) -> tuple[dict[str, int], int, int, int]:
     """Direct (recurse=False) unique params per module, and totals: params, param bytes, buffer bytes."""
     seen: set[int] = set()
@@ -212,6 +230,31 @@ def _fvcore_result(model: nn.Module, inputs: tuple[Any, ...], *, model_id: str |
                    batch=batch, dtype=dtype, started=started)
 
 
+def _onnx_result(model: nn.Module, inputs: tuple[Any, ...], *, model_key: dict[str, Any] | None,
+                 model_id: str | None, task: str | None, batch: int, dtype: str, started: float) -> CountResult:
+    """Export `model` (float32, CPU) to ONNX (cached under the cache root when `model_key` is given) and count
+    the graph. Params and bytes come from the module at `dtype` (unique parameters, as the other counters;
+    the graph's initializers differ where the exporter folds BatchNorm into convolutions)."""
+    import torch
+
+    from archsel.profiling.deploy.export import export_onnx, numpy_inputs
+    from archsel.profiling.deploy.onnx_count import count_onnx
+
+    graph = export_onnx(model.eval(), inputs, model_key)
+    feeds = {f"input_{i}": a for i, a in enumerate(numpy_inputs(inputs))}  # the names export_onnx gives
+    try:
+        count = count_onnx(graph.path, feeds)
+    finally:
+        if model_key is None:  # an uncached graph lives in its own temporary folder
+            shutil.rmtree(graph.path.parent, ignore_errors=True)
+    ops = [OpRecord(f"onnx::{n.op_type}", n.kind, n.module, n.macs, n.bytes_read, n.bytes_written, n.counted,
+                    n.steps, n.state_weights) for n in count.nodes]
+    if dtype != "float32":  # MACs do not depend on the dtype; params and bytes do
+        model = model.to(getattr(torch, dtype))
+    return _result(model, inputs, ops, counter="onnx", path="cpu", peak_activation_bytes=count.peak_activation_bytes,
+                   zero_mac_modules=[], model_id=model_id, task=task, batch=batch, dtype=dtype, started=started)
+
+
 def _input_shapes(inputs: tuple[Any, ...]) -> list[list[int]]:
     import torch
     from torch.utils._pytree import tree_flatten
@@ -234,11 +277,13 @@ def count_module(model: nn.Module, inputs: tuple[Any, ...], *, counter: str = DE
     """Count a user's module on the device its parameters and inputs live on (meta: path "meta").
 
     With counter="meta" the archsel op trace runs wherever the tensors are (real tensors: path "cpu",
-    fused kernels counted by their own formulas); counter="fvcore" needs real CPU tensors.
+    fused kernels counted by their own formulas); counter="fvcore" needs real CPU tensors; counter="onnx"
+    exports real CPU float32 tensors to ONNX (a fresh, uncached graph) and counts the graph.
     """
     import torch
 
     _check_counter(counter)
+    _require_counter(counter)
     if not isinstance(inputs, tuple):
         inputs = (inputs,)
     started = time.perf_counter()
@@ -246,10 +291,13 @@ def count_module(model: nn.Module, inputs: tuple[Any, ...], *, counter: str = DE
     batch = _input_shapes(inputs)[0][0] if _input_shapes(inputs) and _input_shapes(inputs)[0] else 1
     floats = [p for p in model.parameters() if p.is_floating_point()]
     dtype = str(floats[0].dtype).removeprefix("torch.") if floats else str(torch.get_default_dtype())[6:]
-    if counter == "fvcore":
+    if counter in ("fvcore", "onnx"):
         if device == "meta":
-            raise UsageError("the fvcore counter needs real tensors (it runs a jit trace), not the meta device",
-                             hint="use counter='meta'")
+            raise UsageError(f"the {counter} counter needs real tensors (it runs a jit trace or an ONNX export), "
+                             "not the meta device", hint="use counter='meta'")
+        if counter == "onnx":
+            return _onnx_result(model, inputs, model_key=None, model_id=model_id, task=task, batch=batch,
+                                dtype=dtype, started=started)
         return _fvcore_result(model, inputs, model_id=model_id, task=task, batch=batch, dtype=dtype,
                               started=started)
     path = "meta" if device == "meta" else "cpu"
@@ -271,6 +319,7 @@ def count_model(model_id: str, *, task: str | None = None, input_shape: tuple[in
     from archsel.zoo.registry import get_model, get_model_entry, resolve_task
 
     _check_counter(counter)
+    _require_counter(counter)
     if dtype not in DTYPES:
         raise unknown("dtype", dtype, DTYPES)
     if batch < 1:
@@ -283,13 +332,18 @@ def count_model(model_id: str, *, task: str | None = None, input_shape: tuple[in
     if input_shape is not None:
         spec, named_batch = override_shape(spec, tuple(input_shape))
         batch = named_batch or batch
-    device = "cpu" if entry.data_dependent or counter == "fvcore" else "meta"
+    device = "cpu" if entry.data_dependent or counter != "meta" else "meta"
     started = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)  # data-dependent counts (proposals) depend on the random init: fix it
         model = get_model(model_id, device=device)
     inputs = make_inputs(spec, batch=batch, device=device)
     _full_proposal_budget(model)
+    if counter == "onnx":
+        key = {"model_id": entry.id, "task": task, "builder": entry.builder, "builder_kwargs": entry.builder_kwargs,
+               "full_proposal_budget": True}
+        return _onnx_result(model, inputs, model_key=key, model_id=model_id, task=task, batch=batch, dtype=dtype,
+                            started=started)
     if dtype != "float32":
         torch_dtype = getattr(torch, dtype)
         model = model.to(torch_dtype)

@@ -210,12 +210,16 @@ def _count(model_id: str, task: str, shape: tuple[int, ...] | None, batch: int, 
 
 def _cross_check(model_id: str, task: str, shape: tuple[int, ...] | None, batch: int,
                  first: Any) -> dict[str, Any]:
-    from archsel.profiling.counting import COUNTERS
+    from archsel.profiling.counting import COUNTERS, counter_missing
 
     macs = {first.counter: first.macs}
     errors: dict[str, str] = {}
+    skipped: dict[str, str] = {}  # counters not installed here: left out, not a disagreement
     for other in COUNTERS:
         if other in macs:
+            continue
+        if missing := counter_missing(other):
+            skipped[other] = missing
             continue
         try:
             macs[other] = _count(model_id, task, shape, batch, other).macs
@@ -224,7 +228,7 @@ def _cross_check(model_id: str, task: str, shape: tuple[int, ...] | None, batch:
     values = list(macs.values())
     top = max(values) if values else 0
     rel = (max(values) - min(values)) / top if top else 0.0
-    return {"macs": dict(sorted(macs.items())), "errors": errors, "max_rel_diff": rel,
+    return {"macs": dict(sorted(macs.items())), "errors": errors, "skipped": skipped, "max_rel_diff": rel,
             "tolerance": CROSS_CHECK_TOLERANCE, "agree": not errors and rel <= CROSS_CHECK_TOLERANCE}
 
 

@@ -125,7 +125,8 @@ def _measured_notes(records: list[dict[str, Any]]) -> list[str]:
             verdict = "agree" if cc["agree"] else "DISAGREE"
             notes.append(f"{tag}: cross-check {verdict} (max relative difference {cc['max_rel_diff']:.2%}; "
                          + ", ".join(f"{k} {v:,}" for k, v in cc["macs"].items())
-                         + "".join(f"; {k} failed: {v}" for k, v in cc["errors"].items()) + ")")
+                         + "".join(f"; {k} failed: {v}" for k, v in cc["errors"].items())
+                         + "".join(f"; {k} skipped: {v}" for k, v in cc.get("skipped", {}).items()) + ")")
         lat = r.get("latency")
         if lat and lat.get("stop_reason") != "stable":
             notes.append(f"{tag}: latency not yet stable (IQR/median {lat['rel_iqr']:.1%}, stopped by "
