@@ -15,10 +15,10 @@ RESULT_KEYS = [
     "model_id", "task", "status", "failure_kind", "error", "input_shapes", "batch", "dtype", "device",
     "counter", "count_path", "macs", "flops", "params", "param_bytes", "buffer_bytes",
     "peak_activation_bytes", "uncounted_ops", "zero_mac_modules", "count_seconds", "count_error",
-    "cross_check", "by_module", "latency", "memory", "conditions", "notes", "cached",
+    "cross_check", "by_module", "latency", "memory", "int8", "conditions", "notes", "cached",
 ]
-CONDITION_KEYS = {"device", "device_name", "threads", "torch_version", "archsel_version", "time_budget_s",
-                  "dtype", "batch", "channels_last", "compiled", "int8_backend"}
+CONDITION_KEYS = {"device", "device_name", "runtime", "runtime_version", "threads", "torch_version",
+                  "archsel_version", "time_budget_s", "dtype", "batch", "channels_last", "compiled", "int8_backend"}
 
 
 def _cuda_available() -> bool:

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.1"  # every payload but recommend/compare's (archsel.report.schema); 1.1: one target shape
+SCHEMA_VERSION = "1.2"  # every payload but recommend/compare's (archsel.report.schema); 1.1: one target shape;
+# 1.2: measured records name their runtime (conditions.runtime, runtime_version; int8: what ran in int8)
 CASE_STATUSES = ("passed", "failed", "error", "skipped")
 _RECORD_NAME_KEYS = ("id", "name", "model_id", "term", "field")
 

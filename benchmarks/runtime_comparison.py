@@ -1,0 +1,312 @@
+"""Eager PyTorch vs ONNX Runtime vs OpenVINO on this machine: p50 latency of every zoo model that exports.
+
+    python benchmarks/runtime_comparison.py                 # every zoo model; writes results_runtime_comparison.md
+    python benchmarks/runtime_comparison.py --models resnet18,lstm_lm --rounds 2
+
+For each model and batch (1, 8) the model is built once (float32, seeded), exported to ONNX once
+(archsel.profiling.deploy.export), and loaded in every runtime at every precision (fp32, int8) and thread
+count (1, 2): eager PyTorch through archsel.profiling.precision (int8: torch.ao dynamic quantization of
+Linear/recurrent layers), ONNX Runtime and OpenVINO through archsel.profiling.deploy (int8: static
+post-training quantization calibrated on generated inputs; the accuracy effect is not measured). Then the
+measurements are taken in interleaved rounds: each round times every (precision, threads, runtime) once with
+archsel's timer (archsel.profiling.timing), so that drift of a shared machine falls on all runtimes alike;
+a figure is the median over rounds of each round's p50. A combination that cannot run (export failure, a
+precision the runtime lacks, a call too slow for the budget) is listed with its reason.
+
+Output: a markdown results file (summary by family, then every row) and, with --json, the raw records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import platform
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RUNTIMES = ("pytorch", "onnxruntime", "openvino")
+FAMILY_ORDER = ("CNN", "depthwise CNN", "Transformer", "RNN", "hybrid", "other")
+
+
+def family(entry: Any, count: Any) -> str:
+    """The summary family: CNN (depthwise when it has depthwise convolutions), Transformer, RNN, hybrid, other."""
+    if entry.family == "cnn":
+        return "depthwise CNN" if any(op.kind == "depthwise_conv" for op in count.ops) else "CNN"
+    return {"transformer": "Transformer", "rnn": "RNN", "hybrid": "hybrid"}.get(entry.family, "other")
+
+
+def _reason(exc: BaseException) -> str:
+    from archsel.profiling.profiler import classify_failure
+
+    kind, text = classify_failure(exc)
+    return f"{kind}: {text}"[:240]
+
+
+class Case:
+    """One model at one batch: its runners per (runtime, precision, threads), or why each cannot run."""
+
+    def __init__(self, model_id: str, batch: int, threads: tuple[int, ...], dtypes: tuple[str, ...],
+                 root: Path) -> None:
+        import torch
+
+        from archsel.profiling.counting import count_model
+        from archsel.zoo.inputs import make_inputs
+        from archsel.zoo.registry import get_model, get_model_entry, resolve_task
+
+        self.model_id, self.batch = model_id, batch
+        entry = get_model_entry(model_id)
+        task = resolve_task(entry, None)
+        self.spec = entry.inputs[task]
+        if entry.data_dependent:
+            self.spec = entry.small_input.get(task, self.spec)
+        self.task = task
+        self.entry = entry
+        self.count = count_model(model_id, task=task, batch=batch)
+        self.family = family(entry, self.count)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            self.model = get_model(model_id, device="cpu").eval()
+        self.inputs = make_inputs(self.spec, batch, device="cpu")
+        self.runners: dict[tuple[str, str, int], Any] = {}
+        self.failed: dict[tuple[str, str, int], str] = {}
+        self._stack = contextlib.ExitStack()
+        for dtype in dtypes:
+            for n in threads:
+                for runtime in RUNTIMES:
+                    self._load(runtime, dtype, n, root)
+
+    def _load(self, runtime: str, dtype: str, threads: int, root: Path) -> None:
+        import copy
+
+        import torch
+
+        key = (runtime, dtype, threads)
+        if any(k[:2] == key[:2] for k in self.failed):  # failed at another thread count: same reason
+            self.failed[key] = next(v for k, v in self.failed.items() if k[:2] == key[:2])
+            return
+        try:
+            if runtime == "pytorch":
+                from archsel.profiling.precision import prepare
+
+                prepared = prepare(copy.deepcopy(self.model), self.inputs, dtype=dtype, device="cpu")
+
+                def call(p: Any = prepared) -> Any:
+                    with torch.inference_mode():
+                        return p.model(*p.inputs)
+
+                self.runners[key] = call
+                return
+            from archsel.profiling.deploy.measure import deployed
+            from archsel.zoo.inputs import make_inputs
+            from archsel.zoo.registry import model_key
+
+            runner = self._stack.enter_context(deployed(
+                self.model, self.inputs, lambda seed: make_inputs(self.spec, self.batch, device="cpu", seed=seed),
+                model_key=model_key(self.entry, self.task), runtime=runtime, precision=dtype, threads=threads,
+                batch=self.batch, root=root))
+            self.runners[key] = runner.call
+            if runner.int8:
+                self.int8 = getattr(self, "int8", {})
+                self.int8[runtime] = runner.int8.get("int8_mac_fraction")
+        except Exception as exc:
+            self.failed[key] = _reason(exc)
+
+    def close(self) -> None:
+        self._stack.close()
+        self.runners.clear()
+
+
+def measure(call: Any, threads: int, batch: int, budget_s: float) -> float:
+    """p50 in ms of `call` on `threads` torch threads (the runtimes' own threads are fixed at load)."""
+    from archsel.profiling.profiler import threads_set
+    from archsel.profiling.timing import TimingConfig, measure_latency
+
+    with threads_set(threads):
+        t0 = time.perf_counter()
+        call()  # one call sizes the budget: a warm-up and 3 timed calls must fit
+        budget = max(budget_s, 6 * (time.perf_counter() - t0))
+        config = TimingConfig(time_budget_s=budget, min_samples=3, min_time_s=0.05, warmup_s=0.05)
+        return measure_latency(call, config=config, device="cpu", batch=batch).p50_ms
+
+
+def run_case(case: Case, rounds: int, budget_s: float) -> list[dict[str, Any]]:
+    samples: dict[tuple[str, str, int], list[float]] = defaultdict(list)
+    errors: dict[tuple[str, str, int], str] = dict(case.failed)
+    for _ in range(rounds):
+        for key, call in case.runners.items():
+            if key in errors:
+                continue
+            try:
+                samples[key].append(measure(call, key[2], case.batch, budget_s))
+            except Exception as exc:
+                errors[key] = _reason(exc)
+    rows = []
+    for key in sorted({*case.runners, *case.failed}):
+        runtime, dtype, threads = key
+        rows.append({"model_id": case.model_id, "family": case.family, "batch": case.batch, "runtime": runtime,
+                     "dtype": dtype, "threads": threads, "macs": case.count.macs,
+                     "p50_ms": statistics.median(samples[key]) if key not in errors and samples[key] else None,
+                     "rounds": len(samples[key]), "error": errors.get(key),
+                     "int8_mac_fraction": getattr(case, "int8", {}).get(runtime) if dtype == "int8" else None})
+    return rows
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    out = {"python": platform.python_version()}
+    for dist in ("torch", "onnxruntime", "openvino", "nncf", "onnx"):
+        try:
+            out[dist] = version(dist)
+        except Exception:
+            out[dist] = "absent"
+    return out
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a and b else None
+
+
+def summary(rows: list[dict[str, Any]]) -> list[str]:
+    """Per family × (batch, threads, dtype): the median speed-up of each runtime over eager fp32."""
+    base = {(r["model_id"], r["batch"], r["threads"]): r["p50_ms"] for r in rows
+            if r["runtime"] == "pytorch" and r["dtype"] == "fp32"}
+    table: dict[tuple[str, int, int, str, str], list[float]] = defaultdict(list)
+    for r in rows:
+        ratio = _ratio(base.get((r["model_id"], r["batch"], r["threads"])), r["p50_ms"])
+        if ratio is not None:
+            table[(r["family"], r["batch"], r["threads"], r["runtime"], r["dtype"])].append(ratio)
+    models = defaultdict(set)
+    for r in rows:
+        models[r["family"]].add(r["model_id"])
+    lines = ["| family | models | batch | threads | " + " | ".join(f"{rt} {d}" for d in ("fp32", "int8")
+                                                               for rt in RUNTIMES) + " |",
+             "|---|---:|---:|---:|" + "---:|" * (2 * len(RUNTIMES))]
+    for fam in FAMILY_ORDER:
+        if fam not in models:
+            continue
+        for batch in sorted({r["batch"] for r in rows}):
+            for threads in sorted({r["threads"] for r in rows}):
+                cells = []
+                for d in ("fp32", "int8"):
+                    for rt in RUNTIMES:
+                        v = table.get((fam, batch, threads, rt, d))
+                        cells.append(f"{statistics.median(v):.2f}× ({len(v)})" if v else "—")
+                lines.append(f"| {fam} | {len(models[fam])} | {batch} | {threads} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def write_results(rows: list[dict[str, Any]], path: Path, args: argparse.Namespace, wall_s: float) -> None:
+    from archsel.machine import cpu_model
+
+    versions = _versions()
+    failed = sorted({(r["model_id"], r["runtime"], r["dtype"], r["error"]) for r in rows if r["error"]})
+    lines = [
+        "# Eager PyTorch vs ONNX Runtime vs OpenVINO on this machine",
+        "",
+        f"`python benchmarks/runtime_comparison.py {' '.join(sys.argv[1:])}` on {dt.date.today()}: "
+        f"{cpu_model()}, {versions}, {wall_s / 60:.0f} min.",
+        f"p50 latency of one forward pass (ms), measured, median over {args.rounds} interleaved rounds "
+        f"(each round times every runtime, precision and thread count once; {args.budget:g} s per timing). "
+        "Inputs are generated; int8 is post-training quantization calibrated on generated inputs "
+        "(ONNX Runtime: static QDQ, dynamic for recurrent layers; OpenVINO: NNCF; eager: torch.ao dynamic, "
+        "Linear/recurrent layers only): its accuracy effect was not measured.",
+        "",
+        "## Summary: speed-up over eager PyTorch fp32 (median over the family's models; (n) models)",
+        "",
+        "Speed-up = eager fp32 p50 / runtime p50 at the same batch and threads; above 1× is faster.",
+        "",
+        *summary(rows),
+        "",
+        f"## Combinations that did not run ({len(failed)})",
+        "",
+        *[f"- {m} {rt} {d}: {e}" for m, rt, d, e in failed],
+        "",
+        "## Every measurement",
+        "",
+        "| model | family | batch | threads | dtype | GMACs | " + " | ".join(f"{rt} ms" for rt in RUNTIMES)
+        + " | int8 MAC share (ORT / OV) |",
+        "|---|---|---:|---:|---|---:|" + "---:|" * len(RUNTIMES) + "---|",
+    ]
+    cells: dict[tuple[str, int, int, str], dict[str, dict[str, Any]]] = defaultdict(dict)
+    for r in rows:
+        cells[(r["model_id"], r["batch"], r["threads"], r["dtype"])][r["runtime"]] = r
+    for (m, b, t, d), by_rt in sorted(cells.items()):
+        first = next(iter(by_rt.values()))
+        ms = [by_rt.get(rt, {}).get("p50_ms") for rt in RUNTIMES]
+        share = " / ".join("—" if by_rt.get(rt, {}).get("int8_mac_fraction") is None
+                           else f"{by_rt[rt]['int8_mac_fraction']:.0%}" for rt in ("onnxruntime", "openvino"))
+        lines.append(f"| {m} | {first['family']} | {b} | {t} | {d} | {first['macs'] / 1e9:.3g} | "
+                     + " | ".join("fail" if v is None else f"{v:.4g}" for v in ms)
+                     + f" | {share if d == 'int8' else ''} |")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default="", help="comma-separated zoo ids (default: every model)")
+    parser.add_argument("--batches", default="1,8")
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--dtypes", default="fp32,int8")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--budget", type=float, default=0.3, help="seconds per timing (at least 6 calls' worth)")
+    parser.add_argument("--max-call-s", type=float, default=1.5,
+                        help="skip a batch > 1 whose eager fp32 call would take longer than this")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results_runtime_comparison.md")
+    parser.add_argument("--json", type=Path, default=None, help="also write every record as JSON")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/archsel-runtime-comparison"),
+                        help="where exported and quantized graphs are kept between runs")
+    args = parser.parse_args()
+
+    from archsel.zoo.registry import list_models
+
+    models = [m for m in args.models.split(",") if m] or list_models()
+    batches = tuple(int(b) for b in args.batches.split(","))
+    threads = tuple(int(t) for t in args.threads.split(","))
+    dtypes = tuple(args.dtypes.split(","))
+    rows: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for i, model_id in enumerate(models):
+        for batch in batches:
+            t0 = time.perf_counter()
+            eager_b1 = next((r["p50_ms"] for r in rows if r["model_id"] == model_id and r["batch"] == 1
+                             and r["runtime"] == "pytorch" and r["dtype"] == "fp32" and r["p50_ms"]), None)
+            if batch > 1 and eager_b1 is not None and eager_b1 * batch > args.max_call_s * 1e3:
+                call_s = eager_b1 * batch / 1e3
+                why = (f"skipped: eager fp32 takes {eager_b1:.0f} ms at batch 1, so about {call_s:.1f} s a call "
+                       f"at batch {batch} (over --max-call-s {args.max_call_s:g})")
+                rows.extend({"model_id": model_id, "family": next(r["family"] for r in rows
+                                                                  if r["model_id"] == model_id),
+                             "batch": batch, "runtime": rt, "dtype": d, "threads": n, "macs": 0, "p50_ms": None,
+                             "rounds": 0, "error": why, "int8_mac_fraction": None}
+                            for rt in RUNTIMES for d in dtypes for n in threads)
+                continue
+            try:
+                case = Case(model_id, batch, threads, dtypes, args.cache)
+            except Exception as exc:
+                rows.extend({"model_id": model_id, "family": "?", "batch": batch, "runtime": rt, "dtype": d,
+                             "threads": n, "macs": 0, "p50_ms": None, "rounds": 0, "error": _reason(exc),
+                             "int8_mac_fraction": None} for rt in RUNTIMES for d in dtypes for n in threads)
+                continue
+            try:
+                rows.extend(run_case(case, args.rounds, args.budget))
+            finally:
+                case.close()
+            print(f"[{i + 1}/{len(models)}] {model_id} batch {batch}: {time.perf_counter() - t0:.0f} s",
+                  file=sys.stderr, flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+        write_results(rows, args.out, args, time.perf_counter() - started)
+
+
+if __name__ == "__main__":
+    main()
