@@ -265,6 +265,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write every record as JSON")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/archsel-runtime-comparison"),
                         help="where exported and quantized graphs are kept between runs")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="export and quantize every model into --cache, time nothing (run it on a busy machine "
+                             "so that the timed run does only timing)")
     args = parser.parse_args()
 
     from archsel.zoo.registry import list_models
@@ -296,13 +299,18 @@ def main() -> None:
                 rows.extend({"model_id": model_id, "family": "?", "batch": batch, "runtime": rt, "dtype": d,
                              "threads": n, "macs": 0, "p50_ms": None, "rounds": 0, "error": _reason(exc),
                              "int8_mac_fraction": None} for rt in RUNTIMES for d in dtypes for n in threads)
+                print(f"[{i + 1}/{len(models)}] {model_id} batch {batch}: cannot build ({_reason(exc)})",
+                      file=sys.stderr, flush=True)
                 continue
             try:
-                rows.extend(run_case(case, args.rounds, args.budget))
+                if not args.prepare_only:
+                    rows.extend(run_case(case, args.rounds, args.budget))
             finally:
                 case.close()
             print(f"[{i + 1}/{len(models)}] {model_id} batch {batch}: {time.perf_counter() - t0:.0f} s",
                   file=sys.stderr, flush=True)
+        if args.prepare_only:
+            continue
         if args.json:
             args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
         write_results(rows, args.out, args, time.perf_counter() - started)

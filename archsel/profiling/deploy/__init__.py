@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,16 @@ BACKENDS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "openvino": ("openvino", ("openvino", "onnx", "nncf"), "archsel.profiling.deploy.openvino"),
 }
 MEASURED_RUNTIMES = (EAGER, *BACKENDS)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+NOISE = ("Exception from", "Check '")  # OpenVINO's messages open with the C++ source location
+
+
+def one_line(exc: BaseException) -> str:
+    """'Type: message' with the message's informative first line, without colour codes or a runtime's source
+    locations, at most 300 characters."""
+    lines = [ln.strip() for ln in ANSI.sub("", str(exc)).splitlines() if ln.strip()]
+    useful = [ln for ln in lines if not ln.startswith(NOISE)] or lines or [""]
+    return f"{type(exc).__name__}: {useful[0][:300]}".rstrip(": ")
 
 
 @dataclass

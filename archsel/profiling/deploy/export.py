@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from archsel import __version__
 from archsel.files import write_atomic
 from archsel.profiling.cache import cache_root, make_key
+from archsel.profiling.deploy import one_line
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,7 +40,7 @@ OPSET = 17
 EXPORTERS = ("torchscript", "dynamo")
 SUBDIR = "onnx"
 CAP_BYTES = 8 * 2**30
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
+INPUT_NAME = re.compile(r"input_(\d+)")  # the exporter's name of the i-th tensor of a forward's arguments
 
 
 class ExportFailed(RuntimeError):
@@ -61,6 +62,18 @@ class Exported:
 
     def describe(self) -> str:
         return f"torch.onnx.export ({self.exporter} exporter, opset {self.opset}, torch {self.torch_version})"
+
+    def feed(self, inputs: list[np.ndarray]) -> dict[str, np.ndarray]:
+        """One forward's arrays keyed by the graph inputs the exporter kept (`input_<i>` is the i-th array;
+        exporters drop unused inputs). ValueError when they do not match."""
+        named = [INPUT_NAME.fullmatch(name) for name in self.input_names]
+        if all(named):
+            indices = [int(m.group(1)) for m in named if m]
+            if max(indices, default=-1) < len(inputs):
+                return {name: inputs[i] for name, i in zip(self.input_names, indices, strict=True)}
+        elif len(self.input_names) == len(inputs):
+            return dict(zip(self.input_names, inputs, strict=True))
+        raise ValueError(f"the graph's inputs {list(self.input_names)} do not match the {len(inputs)} arrays given")
 
 
 def flat_tensors(inputs: Any) -> list[Any]:
@@ -179,9 +192,7 @@ def export_onnx(module: Any, inputs: tuple[Any, ...], model_key: dict[str, Any] 
                 data = _export_bytes(module, inputs, exporter, names)
             input_names = _graph_inputs(data)
         except Exception as exc:
-            text = ANSI.sub("", str(exc)).strip()
-            text = text.splitlines()[0][:300] if text else ""
-            reasons.append(f"{exporter}: {type(exc).__name__}: {text}")
+            reasons.append(f"{exporter}: {one_line(exc)}")
             continue
         path = write_atomic(folder / f"{key_hash}.{exporter}.onnx", data, what="ONNX graph")
         return Exported(path, input_names, exporter, OPSET, torch.__version__, time.perf_counter() - t0, False,

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archsel.profiling.deploy import one_line
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -123,11 +125,6 @@ def cpu_has_vnni() -> bool:
     except OSError:
         return True
     return any(flag in flags for flag in (" avx512_vnni", " avx_vnni", " amx_int8", " asimddp"))
-
-
-def one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0][:300] if text else ''}".rstrip(": ")
 
 
 @contextlib.contextmanager

@@ -12,16 +12,14 @@ no CPU kernel at all (NOT_IMPLEMENTED).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archsel.profiling.deploy import Runner
+from archsel.profiling.deploy import Runner, one_line
 from archsel.profiling.deploy.int8_onnx import (
     QuantSettings,
     cpu_has_vnni,
     int8_layers,
-    one_line,
     optimized_graph,
     quantize,
 )
@@ -39,7 +37,6 @@ UNSUPPORTED = {
             "fp32)",
     "bf16": "onnxruntime's CPU execution provider has no bf16 Conv/MatMul/Gemm kernels",
 }
-INPUT_NAME = re.compile(r"input_(\d+)")
 
 
 class SessionFailed(RuntimeError):
@@ -53,15 +50,11 @@ def version() -> str:
 
 
 def feeds(graph: Exported, inputs: list[np.ndarray]) -> dict[str, np.ndarray]:
-    """The arrays of one forward keyed by the graph inputs the exporter kept ("input_<i>" is the i-th array)."""
-    named = [INPUT_NAME.fullmatch(name) for name in graph.input_names]
-    if all(named):
-        indices = [int(m.group(1)) for m in named if m]
-        if max(indices, default=-1) < len(inputs):
-            return {name: inputs[i] for name, i in zip(graph.input_names, indices, strict=True)}
-    elif len(graph.input_names) == len(inputs):
-        return dict(zip(graph.input_names, inputs, strict=True))
-    raise SessionFailed(f"the graph's inputs {list(graph.input_names)} do not match the {len(inputs)} arrays given")
+    """Exported.feed, its mismatch a SessionFailed."""
+    try:
+        return graph.feed(inputs)
+    except ValueError as exc:
+        raise SessionFailed(str(exc)) from None
 
 
 def session_options(threads: int) -> Any:

@@ -25,7 +25,6 @@ import io
 import json
 import logging
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -36,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archsel.profiling.cache import make_key
-from archsel.profiling.deploy import Runner
+from archsel.profiling.deploy import Runner, one_line
 from archsel.profiling.precision import UnsupportedPrecision
 
 if TYPE_CHECKING:
@@ -57,7 +56,6 @@ RECURRENT_ONNX = frozenset({"LSTM", "GRU", "RNN"})
 RECURRENT_LAYERS = frozenset({"RNNSeq", "RNNCell"})
 GRAPH_OPTIMIZATION = "LATENCY hint, 1 stream"
 INT8_SUBDIR_TAG = "openvino-nncf-int8"
-INPUT_NAME = re.compile(r"input_(\d+)$")
 
 
 class OpenVINOFailed(RuntimeError):
@@ -131,17 +129,11 @@ def _bound_request(compiled: Any, feed: dict[str, np.ndarray]) -> Any:
 
 
 def graph_feed(graph: Exported, inputs: list[np.ndarray]) -> dict[str, np.ndarray]:
-    """The graph's inputs by name from one forward's arrays (exporter names `input_<position>`; unused ones
-    were dropped from the graph)."""
-    if len(inputs) == len(graph.input_names):
-        return dict(zip(graph.input_names, inputs, strict=True))
-    feed = {}
-    for name in graph.input_names:
-        match = INPUT_NAME.match(name)
-        if match is None or int(match.group(1)) >= len(inputs):
-            raise OpenVINOFailed(f"graph input {name!r} has no array among the {len(inputs)} given")
-        feed[name] = inputs[int(match.group(1))]
-    return feed
+    """Exported.feed, its mismatch an OpenVINOFailed."""
+    try:
+        return graph.feed(inputs)
+    except ValueError as exc:
+        raise OpenVINOFailed(str(exc)) from None
 
 
 def _check_capability(core: Any, precision: str) -> None:
@@ -159,14 +151,7 @@ def _guarded(stage: str, action: Any) -> Any:
     except (UnsupportedPrecision, OpenVINOFailed):
         raise
     except Exception as exc:
-        raise OpenVINOFailed(f"OpenVINO failed {stage}: {type(exc).__name__}: {one_line(exc)}") from exc
-
-
-def one_line(exc: BaseException) -> str:
-    """The informative line of an exception (OpenVINO's messages start with 'Exception from src/...' lines)."""
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    useful = [ln for ln in lines if not ln.startswith(("Exception from", "Check '"))] or lines or [""]
-    return useful[0][:300]
+        raise OpenVINOFailed(f"OpenVINO failed {stage}: {one_line(exc)}") from exc
 
 
 # ---- int8 through NNCF -------------------------------------------------------------------------------------
