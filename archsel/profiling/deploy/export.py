@@ -122,7 +122,8 @@ def _export_bytes(module: Any, inputs: tuple[Any, ...], exporter: str, names: li
 @contextlib.contextmanager
 def memory_cap() -> Iterator[None]:
     """Cap this process's address space at its size now plus half the memory available (at most 8 GiB) while
-    exporting (Linux), so an exporter that runs away fails with an error instead of exhausting the machine.
+    exporting or loading a graph (Linux), so an exporter or a calibration that runs away fails with an error
+    instead of exhausting the machine.
 
     Measured: the TorchScript exporter grew mvit_v2_s past 19 GB of resident memory in 2.5 minutes without
     the cap; under it the export finishes in 34 s (torch 2.14.1).

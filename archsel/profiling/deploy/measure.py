@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from archsel.profiling.deploy import Runner, backend
-from archsel.profiling.deploy.export import export_onnx, numpy_inputs
+from archsel.profiling.deploy import Runner, backend, one_line
+from archsel.profiling.deploy.export import export_onnx, memory_cap, numpy_inputs
 
 CALIBRATION_SAMPLES = 8  # generated samples int8 calibration sees (at least 2 batches)
 
@@ -42,8 +42,16 @@ def deployed(module: Any, inputs: tuple[Any, ...], more_inputs: Callable[[int], 
         graph = export_onnx(module, inputs, model_key, root=root)
         calibration = ([numpy_inputs(more_inputs(seed)) for seed in range(1, calibration_batches(batch) + 1)]
                        if precision == "int8" else [])
-        runner = rt.prepare(graph, numpy_inputs(inputs), precision=precision, threads=threads,
-                            calibration=calibration, cache_dir=graph.path.parent)
+        try:
+            with memory_cap():  # int8 calibration keeps every intermediate tensor of a batch: fail, do not swap
+                runner = rt.prepare(graph, numpy_inputs(inputs), precision=precision, threads=threads,
+                                    calibration=calibration, cache_dir=graph.path.parent)
+        except Exception as exc:
+            if "allocate" not in str(exc).lower() and not isinstance(exc, MemoryError):
+                raise
+            raise MemoryError(f"{runtime} {precision} at batch {batch} ran out of memory while loading"
+                              + (" (int8 calibration holds every intermediate tensor of a batch: try a smaller "
+                                 "batch)" if precision == "int8" else "") + f": {one_line(exc)}") from exc
         runner.conditions.update(exporter=graph.describe(), export_s=round(graph.seconds, 3),
                                  export_cached=graph.cached)
         yield runner
