@@ -74,6 +74,11 @@ def test_the_profile_validates_and_lists_the_runtime_as_default_then_eager(calib
     assert {(r.model, r.threads) for r in rc.rows if r.precision == "fp32"} == \
         {(m, n) for m in MODELS for n in sorted({1, THREADS})}
     assert all(r.measured_s > 0 and r.layers for r in rc.rows)
+    # ONNX Runtime runs all of these small models' MACs in int8: int8 rows too, and int8 in the profile
+    assert {(r.model, r.threads) for r in rc.rows if r.precision == "int8"} == \
+        {(r.model, r.threads) for r in rc.rows if r.precision == "fp32"}
+    assert ort.precisions == ("fp32", "int8") and "int8" in profile.precisions
+    assert profile.runtimes["pytorch"].precisions == ("fp32",)
 
 
 def test_fitted_parameters_are_positive_and_finite(calibrated: tuple[Path, Any]) -> None:
@@ -119,6 +124,11 @@ def test_profile_target_estimates_the_runtime_by_default_and_eager_on_request(
     assert "(archsel calibrate --runtime onnxruntime, " in note
     assert est["band"]["low_ms"] == pytest.approx(est["latency_ms"] * rc.summary["ratio_q10"], rel=1e-3)
     assert est["band"]["high_ms"] == pytest.approx(est["latency_ms"] * rc.summary["ratio_q90"], rel=1e-3)
+
+    int8 = archsel("profile", "resnet18", "--target", str(path), "--dtype", "int8", "-f", "json")
+    assert int8.returncode == 0, int8.stderr
+    (q,) = json.loads(int8.stdout)["results"]
+    assert q["runtime"] == "onnxruntime" and q["precision"] == "int8" and q["latency_ms"] > 0
 
     eager = archsel("profile", "resnet18", "--target", str(path), "--runtime", "pytorch", "-f", "json")
     assert eager.returncode == 0, eager.stderr
