@@ -172,3 +172,17 @@ def test_check_calibrated_runtime_accepts_aliases() -> None:
     assert check_calibrated_runtime("ORT") == "onnxruntime"
     with pytest.raises(UsageError, match="cannot be measured on this machine"):
         check_calibrated_runtime("ncnn")
+
+
+def test_a_precision_without_a_peak_gets_its_rate_written_even_at_1() -> None:
+    """int8 on a CPU whose profile has only an fp32 peak: the entry must carry int8's rate, or the profile
+    would list a precision it has no rate for (the fit may find it at exactly 1x fp32)."""
+    from archsel.estimation import engine_fit as ef
+    from archsel.estimation.runtime_entry import fitted_lines
+
+    unit = ef.Unit("cpu", {"fp32": 1e11}, 2e10, cores=2)
+    fit = ef.Fit(ef.prior("cpu"), 0.8, {"int8": 1.0})
+    lines = fitted_lines(fit, unit, ["fp32", "int8"], None, "Fitted by a test of the writer")
+    assert "    precision_rates: {int8: 1}" in lines
+    assert fitted_lines(ef.Fit(ef.prior("cpu")), unit, ["fp32"], None, "Fitted by a test")[1].startswith(
+        "    efficiency: ")  # fp32 at its own peak: no rate line

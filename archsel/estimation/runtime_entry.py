@@ -91,9 +91,10 @@ def fitted_lines(fit: ef.Fit, unit: ef.Unit, precs: Sequence[str], spec: Runtime
         rates = {}
         for p in precs:
             m = fit.precision_rates.get(p, 1.0)
-            if p not in peaks and p != "tf32":  # relative to the fp32 peak in the profile
+            unrated = p not in peaks and p != "tf32"
+            if unrated:  # relative to the fp32 peak in the profile
                 m *= peaks[fit.reference] / peaks["fp32"]
-            if abs(m - 1.0) > 1e-9:
+            if abs(m - 1.0) > 1e-9 or unrated:  # a precision without a peak needs its rate, 1 included
                 rates[p] = g(m)
         if rates:
             out.append(f"    precision_rates: {flow(rates)}")
