@@ -42,15 +42,18 @@ sys.path.insert(0, str(ROOT))
 
 from archsel.estimation import engine_fit as ef  # noqa: E402
 from archsel.estimation.accuracy import RUNTIME_ACCURACY_FILE, error_summary  # noqa: E402
-from archsel.estimation.engine import MAX_ON_CHIP_BANDWIDTH, MAX_WINOGRAD_EFFICIENCY, MIB, compile_layers  # noqa: E402
+from archsel.estimation.engine import MIB, compile_layers  # noqa: E402
+from archsel.estimation.runtime_entry import NOMINAL_TFLOPS, fitted_lines, held_summary, set_top_level  # noqa: E402
+from archsel.estimation.runtime_entry import fact_lines as _fact_lines  # noqa: E402
+from archsel.estimation.runtime_entry import flow as _flow  # noqa: E402
+from archsel.estimation.runtime_entry import g as _g  # noqa: E402
 from archsel.files import write_atomic  # noqa: E402
 from archsel.targets.profiles import TargetProfile, load_profiles  # noqa: E402
 from archsel.targets.runtimes import EAGER, UNIT_OF_KIND  # noqa: E402
-from archsel.targets.schema import RUNTIME_FACTS, RUNTIMES  # noqa: E402
+from archsel.targets.schema import RUNTIMES  # noqa: E402
 
 DATA = ROOT / "data" / "published_latency" / "measurements.json"
 RESULTS = ROOT / "benchmarks" / "results_published_fit.md"
-NOMINAL_TFLOPS = 50.0  # fp16 peak of an NPU without a published figure: above any phone NPU's
 # Rows timed by a serving client (Triton's perf_analyzer) hold more than the model's inference: not fitted
 SERVING_RUNTIMES = ("Triton Inference Server",)
 MIN_ROWS = 5  # (device, runtime) groups with fewer rows are reported, not held to the target
@@ -233,29 +236,6 @@ TF32_RUNTIMES = frozenset({"pytorch", "tensorrt", "onnxruntime"})
 CORES = {"raspberry-pi-4": 4, "raspberry-pi-5": 4, "snapdragon-8-gen-3": 6, "xeon-platinum-8480plus": 56}
 
 
-def summary(held: list[ef.Held]) -> dict[str, Any]:
-    ratios = [h.ratio for h in held]
-    out = error_summary(ratios)
-    out["models"] = len({h.row.model for h in held})
-    out["spearman"] = rank_correlation(held)
-    return out
-
-
-def rank_correlation(held: list[ef.Held]) -> float | None:
-    """Spearman of estimated vs measured latency within each comparable set (same runtime, precision,
-    batch, threads) of at least 3 models, averaged weighted by set size."""
-    groups: dict[tuple[Any, ...], list[ef.Held]] = defaultdict(list)
-    for h in held:
-        groups[(h.row.label, h.row.precision, h.row.threads)].append(h)
-    total, weight = 0.0, 0
-    for members in groups.values():
-        rho = ef.spearman([m.predicted_s for m in members], [m.row.measured_s for m in members])
-        if rho is not None:
-            total += rho * len(members)
-            weight += len(members)
-    return total / weight if weight else None
-
-
 def run(write_profiles: bool, cross: bool = True) -> int:
     profiles = load_profiles()
     rows = json.loads(DATA.read_text(encoding="utf-8"))
@@ -278,11 +258,11 @@ def run(write_profiles: bool, cross: bool = True) -> int:
             held = [ef.Held(ef.Row(m.model, (), m.precision, m.latency_s, m.threads, f"b{m.batch}"),
                             eager_estimate(m, profile)) for m in members]
             held = [h for h in held if h.predicted_s > 0]
-            before_eager = summary(held)
+            before_eager = held_summary(held)
             if len({m.model for m in members}) >= 2 and len(members) >= MIN_ROWS:
                 held, fitted_x, n_fit, fused_rows = eager_fit(profile, members)
                 eager_fits[target] = (fitted_x, n_fit, len({m.model for m in members}), fused_rows)
-                report[f"{target}/{runtime}"] = {**summary(held), "method": "fitted (eager), leave-one-model-out",
+                report[f"{target}/{runtime}"] = {**held_summary(held), "method": "fitted (eager), leave-one-model-out",
                                                  "rows_total": n_fit,
                                                  "defaults_median_abs_pct": before_eager["median_abs_pct"]}
             else:
@@ -301,7 +281,7 @@ def run(write_profiles: bool, cross: bool = True) -> int:
                 held = [ef.Held(r, ef.predict(r, unit, ef.Fit(ef.prior(unit.kind)))) for r in fit_rows(members, unit)
                         if not ef.unrated([r], unit)]
                 judged[unit.kind] += held
-                report[f"{target}/{runtime}"] = {**summary(held), "method": f"judgement defaults ({why})"}
+                report[f"{target}/{runtime}"] = {**held_summary(held), "method": f"judgement defaults ({why})"}
                 lines += detail_lines(target, runtime, held)
             continue
         rows_fit = fit_rows(members, unit)
@@ -325,7 +305,7 @@ def run(write_profiles: bool, cross: bool = True) -> int:
             held = [h for h in all_held if h.row.unit is not None and h.row.unit.name == target]
             method = "fitted, leave-one-model-out" + (f", pooled ({' + '.join(devices)})" if len(devices) > 1 else "")
         fits[(target, runtime)] = (fit, unit, 1.0)
-        entry = {**summary(held), "method": method, "rows_total": len(rows_fit)}
+        entry = {**held_summary(held), "method": method, "rows_total": len(rows_fit)}
         entry["defaults_median_abs_pct"] = error_summary([h.ratio for h in before])["median_abs_pct"] if before \
             else None
         report[f"{target}/{runtime}"] = entry
@@ -337,7 +317,7 @@ def run(write_profiles: bool, cross: bool = True) -> int:
                              for k, v in sorted(report.items()) if v["n"] and v["method"].startswith("fitted")},
                 "judgement": {kind: {key: v[key] for key in ("n", "models", "median_abs_pct", "within_10",
                                                               "within_25", "ratio_q10", "ratio_q90")}
-                              for kind, v in sorted((k, summary(h)) for k, h in judged.items()) if v["n"]}}
+                              for kind, v in sorted((k, held_summary(h)) for k, h in judged.items()) if v["n"]}}
     write_atomic(RUNTIME_ACCURACY_FILE, json.dumps(accuracy, indent=1, sort_keys=True) + "\n")
     results = results_markdown(report, accuracy["judgement"], lines, skipped, len(rows), len(measured), date)
     write_atomic(RESULTS, results)
@@ -352,29 +332,6 @@ def run(write_profiles: bool, cross: bool = True) -> int:
 
 
 # ------------------------------------------------------------------------------------------ profiles
-
-
-def _flow(d: dict[str, Any]) -> str:
-    return "{" + ", ".join(f"{k}: {v}" for k, v in d.items()) + "}"
-
-
-def _figure(figure: dict[str, Any]) -> str:
-    """A sourced figure as the profiles write it: {value: 8, source: [a, b], derivation: "..."} (or classes:
-    [...] in place of the value)."""
-    source = figure["source"]
-    if "classes" in figure:
-        head = f"classes: [{', '.join(figure['classes'])}]"
-    else:
-        value = figure["value"]
-        head = f"value: {value if isinstance(value, str) else _g(float(value))}"
-    parts = [head, f"source: {source if isinstance(source, str) else '[' + ', '.join(source) + ']'}"]
-    if figure.get("derivation"):
-        parts.append(f"derivation: {json.dumps(figure['derivation'], ensure_ascii=False)}")
-    return "{" + ", ".join(parts) + "}"
-
-
-def _g(value: float) -> str:
-    return f"{value:.3g}"
 
 
 def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.Fit, ef.Unit, float]],
@@ -422,63 +379,15 @@ def runtime_block(profile: TargetProfile, fits: dict[tuple[str, str], tuple[ef.F
         fit, funit, _ = fitted
         precs = [p for p in profile.precisions if p in own or p in seen]
         precs += [p for p in seen if p not in precs]
-        out.append(f"    precisions: [{', '.join(precs)}]")
-        if unit == "npu" and "fp32" not in precs and "fp16" in precs:
-            out.append("    float_as: fp16")
-        peaks = {p: v * 2 / 1e12 for p, v in funit.peak_macs_per_s.items()}  # TFLOPS
-        if funit.nominal_precision:
-            out.append("    peak_tflops:")
-            for p in precs:
-                value = peaks[fit.reference] * fit.precision_rates.get(p, 1.0) if p not in peaks else peaks[p]
-                what = (f"nominal {NOMINAL_TFLOPS:g}: no published figure for this unit, efficiencies are "
-                        "relative to it" if p == fit.reference else
-                        f"{fit.precision_rates.get(p, 1.0):g} x the nominal {fit.reference} rate, fitted")
-                out.append(f"      {p}: {{value: {_g(value)}, fitted: \"{what} (benchmarks/published_fit.py)\"}}")
-        else:
-            rates = {}
-            for p in precs:
-                m = fit.precision_rates.get(p, 1.0)
-                if p not in peaks and p != "tf32":  # relative to the fp32 peak in the profile
-                    m *= peaks[fit.reference] / peaks["fp32"]
-                if abs(m - 1.0) > 1e-9:
-                    rates[p] = _g(m)
-            if rates:
-                out.append(f"    precision_rates: {_flow(rates)}")
-        eff = {k: min(v, MAX_WINOGRAD_EFFICIENCY if k == "conv3x3" else 1.0) for k, v in fit.efficiency().items()}
-        out.append(f"    efficiency: {_flow({k: _g(v) for k, v in eff.items()})}")
-        out += _fact_lines(spec, fit)
-        out.append(f"    fused_traffic: {_g(fit.fused_traffic)}")
-        out.append(f"    layer_us: {_g(fit.x['layer'] * 1e6)}")
-        out.append(f"    call_us: {_g(fit.x['call'] * 1e6)}")
-        if unit == "cpu" and funit.cores > 1:
-            out.append(f"    cores: {funit.cores}")
-            out.append(f"    parallel_efficiency: {_g(fit.parallel_efficiency)}")
         r = report[f"{profile.name}/{name}"]
         pool = [d for d in POOLS.get(POOL_OF.get(profile.name, ""), ()) if d != profile.name and (d, name) in groups]
         together = (f", fitted together with the {sum(len(groups[(d, name)]) for d in pool)} of {', '.join(pool)} "
                     "(same silicon, each row at its own device's peaks and bandwidth)") if pool else ""
-        out.append(f"    source: >-\n      fitted by benchmarks/published_fit.py ({date}) to {r['rows_total']} "
-                   f"published measurements of {len({m.model for m in members})} models "
-                   f"(data/published_latency){together}")
+        out += fitted_lines(fit, funit, precs, spec,
+                            f"fitted by benchmarks/published_fit.py ({date}) to {r['rows_total']} published "
+                            f"measurements of {len({m.model for m in members})} models (data/published_latency)"
+                            f"{together}")
     return "\n".join(out) + "\n"
-
-
-def _fact_lines(spec: Any, fit: ef.Fit | None = None) -> list[str]:
-    """The runtime's sourced facts (RUNTIME_FACTS), kept as the profile wrote them; the on-chip capacity only
-    with a fit that used it, followed by its fitted rate."""
-    out = []
-    for key in RUNTIME_FACTS:
-        figure = spec.facts.get(key) if spec is not None else None
-        if not figure:
-            continue
-        if key == "on_chip_mb":
-            if fit is None or not fit.on_chip:
-                continue
-            out.append(f"    on_chip_mb: {_figure(figure)}")
-            out.append(f"    on_chip_bandwidth: {_g(min(fit.on_chip_bandwidth, MAX_ON_CHIP_BANDWIDTH))}")
-            continue
-        out.append(f"    {key}: {_figure(figure)}")
-    return out
 
 
 def _eager_note(entry: dict[str, Any] | None) -> str:
@@ -608,19 +517,6 @@ def write_eager(profile: TargetProfile, x: dict[str, float], rows: int, models: 
     text = set_top_level(text, "estimator_source", f"estimator_source: >-\n{wrapped}\n")
     write_atomic(path, text, what="profile")
     print(f"wrote eager parameters into {path}", file=sys.stderr)
-
-
-def set_top_level(text: str, key: str, block: str) -> str:
-    """`text` (a profile's YAML) with the top-level entry `key` (its line and indented continuation) replaced
-    by `block`, or `block` appended at the end when there is none."""
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.startswith(f"{key}:")), None)
-    if start is None:
-        return text + ("" if text.endswith("\n") else "\n") + block
-    end = start + 1
-    while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
-        end += 1
-    return "".join(lines[:start]) + block + "".join(lines[end:])
 
 
 def eager_estimate(m: Measured, profile: TargetProfile) -> float:

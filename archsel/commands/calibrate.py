@@ -23,12 +23,18 @@ def calibrate_cmd(
     target_class: str = typer.Option("edge", "--class", help="Target class of the device: cloud, edge, mobile."),
     quick: bool = typer.Option(False, "--quick", help="Tiny micro-benchmarks and 2 reference models (seconds; "
                                "a coarse profile, for trying the flow)."),
+    runtime: str | None = typer.Option(None, "--runtime", help="Also fit a deployment runtime measured here "
+                                       "(onnxruntime or openvino): the profile's default runtime."),
     fmt: str = FORMAT,
 ) -> ExitStatus:
     """Micro-benchmark this device, measure reference zoo models, fit the estimator and write a profile.
 
+    With --runtime, the reference models are also measured under that runtime (fp32 and int8, 1 and
+    --threads threads) and its layer-based estimator is fitted to them: the profile estimates it by default
+    (`--runtime pytorch` gives eager), banded by the fit's leave-one-model-out error.
     Use the result anywhere with `archsel profile MODEL --target FILE.yaml`, or by name from a folder in
-    $ARCHSEL_PROFILES_PATH. Exit codes: 0 written; 2 bad usage (no CUDA device, bad name, ...).
+    $ARCHSEL_PROFILES_PATH. Exit codes: 0 written; 2 bad usage (no CUDA device, bad name, runtime not
+    installed or not measurable here, ...).
     """
     check_format(fmt)
     if not NAME_RE.match(name):
@@ -39,17 +45,23 @@ def calibrate_cmd(
     if out_path.suffix not in (".yaml", ".yml"):
         raise UsageError(f"--out {str(out_path)!r} must end in .yaml or .yml")
     from archsel.estimation.calibrate import calibrate_device, profile_document, write_profile
+    from archsel.estimation.calibrate_runtime import calibrate_runtime, check_calibrated_runtime, with_runtime
     from archsel.profiling.profiler import device_name, resolve_device
     from archsel.report import calibrate as report
     from archsel.report.console import say, status
 
+    fitted_runtime = check_calibrated_runtime(runtime) if runtime is not None else None  # before measuring
     dev = resolve_device(device)
+    if fitted_runtime is not None and dev != "cpu":
+        raise UsageError(f"--runtime {fitted_runtime} is measured on the CPU, not on {dev}", hint="use --device cpu")
     with status("calibrating …") as log:
         cal = calibrate_device(device=dev, threads=threads, quick=quick, log=log)
-    doc = profile_document(cal, name=name, target_class=target_class, device=dev, device_name=device_name(dev))
-    path = write_profile(doc, out_path)
+        rc = calibrate_runtime(cal, fitted_runtime, quick=quick, log=log) if fitted_runtime else None
+    cpu = device_name(dev)
+    doc = profile_document(cal, name=name, target_class=target_class, device=dev, device_name=cpu)
+    path = write_profile(doc, out_path, edit=(lambda text: with_runtime(text, rc, cpu)) if rc else None)
     say(f"archsel: wrote {path}")
-    emit(report.document(cal, doc, path, name=name, device=dev, quick=quick), fmt)
+    emit(report.document(cal, doc, path, name=name, device=dev, quick=quick, runtime=rc), fmt)
     return ExitStatus.SUCCESS
 
 

@@ -10,7 +10,8 @@ Nothing here is invented: without the file an estimate has no band (low = high =
 error of the runtime model against published measurements on that device (benchmarks/published_fit.py),
 and the rank correlation of the estimated and measured latencies; and, per compute unit, the error of
 the unit's judgement defaults against every published row on such a unit (what a runtime without data runs
-on, and the band it gets).
+on, and the band it gets). A calibrated profile's runtime carries its own (`accuracy` in its entry: the
+leave-one-model-out error of `archsel calibrate --runtime`'s fit to latencies measured on the device).
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from archsel.targets.runtimes import RuntimeSpec
 
 ACCURACY_FILE = Path(__file__).with_name("accuracy.json")
 RUNTIME_ACCURACY_FILE = Path(__file__).with_name("runtime_accuracy.json")
@@ -86,6 +90,7 @@ class RuntimeAccuracy:
     spearman: float | None
     date: str
     judgement_unit: str | None = None  # set: the error of the unit's judgement defaults, not of a fit
+    measured_by: str | None = None  # set: a calibration's own fit to latencies measured there (this tool)
 
     def note(self) -> str:
         rank = f", rank correlation {self.spearman:.2f}" if self.spearman is not None else ""
@@ -94,6 +99,11 @@ class RuntimeAccuracy:
                     f"{self.judgement_unit} (no published measurements of it here); those defaults, against "
                     f"{self.rows} published {self.judgement_unit} measurements of {self.models} models elsewhere: "
                     f"median |error| {self.median_abs_pct:.0f}%, {self.within_25:.0%} within ±25%")
+        elif self.measured_by is not None:
+            return (f"{self.runtime} on {self.target}: leave-one-model-out median |error| "
+                    f"{self.median_abs_pct:.0f}%, {self.within_25:.0%} within ±25% over {self.rows} latencies of "
+                    f"{self.models} models measured on the device{rank} ({self.measured_by}, {self.date}); "
+                    f"band = 10th–90th percentile of measured/estimated")
         else:
             head = (f"{self.runtime} on {self.target}: leave-one-model-out median |error| "
                     f"{self.median_abs_pct:.0f}%, {self.within_25:.0%} within ±25% over {self.rows} published "
@@ -108,6 +118,19 @@ def runtime_accuracy(target: str, runtime: str, path: Path = RUNTIME_ACCURACY_FI
     return _runtime_accuracy(data, (data.get("runtimes") or {}).get(f"{target}/{runtime}"), target, runtime, None)
 
 
+def spec_accuracy(target: str, spec: RuntimeSpec) -> RuntimeAccuracy | None:
+    """The accuracy of a runtime's estimates on `target`: the error its profile entry carries (a calibration's
+    fit to latencies measured on the device), else the published fit's (runtime_accuracy) for a fitted
+    runtime, else its unit's judgement defaults' (judgement_accuracy); eager PyTorch: the published fit's."""
+    own = spec.accuracy
+    if isinstance(own, dict):
+        return _runtime_accuracy({"date": own.get("date", "?")}, own, target, spec.name, None,
+                                 measured_by=str(own.get("measured_by") or "archsel calibrate"))
+    if spec.eager or spec.fitted:
+        return runtime_accuracy(target, spec.name)
+    return judgement_accuracy(target, spec.name, spec.unit)
+
+
 def judgement_accuracy(target: str, runtime: str, unit: str,
                        path: Path = RUNTIME_ACCURACY_FILE) -> RuntimeAccuracy | None:
     """How far a `unit`'s judgement defaults (what an unfitted runtime runs on) were from every published
@@ -117,7 +140,7 @@ def judgement_accuracy(target: str, runtime: str, unit: str,
 
 
 def _runtime_accuracy(data: dict[str, Any], entry: Any, target: str, runtime: str,
-                      judgement_unit: str | None) -> RuntimeAccuracy | None:
+                      judgement_unit: str | None, measured_by: str | None = None) -> RuntimeAccuracy | None:
     if not isinstance(entry, dict):
         return None
     return RuntimeAccuracy(
@@ -125,7 +148,7 @@ def _runtime_accuracy(data: dict[str, Any], entry: Any, target: str, runtime: st
         median_abs_pct=float(entry["median_abs_pct"]), within_25=float(entry["within_25"]),
         ratio_low=float(entry["ratio_q10"]), ratio_high=float(entry["ratio_q90"]),
         spearman=None if entry.get("spearman") is None else float(entry["spearman"]), date=str(data.get("date", "?")),
-        judgement_unit=judgement_unit,
+        judgement_unit=judgement_unit, measured_by=measured_by,
     )
 
 

@@ -268,8 +268,9 @@ def profile_document(cal: Calibration, *, name: str, target_class: str, device: 
     }
 
 
-def write_profile(doc: dict[str, Any], out: Path) -> Path:
-    """Validate `doc` as a profile and write it to `out` atomically (temporary file, then rename)."""
+def write_profile(doc: dict[str, Any], out: Path, edit: Callable[[str], str] | None = None) -> Path:
+    """Validate `doc` as a profile and write it to `out` atomically (temporary file, then rename); `edit`
+    changes its YAML text first (a calibrated runtime's entry, archsel.estimation.calibrate_runtime)."""
     from archsel.targets.profiles import profile_problems
     from archsel.yamlio import dump_yaml
 
@@ -278,6 +279,8 @@ def write_profile(doc: dict[str, Any], out: Path) -> Path:
         raise UsageError(f"--out {str(out)!r} must end in .yaml or .yml")
     text = ("# Written by `archsel calibrate`; every figure was measured on the device named below.\n"
             + dump_yaml(doc))
+    if edit is not None:
+        text = edit(text)
 
     def validate(tmp: Path) -> None:
         problems = profile_problems([tmp])

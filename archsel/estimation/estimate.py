@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from archsel import precisions
 from archsel.errors import UsageError
-from archsel.estimation.accuracy import judgement_accuracy, method_accuracy, runtime_accuracy
+from archsel.estimation.accuracy import method_accuracy, runtime_accuracy, spec_accuracy
 from archsel.estimation.engine import EngineRates, estimate_engine
 from archsel.estimation.roofline import DeviceRates, Estimate, estimate_ops
 
@@ -140,8 +140,7 @@ def _estimate_compiled(count: CountResult, target: TargetProfile, precision: str
     rates = EngineRates.from_profile(target, rt, threads)
     est = estimate_engine(count.ops, rates, precision, count.batch)
     total_ms = est.latency_ms
-    acc = (runtime_accuracy(target.name, rt.name) if rt.fitted
-           else judgement_accuracy(target.name, rt.name, rt.unit))
+    acc = spec_accuracy(target.name, rt)
     if acc is not None:
         low, high, note = total_ms * acc.ratio_low, total_ms * acc.ratio_high, acc.note()
     else:

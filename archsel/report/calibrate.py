@@ -12,10 +12,12 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from archsel.estimation.calibrate import Calibration
+    from archsel.estimation.calibrate_runtime import RuntimeCalibration
 
 
-def document(cal: Calibration, doc: dict[str, Any], path: Path, *, name: str, device: str, quick: bool) -> Document:
-    """`doc` is the profile written to `path`."""
+def document(cal: Calibration, doc: dict[str, Any], path: Path, *, name: str, device: str, quick: bool,
+             runtime: RuntimeCalibration | None = None) -> Document:
+    """`doc` is the profile written to `path`; `runtime`: the deployment runtime fitted as well."""
     payload: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION, "command": "calibrate", "profile_path": str(path), "name": name,
         "device": device, "threads": cal.micro.threads, "quick": quick,
@@ -25,12 +27,59 @@ def document(cal: Calibration, doc: dict[str, Any], path: Path, *, name: str, de
         "references": [{"model_id": r.model_id, "batch": r.batch, "measured_ms": r.measured_s * 1e3,
                         "fit_error": e} for r, e in zip(cal.references, cal.fit_errors, strict=True)],
     }
+    if runtime is not None:
+        payload["runtime"] = runtime_payload(runtime)
     fields: list[tuple[str, ...]] = [(k, str(v)) for k, v in payload.items()
-                                     if k not in ("schema_version", "command", "micro_benchmarks", "references")]
+                                     if k not in ("schema_version", "command", "micro_benchmarks", "references",
+                                                  "runtime")]
+    if runtime is not None:
+        fields += runtime_fields(payload["runtime"])
     ref_rows = [{"model": r["model_id"], "batch": r["batch"], "measured_ms": format_ms(r["measured_ms"]),
                  "fit_error": f"{r['fit_error']:+.0%}"} for r in payload["references"]]
     views = [field_view(fields, "archsel calibrate"),
              TableView([Column("model", "model", no_wrap=True), Column("batch", "batch", justify="right"),
                         Column("measured_ms", "measured ms", justify="right"),
                         Column("fit_error", "fit error", justify="right")], ref_rows, title="reference models")]
+    if runtime is not None:
+        held_rows = [{"model": h["model_id"], "batch": h["batch"], "precision": h["precision"],
+                      "threads": h["threads"], "measured_ms": format_ms(h["measured_ms"]),
+                      "estimated_ms": format_ms(h["estimated_ms"]), "error": f"{h['error']:+.0%}"}
+                     for h in payload["runtime"]["held_out"]]
+        views.append(TableView([Column("model", "model", no_wrap=True), Column("batch", "batch", justify="right"),
+                                Column("precision", "precision"), Column("threads", "threads", justify="right"),
+                                Column("measured_ms", "measured ms", justify="right"),
+                                Column("estimated_ms", "held-out estimate ms", justify="right"),
+                                Column("error", "error", justify="right")], held_rows,
+                               title=f"{runtime.runtime}: each model held out of the fit"))
     return Document(payload, "references", views, [f"Use it: archsel profile MODEL --target {path}"])
+
+
+def runtime_payload(rc: RuntimeCalibration) -> dict[str, Any]:
+    """The fitted runtime: its parameters, the leave-one-model-out error and each held-out prediction."""
+    fit = rc.fit
+    return {
+        "name": rc.runtime, "version": rc.version, "measurements": len(rc.rows), "models": rc.models,
+        "precisions": rc.precisions, "efficiency": fit.efficiency(), "layer_us": fit.x["layer"] * 1e6,
+        "call_us": fit.x["call"] * 1e6, "fused_traffic": fit.fused_traffic,
+        "parallel_efficiency": fit.parallel_efficiency, "precision_rates": dict(fit.precision_rates),
+        "leave_one_model_out": rc.summary, "notes": rc.notes,
+        "held_out": [{"model_id": h.row.model, "batch": int(h.row.label[1:]), "precision": h.row.precision,
+                      "threads": h.row.threads, "measured_ms": h.row.measured_s * 1e3,
+                      "estimated_ms": h.predicted_s * 1e3, "error": h.ratio - 1} for h in rc.held],
+    }
+
+
+def runtime_fields(p: dict[str, Any]) -> list[tuple[str, ...]]:
+    """Field rows of runtime_payload."""
+    s = p["leave_one_model_out"]
+    rank = "—" if s.get("spearman") is None else f"{s['spearman']:.2f}"
+    eff = ", ".join(f"{k} {v:.3g}" for k, v in p["efficiency"].items())
+    return [("runtime", f"{p['name']} {p['version']}: {p['measurements']} measurements of {len(p['models'])} "
+                        f"models ({', '.join(p['precisions'])})"),
+            ("leave-one-model-out", f"median |error| {s['median_abs_pct']:.0f}%, {s['within_25']:.0%} within "
+                                    f"±25%, rank correlation {rank}"),
+            ("runtime efficiency", eff),
+            ("runtime fixed costs", f"layer {p['layer_us']:.3g} µs, call {p['call_us']:.3g} µs, fused traffic "
+                                    f"{p['fused_traffic']:.3g}, parallel efficiency {p['parallel_efficiency']:.3g}"
+                                    + "".join(f", {k} rate x{v:.3g}" for k, v in p["precision_rates"].items())),
+            *(("runtime note", n) for n in p["notes"])]

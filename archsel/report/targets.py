@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from archsel.estimation.accuracy import judgement_accuracy, runtime_accuracy
+from archsel.estimation.accuracy import spec_accuracy
 from archsel.report.document import SCHEMA_VERSION, Column, Document, TableView
 from archsel.report.listings import field_view
 
@@ -110,8 +110,9 @@ def show_document(profile: TargetProfile, defaults: dict[str, str]) -> Document:
                            + (" (default)" if r.default else "") + f"; {where}", r.source))
             continue
         judged = not r.eager and not r.fitted
-        acc = judgement_accuracy(profile.name, r.name, r.unit) if judged else runtime_accuracy(profile.name, r.name)
+        acc = spec_accuracy(profile.name, r)
         method = (f"judgement defaults against every published {r.unit} measurement" if judged
+                  else "leave-one-model-out against latencies measured on the device" if r.accuracy
                   else "leave-one-model-out against published measurements")
         detail["accuracy"] = None if acc is None else {
             "rows": acc.rows, "models": acc.models, "median_abs_pct": acc.median_abs_pct, "within_25": acc.within_25,

@@ -47,6 +47,7 @@ class RuntimeSpec:
     # {value or classes, source, derivation}; read through the properties below
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     fact_sources: dict[str, str] = field(default_factory=dict)  # fact -> its citation
+    accuracy: dict[str, Any] | None = None  # the fit's own held-out error (a calibration's), as the profile has it
 
     def _fact_float(self, key: str) -> float | None:
         value = (self.facts.get(key) or {}).get("value")
@@ -132,7 +133,8 @@ class RuntimeSpec:
                 "matmul_row_tile": self.matmul_row_tile,
                 "linear_rows_chain": self.linear_rows_chain, "grouped_conv_class": self.grouped_conv_class,
                 "fusion": self.fusion, "fp32_as_tf32": list(self.tf32_classes),
-                "quantized_float_classes": list(self.float_classes), "source": self.source}
+                "quantized_float_classes": list(self.float_classes), "accuracy": self.accuracy,
+                "source": self.source}
 
 
 def canonical_runtime(name: str) -> str:
@@ -180,6 +182,7 @@ def parse_runtimes(data: Any, kind: str, precisions: tuple[str, ...],
             on_chip_bandwidth=_float(entry.get("on_chip_bandwidth")),
             facts={key: dict(entry[key]) for key in RUNTIME_FACTS if isinstance(entry.get(key), dict)},
             fact_sources={key: citation(entry[key]) for key in RUNTIME_FACTS if isinstance(entry.get(key), dict)},
+            accuracy=dict(entry["accuracy"]) if isinstance(entry.get("accuracy"), dict) else None,
         )
     return out
 

@@ -172,6 +172,27 @@ _RUNTIME: dict[str, Any] = {
         "cores": {"type": "integer", "minimum": 1, "description": "cpu: the cores the peak counts"},
         "threads": {"type": "integer", "minimum": 1, "description": "cpu: threads used unless --threads says"},
         "parallel_efficiency": {**_FRACTION, "description": "cpu: share of linear speed-up beyond one thread"},
+        "accuracy": {
+            "type": "object",
+            "description": "the fit's own leave-one-model-out error against the measurements it was fitted to "
+                           "(written by `archsel calibrate --runtime`): its estimates' band and accuracy note; "
+                           "absent: archsel/estimation/runtime_accuracy.json's entry for the device, if any",
+            "additionalProperties": False,
+            "required": ["n", "models", "median_abs_pct", "within_25", "ratio_q10", "ratio_q90"],
+            "properties": {
+                "n": {"type": "integer", "minimum": 1, "description": "held-out measurements"},
+                "models": {"type": "integer", "minimum": 1},
+                "median_abs_pct": {"type": "number", "minimum": 0},
+                "within_10": {"type": "number", "minimum": 0, "maximum": 1},
+                "within_25": {"type": "number", "minimum": 0, "maximum": 1},
+                "ratio_q10": {"type": "number", "exclusiveMinimum": 0,
+                              "description": "measured / estimated, 10th percentile (the band's low end)"},
+                "ratio_q90": {"type": "number", "exclusiveMinimum": 0},
+                "spearman": {"type": ["number", "null"], "minimum": -1, "maximum": 1},
+                "measured_by": {"type": "string", "description": "what measured and fitted (for the note)"},
+                "date": {"type": "string"},
+            },
+        },
         "source": {"type": "string", "minLength": 10,
                    "description": "where the parameters come from: a fit to measurements, or judgement"},
     },

@@ -1,0 +1,228 @@
+"""Fit a deployment runtime's estimator (archsel.estimation.engine) on the machine archsel runs on:
+`archsel calibrate --runtime onnxruntime|openvino`.
+
+The reference zoo models are measured under the runtime through the profiler (exported to ONNX, fp32 and,
+where the runtime really runs it, int8; batch 1 and 8 as the eager calibration; on 1 thread and on the
+calibration's threads, so that the parallel efficiency can be fitted). Each measurement becomes an
+engine_fit Row of the model's compiled layers (as benchmarks/published_fit.py builds them from published
+latencies); engine_fit.fit_runtime fits them against a Unit made of the eager calibration's peak, bandwidth
+and threads, and engine_fit.leave_one_model_out gives the error a model the fit never saw gets. The profile
+entry (archsel.estimation.runtime_entry) carries that error (`accuracy`), which bands its estimates.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from archsel.errors import UsageError
+from archsel.estimation import engine_fit as ef
+from archsel.estimation.runtime_entry import ACCURACY_KEYS, fitted_lines, held_summary, set_top_level
+
+if TYPE_CHECKING:
+    from archsel.estimation.calibrate import Calibration
+
+TOOL = "archsel calibrate"
+INT8_MIN_MAC_FRACTION = 0.5  # an int8 measurement is fitted as int8 when at least this share of MACs ran in int8
+Log = Callable[[str], None]
+
+
+def check_calibrated_runtime(name: str) -> str:
+    """The canonical name of a runtime `calibrate --runtime` can measure here; UsageError (exit 2) for an
+    unknown name (did-you-mean), eager PyTorch (what calibrate fits anyway), a runtime this machine does not
+    measure (tensorrt, ...), or one not installed (the pip install)."""
+    from archsel.profiling.deploy import BACKENDS, EAGER, backend, require
+    from archsel.targets.runtimes import canonical_runtime
+
+    runtime = canonical_runtime(name)
+    if runtime == EAGER:
+        raise UsageError("--runtime pytorch: eager PyTorch is what `archsel calibrate` fits without --runtime",
+                         hint=f"give --runtime {' or '.join(BACKENDS)} to fit a deployment runtime as well")
+    if runtime not in BACKENDS:
+        raise UsageError(f"--runtime {runtime} cannot be measured on this machine: calibrate fits "
+                         f"{', '.join(BACKENDS)} here",
+                         hint=f"estimate {runtime} with `archsel profile MODEL --target DEVICE --runtime {runtime}`")
+    require(runtime)
+    try:  # the backend module and the runtime import now, not after minutes of eager calibration
+        backend(runtime).version()
+    except ImportError as exc:
+        raise UsageError(f"--runtime {runtime}: archsel's backend for it could not be loaded ({exc})",
+                         hint=f"profile --runtime {runtime} fails the same way; reinstall archsel") from exc
+    return runtime
+
+
+@dataclass(frozen=True)
+class RuntimeMeasured:
+    """One reference model measured under the runtime."""
+
+    model_id: str
+    batch: int
+    precision: str
+    threads: int
+    measured_s: float
+
+
+@dataclass
+class RuntimeCalibration:
+    """What `calibrate --runtime` measured and fitted."""
+
+    runtime: str
+    version: str
+    unit: ef.Unit
+    measured: list[RuntimeMeasured]
+    rows: list[ef.Row]
+    fit: ef.Fit
+    held: list[ef.Held]
+    summary: dict[str, Any]  # runtime_entry.held_summary of `held`
+    notes: list[str] = field(default_factory=list)  # measurements left out, and why
+
+    @property
+    def models(self) -> list[str]:
+        return sorted({r.model for r in self.rows})
+
+    @property
+    def precisions(self) -> list[str]:
+        return sorted({r.precision for r in self.rows}, key=lambda p: (p != "fp32", p))
+
+
+def measure_references(runtime: str, cases: Sequence[tuple[str, int]], *, threads: Sequence[int],
+                       precisions: Sequence[str], budget_s: float, log: Log,
+                       rounds: int = 1) -> tuple[list[RuntimeMeasured], list[str]]:
+    """Each (model, batch) case under `runtime` at each precision and thread count, in `rounds` interleaved
+    rounds keeping each one's fastest median (on a shared machine the least disturbed round; never cached:
+    measured now, the export and int8 model reused from disk); int8 kept only where the runtime ran at least
+    INT8_MIN_MAC_FRACTION of the MACs in int8."""
+    from archsel.profiling.profiler import ProfileOptions, profile
+
+    best: dict[tuple[str, int, str, int], RuntimeMeasured] = {}
+    notes: dict[str, str] = {}  # measurement -> why it is not fitted (the last round's word)
+    for r in range(rounds):
+        for n in threads:
+            for model, batch in cases:
+                options = ProfileOptions(batches=(batch,), dtypes=tuple(precisions), threads=n,
+                                         time_budget_s=budget_s, use_cache=False, runtime=runtime)
+                log(f"measuring {model} batch {batch} under {runtime} on {n} thread{'s' if n > 1 else ''}"
+                    + (f" (round {r + 1}/{rounds})" if rounds > 1 else ""))
+                for record in profile([model], options):
+                    key = (model, batch, record["dtype"], n)
+                    what = f"{model} b{batch} {record['dtype']} {n}t"
+                    if record["status"] != "ok" or not record.get("latency"):
+                        notes[what] = f"not measured ({record.get('failure_kind')}: {record.get('error')})"
+                        continue
+                    if record["dtype"] == "int8":
+                        share = float((record.get("int8") or {}).get("int8_mac_fraction") or 0.0)
+                        if share < INT8_MIN_MAC_FRACTION:
+                            notes[what] = f"{share:.0%} of MACs ran in int8, not fitted as int8"
+                            continue
+                    got = RuntimeMeasured(model, batch, record["dtype"], n, record["latency"]["p50_ms"] / 1e3)
+                    if key not in best or got.measured_s < best[key].measured_s:
+                        best[key] = got
+    measured = list(best.values())
+    done = {f"{m.model_id} b{m.batch} {m.precision} {m.threads}t" for m in measured}
+    return measured, [f"{k}: {v}" for k, v in notes.items() if k not in done]
+
+
+def engine_rows(measured: Sequence[RuntimeMeasured], fusion: str = "memory") -> list[ef.Row]:
+    """engine_fit Rows of the measurements: each model's compiled layers from its float32 meta count (as
+    benchmarks/published_fit.py builds them)."""
+    from archsel.estimation.engine import compile_layers
+    from archsel.profiling.counting import count_model
+    from archsel.zoo.registry import get_model_entry, resolve_task
+
+    layers: dict[tuple[str, int], tuple[Any, ...]] = {}
+    rows = []
+    for m in measured:
+        if (m.model_id, m.batch) not in layers:
+            task = resolve_task(get_model_entry(m.model_id), None)
+            count = count_model(m.model_id, task=task, batch=m.batch)
+            layers[(m.model_id, m.batch)] = tuple(compile_layers(count.ops, m.batch, fusion))
+        rows.append(ef.Row(m.model_id, layers[(m.model_id, m.batch)], m.precision, m.measured_s, m.threads,
+                           f"b{m.batch}"))
+    return rows
+
+
+def calibration_unit(cal: Calibration) -> ef.Unit:
+    """The fit's fixed facts: the eager calibration's peaks and bandwidth, on the threads it ran (its peaks
+    count them)."""
+    return ef.Unit("cpu", dict(cal.peak_macs_per_s), cal.bandwidth_bytes_per_s, cores=max(cal.micro.threads, 1),
+                   name="calibrated")
+
+
+def fit_measured(runtime: str, version: str, unit: ef.Unit, measured: Sequence[RuntimeMeasured],
+                 notes: Sequence[str] = ()) -> RuntimeCalibration:
+    """Fit the runtime to the measurements (engine_fit.fit_runtime from the CPU judgement prior) and hold
+    each model out (engine_fit.leave_one_model_out)."""
+    rows = engine_rows(measured, unit.fusion)
+    start = ef.prior(unit.kind)
+    fit = ef.fit_runtime(rows, unit, start)
+    held = ef.leave_one_model_out(rows, unit, start)
+    return RuntimeCalibration(runtime, version, unit, list(measured), rows, fit, held, held_summary(held), list(notes))
+
+
+def calibrate_runtime(cal: Calibration, runtime: str, *, quick: bool = False, models: Sequence[str] | None = None,
+                      batches: Sequence[int] = (1, 8), budget_s: float | None = None,
+                      log: Log = lambda _m: None) -> RuntimeCalibration:
+    """Measure the reference models under `runtime` (1 thread and the calibration's threads; fp32 and int8;
+    two rounds unless `quick`) and fit it against the calibration's unit; UsageError when fewer than two
+    models could be measured."""
+    from archsel.estimation.calibrate import QUICK_REFERENCE_MODELS, REFERENCE_MODELS, reference_cases
+    from archsel.profiling.profiler import runtime_version
+
+    unit = calibration_unit(cal)
+    cases = reference_cases(models or (QUICK_REFERENCE_MODELS if quick else REFERENCE_MODELS),
+                            (1,) if quick else batches)
+    threads = sorted({1, unit.cores})
+    budget = budget_s if budget_s is not None else (0.3 if quick else 1.5)
+    measured, notes = measure_references(runtime, cases, threads=threads, precisions=("fp32", "int8"),
+                                         budget_s=budget, log=log, rounds=1 if quick else 2)
+    if len({m.model_id for m in measured}) < 2:
+        raise UsageError(f"fewer than 2 reference models could be measured under {runtime}: nothing to fit "
+                         "and hold out", hint="; ".join(notes[:3]) or "run on an idle machine")
+    return fit_measured(runtime, runtime_version(runtime), unit, measured, notes)
+
+
+def accuracy_entry(rc: RuntimeCalibration, when: str) -> dict[str, Any] | None:
+    """The profile entry's `accuracy` (the fit's leave-one-model-out error), None without held-out rows."""
+    if not rc.summary.get("n"):
+        return None
+    out: dict[str, Any] = {k: (round(float(v), 4) if isinstance(v, float) else v)
+                           for k, v in rc.summary.items() if k in ACCURACY_KEYS}
+    return {**out, "measured_by": f"{TOOL} --runtime {rc.runtime}", "date": when}
+
+
+def source_text(rc: RuntimeCalibration, cpu: str, when: str) -> str:
+    """The entry's `source`: what was measured and how well the fit predicts a held-out model."""
+    s = rc.summary
+    rank = f", rank correlation {s['spearman']:.2f}" if s.get("spearman") is not None else ""
+    batches = sorted({m.batch for m in rc.measured})
+    threads = sorted({m.threads for m in rc.measured})
+    return (f"Fitted by {TOOL} --runtime {rc.runtime} on {cpu} ({when}), {len(rc.rows)} measurements of "
+            f"{len(rc.models)} models ({rc.runtime} {rc.version}; {', '.join(rc.precisions)}; batch "
+            f"{' and '.join(map(str, batches))}; {' and '.join(map(str, threads))} threads); leave-one-model-out "
+            f"median |error| {s['median_abs_pct']:.0f}%, {s['within_25']:.0%} within ±25%{rank}")
+
+
+def runtimes_block(rc: RuntimeCalibration, cpu: str, when: str) -> str:
+    """The calibrated profile's `runtimes:` mapping: the fitted runtime (the default: what the user deploys
+    with) and eager PyTorch (the profile's own parameters, fitted by the eager calibration)."""
+    out = ["runtimes:", f"  {rc.runtime}:", "    default: true", "    unit: cpu"]
+    out += fitted_lines(rc.fit, rc.unit, rc.precisions, None, source_text(rc, cpu, when), tool=TOOL,
+                        accuracy=accuracy_entry(rc, when))
+    out += ["  pytorch:", "    unit: cpu", "    precisions: [fp32]",
+            "    source: >-\n      eager PyTorch: the profile's own estimator parameters (estimator_source below)"]
+    return "\n".join(out) + "\n"
+
+
+def with_runtime(text: str, rc: RuntimeCalibration, cpu: str) -> str:
+    """A calibrated profile's YAML `text` with the runtime's entry (runtimes_block) and its precisions."""
+    import yaml
+
+    when = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d")
+    text = set_top_level(text, "runtimes", runtimes_block(rc, cpu, when))
+    precisions = list(yaml.safe_load(text)["precisions"])
+    added = [p for p in rc.precisions if p not in precisions]
+    if added:
+        text = set_top_level(text, "precisions", f"precisions: [{', '.join([*precisions, *added])}]\n")
+    return text

@@ -1,0 +1,150 @@
+"""A fitted compiled runtime written into a profile's YAML (`runtimes:` entry), and the summary of its
+leave-one-model-out error: one writer for benchmarks/published_fit.py (published rows) and `archsel
+calibrate --runtime` (rows measured here).
+
+The entry's lines are written by hand, not through a YAML dumper, so that the profiles under profiles/ keep
+their compact flow style; `set_top_level` replaces one top-level entry of a profile's text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from archsel.estimation import engine_fit as ef
+from archsel.estimation.accuracy import error_summary
+from archsel.estimation.engine import MAX_ON_CHIP_BANDWIDTH, MAX_WINOGRAD_EFFICIENCY
+from archsel.targets.schema import RUNTIME_FACTS
+
+if TYPE_CHECKING:
+    from archsel.targets.runtimes import RuntimeSpec
+
+NOMINAL_TFLOPS = 50.0  # fp16 peak of an NPU without a published figure: above any phone NPU's
+ACCURACY_KEYS = ("n", "models", "median_abs_pct", "within_10", "within_25", "ratio_q10", "ratio_q90", "spearman")
+
+
+def flow(d: Mapping[str, Any]) -> str:
+    """A flow mapping as the profiles write it: {a: 1, b: 2}."""
+    return "{" + ", ".join(f"{k}: {v}" for k, v in d.items()) + "}"
+
+
+def g(value: float) -> str:
+    """A fitted figure to 3 significant digits."""
+    return f"{value:.3g}"
+
+
+def figure_text(figure: Mapping[str, Any]) -> str:
+    """A sourced figure as the profiles write it: {value: 8, source: [a, b], derivation: "..."} (or classes:
+    [...] in place of the value)."""
+    source = figure["source"]
+    if "classes" in figure:
+        head = f"classes: [{', '.join(figure['classes'])}]"
+    else:
+        value = figure["value"]
+        head = f"value: {value if isinstance(value, str) else g(float(value))}"
+    parts = [head, f"source: {source if isinstance(source, str) else '[' + ', '.join(source) + ']'}"]
+    if figure.get("derivation"):
+        parts.append(f"derivation: {json.dumps(figure['derivation'], ensure_ascii=False)}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def fact_lines(spec: RuntimeSpec | None, fit: ef.Fit | None = None) -> list[str]:
+    """The runtime's sourced facts (RUNTIME_FACTS), kept as the profile wrote them; the on-chip capacity only
+    with a fit that used it, followed by its fitted rate."""
+    out = []
+    for key in RUNTIME_FACTS:
+        figure = spec.facts.get(key) if spec is not None else None
+        if not figure:
+            continue
+        if key == "on_chip_mb":
+            if fit is None or not fit.on_chip:
+                continue
+            out.append(f"    on_chip_mb: {figure_text(figure)}")
+            out.append(f"    on_chip_bandwidth: {g(min(fit.on_chip_bandwidth, MAX_ON_CHIP_BANDWIDTH))}")
+            continue
+        out.append(f"    {key}: {figure_text(figure)}")
+    return out
+
+
+def fitted_lines(fit: ef.Fit, unit: ef.Unit, precs: Sequence[str], spec: RuntimeSpec | None, source: str,
+                 *, tool: str = "benchmarks/published_fit.py",
+                 accuracy: Mapping[str, Any] | None = None) -> list[str]:
+    """The body of a fitted runtime's entry (after its name, `default` and `unit` lines): precisions, the
+    rates of precisions beyond the reference one (a nominal NPU's fitted peaks), efficiencies, the spec's
+    facts, fixed costs, a CPU's cores and parallel efficiency, `accuracy` (the fit's own leave-one-model-out
+    error, written by calibrations) and `source` (folded). `tool` names what fitted a fitted peak."""
+    out = [f"    precisions: [{', '.join(precs)}]"]
+    if unit.kind == "npu" and "fp32" not in precs and "fp16" in precs:
+        out.append("    float_as: fp16")
+    peaks = {p: v * 2 / 1e12 for p, v in unit.peak_macs_per_s.items()}  # TFLOPS
+    if unit.nominal_precision:
+        out.append("    peak_tflops:")
+        for p in precs:
+            value = peaks[fit.reference] * fit.precision_rates.get(p, 1.0) if p not in peaks else peaks[p]
+            what = (f"nominal {NOMINAL_TFLOPS:g}: no published figure for this unit, efficiencies are "
+                    "relative to it" if p == fit.reference else
+                    f"{fit.precision_rates.get(p, 1.0):g} x the nominal {fit.reference} rate, fitted")
+            out.append(f"      {p}: {{value: {g(value)}, fitted: \"{what} ({tool})\"}}")
+    else:
+        rates = {}
+        for p in precs:
+            m = fit.precision_rates.get(p, 1.0)
+            unrated = p not in peaks and p != "tf32"
+            if unrated:  # relative to the fp32 peak in the profile
+                m *= peaks[fit.reference] / peaks["fp32"]
+            if abs(m - 1.0) > 1e-9 or unrated:  # a precision without a peak needs its rate, 1 included
+                rates[p] = g(m)
+        if rates:
+            out.append(f"    precision_rates: {flow(rates)}")
+    eff = {k: min(v, MAX_WINOGRAD_EFFICIENCY if k == "conv3x3" else 1.0) for k, v in fit.efficiency().items()}
+    out.append(f"    efficiency: {flow({k: g(v) for k, v in eff.items()})}")
+    out += fact_lines(spec, fit)
+    out.append(f"    fused_traffic: {g(fit.fused_traffic)}")
+    out.append(f"    layer_us: {g(fit.x['layer'] * 1e6)}")
+    out.append(f"    call_us: {g(fit.x['call'] * 1e6)}")
+    if unit.kind == "cpu" and unit.cores > 1:
+        out.append(f"    cores: {unit.cores}")
+        out.append(f"    parallel_efficiency: {g(fit.parallel_efficiency)}")
+    if accuracy is not None:
+        out.append(f"    accuracy: {json.dumps(dict(accuracy), ensure_ascii=False)}")
+    out.append(f"    source: >-\n      {source}")
+    return out
+
+
+def set_top_level(text: str, key: str, block: str) -> str:
+    """`text` (a profile's YAML) with the top-level entry `key` (its line and indented continuation) replaced
+    by `block`, or `block` appended at the end when there is none."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith(f"{key}:")), None)
+    if start is None:
+        return text + ("" if text.endswith("\n") else "\n") + block
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+        end += 1
+    return "".join(lines[:start]) + block + "".join(lines[end:])
+
+
+def held_summary(held: Sequence[ef.Held]) -> dict[str, Any]:
+    """error_summary of held-out predictions (measured / estimated), with the models held out and their rank
+    correlation (`rank_correlation`)."""
+    out: dict[str, Any] = dict(error_summary([h.ratio for h in held]))
+    out["models"] = len({h.row.model for h in held})
+    out["spearman"] = rank_correlation(held)
+    return out
+
+
+def rank_correlation(held: Sequence[ef.Held]) -> float | None:
+    """Spearman of estimated vs measured latency within each comparable set (same runtime, precision,
+    batch, threads) of at least 3 models, averaged weighted by set size."""
+    groups: dict[tuple[Any, ...], list[ef.Held]] = defaultdict(list)
+    for h in held:
+        groups[(h.row.label, h.row.precision, h.row.threads)].append(h)
+    total, weight = 0.0, 0
+    for members in groups.values():
+        rho = ef.spearman([m.predicted_s for m in members], [m.row.measured_s for m in members])
+        if rho is not None:
+            total += rho * len(members)
+            weight += len(members)
+    return total / weight if weight else None

@@ -1,0 +1,188 @@
+"""`archsel calibrate --runtime`: a deployment runtime measured here, fitted, and written into the profile as
+its default runtime, banded by the fit's own leave-one-model-out error."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archsel.errors import UsageError
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+MODELS = ("small_cnn_cifar", "lenet5", "lstm_forecaster")  # small: a conv net, a tiny CNN, an LSTM
+THREADS = min(os.cpu_count() or 1, 2)
+
+
+def cpu_calibration(threads: int) -> Any:
+    """An eager CPU calibration from recorded micro-benchmark figures (the eager calibration has its own
+    tests; this file tests what --runtime adds to it)."""
+    from archsel.estimation.calibrate import Measured, calibrate_from
+    from archsel.estimation.microbench import MicroResults
+    from archsel.profiling.counting import count_model
+
+    cells = ("lstm", "gru", "rnn")
+    micro = MicroResults(
+        device="cpu", threads=threads, gemm_macs_per_s={"fp32": 6e10 * threads}, conv_macs_per_s={"fp32": 5e10},
+        depthwise_macs_per_s=4e9, recurrent_macs_per_s=1e10, pooling_elements_per_s=2e9,
+        bandwidth_bytes_per_s=2e10, activation_bandwidth_bytes_per_s=4e10, overhead_s=3e-6,
+        op_overhead_s={"conv": 8e-6, "elementwise": 3e-6, "norm": 5e-6, "pooling": 4e-6, "view": 1e-6},
+        recurrent_call_s=dict.fromkeys(cells, 3e-5), recurrent_step_s=dict.fromkeys(cells, 1e-6),
+        recurrent_weight_bandwidth=dict.fromkeys(cells, 4e10))
+    refs = [Measured("small_cnn_cifar", 1, list(count_model("small_cnn_cifar").ops), 0, 2e-4)]
+    return calibrate_from(micro, refs)
+
+
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """A profile with ONNX Runtime calibrated on this machine: 3 small models really measured under it at
+    batch 1 on 1 and THREADS threads (fp32; int8 where the runtime runs it)."""
+    pytest.importorskip("onnxruntime")
+    from archsel.estimation.calibrate import profile_document, write_profile
+    from archsel.estimation.calibrate_runtime import calibrate_runtime, with_runtime
+
+    root = tmp_path_factory.mktemp("cal")
+    os.environ.setdefault("ARCHSEL_CACHE_DIR", str(root / "cache"))
+    cal = cpu_calibration(THREADS)
+    rc = calibrate_runtime(cal, "onnxruntime", models=MODELS, batches=(1,), budget_s=0.2)
+    doc = profile_document(cal, name="my-ort-box", target_class="edge", device="cpu", device_name="Test CPU",
+                           memory=(16.0, "recorded for the test"))
+    path = write_profile(doc, root / "my-ort-box.yaml", edit=lambda text: with_runtime(text, rc, "Test CPU"))
+    return path, rc
+
+
+def test_the_profile_validates_and_lists_the_runtime_as_default_then_eager(calibrated: tuple[Path, Any]) -> None:
+    from archsel.targets.profiles import profile_problems, resolve_target
+
+    path, rc = calibrated
+    assert profile_problems([path]) == []
+    profile = resolve_target(str(path))
+    assert list(profile.runtimes) == ["onnxruntime", "pytorch"]
+    assert profile.default_runtime == "onnxruntime"
+    ort = profile.runtimes["onnxruntime"]
+    assert ort.fitted and ort.source.startswith("Fitted by archsel calibrate --runtime onnxruntime on Test CPU")
+    assert f"{len(rc.rows)} measurements of 3 models" in ort.source
+    assert ort.unit == "cpu" and ort.cores == THREADS and "fp32" in ort.precisions
+    # every measurement became a row: 3 models x 1 batch x the thread counts, fp32 at least
+    assert {(r.model, r.threads) for r in rc.rows if r.precision == "fp32"} == \
+        {(m, n) for m in MODELS for n in sorted({1, THREADS})}
+    assert all(r.measured_s > 0 and r.layers for r in rc.rows)
+    # ONNX Runtime runs all of these small models' MACs in int8: int8 rows too, and int8 in the profile
+    assert {(r.model, r.threads) for r in rc.rows if r.precision == "int8"} == \
+        {(r.model, r.threads) for r in rc.rows if r.precision == "fp32"}
+    assert ort.precisions == ("fp32", "int8") and "int8" in profile.precisions
+    assert profile.runtimes["pytorch"].precisions == ("fp32",)
+
+
+def test_fitted_parameters_are_positive_and_finite(calibrated: tuple[Path, Any]) -> None:
+    from archsel.targets.profiles import resolve_target
+
+    path, rc = calibrated
+    ort = resolve_target(str(path)).runtimes["onnxruntime"]
+    figures = [*ort.efficiency.values(), ort.layer_us, ort.call_us, ort.fused_traffic,
+               *ort.precision_rates.values()] + ([ort.parallel_efficiency] if THREADS > 1 else [])
+    assert len(ort.efficiency) == 10
+    assert all(v is not None and math.isfinite(v) and v >= 0 for v in figures), figures
+    assert all(v > 0 for v in ort.efficiency.values())
+    assert (ort.layer_us or 0) + (ort.call_us or 0) > 0  # something costs a fixed time per inference
+    # the profile holds the fit (3 significant digits)
+    assert ort.layer_us == pytest.approx(rc.fit.x["layer"] * 1e6, rel=5e-3, abs=1e-3)
+    assert ort.efficiency["matmul"] == pytest.approx(min(1 / rc.fit.x["matmul"], 1.0), rel=5e-3)
+
+
+def test_the_entry_carries_the_leave_one_model_out_error(calibrated: tuple[Path, Any]) -> None:
+    from archsel.targets.profiles import resolve_target
+
+    path, rc = calibrated
+    acc = resolve_target(str(path)).runtimes["onnxruntime"].accuracy
+    assert acc is not None
+    assert acc["n"] == len(rc.held) == len(rc.rows) and acc["models"] == 3  # every row held out once
+    assert acc["median_abs_pct"] == pytest.approx(rc.summary["median_abs_pct"], abs=1e-3)
+    ratios = sorted(h.ratio for h in rc.held)
+    assert ratios[0] - 1e-3 <= acc["ratio_q10"] <= acc["ratio_q90"] <= ratios[-1] + 1e-3
+    assert acc["measured_by"] == "archsel calibrate --runtime onnxruntime"
+
+
+def test_profile_target_estimates_the_runtime_by_default_and_eager_on_request(
+        archsel: Run, calibrated: tuple[Path, Any]) -> None:
+    path, rc = calibrated
+    out = archsel("profile", "resnet18", "--target", str(path), "-f", "json")
+    assert out.returncode == 0, out.stderr
+    (est,) = json.loads(out.stdout)["results"]
+    assert est["kind"] == "estimated" and est["runtime"] == "onnxruntime" and est["target"] == "my-ort-box"
+    assert est["method"].startswith(f"onnxruntime on the cpu, {THREADS} of {THREADS} cores")
+    # the band and note come from this fit's measured error, not from the published fits' file
+    note = est["accuracy_note"]
+    assert f"over {len(rc.rows)} latencies of 3 models measured on the device" in note
+    assert "(archsel calibrate --runtime onnxruntime, " in note
+    assert est["band"]["low_ms"] == pytest.approx(est["latency_ms"] * rc.summary["ratio_q10"], rel=1e-3)
+    assert est["band"]["high_ms"] == pytest.approx(est["latency_ms"] * rc.summary["ratio_q90"], rel=1e-3)
+
+    int8 = archsel("profile", "resnet18", "--target", str(path), "--dtype", "int8", "-f", "json")
+    assert int8.returncode == 0, int8.stderr
+    (q,) = json.loads(int8.stdout)["results"]
+    assert q["runtime"] == "onnxruntime" and q["precision"] == "int8" and q["latency_ms"] > 0
+
+    eager = archsel("profile", "resnet18", "--target", str(path), "--runtime", "pytorch", "-f", "json")
+    assert eager.returncode == 0, eager.stderr
+    (e,) = json.loads(eager.stdout)["results"]
+    assert e["runtime"] == "pytorch" and e["method"].startswith("eager PyTorch")
+    assert e["latency_ms"] != pytest.approx(est["latency_ms"])
+
+
+def test_an_unknown_runtime_gets_a_did_you_mean(archsel: Run, tmp_path: Path) -> None:
+    out = archsel("calibrate", "--quick", "--runtime", "onnxruntim", "-o", str(tmp_path / "x.yaml"))
+    assert out.returncode == 2 and "onnxruntime" in out.stderr and "did you mean" in out.stderr.lower()
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_runtime_not_measurable_here_exits_2_before_measuring(archsel: Run, tmp_path: Path) -> None:
+    out = archsel("calibrate", "--quick", "--runtime", "tensorrt", "-o", str(tmp_path / "x.yaml"))
+    assert out.returncode == 2
+    assert "--runtime tensorrt cannot be measured on this machine: calibrate fits onnxruntime, openvino" in out.stderr
+    eager = archsel("calibrate", "--quick", "--runtime", "pytorch", "-o", str(tmp_path / "x.yaml"))
+    assert eager.returncode == 2 and "without --runtime" in eager.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_runtime_not_installed_exits_2_naming_the_pip_install(tmp_path: Path) -> None:
+    """openvino hidden from the import system (as on a machine without it): exit 2 and the install command."""
+    args = ["archsel", "calibrate", "--quick", "--runtime", "openvino", "-o", str(tmp_path / "x.yaml")]
+    code = f"import runpy, sys; sys.modules['openvino'] = None; sys.argv = {args!r}; " \
+           "runpy.run_module('archsel', run_name='__main__')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"})
+    assert out.returncode == 2, out.stderr
+    assert "--runtime openvino needs openvino, which is not installed" in out.stderr
+    assert 'pip install "archsel[openvino]"' in out.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_check_calibrated_runtime_accepts_aliases() -> None:
+    pytest.importorskip("onnxruntime")
+    from archsel.estimation.calibrate_runtime import check_calibrated_runtime
+
+    assert check_calibrated_runtime("ORT") == "onnxruntime"
+    with pytest.raises(UsageError, match="cannot be measured on this machine"):
+        check_calibrated_runtime("ncnn")
+
+
+def test_a_precision_without_a_peak_gets_its_rate_written_even_at_1() -> None:
+    """int8 on a CPU whose profile has only an fp32 peak: the entry must carry int8's rate, or the profile
+    would list a precision it has no rate for (the fit may find it at exactly 1x fp32)."""
+    from archsel.estimation import engine_fit as ef
+    from archsel.estimation.runtime_entry import fitted_lines
+
+    unit = ef.Unit("cpu", {"fp32": 1e11}, 2e10, cores=2)
+    fit = ef.Fit(ef.prior("cpu"), 0.8, {"int8": 1.0})
+    lines = fitted_lines(fit, unit, ["fp32", "int8"], None, "Fitted by a test of the writer")
+    assert "    precision_rates: {int8: 1}" in lines
+    assert fitted_lines(ef.Fit(ef.prior("cpu")), unit, ["fp32"], None, "Fitted by a test")[1].startswith(
+        "    efficiency: ")  # fp32 at its own peak: no rate line
