@@ -44,6 +44,13 @@ def family(entry: Any, count: Any) -> str:
     return {"transformer": "Transformer", "rnn": "RNN", "hybrid": "hybrid"}.get(entry.family, "other")
 
 
+def gmacs_per_sample(model_id: str) -> float:
+    """The model's GMACs at batch 1 (meta count)."""
+    from archsel.profiling.counting import count_model
+
+    return count_model(model_id, batch=1).macs / 1e9
+
+
 def _reason(exc: BaseException) -> str:
     from archsel.profiling.profiler import classify_failure
 
@@ -209,7 +216,10 @@ def write_results(rows: list[dict[str, Any]], path: Path, args: argparse.Namespa
     from archsel.machine import cpu_model
 
     versions = _versions()
-    failed = sorted({(r["model_id"], r["runtime"], r["dtype"], r["error"]) for r in rows if r["error"]})
+    failed = sorted({(r["model_id"], r["batch"], r["runtime"], r["dtype"], r["error"]) for r in rows
+                     if r["error"] and not r["error"].startswith("skipped")})
+    skipped = sorted({(r["model_id"], r["batch"], r["error"]) for r in rows
+                      if r["error"] and r["error"].startswith("skipped")})
     lines = [
         "# Eager PyTorch vs ONNX Runtime vs OpenVINO on this machine",
         "",
@@ -229,7 +239,11 @@ def write_results(rows: list[dict[str, Any]], path: Path, args: argparse.Namespa
         "",
         f"## Combinations that did not run ({len(failed)})",
         "",
-        *[f"- {m} {rt} {d}: {e}" for m, rt, d, e in failed],
+        *[f"- {m} batch {b} {rt} {d}: {e}" for m, b, rt, d, e in failed],
+        "",
+        f"## Batches not measured ({len(skipped)})",
+        "",
+        *[f"- {m} batch {b}: {e}" for m, b, e in skipped],
         "",
         "## Every measurement",
         "",
@@ -242,6 +256,8 @@ def write_results(rows: list[dict[str, Any]], path: Path, args: argparse.Namespa
         cells[(r["model_id"], r["batch"], r["threads"], r["dtype"])][r["runtime"]] = r
     for (m, b, t, d), by_rt in sorted(cells.items()):
         first = next(iter(by_rt.values()))
+        if first["error"] and first["error"].startswith("skipped"):
+            continue
         ms = [by_rt.get(rt, {}).get("p50_ms") for rt in RUNTIMES]
         share = " / ".join("—" if by_rt.get(rt, {}).get("int8_mac_fraction") is None
                            else f"{by_rt[rt]['int8_mac_fraction']:.0%}" for rt in ("onnxruntime", "openvino"))
@@ -259,8 +275,8 @@ def main() -> None:
     parser.add_argument("--dtypes", default="fp32,int8")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--budget", type=float, default=0.3, help="seconds per timing (at least 6 calls' worth)")
-    parser.add_argument("--max-call-s", type=float, default=1.5,
-                        help="skip a batch > 1 whose eager fp32 call would take longer than this")
+    parser.add_argument("--max-batched-gmacs", type=float, default=10.0,
+                        help="measure batch > 1 only for models of at most this many GMACs per sample")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results_runtime_comparison.md")
     parser.add_argument("--json", type=Path, default=None, help="also write every record as JSON")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/archsel-runtime-comparison"),
@@ -281,17 +297,13 @@ def main() -> None:
     for i, model_id in enumerate(models):
         for batch in batches:
             t0 = time.perf_counter()
-            eager_b1 = next((r["p50_ms"] for r in rows if r["model_id"] == model_id and r["batch"] == 1
-                             and r["runtime"] == "pytorch" and r["dtype"] == "fp32" and r["p50_ms"]), None)
-            if batch > 1 and eager_b1 is not None and eager_b1 * batch > args.max_call_s * 1e3:
-                call_s = eager_b1 * batch / 1e3
-                why = (f"skipped: eager fp32 takes {eager_b1:.0f} ms at batch 1, so about {call_s:.1f} s a call "
-                       f"at batch {batch} (over --max-call-s {args.max_call_s:g})")
-                rows.extend({"model_id": model_id, "family": next(r["family"] for r in rows
-                                                                  if r["model_id"] == model_id),
-                             "batch": batch, "runtime": rt, "dtype": d, "threads": n, "macs": 0, "p50_ms": None,
-                             "rounds": 0, "error": why, "int8_mac_fraction": None}
-                            for rt in RUNTIMES for d in dtypes for n in threads)
+            sample_gmacs = gmacs_per_sample(model_id)
+            if batch > 1 and sample_gmacs > args.max_batched_gmacs:
+                why = (f"skipped: {sample_gmacs:.0f} GMACs per sample, over --max-batched-gmacs "
+                       f"{args.max_batched_gmacs:g} for batch > 1 (seconds a call on this CPU)")
+                rows.extend({"model_id": model_id, "family": "", "batch": batch, "runtime": rt, "dtype": d,
+                             "threads": n, "macs": 0, "p50_ms": None, "rounds": 0, "error": why,
+                             "int8_mac_fraction": None} for rt in RUNTIMES for d in dtypes for n in threads)
                 continue
             try:
                 case = Case(model_id, batch, threads, dtypes, args.cache)

@@ -99,3 +99,12 @@ def test_recommend_on_this_machine_measures_the_runtime_asked(archsel: Run, cach
     assert ranked and all(c["latency"]["runtime"] == "openvino" and c["latency"]["kind"] == "measured"
                           for c in ranked)
     assert all(c["latency"]["detail"]["runtime_version"] for c in ranked)
+
+
+def test_no_runtime_is_imported_by_a_command_that_does_not_use_one(archsel: Run, cache: dict[str, str]) -> None:
+    r = archsel("recommend", "--task", "video", "--target", "edge", "--top", "1", "--format", "json",
+                env={**cache, "PYTHONPROFILEIMPORTTIME": "1"})
+    assert r.returncode == 0, r.stderr
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in r.stderr.splitlines() if "|" in line}
+    assert "torch" in imported or "archsel" in imported  # the import log is there
+    assert not imported & {"onnxruntime", "openvino", "nncf", "onnx"}
