@@ -108,3 +108,12 @@ def test_no_runtime_is_imported_by_a_command_that_does_not_use_one(archsel: Run,
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in r.stderr.splitlines() if "|" in line}
     assert "torch" in imported or "archsel" in imported  # the import log is there
     assert not imported & {"onnxruntime", "openvino", "nncf", "onnx"}
+
+
+def test_a_model_that_does_not_export_is_its_own_failure_not_a_crash(archsel: Run) -> None:
+    r = archsel("check", "--model", "user_models.models:build_not_exportable", "--input", "1x8x8", "--target", "local",
+                "--runtime", "openvino", "--latency-ms", "10", "--format", "json", cwd=FIXTURES)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    gates = {g["name"]: g for g in json.loads(r.stdout)["gates"]}
+    assert gates["model"]["status"] == "passed" and gates["latency"]["status"] == "error"
+    assert "export" in gates["latency"]["message"] and "eigvalsh" in gates["latency"]["message"]

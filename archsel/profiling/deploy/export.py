@@ -101,11 +101,34 @@ def export_key(model_key: dict[str, Any], inputs: Any) -> dict[str, Any]:
             "opset": OPSET, "torch": torch.__version__, "archsel": __version__}
 
 
+@contextlib.contextmanager
+def quiet_fds() -> Iterator[None]:
+    """File descriptors 1 and 2 sent to the null device inside the block: the TorchScript exporter prints its
+    IR graph from C++ on a failure, which must never reach stdout (the payload)."""
+    import os
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, null):
+            os.close(fd)
+
+
 def _export_bytes(module: Any, inputs: tuple[Any, ...], exporter: str, names: list[str]) -> bytes:
     import torch
 
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
-            contextlib.redirect_stderr(io.StringIO()):
+            contextlib.redirect_stderr(io.StringIO()), quiet_fds():
         warnings.simplefilter("ignore")
         if exporter == "torchscript":
             buffer = io.BytesIO()
