@@ -44,6 +44,19 @@ def family(entry: Any, count: Any) -> str:
     return {"transformer": "Transformer", "rnn": "RNN", "hybrid": "hybrid"}.get(entry.family, "other")
 
 
+def family_round_robin(model_ids: list[str]) -> list[str]:
+    """The models ordered one family at a time in turn (cnn, rnn, transformer, hybrid, ...), so that a run
+    stopped early still covers every family."""
+    from itertools import zip_longest
+
+    from archsel.zoo.registry import get_model_entry
+
+    by_family: dict[str, list[str]] = defaultdict(list)
+    for m in model_ids:
+        by_family[get_model_entry(m).family].append(m)
+    return [m for group in zip_longest(*by_family.values()) for m in group if m is not None]
+
+
 def gmacs_per_sample(model_id: str) -> float:
     """The model's GMACs at batch 1 (meta count)."""
     from archsel.profiling.counting import count_model
@@ -288,7 +301,7 @@ def main() -> None:
 
     from archsel.zoo.registry import list_models
 
-    models = [m for m in args.models.split(",") if m] or list_models()
+    models = [m for m in args.models.split(",") if m] or family_round_robin(list_models())
     batches = tuple(int(b) for b in args.batches.split(","))
     threads = tuple(int(t) for t in args.threads.split(","))
     dtypes = tuple(args.dtypes.split(","))

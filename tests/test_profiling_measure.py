@@ -287,3 +287,19 @@ def test_out_of_memory_is_classified() -> None:
     assert classify_failure(MemoryError())[0] == "out_of_memory"
     assert classify_failure(TimeBudgetExceeded("too slow"))[0] == "time_budget"
     assert classify_failure(ValueError("boom")) == ("error", "ValueError: boom")
+
+
+def test_eager_int8_runs_a_model_of_several_inputs() -> None:
+    import torch
+
+    from archsel.profiling.precision import prepare
+    from archsel.zoo.inputs import make_inputs
+    from archsel.zoo.registry import get_model, get_model_entry, resolve_task
+
+    entry = get_model_entry("wide_and_deep")  # two inputs (wide features, deep ids)
+    inputs = make_inputs(entry.input_for(resolve_task(entry, None)), 2, device="cpu")
+    assert len(inputs) >= 2
+    prepared = prepare(get_model("wide_and_deep", device="cpu"), inputs, dtype="int8", device="cpu")
+    with torch.inference_mode():
+        out = prepared.model(*prepared.inputs)
+    assert out.shape[0] == 2 and prepared.quantized_param_fraction and prepared.quantized_param_fraction > 0

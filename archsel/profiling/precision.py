@@ -129,11 +129,26 @@ def _quantize_int8(model: nn.Module) -> tuple[nn.Module, float]:
     if covered_n == 0:
         raise UnsupportedPrecision("no Linear/LSTM/GRU/RNN layer to quantize: "
                                    "dynamic int8 would time the fp32 model")
-    wrapper = nn.Sequential(model)  # quantize_dynamic swaps children only: wrap so a bare LSTM is swapped too
+    wrapper = _forwarding(model)  # quantize_dynamic swaps children only: wrap so a bare LSTM is swapped too
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         quantized = quantize_dynamic(wrapper, set(targets), dtype=torch.qint8)
     return quantized, covered_n / total if total else 0.0
+
+
+def _forwarding(model: nn.Module) -> nn.Module:
+    """`model` as the one child of a module that passes every argument on (nn.Sequential takes one input)."""
+    from torch import nn
+
+    class Forwarding(nn.Module):
+        def __init__(self, inner: nn.Module) -> None:
+            super().__init__()
+            self.model = inner
+
+        def forward(self, *args: Any, **kwargs: Any) -> Any:
+            return self.model(*args, **kwargs)
+
+    return Forwarding(model)
 
 
 def prepare(model: nn.Module, inputs: tuple[Any, ...], *, dtype: str, device: str,
