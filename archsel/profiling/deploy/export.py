@@ -104,13 +104,10 @@ def export_key(model_key: dict[str, Any], inputs: Any) -> dict[str, Any]:
 @contextlib.contextmanager
 def quiet_fds() -> Iterator[None]:
     """File descriptors 1 and 2 sent to the null device inside the block: the TorchScript exporter prints its
-    IR graph from C++ on a failure, which must never reach stdout (the payload)."""
+    IR graph from C++ on a failure, which must never reach stdout (the payload). Python-level writes are
+    redirected by the caller, so nothing buffered in sys.stdout is flushed into the null device."""
     import os
-    import sys
 
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
     saved = [os.dup(1), os.dup(2)]
     null = os.open(os.devnull, os.O_WRONLY)
     try:
