@@ -95,10 +95,8 @@ def runtime_words(c: dict[str, Any]) -> str:
 
 
 def int8_words(int8: dict[str, Any]) -> str:
-    """One line on what ran in int8 and how it was calibrated."""
-    fraction = int8.get("int8_mac_fraction")
-    share = f"{fraction:.0%} of the MACs in int8 kernels" if fraction is not None else "int8 share unknown"
-    return f"int8: {int8.get('method', '?')}; {share}; calibration: {int8.get('calibration', '?')}"
+    """One line on how int8 was made (the runtime's own note says what share of the MACs ran in int8)."""
+    return f"int8: {int8.get('method', '?')}; calibration: {int8.get('calibration', '?')}"
 
 
 def _measured_notes(records: list[dict[str, Any]]) -> list[str]:
