@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from archsel import __version__
+from archsel.targets.runtimes import EAGER
 
 if TYPE_CHECKING:
     from archsel.profiling.cache import ResultCache
@@ -245,7 +246,7 @@ def estimate_latency(count: CountResult, target: TargetProfile, precision: str, 
 
 
 def measured_zoo(entry: ModelEntry, task: str, batch: int, precision: str, budget_s: float,
-                 runtime: str = "pytorch", threads: int | None = None) -> Latency:
+                 runtime: str = EAGER, threads: int | None = None) -> Latency:
     """Measure a zoo model here (CPU) under `runtime` through archsel.profiling.profiler (cached per device
     fingerprint and runtime version)."""
     from archsel.profiling.profiler import ProfileOptions, profile
@@ -267,7 +268,7 @@ def measured_latency(stats: dict[str, Any], conditions: dict[str, Any], precisio
     """A Latency from a measurement's statistics (archsel.profiling.timing.LatencyStats.to_dict) and the
     conditions it ran under (device_name, runtime and the runtime's own)."""
     device_name = conditions.get("device_name", "cpu")
-    runtime = conditions.get("runtime", "pytorch")
+    runtime = conditions.get("runtime", EAGER)
     detail = {k: v for k, v in stats.items() if k not in ("measured", "dtype", "device")}
     detail["device_name"] = device_name
     detail.update({k: conditions[k] for k in RUNTIME_CONDITIONS if conditions.get(k) is not None})
@@ -283,7 +284,7 @@ def measured_latency(stats: dict[str, Any], conditions: dict[str, Any], precisio
 
 
 def measure_module(module: Any, inputs: tuple[Any, ...], batch: int, precision: str, device: str,
-                   budget_s: float, runtime: str = "pytorch", threads: int | None = None) -> Latency:
+                   budget_s: float, runtime: str = EAGER, threads: int | None = None) -> Latency:
     """Measure a module here at `precision` on `device` under `runtime` (eager: archsel.profiling.precision;
     a deployment runtime: archsel.profiling.deploy); never cached."""
     import torch
@@ -295,7 +296,7 @@ def measure_module(module: Any, inputs: tuple[Any, ...], batch: int, precision: 
     config = TimingConfig(time_budget_s=budget_s)
     conditions = {"device_name": device_name(device), "runtime": runtime}
     with threads_set(threads):
-        if runtime != "pytorch":
+        if runtime != EAGER:
             from archsel.profiling.deploy.measure import deployed
             from archsel.zoo.inputs import regenerate
 
@@ -318,7 +319,7 @@ def measured_runtime(rt: RuntimeSpec | None) -> str:
     """The runtime a measurement here runs: the target's runtime where it runs on this machine, else eager."""
     from archsel.profiling.deploy import MEASURED_RUNTIMES
 
-    return rt.name if rt is not None and rt.name in MEASURED_RUNTIMES else "pytorch"
+    return rt.name if rt is not None and rt.name in MEASURED_RUNTIMES else EAGER
 
 
 def cost(item: Item, precision: str, target: TargetProfile | None, *, measured: bool,

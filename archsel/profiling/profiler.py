@@ -46,7 +46,7 @@ class ProfileOptions:
     by_module: bool = False
     measure: bool = True
     use_cache: bool = True
-    runtime: str = "pytorch"  # what measures: eager PyTorch, or a deployment runtime (archsel.profiling.deploy)
+    runtime: str = EAGER  # what measures: eager PyTorch, or a deployment runtime (archsel.profiling.deploy)
 
 
 def runtime_version(runtime: str) -> str:

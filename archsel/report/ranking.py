@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from archsel.advice.scoring import PROXY, WEIGHTS
 from archsel.report.document import Column, TableView
+from archsel.targets.runtimes import EAGER
 from archsel.units import format_bytes, format_ms, format_si
 
 if TYPE_CHECKING:
@@ -207,7 +208,7 @@ def problem_view(result: AdviceResult) -> TableView | None:
 
 def measured_words(runtime: str) -> str:
     """'eager PyTorch', or the runtime's name (a deployment runtime on the exported graph)."""
-    return "eager PyTorch" if runtime == "pytorch" else f"{runtime} (the model exported to ONNX)"
+    return "eager PyTorch" if runtime == EAGER else f"{runtime} (the model exported to ONNX)"
 
 
 def notes(result: AdviceResult, fmt: str) -> list[str]:

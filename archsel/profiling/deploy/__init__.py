@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from archsel.errors import UsageError
+from archsel.targets.runtimes import EAGER
 
 if TYPE_CHECKING:
     import numpy as np
 
     from archsel.profiling.deploy.export import Exported
 
-EAGER = "pytorch"
 # runtime -> (extra, modules it needs, backend module)
 BACKENDS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "onnxruntime": ("onnx", ("onnxruntime", "onnx"), "archsel.profiling.deploy.onnxruntime"),
