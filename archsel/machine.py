@@ -30,3 +30,46 @@ def memory_bytes() -> int | None:
 
 
 MEMORY_SOURCE = "measured at run time: os.sysconf(SC_PAGE_SIZE) × os.sysconf(SC_PHYS_PAGES)"
+
+
+CACHE_ROOT = "/sys/devices/system/cpu"
+
+
+def _cache_size(text: str) -> int | None:
+    """Bytes of a sysfs cache `size` ("2048K", "480M")."""
+    text = text.strip()
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:].upper(), 1)
+    digits = text[:-1] if scale > 1 else text
+    return int(digits) * scale if digits.isdigit() else None
+
+
+def cpu_caches(root: str = CACHE_ROOT) -> tuple[int, str] | None:
+    """The CPU's level-2-and-above caches as Linux reports them (sysfs): their total bytes, each instance
+    counted once (by the CPUs sharing it), and what they are ("2 x 2 MiB L2 + 480 MiB L3"); None where the OS
+    does not say."""
+    seen: dict[tuple[int, str], int] = {}
+    try:
+        cpus = sorted(d for d in os.listdir(root) if d.startswith("cpu") and d[3:].isdigit())
+        for cpu in cpus:
+            base = os.path.join(root, cpu, "cache")
+            for index in sorted(os.listdir(base)) if os.path.isdir(base) else ():
+                def read(name: str, _dir: str = os.path.join(base, index)) -> str:
+                    with open(os.path.join(_dir, name), encoding="utf-8") as fh:
+                        return fh.read().strip()
+
+                if not index.startswith("index") or read("type") == "Instruction" or int(read("level")) < 2:
+                    continue
+                size = _cache_size(read("size"))
+                if size:
+                    seen[(int(read("level")), read("shared_cpu_list"))] = size
+    except (OSError, ValueError):
+        return None
+    if not seen:
+        return None
+    parts = []
+    for level in sorted({lv for lv, _ in seen}):
+        sizes = [s for (lv, _), s in seen.items() if lv == level]
+        each = f"{sizes[0] / (1 << 20):g} MiB"
+        parts.append(f"{len(sizes)} x {each} L{level}" if len(set(sizes)) == 1 and len(sizes) > 1
+                     else " + ".join(f"{s / (1 << 20):g} MiB L{level}" for s in sizes))
+    return sum(seen.values()), " + ".join(parts)

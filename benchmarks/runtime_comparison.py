@@ -13,7 +13,13 @@ archsel's timer (archsel.profiling.timing), so that drift of a shared machine fa
 a figure is the median over rounds of each round's p50. A combination that cannot run (export failure, a
 precision the runtime lacks, a call too slow for the budget) is listed with its reason.
 
-Output: a markdown results file (summary by family, then every row) and, with --json, the raw records.
+Before the models, and again after them for the thread scaling, archsel's micro-benchmarks of this CPU run on
+the largest thread count (archsel.estimation.microbench, as `archsel calibrate` runs them): the JSON keeps
+them beside the records, so that benchmarks/runtime_estimate_accuracy.py can calibrate from this one run
+(eager and each runtime on the reference models) and score the estimates of every other model against it.
+
+Output: a markdown results file (summary by family, then every row) and, with --json, the raw records
+({"micro": ..., "rows": [...]}).
 """
 
 from __future__ import annotations
@@ -280,6 +286,88 @@ def write_results(rows: list[dict[str, Any]], path: Path, args: argparse.Namespa
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def micro_benchmarks(threads: int) -> Any:
+    """archsel's micro-benchmarks of this CPU on `threads` threads (fp32), as `archsel calibrate` runs them."""
+    from archsel.estimation.microbench import run_microbenchmarks
+    from archsel.profiling.profiler import threads_set
+
+    with threads_set(threads):
+        return run_microbenchmarks("cpu", ("fp32",), budget_s=1.0,
+                                   log=lambda m: print(f"micro: {m}", file=sys.stderr, flush=True))
+
+
+def write_json(path: Path, micro: Any, rows: list[dict[str, Any]]) -> None:
+    from archsel.files import write_atomic
+    from archsel.machine import cpu_caches, cpu_model
+
+    meta = {"date": str(dt.date.today()), "cpu": cpu_model(), "caches": cpu_caches(), "versions": _versions()}
+    doc = {"meta": meta, "micro": micro.to_dict() if micro is not None else None, "rows": rows}
+    write_atomic(path, json.dumps(doc, indent=1) + "\n")
+
+
+def measure_model(model_id: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every batch of one model: its rows (or why each batch was skipped or could not be built)."""
+    batches = tuple(int(b) for b in args.batches.split(","))
+    threads = tuple(int(t) for t in args.threads.split(","))
+    dtypes = tuple(args.dtypes.split(","))
+    rows: list[dict[str, Any]] = []
+    for batch in batches:
+        t0 = time.perf_counter()
+        sample_gmacs = gmacs_per_sample(model_id)
+        if batch > 1 and sample_gmacs > args.max_batched_gmacs:
+            why = (f"skipped: {sample_gmacs:.0f} GMACs per sample, over --max-batched-gmacs "
+                   f"{args.max_batched_gmacs:g} for batch > 1 (seconds a call on this CPU)")
+            rows.extend(failed_rows(model_id, batch, args, why))
+            continue
+        try:
+            case = Case(model_id, batch, threads, dtypes, args.cache)
+        except Exception as exc:
+            rows.extend(failed_rows(model_id, batch, args, _reason(exc)))
+            print(f"{model_id} batch {batch}: cannot build ({_reason(exc)})", file=sys.stderr, flush=True)
+            continue
+        try:
+            if not args.prepare_only:
+                rows.extend(run_case(case, args.rounds, args.budget))
+        finally:
+            case.close()
+        print(f"{model_id} batch {batch}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    return rows
+
+
+def failed_rows(model_id: str, batch: int, args: argparse.Namespace, why: str) -> list[dict[str, Any]]:
+    """One row per (runtime, precision, threads) of a batch that was not measured, saying why."""
+    return [{"model_id": model_id, "family": "", "batch": batch, "runtime": rt, "dtype": d, "threads": int(n),
+             "macs": 0, "p50_ms": None, "rounds": 0, "error": why, "int8_mac_fraction": None}
+            for rt in RUNTIMES for d in args.dtypes.split(",") for n in args.threads.split(",")]
+
+
+def in_child(model_id: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """measure_model in a process of its own: a runtime that crashes (ONNX Runtime segfaulted quantizing
+    fasterrcnn_mobilenet_v3_large_fpn here) costs that model's rows, not the run."""
+    import signal
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "rows.json"
+        child = [sys.executable, __file__, "--models", model_id, "--child-out", str(out), "--batches", args.batches,
+                 "--threads", args.threads, "--dtypes", args.dtypes, "--rounds", str(args.rounds),
+                 "--budget", str(args.budget), "--max-batched-gmacs", str(args.max_batched_gmacs),
+                 "--cache", str(args.cache), *(["--prepare-only"] if args.prepare_only else [])]
+        try:
+            rc = subprocess.run(child, check=False, timeout=args.model_timeout).returncode
+        except subprocess.TimeoutExpired:
+            why = (f"timed out: still running after --model-timeout {args.model_timeout:g} s (a batch-8 int8 "
+                   "calibration of a large model can run for many minutes on 2 cores)")
+            return [r for b in args.batches.split(",") for r in failed_rows(model_id, int(b), args, why)]
+        if rc == 0 and out.exists():
+            rows: list[dict[str, Any]] = json.loads(out.read_text(encoding="utf-8"))
+            return rows
+    why = f"signal {signal.Signals(-rc).name}" if rc < 0 else f"exit code {rc}"
+    return [r for b in args.batches.split(",")
+            for r in failed_rows(model_id, int(b), args, f"crashed: the process measuring it ended ({why})")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="", help="comma-separated zoo ids (default: every model)")
@@ -297,48 +385,39 @@ def main() -> None:
     parser.add_argument("--prepare-only", action="store_true",
                         help="export and quantize every model into --cache, time nothing (run it on a busy machine "
                              "so that the timed run does only timing)")
+    parser.add_argument("--model-timeout", type=float, default=900.0,
+                        help="seconds one model (all its batches) may take before it is reported as timed out")
+    parser.add_argument("--child-out", type=Path, default=None, help=argparse.SUPPRESS)  # one model, in-process
     args = parser.parse_args()
+
+    if args.child_out is not None:
+        rows = measure_model(args.models, args)
+        args.child_out.write_text(json.dumps(rows), encoding="utf-8")
+        return
 
     from archsel.zoo.registry import list_models
 
     models = [m for m in args.models.split(",") if m] or family_round_robin(list_models())
-    batches = tuple(int(b) for b in args.batches.split(","))
     threads = tuple(int(t) for t in args.threads.split(","))
-    dtypes = tuple(args.dtypes.split(","))
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
+    micro = None if args.prepare_only else micro_benchmarks(max(threads))
     for i, model_id in enumerate(models):
-        for batch in batches:
-            t0 = time.perf_counter()
-            sample_gmacs = gmacs_per_sample(model_id)
-            if batch > 1 and sample_gmacs > args.max_batched_gmacs:
-                why = (f"skipped: {sample_gmacs:.0f} GMACs per sample, over --max-batched-gmacs "
-                       f"{args.max_batched_gmacs:g} for batch > 1 (seconds a call on this CPU)")
-                rows.extend({"model_id": model_id, "family": "", "batch": batch, "runtime": rt, "dtype": d,
-                             "threads": n, "macs": 0, "p50_ms": None, "rounds": 0, "error": why,
-                             "int8_mac_fraction": None} for rt in RUNTIMES for d in dtypes for n in threads)
-                continue
-            try:
-                case = Case(model_id, batch, threads, dtypes, args.cache)
-            except Exception as exc:
-                rows.extend({"model_id": model_id, "family": "?", "batch": batch, "runtime": rt, "dtype": d,
-                             "threads": n, "macs": 0, "p50_ms": None, "rounds": 0, "error": _reason(exc),
-                             "int8_mac_fraction": None} for rt in RUNTIMES for d in dtypes for n in threads)
-                print(f"[{i + 1}/{len(models)}] {model_id} batch {batch}: cannot build ({_reason(exc)})",
-                      file=sys.stderr, flush=True)
-                continue
-            try:
-                if not args.prepare_only:
-                    rows.extend(run_case(case, args.rounds, args.budget))
-            finally:
-                case.close()
-            print(f"[{i + 1}/{len(models)}] {model_id} batch {batch}: {time.perf_counter() - t0:.0f} s",
-                  file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        rows.extend(in_child(model_id, args))
+        print(f"[{i + 1}/{len(models)}] {model_id}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
         if args.prepare_only:
             continue
         if args.json:
-            args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+            write_json(args.json, micro, rows)
         write_results(rows, args.out, args, time.perf_counter() - started)
+    if micro is not None and args.json:  # thread scaling measured again after the models, as calibrate does
+        from archsel.estimation.microbench import remeasure_thread_scaling
+        from archsel.profiling.profiler import threads_set
+
+        with threads_set(max(threads)):
+            remeasure_thread_scaling(micro, lambda m: print(f"micro: {m}", file=sys.stderr, flush=True))
+        write_json(args.json, micro, rows)
 
 
 if __name__ == "__main__":

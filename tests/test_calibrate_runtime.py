@@ -91,7 +91,11 @@ def test_fitted_parameters_are_positive_and_finite(calibrated: tuple[Path, Any])
     assert len(ort.efficiency) == 10
     assert all(v is not None and math.isfinite(v) and v >= 0 for v in figures), figures
     assert all(v > 0 for v in ort.efficiency.values())
-    assert (ort.layer_us or 0) + (ort.call_us or 0) > 0  # something costs a fixed time per inference
+    # the fit explains what it was fitted to: every measurement within a factor of 2 of the fitted model
+    from archsel.estimation import engine_fit as ef
+
+    ratios = [ef.predict(r, rc.unit, rc.fit) / r.measured_s for r in rc.rows]
+    assert all(0.5 < q < 2.0 for q in ratios), ratios
     # the profile holds the fit (3 significant digits)
     assert ort.layer_us == pytest.approx(rc.fit.x["layer"] * 1e6, rel=5e-3, abs=1e-3)
     assert ort.efficiency["matmul"] == pytest.approx(min(1 / rc.fit.x["matmul"], 1.0), rel=5e-3)
@@ -186,3 +190,34 @@ def test_a_precision_without_a_peak_gets_its_rate_written_even_at_1() -> None:
     assert "    precision_rates: {int8: 1}" in lines
     assert fitted_lines(ef.Fit(ef.prior("cpu")), unit, ["fp32"], None, "Fitted by a test")[1].startswith(
         "    efficiency: ")  # fp32 at its own peak: no rate line
+
+
+def test_the_cpu_caches_are_the_runtimes_on_chip_memory(calibrated: tuple[Path, Any]) -> None:
+    from archsel.machine import cpu_caches
+    from archsel.targets.profiles import resolve_target
+
+    caches = cpu_caches()
+    if caches is None:
+        pytest.skip("this OS reports no CPU caches")
+    path, _ = calibrated
+    ort = resolve_target(str(path)).runtimes["onnxruntime"]
+    assert ort.on_chip_mb == pytest.approx(caches[0] / 2**20, rel=1e-3)
+    assert caches[1] in ort.facts["on_chip_mb"]["derivation"]
+
+
+def test_cpu_caches_count_each_shared_cache_once(tmp_path: Path) -> None:
+    from archsel.machine import cpu_caches
+
+    def cache(cpu: int, index: int, level: int, kind: str, size: str, shared: str) -> None:
+        d = tmp_path / f"cpu{cpu}" / "cache" / f"index{index}"
+        d.mkdir(parents=True)
+        for name, value in (("level", level), ("type", kind), ("size", size), ("shared_cpu_list", shared)):
+            (d / name).write_text(f"{value}\n")
+
+    for cpu in (0, 1):
+        cache(cpu, 0, 1, "Data", "48K", str(cpu))
+        cache(cpu, 1, 1, "Instruction", "64K", str(cpu))
+        cache(cpu, 2, 2, "Unified", "2048K", str(cpu))
+        cache(cpu, 3, 3, "Unified", "491520K", "0-1")
+    assert cpu_caches(str(tmp_path)) == (2 * 2**21 + 480 * 2**20, "2 x 2 MiB L2 + 480 MiB L3")
+    assert cpu_caches(str(tmp_path / "absent")) is None

@@ -64,7 +64,7 @@ def test_a_precision_the_runtime_cannot_run_here_is_that_candidates_failure(arch
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("--runtime", "tensorrt"), "this machine measures pytorch, onnxruntime, openvino"),
+    (("--runtime", "tensorrt"), "this machine measures pytorch, onnxruntime, openvino, executorch"),
     (("--runtime", "onnxrntime"), "did you mean"),
     (("--runtime", "openvino", "--compile"), "eager PyTorch options"),
 ])

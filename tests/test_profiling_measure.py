@@ -116,6 +116,22 @@ def test_int8_refuses_conv_only_models_and_cuda() -> None:
         prepare(nn.Linear(2, 2), (torch.randn(1, 2),), dtype="int8", device="cuda")
 
 
+class ReadsItsLinearWeight(nn.Module):
+    """Uses a Linear layer's weight itself, as swin3d_t and transformer_forecaster do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.linear(x, self.proj.weight)
+
+
+def test_int8_of_a_model_reading_a_linear_weight_is_unsupported_not_an_error() -> None:
+    with pytest.raises(UnsupportedPrecision, match=r"reads a Linear's weight itself .*--runtime onnxruntime"):
+        prepare(ReadsItsLinearWeight().eval(), (torch.randn(1, 4),), dtype="int8", device="cpu")
+
+
 def test_fp16_and_channels_last_change_model_and_inputs() -> None:
     conv = nn.Sequential(nn.Conv2d(3, 4, 3)).eval()
     inputs = (torch.randn(1, 3, 8, 8), torch.zeros(1, dtype=torch.int64))

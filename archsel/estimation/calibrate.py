@@ -26,6 +26,7 @@ REFERENCE_MODELS: tuple[str, ...] = (
 QUICK_REFERENCE_MODELS: tuple[str, ...] = ("small_cnn_cifar", "lstm_forecaster")
 BATCH8_MAX_MACS = 1.0e9  # per-sample MACs above which a reference model is measured at batch 1 only
 CALIBRATE_URL = "https://pytorch.org/docs/stable/benchmark_utils.html"
+CALIBRATE_REF = "archsel-calibrate"  # a calibrated profile's reference id, the source of what it measured
 Log = Callable[[str], None]
 
 
@@ -195,7 +196,7 @@ def profile_document(cal: Calibration, *, name: str, target_class: str, device: 
 
     m = cal.micro
     when = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d")
-    ref = "archsel-calibrate"
+    ref = CALIBRATE_REF
     scale = cal.peak_macs_per_s["fp32"] / m.gemm_macs_per_s["fp32"]
     peaks = {
         p: {"value": round(v * 2 / 1e12, 6), "source": ref,

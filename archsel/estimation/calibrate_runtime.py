@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from archsel.errors import UsageError
 from archsel.estimation import engine_fit as ef
+from archsel.estimation.calibrate import CALIBRATE_REF
+from archsel.estimation.engine import MIB
 from archsel.estimation.runtime_entry import ACCURACY_KEYS, fitted_lines, held_summary, set_top_level
+from archsel.machine import CACHE_ROOT
 
 if TYPE_CHECKING:
     from archsel.estimation.calibrate import Calibration
@@ -77,6 +80,7 @@ class RuntimeCalibration:
     held: list[ef.Held]
     summary: dict[str, Any]  # runtime_entry.held_summary of `held`
     notes: list[str] = field(default_factory=list)  # measurements left out, and why
+    caches: tuple[int, str] | None = None  # the on-chip memory of the unit: bytes, and what the OS reported
 
     @property
     def models(self) -> list[str]:
@@ -143,22 +147,44 @@ def engine_rows(measured: Sequence[RuntimeMeasured], fusion: str = "memory") -> 
     return rows
 
 
-def calibration_unit(cal: Calibration) -> ef.Unit:
+def calibration_unit(cal: Calibration, caches: tuple[int, str] | None = None) -> ef.Unit:
     """The fit's fixed facts: the eager calibration's peaks and bandwidth, on the threads it ran (its peaks
-    count them)."""
+    count them), and the CPU's caches (`caches`: bytes and what they are, archsel.machine.cpu_caches) as the
+    on-chip memory a layer's tensors stay in while they fit (its rate is fitted, at most
+    engine.MAX_ON_CHIP_BANDWIDTH × the bandwidth). Without them every layer's traffic ran at the memory
+    bandwidth: a recurrent layer re-reading its weights at every step was estimated 5-20x too slow under
+    ONNX Runtime and OpenVINO (benchmarks/results_runtime_estimate_accuracy.md)."""
     return ef.Unit("cpu", dict(cal.peak_macs_per_s), cal.bandwidth_bytes_per_s, cores=max(cal.micro.threads, 1),
-                   name="calibrated")
+                   name="calibrated", on_chip_bytes=float(caches[0]) if caches else 0.0)
 
 
 def fit_measured(runtime: str, version: str, unit: ef.Unit, measured: Sequence[RuntimeMeasured],
-                 notes: Sequence[str] = ()) -> RuntimeCalibration:
+                 notes: Sequence[str] = (), caches: tuple[int, str] | None = None) -> RuntimeCalibration:
     """Fit the runtime to the measurements (engine_fit.fit_runtime from the CPU judgement prior) and hold
     each model out (engine_fit.leave_one_model_out)."""
     rows = engine_rows(measured, unit.fusion)
     start = ef.prior(unit.kind)
-    fit = ef.fit_runtime(rows, unit, start)
-    held = ef.leave_one_model_out(rows, unit, start)
-    return RuntimeCalibration(runtime, version, unit, list(measured), rows, fit, held, held_summary(held), list(notes))
+    fit = inherit_unseen(ef.fit_runtime(rows, unit, start, rate_grid=ef.WIDE_RATE_GRID), rows, unit)
+    held = ef.leave_one_model_out(rows, unit, start, rate_grid=ef.WIDE_RATE_GRID)
+    return RuntimeCalibration(runtime, version, unit, list(measured), rows, fit, held, held_summary(held), list(notes),
+                              caches)
+
+
+# A layer class the reference models do not have runs on this CPU through the kernels of its parent class
+# (oneDNN and MLAS run 3-D and dilated convolutions as the same implicit GEMMs as 2-D ones; attention is
+# matrix products): it takes the parent's fitted efficiency, not the judgement prior. Without it 3-D CNNs
+# (no reference model has a 3-D conv) were estimated 2.5-5x too slow (results_runtime_estimate_accuracy.md).
+PARENT_CLASS = {"conv3d": "conv", "dilated_conv": "conv", "attention": "matmul"}
+
+
+def inherit_unseen(fit: ef.Fit, rows: Sequence[ef.Row], unit: ef.Unit) -> ef.Fit:
+    """`fit` with each PARENT_CLASS class the rows have no data for set to its parent's fitted value (where
+    the parent has data)."""
+    seen = ef.informed(rows, unit, fit)
+    for kind, parent in PARENT_CLASS.items():
+        if kind not in seen and parent in seen:
+            fit.x[kind] = fit.x[parent]
+    return fit
 
 
 def calibrate_runtime(cal: Calibration, runtime: str, *, quick: bool = False, models: Sequence[str] | None = None,
@@ -168,9 +194,11 @@ def calibrate_runtime(cal: Calibration, runtime: str, *, quick: bool = False, mo
     two rounds unless `quick`) and fit it against the calibration's unit; UsageError when fewer than two
     models could be measured."""
     from archsel.estimation.calibrate import QUICK_REFERENCE_MODELS, REFERENCE_MODELS, reference_cases
+    from archsel.machine import cpu_caches
     from archsel.profiling.profiler import runtime_version
 
-    unit = calibration_unit(cal)
+    caches = cpu_caches()
+    unit = calibration_unit(cal, caches)
     cases = reference_cases(models or (QUICK_REFERENCE_MODELS if quick else REFERENCE_MODELS),
                             (1,) if quick else batches)
     threads = sorted({1, unit.cores})
@@ -180,7 +208,7 @@ def calibrate_runtime(cal: Calibration, runtime: str, *, quick: bool = False, mo
     if len({m.model_id for m in measured}) < 2:
         raise UsageError(f"fewer than 2 reference models could be measured under {runtime}: nothing to fit "
                          "and hold out", hint="; ".join(notes[:3]) or "run on an idle machine")
-    return fit_measured(runtime, runtime_version(runtime), unit, measured, notes)
+    return fit_measured(runtime, runtime_version(runtime), unit, measured, notes, caches)
 
 
 def accuracy_entry(rc: RuntimeCalibration, when: str) -> dict[str, Any] | None:
@@ -208,8 +236,13 @@ def runtimes_block(rc: RuntimeCalibration, cpu: str, when: str) -> str:
     """The calibrated profile's `runtimes:` mapping: the fitted runtime (the default: what the user deploys
     with) and eager PyTorch (the profile's own parameters, fitted by the eager calibration)."""
     out = ["runtimes:", f"  {rc.runtime}:", "    default: true", "    unit: cpu"]
+    facts = {}
+    if rc.caches:
+        facts["on_chip_mb"] = {"value": round(rc.caches[0] / MIB, 3), "source": CALIBRATE_REF,
+                               "derivation": f"measured: the CPU's caches as Linux reports them ({CACHE_ROOT}/cpu*/"
+                                             f"cache): {rc.caches[1]}"}
     out += fitted_lines(rc.fit, rc.unit, rc.precisions, None, source_text(rc, cpu, when), tool=TOOL,
-                        accuracy=accuracy_entry(rc, when))
+                        accuracy=accuracy_entry(rc, when), facts=facts)
     out += ["  pytorch:", "    unit: cpu", "    precisions: [fp32]",
             "    source: >-\n      eager PyTorch: the profile's own estimator parameters (estimator_source below)"]
     return "\n".join(out) + "\n"

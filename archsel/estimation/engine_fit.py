@@ -78,6 +78,9 @@ from archsel.targets.schema import ENGINE_EFFICIENCY_KEYS, ENGINE_LAYER_CLASSES,
 UNKNOWNS: tuple[str, ...] = (*ENGINE_EFFICIENCY_KEYS, "on_chip", "fused", "layer", "call")
 PARALLEL_GRID: tuple[float, ...] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 RATE_GRID: tuple[float, ...] = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)  # factors of √2
+# A CPU's integer kernels may outrun its fp32 peak far more (VNNI: 4 int8 MACs per fp32 lane; AMX tiles: 16x
+# AVX-512 fp32 per core): its grid reaches 32x.
+WIDE_RATE_GRID: tuple[float, ...] = (*RATE_GRID, 5.7, 8.0, 11.3, 16.0, 22.6, 32.0)
 # Factors on the judgement prior of the fixed costs (per layer, per call): they differ by orders of magnitude
 # between runtimes (a TensorRT layer a few µs, a Vulkan dispatch near 100 µs), which the ridge, relative to
 # its prior, would not let the data reach from one prior.
@@ -297,15 +300,16 @@ def reference_precision(rows: Sequence[Row], unit: Unit) -> str:
 
 
 def fit_runtime(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, ridge: float = 0.05,
-                huber: float = 0.25) -> Fit:
-    """The fit whose non-linear scalars (see the module docstring) give the smallest loss."""
+                huber: float = 0.25, rate_grid: Sequence[float] = RATE_GRID) -> Fit:
+    """The fit whose non-linear scalars (see the module docstring) give the smallest loss; `rate_grid`: the
+    shares of the reference precision's peak searched for a precision without a peak of its own."""
     reference = reference_precision(rows, unit)
     used = {min(r.threads or (r.unit or unit).cores, (r.unit or unit).cores) for r in rows}
     threaded = unit.kind == "cpu" and len(used) > 1 and max(used) > 1  # one- and multi-thread rows to tell apart
-    grids: dict[str, tuple[float, ...]] = {FIXED: FIXED_GRID}
+    grids: dict[str, Sequence[float]] = {FIXED: FIXED_GRID}
     if threaded:
         grids["parallel"] = PARALLEL_GRID
-    grids.update({p: RATE_GRID for p in sorted({r.precision for r in rows}) if p != reference})
+    grids.update({p: rate_grid for p in sorted({r.precision for r in rows}) if p != reference})
     scalars = {"parallel": 0.8 if threaded else 1.0, **dict.fromkeys(grids.keys() - {"parallel"}, 1.0)}
 
     def fitted(values: Mapping[str, float]) -> Fit:
@@ -360,8 +364,8 @@ def cross_prior(judgement: Mapping[str, float], others: Sequence[tuple[Mapping[s
 
 
 def leave_one_model_out(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, ridge: float = 0.05,
-                        huber: float = 0.25,
-                        prior_for: Callable[[str], Mapping[str, float]] | None = None) -> list[Held]:
+                        huber: float = 0.25, prior_for: Callable[[str], Mapping[str, float]] | None = None,
+                        rate_grid: Sequence[float] = RATE_GRID) -> list[Held]:
     """Each model held out in turn: fit on the others' rows, predict its rows (`prior_for`: the prior when
     that model is held out, where it depends on it; else `start`)."""
     out: list[Held] = []
@@ -370,7 +374,8 @@ def leave_one_model_out(rows: Sequence[Row], unit: Unit, start: Mapping[str, flo
         test = [r for r in rows if r.model == model]
         if not train:
             continue
-        fit = fit_runtime(train, unit, prior_for(model) if prior_for else start, ridge=ridge, huber=huber)
+        fit = fit_runtime(train, unit, prior_for(model) if prior_for else start, ridge=ridge, huber=huber,
+                          rate_grid=rate_grid)
         usable = [r for r in test if r.precision in fit.precision_rates or r.precision == fit.reference
                   or not unrated([r], unit)]
         out += [Held(r, predict(r, unit, fit)) for r in usable]

@@ -50,12 +50,15 @@ def figure_text(figure: Mapping[str, Any]) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-def fact_lines(spec: RuntimeSpec | None, fit: ef.Fit | None = None) -> list[str]:
-    """The runtime's sourced facts (RUNTIME_FACTS), kept as the profile wrote them; the on-chip capacity only
-    with a fit that used it, followed by its fitted rate."""
+def fact_lines(spec: RuntimeSpec | None, fit: ef.Fit | None = None,
+               facts: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
+    """The runtime's sourced facts (RUNTIME_FACTS), kept as the profile wrote them, and `facts` (figures
+    found by the fitting tool itself); the on-chip capacity only with a fit that used it, followed by its
+    fitted rate."""
     out = []
+    known = {**(spec.facts if spec is not None else {}), **(facts or {})}
     for key in RUNTIME_FACTS:
-        figure = spec.facts.get(key) if spec is not None else None
+        figure = known.get(key)
         if not figure:
             continue
         if key == "on_chip_mb":
@@ -69,12 +72,13 @@ def fact_lines(spec: RuntimeSpec | None, fit: ef.Fit | None = None) -> list[str]
 
 
 def fitted_lines(fit: ef.Fit, unit: ef.Unit, precs: Sequence[str], spec: RuntimeSpec | None, source: str,
-                 *, tool: str = "benchmarks/published_fit.py",
-                 accuracy: Mapping[str, Any] | None = None) -> list[str]:
+                 *, tool: str = "benchmarks/published_fit.py", accuracy: Mapping[str, Any] | None = None,
+                 facts: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
     """The body of a fitted runtime's entry (after its name, `default` and `unit` lines): precisions, the
     rates of precisions beyond the reference one (a nominal NPU's fitted peaks), efficiencies, the spec's
-    facts, fixed costs, a CPU's cores and parallel efficiency, `accuracy` (the fit's own leave-one-model-out
-    error, written by calibrations) and `source` (folded). `tool` names what fitted a fitted peak."""
+    facts (and `facts`, figures the tool found itself), fixed costs, a CPU's cores and parallel efficiency,
+    `accuracy` (the fit's own leave-one-model-out error, written by calibrations) and `source` (folded).
+    `tool` names what fitted a fitted peak."""
     out = [f"    precisions: [{', '.join(precs)}]"]
     if unit.kind == "npu" and "fp32" not in precs and "fp16" in precs:
         out.append("    float_as: fp16")
@@ -100,7 +104,7 @@ def fitted_lines(fit: ef.Fit, unit: ef.Unit, precs: Sequence[str], spec: Runtime
             out.append(f"    precision_rates: {flow(rates)}")
     eff = {k: min(v, MAX_WINOGRAD_EFFICIENCY if k == "conv3x3" else 1.0) for k, v in fit.efficiency().items()}
     out.append(f"    efficiency: {flow({k: g(v) for k, v in eff.items()})}")
-    out += fact_lines(spec, fit)
+    out += fact_lines(spec, fit, facts)
     out.append(f"    fused_traffic: {g(fit.fused_traffic)}")
     out.append(f"    layer_us: {g(fit.x['layer'] * 1e6)}")
     out.append(f"    call_us: {g(fit.x['call'] * 1e6)}")

@@ -136,6 +136,22 @@ def _quantize_int8(model: nn.Module) -> tuple[nn.Module, float]:
     return quantized, covered_n / total if total else 0.0
 
 
+def _check_quantized_runs(model: nn.Module, inputs: tuple[Any, ...]) -> None:
+    """One forward pass of the dynamically quantized `model`: a model that reads a Linear layer's weight
+    itself (F.linear(x, self.proj.weight), self.proj.weight.device) breaks once quantize_dynamic has swapped
+    that layer (its `weight` becomes a method): UnsupportedPrecision, not an error of the model."""
+    import torch
+
+    try:
+        with torch.inference_mode():
+            model(*inputs)
+    except (TypeError, AttributeError) as exc:
+        raise UnsupportedPrecision(
+            "eager int8 (torch.ao dynamic quantization) swaps nn.Linear layers for quantized ones whose "
+            f"`weight` is a method, and this model reads a Linear's weight itself ({type(exc).__name__}: "
+            f"{str(exc)[:120]}); measure int8 with --runtime onnxruntime or openvino") from exc
+
+
 def _forwarding(model: nn.Module) -> nn.Module:
     """`model` as the one child of a module that passes every argument on (nn.Sequential takes one input)."""
     from torch import nn
@@ -170,6 +186,7 @@ def prepare(model: nn.Module, inputs: tuple[Any, ...], *, dtype: str, device: st
         if on_cuda:
             raise UnsupportedPrecision("int8 (dynamic quantization) runs on CPU only; use fp16/bf16 on CUDA")
         model, fraction = _quantize_int8(model)
+        _check_quantized_runs(model, inputs)
         backend = INT8_BACKEND
         if fraction < 0.999:
             notes.append(f"int8 covers {fraction:.0%} of the parameters (Linear/LSTM/GRU); "

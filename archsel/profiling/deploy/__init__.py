@@ -1,7 +1,9 @@
-"""Measuring a model here under a deployment runtime (ONNX Runtime, OpenVINO), not only eager PyTorch.
+"""Measuring a model here under a deployment runtime (ONNX Runtime, OpenVINO, ExecuTorch), not only eager PyTorch.
 
 A model is exported to ONNX once (`export.py`, cached on disk), then a runtime backend loads the graph at
-a precision and thread count and returns a `Runner`: one call runs one inference on bound inputs, and its
+a precision and thread count and returns a `Runner`; a backend that takes the module itself (`TAKES =
+"module"`: ExecuTorch, which exports with torch.export and lowers to its own program) gets the module and
+its inputs instead of the graph. A runner: one call runs one inference on bound inputs, and its
 `conditions` name everything the latency depends on (runtime and version, execution provider or device,
 threads, graph optimisation, what ran in int8). The timer (archsel.profiling.timing) is the same for
 every runtime.
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 BACKENDS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "onnxruntime": ("onnx", ("onnxruntime", "onnx"), "archsel.profiling.deploy.onnxruntime"),
     "openvino": ("openvino", ("openvino", "onnx", "nncf"), "archsel.profiling.deploy.openvino"),
+    "executorch": ("executorch", ("executorch", "torchao"), "archsel.profiling.deploy.executorch"),
 }
 MEASURED_RUNTIMES = (EAGER, *BACKENDS)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -57,12 +60,21 @@ class Runner:
 
 
 class Backend(Protocol):
-    """What each runtime module provides."""
+    """What each runtime module provides: `prepare` for a runtime that loads the ONNX graph (TAKES "onnx",
+    the default), `prepare_module` for one that takes the module itself (TAKES "module")."""
 
     def version(self) -> str: ...
 
     def prepare(self, graph: Exported, inputs: list[np.ndarray], *, precision: str, threads: int,
                 calibration: list[list[np.ndarray]], cache_dir: Path) -> Runner: ...
+
+    def prepare_module(self, module: Any, inputs: tuple[Any, ...], model_key: dict[str, Any] | None, *,
+                       precision: str, threads: int, calibration: list[tuple[Any, ...]], root: Path) -> Runner: ...
+
+
+def takes_module(rt: Backend) -> bool:
+    """Whether the backend takes the module itself rather than its ONNX graph."""
+    return getattr(rt, "TAKES", "onnx") == "module"
 
 
 def install_hint(runtime: str) -> str:

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from archsel.profiling.deploy import Runner, backend, one_line
+from archsel.profiling.cache import cache_root
+from archsel.profiling.deploy import Runner, backend, one_line, takes_module
 from archsel.profiling.deploy.export import export_onnx, memory_cap, numpy_inputs
 
 CALIBRATION_SAMPLES = 8  # generated samples int8 calibration sees (at least 2 batches)
@@ -33,26 +34,32 @@ def deployed(module: Any, inputs: tuple[Any, ...], more_inputs: Callable[[int], 
     `more_inputs(seed)` makes another batch of inputs like `inputs` (int8 calibration). A module without a
     `model_key` (a user's) is exported into a temporary folder removed afterwards; a zoo model's graph and its
     quantized copies stay in the cache under `root` (default: the cache root). The runner's conditions name
-    the exporter and whether the graph came from the cache.
+    the exporter and whether the graph came from the cache. A backend that takes the module itself
+    (ExecuTorch) exports and caches it its own way under the same root.
     """
     rt = backend(runtime)
     with contextlib.ExitStack() as stack:
         if model_key is None:
             root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="archsel-deploy-")))
-        graph = export_onnx(module, inputs, model_key, root=root)
-        calibration = ([numpy_inputs(more_inputs(seed)) for seed in range(1, calibration_batches(batch) + 1)]
+        calibration = ([more_inputs(seed) for seed in range(1, calibration_batches(batch) + 1)]
                        if precision == "int8" else [])
+        graph = None if takes_module(rt) else export_onnx(module, inputs, model_key, root=root)
         try:
             with memory_cap():  # int8 calibration keeps every intermediate tensor of a batch: fail, do not swap
-                runner = rt.prepare(graph, numpy_inputs(inputs), precision=precision, threads=threads,
-                                    calibration=calibration, cache_dir=graph.path.parent)
+                if graph is None:
+                    runner = rt.prepare_module(module, inputs, model_key, precision=precision, threads=threads,
+                                               calibration=calibration, root=root or cache_root())
+                else:
+                    runner = rt.prepare(graph, numpy_inputs(inputs), precision=precision, threads=threads,
+                                        calibration=[numpy_inputs(b) for b in calibration],
+                                        cache_dir=graph.path.parent)
         except Exception as exc:
             if "allocate" not in str(exc).lower() and not isinstance(exc, MemoryError):
                 raise
             raise MemoryError(f"{runtime} {precision} at batch {batch} ran out of memory while loading"
                               + (" (int8 calibration holds every intermediate tensor of a batch: try a smaller "
                                  "batch)" if precision == "int8" else "") + f": {one_line(exc)}") from exc
-        runner.conditions.update(exporter=graph.describe(), export_s=round(graph.seconds, 3),
-                                 export_cached=graph.cached)
+        if graph is not None:
+            runner.conditions.update(exporter=graph.describe(), export_s=round(graph.seconds, 3),
+                                     export_cached=graph.cached)
         yield runner
-
