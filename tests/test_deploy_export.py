@@ -79,4 +79,8 @@ def test_require_names_the_pip_install_for_a_missing_runtime(monkeypatch: pytest
     with pytest.raises(UsageError) as err:
         require("openvino")
     assert "openvino" in str(err.value) and 'archsel[openvino]' in (err.value.hint or "")
-    assert set(BACKENDS) == {"onnxruntime", "openvino"}
+    assert set(BACKENDS) == {"onnxruntime", "openvino", "executorch"}
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "executorch" else real(name, *a))
+    with pytest.raises(UsageError) as err:
+        require("executorch")
+    assert 'archsel[executorch]' in (err.value.hint or "")
