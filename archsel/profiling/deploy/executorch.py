@@ -20,11 +20,7 @@ mobilenet_v3_small 4.3 ms against eager PyTorch's 65.2 and 11.7 ms, outputs equa
 
 from __future__ import annotations
 
-import contextlib
-import io
 import time
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +29,7 @@ from archsel import __version__
 from archsel.files import write_atomic
 from archsel.profiling.cache import make_key
 from archsel.profiling.deploy import Runner, one_line
-from archsel.profiling.deploy.export import ExportFailed, flat_tensors, quiet_fds
+from archsel.profiling.deploy.export import ExportFailed, flat_tensors, input_signature, quiet
 from archsel.profiling.precision import UnsupportedPrecision
 
 TAKES = "module"  # prepare_module(module, ...), not prepare(onnx graph, ...)
@@ -56,15 +52,6 @@ def version() -> str:
     from importlib.metadata import version as dist_version
 
     return dist_version("executorch")
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Warnings, Python-level output and fds 1/2 silenced (the lowering logs and prints from C++)."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
-            contextlib.redirect_stderr(io.StringIO()), quiet_fds():
-        warnings.simplefilter("ignore")
-        yield
 
 
 def _op_name(node: Any) -> str:
@@ -149,7 +136,7 @@ def lower(module: Any, inputs: tuple[Any, ...], precision: str,
     from executorch.exir import to_edge_transform_and_lower
 
     t0 = time.perf_counter()
-    with _quiet():
+    with quiet():
         try:
             exported = torch.export.export(module, tuple(inputs), strict=False)
         except Exception as exc:
@@ -161,9 +148,9 @@ def lower(module: Any, inputs: tuple[Any, ...], precision: str,
             macs = {n.name: _node_macs(n) for n in nodes}
             quantized = {n.name for n in nodes if macs[n.name] and _quantized(n)}
             edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()])
-            left = sum(_node_macs(n) for n in edge.exported_program().graph_module.graph.nodes)
-            left_int8 = sum(_node_macs(n) for n in edge.exported_program().graph_module.graph.nodes
-                            if _quantized(n))
+            undelegated = [(n, _node_macs(n)) for n in edge.exported_program().graph_module.graph.nodes]
+            left = sum(m for _, m in undelegated)
+            left_int8 = sum(m for n, m in undelegated if m and _quantized(n))
             data = bytes(edge.to_executorch().buffer)
         except Exception as exc:
             raise ProgramFailed(f"ExecuTorch could not lower the model to XNNPACK: {one_line(exc)}") from exc
@@ -177,7 +164,7 @@ def program_key(model_key: dict[str, Any], inputs: tuple[Any, ...], precision: s
     import torch
 
     return {"kind": "executorch-program", "model": model_key, "precision": precision, "calibration_batches": batches,
-            "inputs": [[list(t.shape), str(t.dtype).removeprefix("torch.")] for t in flat_tensors(inputs)],
+            "inputs": input_signature(inputs),
             "executorch": version(), "torch": torch.__version__, "archsel": __version__}
 
 
@@ -214,7 +201,7 @@ def prepare_module(module: Any, inputs: tuple[Any, ...], model_key: dict[str, An
     _set_threads(threads)
     args = [t.contiguous() for t in flat_tensors(inputs)]
     try:
-        with _quiet():
+        with quiet():
             method = Runtime.get().load_program(path).load_method("forward")
             if method is None:
                 raise ProgramFailed("the program has no forward method")

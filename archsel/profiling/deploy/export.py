@@ -92,12 +92,16 @@ def numpy_inputs(inputs: Any) -> list[np.ndarray]:
     return [t.detach().cpu().contiguous().numpy() for t in flat_tensors(inputs)]
 
 
+def input_signature(inputs: Any) -> list[list[Any]]:
+    """[shape, dtype] of each tensor of a forward's arguments: what an exported program is specialised to."""
+    return [[list(t.shape), str(t.dtype).removeprefix("torch.")] for t in flat_tensors(inputs)]
+
+
 def export_key(model_key: dict[str, Any], inputs: Any) -> dict[str, Any]:
     """The cache key of a graph: the model's own key plus input shapes and dtypes, exporter and versions."""
     import torch
 
-    return {"kind": "onnx-export", "model": model_key,
-            "inputs": [[list(t.shape), str(t.dtype).removeprefix("torch.")] for t in flat_tensors(inputs)],
+    return {"kind": "onnx-export", "model": model_key, "inputs": input_signature(inputs),
             "opset": OPSET, "torch": torch.__version__, "archsel": __version__}
 
 
@@ -121,12 +125,20 @@ def quiet_fds() -> Iterator[None]:
             os.close(fd)
 
 
-def _export_bytes(module: Any, inputs: tuple[Any, ...], exporter: str, names: list[str]) -> bytes:
-    import torch
-
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Warnings, Python-level output and fds 1/2 (quiet_fds) silenced: exporters and lowerings log and print,
+    from Python and from C++."""
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
             contextlib.redirect_stderr(io.StringIO()), quiet_fds():
         warnings.simplefilter("ignore")
+        yield
+
+
+def _export_bytes(module: Any, inputs: tuple[Any, ...], exporter: str, names: list[str]) -> bytes:
+    import torch
+
+    with quiet():
         if exporter == "torchscript":
             buffer = io.BytesIO()
             torch.onnx.export(module, inputs, buffer, dynamo=False,  # type: ignore[arg-type]
