@@ -10,8 +10,9 @@ rounds. From it, exactly as `archsel calibrate --runtime R` does on a user's mac
 1. the eager calibration (archsel.estimation.calibrate.calibrate_from) from the micro-benchmarks and the eager
    fp32 latencies of the reference models (calibrate.REFERENCE_MODELS at batch 1 and 8, on the micro-benchmarks'
    thread count);
-2. per runtime, its fit (archsel.estimation.calibrate_runtime.fit_measured) on the same reference models'
-   latencies under that runtime (fp32 and int8 where at least half the MACs ran in int8; 1 and 2 threads),
+2. per runtime, its fits (archsel.estimation.calibrate_runtime.fit_measured: fp32 and int8 each alone) on
+   the runtime's reference models' latencies (calibrate.RUNTIME_REFERENCE_MODELS; int8 where at least half the
+   MACs ran in int8; 1 and 2 threads), with this machine's caches below the last level as the on-chip memory,
    written into a calibrated profile and loaded back as a user's `my-box.yaml` would be;
 3. every other zoo model (held out: never seen by either fit) estimated through that profile
    (archsel.estimation.estimate.estimate_count with --runtime R, the batch, threads and precision it was
@@ -72,7 +73,7 @@ def usable(row: dict[str, Any]) -> bool:
 def runtime_profile(cal: Any, runtime: str, version: str, rows: list[dict[str, Any]], caches: Any, cpu: str,
                     folder: Path) -> tuple[Any, Any]:
     """The runtime's fit on the reference models' rows, written into a calibrated profile and loaded back."""
-    from archsel.estimation.calibrate import REFERENCE_MODELS, profile_document, reference_cases, write_profile
+    from archsel.estimation.calibrate import RUNTIME_REFERENCE_MODELS, profile_document, reference_cases, write_profile
     from archsel.estimation.calibrate_runtime import (
         RuntimeMeasured,
         calibration_unit,
@@ -81,7 +82,7 @@ def runtime_profile(cal: Any, runtime: str, version: str, rows: list[dict[str, A
     )
     from archsel.targets.profiles import resolve_target
 
-    cases = set(reference_cases(REFERENCE_MODELS, (1, 8)))
+    cases = set(reference_cases(RUNTIME_REFERENCE_MODELS, (1, 8)))
     measured = [RuntimeMeasured(r["model_id"], r["batch"], r["dtype"], r["threads"], r["p50_ms"] / 1e3)
                 for r in rows if r["runtime"] == runtime and (r["model_id"], r["batch"]) in cases and usable(r)]
     rc = fit_measured(runtime, version, calibration_unit(cal, caches), measured, caches=caches)
@@ -183,18 +184,20 @@ def markdown(result: dict[str, Any], source: Path) -> str:
 def run(path: Path) -> dict[str, Any]:
     import math
 
-    from archsel.estimation.calibrate import REFERENCE_MODELS
+    from archsel.estimation.calibrate import RUNTIME_REFERENCE_MODELS
     from archsel.zoo.registry import get_model_entry
 
     doc = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(doc, dict) or not doc.get("micro"):
         raise SystemExit(f"{path}: no micro-benchmarks in it: measure with benchmarks/runtime_comparison.py --json")
     rows, meta = doc["rows"], doc.get("meta", {})
-    caches = tuple(meta["caches"]) if meta.get("caches") else None
+    from archsel.machine import cpu_caches
+
+    caches = cpu_caches()  # as calibrate reads them on this machine (the run's meta holds every level's total)
     cal = eager_calibration(doc["micro"], rows)
     result: dict[str, Any] = {
         "date": meta.get("date", "?"), "cpu": meta.get("cpu", "?"), "versions": meta.get("versions", {}),
-        "micro_threads": doc["micro"]["threads"], "references": list(REFERENCE_MODELS), "summary": {},
+        "micro_threads": doc["micro"]["threads"], "references": list(RUNTIME_REFERENCE_MODELS), "summary": {},
         "families": {}, "fits": {}, "worst": {}, "rows": {},
         "skipped": sorted({f"{r['model_id']} (data-dependent detector)" for r in rows
                            if get_model_entry(r["model_id"]).data_dependent})
@@ -202,7 +205,7 @@ def run(path: Path) -> dict[str, Any]:
                   f"{r['int8_mac_fraction']:.0%} of MACs ran in int8" for r in rows if r["dtype"] == "int8"
                   and r["runtime"] in RUNTIMES and r["p50_ms"] and not usable(r)}),
     }
-    refs = set(REFERENCE_MODELS)
+    refs = set(RUNTIME_REFERENCE_MODELS)
     with tempfile.TemporaryDirectory() as tmp:
         for runtime in RUNTIMES:
             version = meta.get("versions", {}).get(runtime, "?")
@@ -214,15 +217,12 @@ def run(path: Path) -> dict[str, Any]:
             result["summary"][runtime]["all"] = summary(scored)
             result["families"][runtime] = {f: summary([s for s in scored if s["family"] == f])
                                            for f in sorted({s["family"] for s in scored})}
-            result["fits"][runtime] = {
-                "source": profile_source(profile, runtime),
-                "parameters": {**{k: round(v, 3) for k, v in rc.fit.efficiency().items()},
-                               "layer_us": round(rc.fit.x["layer"] * 1e6, 3),
-                               "call_us": round(rc.fit.x["call"] * 1e6, 2),
-                               "parallel_efficiency": rc.fit.parallel_efficiency,
-                               "precision_rates": rc.fit.precision_rates,
-                               "on_chip_bandwidth": round(rc.fit.on_chip_bandwidth, 3) if rc.fit.on_chip else None},
-            }
+            result["fits"][runtime] = {"source": profile_source(profile, runtime), "parameters": {
+                p: {**{k: round(v, 3) for k, v in fit.efficiency().items()},
+                    "layer_us": round(fit.x["layer"] * 1e6, 3), "call_us": round(fit.x["call"] * 1e6, 2),
+                    "parallel_efficiency": fit.parallel_efficiency, "precision_rates": fit.precision_rates,
+                    "on_chip_bandwidth": round(fit.on_chip_bandwidth, 3) if fit.on_chip else None}
+                for p, fit in rc.fits.items()}}
             by_model: dict[str, list[dict[str, Any]]] = defaultdict(list)
             for s in scored:
                 by_model[s["model_id"]].append(s)
@@ -234,9 +234,11 @@ def run(path: Path) -> dict[str, Any]:
 
 
 def profile_source(profile: Any, runtime: str) -> str:
-    """The runtime entry's `source` text in the calibrated profile."""
+    """The `source` texts of the runtime's entry in the calibrated profile (its own and each by_precision one)."""
     spec = profile.runtimes.get(runtime)
-    return str(spec.source) if spec is not None else "?"
+    if spec is None:
+        return "?"
+    return " / ".join([str(spec.source), *(str(e["source"]) for e in spec.by_precision.values())])
 
 
 def main() -> None:

@@ -68,7 +68,8 @@ def test_the_profile_validates_and_lists_the_runtime_as_default_then_eager(calib
     assert profile.default_runtime == "onnxruntime"
     ort = profile.runtimes["onnxruntime"]
     assert ort.fitted and ort.source.startswith("Fitted by archsel calibrate --runtime onnxruntime on Test CPU")
-    assert f"{len(rc.rows)} measurements of 3 models" in ort.source
+    assert f"fp32 latencies alone: {sum(r.precision == 'fp32' for r in rc.rows)} measurements of 3 models" \
+        in ort.source
     assert ort.unit == "cpu" and ort.cores == THREADS and "fp32" in ort.precisions
     # every measurement became a row: 3 models x 1 batch x the thread counts, fp32 at least
     assert {(r.model, r.threads) for r in rc.rows if r.precision == "fp32"} == \
@@ -94,7 +95,7 @@ def test_fitted_parameters_are_positive_and_finite(calibrated: tuple[Path, Any])
     # the fit explains what it was fitted to: every measurement within a factor of 2 of the fitted model
     from archsel.estimation import engine_fit as ef
 
-    ratios = [ef.predict(r, rc.unit, rc.fit) / r.measured_s for r in rc.rows]
+    ratios = [ef.predict(r, rc.unit, rc.fits[r.precision]) / r.measured_s for r in rc.rows]
     assert all(0.5 < q < 2.0 for q in ratios), ratios
     # the profile holds the fit (3 significant digits)
     assert ort.layer_us == pytest.approx(rc.fit.x["layer"] * 1e6, rel=5e-3, abs=1e-3)
@@ -107,9 +108,11 @@ def test_the_entry_carries_the_leave_one_model_out_error(calibrated: tuple[Path,
     path, rc = calibrated
     acc = resolve_target(str(path)).runtimes["onnxruntime"].accuracy
     assert acc is not None
-    assert acc["n"] == len(rc.held) == len(rc.rows) and acc["models"] == 3  # every row held out once
-    assert acc["median_abs_pct"] == pytest.approx(rc.summary["median_abs_pct"], abs=1e-3)
-    ratios = sorted(h.ratio for h in rc.held)
+    fp32 = [h for h in rc.held if h.row.precision == "fp32"]
+    assert len(rc.held) == len(rc.rows) and len(fp32) == sum(r.precision == "fp32" for r in rc.rows)  # each once
+    assert acc["n"] == len(fp32) and acc["models"] == 3  # the entry's own figures: its fp32 fit's
+    assert acc["median_abs_pct"] == pytest.approx(rc.summary_of("fp32")["median_abs_pct"], abs=1e-3)
+    ratios = sorted(h.ratio for h in fp32)
     assert ratios[0] - 1e-3 <= acc["ratio_q10"] <= acc["ratio_q90"] <= ratios[-1] + 1e-3
     assert acc["measured_by"] == "archsel calibrate --runtime onnxruntime"
 
@@ -124,15 +127,21 @@ def test_profile_target_estimates_the_runtime_by_default_and_eager_on_request(
     assert est["method"].startswith(f"onnxruntime on the cpu, {THREADS} of {THREADS} cores")
     # the band and note come from this fit's measured error, not from the published fits' file
     note = est["accuracy_note"]
-    assert f"over {len(rc.rows)} latencies of 3 models measured on the device" in note
+    assert f"over {sum(r.precision == 'fp32' for r in rc.rows)} latencies of 3 models measured on the device" in note
     assert "(archsel calibrate --runtime onnxruntime, " in note
-    assert est["band"]["low_ms"] == pytest.approx(est["latency_ms"] * rc.summary["ratio_q10"], rel=1e-3)
-    assert est["band"]["high_ms"] == pytest.approx(est["latency_ms"] * rc.summary["ratio_q90"], rel=1e-3)
+    fp32 = rc.summary_of("fp32")
+    assert est["band"]["low_ms"] == pytest.approx(est["latency_ms"] * fp32["ratio_q10"], rel=1e-3)
+    assert est["band"]["high_ms"] == pytest.approx(est["latency_ms"] * fp32["ratio_q90"], rel=1e-3)
 
+    # int8 is estimated with the parameters fitted to the int8 latencies alone, banded by their own error
     int8 = archsel("profile", "resnet18", "--target", str(path), "--dtype", "int8", "-f", "json")
     assert int8.returncode == 0, int8.stderr
     (q,) = json.loads(int8.stdout)["results"]
     assert q["runtime"] == "onnxruntime" and q["precision"] == "int8" and q["latency_ms"] > 0
+    own = rc.summary_of("int8")
+    assert q["band"]["low_ms"] == pytest.approx(q["latency_ms"] * own["ratio_q10"], rel=1e-3)
+    assert "to its int8 latencies alone" in q["method"]
+    assert f"over {own['n']} latencies of 3 models measured on the device" in q["accuracy_note"]
 
     eager = archsel("profile", "resnet18", "--target", str(path), "--runtime", "pytorch", "-f", "json")
     assert eager.returncode == 0, eager.stderr
@@ -205,7 +214,7 @@ def test_the_cpu_caches_are_the_runtimes_on_chip_memory(calibrated: tuple[Path, 
     assert caches[1] in ort.facts["on_chip_mb"]["derivation"]
 
 
-def test_cpu_caches_count_each_shared_cache_once(tmp_path: Path) -> None:
+def test_cpu_caches_count_each_cache_below_the_last_level_once(tmp_path: Path) -> None:
     from archsel.machine import cpu_caches
 
     def cache(cpu: int, index: int, level: int, kind: str, size: str, shared: str) -> None:
@@ -219,5 +228,40 @@ def test_cpu_caches_count_each_shared_cache_once(tmp_path: Path) -> None:
         cache(cpu, 1, 1, "Instruction", "64K", str(cpu))
         cache(cpu, 2, 2, "Unified", "2048K", str(cpu))
         cache(cpu, 3, 3, "Unified", "491520K", "0-1")
-    assert cpu_caches(str(tmp_path)) == (2 * 2**21 + 480 * 2**20, "2 x 2 MiB L2 + 480 MiB L3")
+    assert cpu_caches(str(tmp_path)) == (2 * 2**21, "2 x 2 MiB L2; the 480 MiB L3 left out")
     assert cpu_caches(str(tmp_path / "absent")) is None
+    only = tmp_path / "only-l2"
+    for index in (0, 2):  # a CPU whose L2 is its last level (a Raspberry Pi 4): that level counts
+        d = only / "cpu0" / "cache" / f"index{index}"
+        d.mkdir(parents=True)
+        for name, value in (("level", index or 1), ("type", "Unified"), ("size", "1024K"), ("shared_cpu_list", "0")):
+            (d / name).write_text(f"{value}\n")
+    assert cpu_caches(str(only)) == (2**20, "1 MiB L2")
+
+
+def test_int8_has_its_own_fit_under_by_precision(calibrated: tuple[Path, Any]) -> None:
+    """A CPU's int8 kernels gain far more on dense convolutions than on tiny graphs: int8 is fitted alone and
+    written under `by_precision`, which replaces the entry's parameters for int8 estimates only."""
+    from archsel.targets.profiles import resolve_target
+
+    path, rc = calibrated
+    ort = resolve_target(str(path)).runtimes["onnxruntime"]
+    assert set(rc.fits) == {"fp32", "int8"} and set(ort.by_precision) == {"int8"}
+    q = ort.for_precision("int8")
+    assert q.layer_us == pytest.approx(rc.fits["int8"].x["layer"] * 1e6, rel=5e-3, abs=1e-3)
+    assert ort.layer_us == pytest.approx(rc.fits["fp32"].x["layer"] * 1e6, rel=5e-3, abs=1e-3)
+    assert q.precision_rates["int8"] > 0 and q.accuracy is not None
+    assert q.accuracy["n"] == sum(r.precision == "int8" for r in rc.rows)
+    assert q.source.startswith("Fitted by archsel calibrate --runtime onnxruntime") and "int8 latencies" in q.source
+    assert ort.for_precision("fp32") is ort and q.cores == ort.cores  # what int8 does not refit stays
+
+
+def test_by_precision_must_name_a_listed_precision(tmp_path: Path, calibrated: tuple[Path, Any]) -> None:
+    from archsel.targets.profiles import profile_problems
+
+    path, _ = calibrated
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(path.read_text(encoding="utf-8").replace("    precisions: [fp32, int8]\n",
+                                                            "    precisions: [fp32]\n", 1), encoding="utf-8")
+    problems = [str(p) for p in profile_problems([bad])]
+    assert any("by_precision" in p and "int8" in p and "does not list it" in p for p in problems), problems

@@ -24,6 +24,15 @@ REFERENCE_MODELS: tuple[str, ...] = (
     "lstm_lm", "gru_text_classifier", "text_cnn", "small_cnn_cifar", "tcn_forecaster",
 )
 QUICK_REFERENCE_MODELS: tuple[str, ...] = ("small_cnn_cifar", "lstm_forecaster")
+# A deployment runtime's references (`calibrate --runtime`): the eager ones and every layer class and size a
+# compiled runtime costs differently: grouped, dilated, 3-D and wide-input convolutions, tiny graphs where the
+# fixed costs rule, many small ops, recurrent cells with and without convolutions, attention beside
+# convolutions. Fitted from the 10 eager references, held-out zoo models were estimated with a median error
+# of 23-41% (benchmarks/results_runtime_estimate_accuracy.md, 2026-12-05); these bring the fp32 fits to 12-17%.
+RUNTIME_REFERENCE_MODELS: tuple[str, ...] = (
+    *REFERENCE_MODELS, "regnet_y_400mf", "mobilenet_v2", "transformer_forecaster", "r3d_18", "crnn",
+    "bilstm_tagger", "lstm_forecaster", "wide_and_deep", "mamba_forecaster", "lenet5", "espcn", "conformer_asr",
+)
 BATCH8_MAX_MACS = 1.0e9  # per-sample MACs above which a reference model is measured at batch 1 only
 CALIBRATE_URL = "https://pytorch.org/docs/stable/benchmark_utils.html"
 CALIBRATE_REF = "archsel-calibrate"  # a calibrated profile's reference id, the source of what it measured

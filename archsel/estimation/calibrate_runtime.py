@@ -1,13 +1,15 @@
 """Fit a deployment runtime's estimator (archsel.estimation.engine) on the machine archsel runs on:
 `archsel calibrate --runtime onnxruntime|openvino`.
 
-The reference zoo models are measured under the runtime through the profiler (exported to ONNX, fp32 and,
-where the runtime really runs it, int8; batch 1 and 8 as the eager calibration; on 1 thread and on the
-calibration's threads, so that the parallel efficiency can be fitted). Each measurement becomes an
-engine_fit Row of the model's compiled layers (as benchmarks/published_fit.py builds them from published
-latencies); engine_fit.fit_runtime fits them against a Unit made of the eager calibration's peak, bandwidth
-and threads, and engine_fit.leave_one_model_out gives the error a model the fit never saw gets. The profile
-entry (archsel.estimation.runtime_entry) carries that error (`accuracy`), which bands its estimates.
+The runtime's reference zoo models (calibrate.RUNTIME_REFERENCE_MODELS) are measured under the runtime
+through the profiler (exported to ONNX, fp32 and, where the runtime really runs it, int8; batch 1 and 8 as
+the eager calibration; on 1 thread and on the calibration's threads, so that the parallel efficiency can be
+fitted). Each measurement becomes an engine_fit Row of the model's compiled layers (as
+benchmarks/published_fit.py builds them from published latencies); engine_fit.fit_runtime fits each
+precision's rows alone against a Unit made of the eager calibration's peak, bandwidth and threads and the
+CPU's caches below the last level, and engine_fit.leave_one_model_out gives the error a model the fit never
+saw gets. The profile entry (archsel.estimation.runtime_entry) holds the fp32 fit, each other precision's
+under `by_precision`, each with that error (`accuracy`), which bands its estimates.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from archsel.estimation.calibrate import CALIBRATE_REF
 from archsel.estimation.engine import MIB
 from archsel.estimation.runtime_entry import ACCURACY_KEYS, fitted_lines, held_summary, set_top_level
 from archsel.machine import CACHE_ROOT
+from archsel.targets.schema import PRECISION_FIT_KEYS
 
 if TYPE_CHECKING:
     from archsel.estimation.calibrate import Calibration
 
 TOOL = "archsel calibrate"
+BASE_PRECISION = "fp32"  # the precision whose fit is a runtime entry's own parameters (others: by_precision)
 INT8_MIN_MAC_FRACTION = 0.5  # an int8 measurement is fitted as int8 when at least this share of MACs ran in int8
 Log = Callable[[str], None]
 
@@ -76,11 +80,27 @@ class RuntimeCalibration:
     unit: ef.Unit
     measured: list[RuntimeMeasured]
     rows: list[ef.Row]
-    fit: ef.Fit
-    held: list[ef.Held]
-    summary: dict[str, Any]  # runtime_entry.held_summary of `held`
+    fits: dict[str, ef.Fit]  # precision -> the fit to that precision's rows alone (BASE_PRECISION: the entry's own)
+    held: list[ef.Held]  # every row, predicted by its precision's fit without its model
     notes: list[str] = field(default_factory=list)  # measurements left out, and why
     caches: tuple[int, str] | None = None  # the on-chip memory of the unit: bytes, and what the OS reported
+
+    @property
+    def base(self) -> str:
+        """The precision whose fit is the entry's own parameters (fp32 where measured)."""
+        return BASE_PRECISION if BASE_PRECISION in self.fits else min(self.fits)
+
+    @property
+    def fit(self) -> ef.Fit:
+        return self.fits[self.base]
+
+    def summary_of(self, precision: str | None = None) -> dict[str, Any]:
+        """runtime_entry.held_summary of the held-out rows of `precision` (None: all)."""
+        return held_summary([h for h in self.held if precision is None or h.row.precision == precision])
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.summary_of()
 
     @property
     def models(self) -> list[str]:
@@ -160,14 +180,21 @@ def calibration_unit(cal: Calibration, caches: tuple[int, str] | None = None) ->
 
 def fit_measured(runtime: str, version: str, unit: ef.Unit, measured: Sequence[RuntimeMeasured],
                  notes: Sequence[str] = (), caches: tuple[int, str] | None = None) -> RuntimeCalibration:
-    """Fit the runtime to the measurements (engine_fit.fit_runtime from the CPU judgement prior) and hold
-    each model out (engine_fit.leave_one_model_out)."""
+    """Fit the runtime to each precision's measurements alone (engine_fit.fit_runtime from the CPU judgement
+    prior) and hold each model out of each (engine_fit.leave_one_model_out). One fit to fp32 and int8 together
+    held neither: a CPU's int8 kernels gain 3x (VNNI) to 12x (AMX) over fp32 on dense convolutions and
+    nothing on depthwise ones or tiny graphs, which one rate for int8 cannot say, and the int8 rows bent the
+    fp32 efficiencies (OpenVINO fp32: median error 21% held out, 12% fitted alone; benchmarks/
+    results_runtime_estimate_accuracy.md)."""
     rows = engine_rows(measured, unit.fusion)
     start = ef.prior(unit.kind)
-    fit = inherit_unseen(ef.fit_runtime(rows, unit, start, rate_grid=ef.WIDE_RATE_GRID), rows, unit)
-    held = ef.leave_one_model_out(rows, unit, start, rate_grid=ef.WIDE_RATE_GRID)
-    return RuntimeCalibration(runtime, version, unit, list(measured), rows, fit, held, held_summary(held), list(notes),
-                              caches)
+    fits: dict[str, ef.Fit] = {}
+    held: list[ef.Held] = []
+    for precision in sorted({r.precision for r in rows}):
+        own = [r for r in rows if r.precision == precision]
+        fits[precision] = inherit_unseen(ef.fit_runtime(own, unit, start, rate_grid=ef.WIDE_RATE_GRID), own, unit)
+        held += ef.leave_one_model_out(own, unit, start, rate_grid=ef.WIDE_RATE_GRID)
+    return RuntimeCalibration(runtime, version, unit, list(measured), rows, fits, held, list(notes), caches)
 
 
 # A layer class the reference models do not have runs on this CPU through the kernels of its parent class
@@ -193,13 +220,13 @@ def calibrate_runtime(cal: Calibration, runtime: str, *, quick: bool = False, mo
     """Measure the reference models under `runtime` (1 thread and the calibration's threads; fp32 and int8;
     two rounds unless `quick`) and fit it against the calibration's unit; UsageError when fewer than two
     models could be measured."""
-    from archsel.estimation.calibrate import QUICK_REFERENCE_MODELS, REFERENCE_MODELS, reference_cases
+    from archsel.estimation.calibrate import QUICK_REFERENCE_MODELS, RUNTIME_REFERENCE_MODELS, reference_cases
     from archsel.machine import cpu_caches
     from archsel.profiling.profiler import runtime_version
 
     caches = cpu_caches()
     unit = calibration_unit(cal, caches)
-    cases = reference_cases(models or (QUICK_REFERENCE_MODELS if quick else REFERENCE_MODELS),
+    cases = reference_cases(models or (QUICK_REFERENCE_MODELS if quick else RUNTIME_REFERENCE_MODELS),
                             (1,) if quick else batches)
     threads = sorted({1, unit.cores})
     budget = budget_s if budget_s is not None else (0.3 if quick else 1.5)
@@ -211,25 +238,29 @@ def calibrate_runtime(cal: Calibration, runtime: str, *, quick: bool = False, mo
     return fit_measured(runtime, runtime_version(runtime), unit, measured, notes, caches)
 
 
-def accuracy_entry(rc: RuntimeCalibration, when: str) -> dict[str, Any] | None:
-    """The profile entry's `accuracy` (the fit's leave-one-model-out error), None without held-out rows."""
-    if not rc.summary.get("n"):
+def accuracy_entry(rc: RuntimeCalibration, when: str, precision: str) -> dict[str, Any] | None:
+    """The `accuracy` of the entry for `precision` (its fit's leave-one-model-out error), None without
+    held-out rows."""
+    summary = rc.summary_of(precision)
+    if not summary.get("n"):
         return None
     out: dict[str, Any] = {k: (round(float(v), 4) if isinstance(v, float) else v)
-                           for k, v in rc.summary.items() if k in ACCURACY_KEYS}
+                           for k, v in summary.items() if k in ACCURACY_KEYS}
     return {**out, "measured_by": f"{TOOL} --runtime {rc.runtime}", "date": when}
 
 
-def source_text(rc: RuntimeCalibration, cpu: str, when: str) -> str:
-    """The entry's `source`: what was measured and how well the fit predicts a held-out model."""
-    s = rc.summary
+def source_text(rc: RuntimeCalibration, cpu: str, when: str, precision: str) -> str:
+    """The `source` of the entry for `precision`: what was measured and how well its fit predicts a held-out
+    model."""
+    s = rc.summary_of(precision)
     rank = f", rank correlation {s['spearman']:.2f}" if s.get("spearman") is not None else ""
-    batches = sorted({m.batch for m in rc.measured})
-    threads = sorted({m.threads for m in rc.measured})
-    return (f"Fitted by {TOOL} --runtime {rc.runtime} on {cpu} ({when}), {len(rc.rows)} measurements of "
-            f"{len(rc.models)} models ({rc.runtime} {rc.version}; {', '.join(rc.precisions)}; batch "
-            f"{' and '.join(map(str, batches))}; {' and '.join(map(str, threads))} threads); leave-one-model-out "
-            f"median |error| {s['median_abs_pct']:.0f}%, {s['within_25']:.0%} within ±25%{rank}")
+    own = [m for m in rc.measured if m.precision == precision]
+    batches = sorted({m.batch for m in own})
+    threads = sorted({m.threads for m in own})
+    return (f"Fitted by {TOOL} --runtime {rc.runtime} on {cpu} ({when}) to its {precision} latencies alone: "
+            f"{len(own)} measurements of {len({m.model_id for m in own})} models ({rc.runtime} {rc.version}; "
+            f"batch {' and '.join(map(str, batches))}; {' and '.join(map(str, threads))} threads); "
+            f"leave-one-model-out median |error| {s['median_abs_pct']:.0f}%, {s['within_25']:.0%} within ±25%{rank}")
 
 
 def runtimes_block(rc: RuntimeCalibration, cpu: str, when: str) -> str:
@@ -239,10 +270,21 @@ def runtimes_block(rc: RuntimeCalibration, cpu: str, when: str) -> str:
     facts = {}
     if rc.caches:
         facts["on_chip_mb"] = {"value": round(rc.caches[0] / MIB, 3), "source": CALIBRATE_REF,
-                               "derivation": f"measured: the CPU's caches as Linux reports them ({CACHE_ROOT}/cpu*/"
-                                             f"cache): {rc.caches[1]}"}
-    out += fitted_lines(rc.fit, rc.unit, rc.precisions, None, source_text(rc, cpu, when), tool=TOOL,
-                        accuracy=accuracy_entry(rc, when), facts=facts)
+                               "derivation": f"measured: the CPU's caches below the last level as Linux reports "
+                                             f"them ({CACHE_ROOT}/cpu*/cache): {rc.caches[1]}"}
+    base = rc.base
+    body = fitted_lines(rc.fit, rc.unit, [base], None, source_text(rc, cpu, when, base), tool=TOOL,
+                        accuracy=accuracy_entry(rc, when, base), facts=facts)
+    out += [f"    precisions: [{', '.join(rc.precisions)}]", *body[1:]]
+    others = [p for p in rc.precisions if p != base]
+    if others:
+        out.append("    by_precision:")
+    for p in others:
+        lines = fitted_lines(rc.fits[p], rc.unit, [p], None, source_text(rc, cpu, when, p), tool=TOOL,
+                             accuracy=accuracy_entry(rc, when, p), facts=facts)
+        out.append(f"      {p}:")
+        out += ["\n".join("    " + line for line in item.split("\n")) for item in lines
+                if item.split(":")[0].strip() in PRECISION_FIT_KEYS]
     out += ["  pytorch:", "    unit: cpu", "    precisions: [fp32]",
             "    source: >-\n      eager PyTorch: the profile's own estimator parameters (estimator_source below)"]
     return "\n".join(out) + "\n"

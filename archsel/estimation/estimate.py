@@ -76,6 +76,7 @@ def check_target(target: TargetProfile, precision: str, runtime: str | None = No
     computed = rt.runs(p)
     if computed is not None:
         p = computed  # an fp32 model on an NPU computes in fp16
+        rt = rt.for_precision(p)  # the parameters fitted for that precision, where the entry has them
     rated = None if rt.eager else EngineRates.from_profile(target, rt).peak_macs_per_s  # eager: checked above
     if computed is None or (rated is not None and p not in rated):
         runs = [q for q in rt.precisions if rated is None or q in rated]

@@ -282,10 +282,16 @@ def _runtime_problems(doc: LoadedYaml, runtimes: dict[str, Any], precisions: lis
             if p not in precisions:
                 problems.append(doc.problem(at, f"runtime {name!r} runs {p!r}, which is not in the device's "
                                                 f"`precisions`"))
-            rated = p in own or p in (entry.get("precision_rates") or {}) or (p == "tf32" and "fp32" in own)
+            refit = (entry.get("by_precision") or {}).get(p) or {}
+            rated = p in own or p in (entry.get("precision_rates") or {}) or (p == "tf32" and "fp32" in own) \
+                or p in (refit.get("precision_rates") or {})
             if name != EAGER and not rated and not doc.data.get("measured_at_run_time"):
                 problems.append(doc.problem(at, f"runtime {name!r} lists {p!r} but has no rate for it",
                                             "give the unit's peak_tflops or a precision_rates entry"))
+        for p in entry.get("by_precision") or {}:
+            if p not in (entry.get("precisions") or []):
+                problems.append(doc.problem(("runtimes", written, "by_precision", p), f"runtime {name!r} has "
+                                            f"parameters for {p!r} but does not list it in its `precisions`"))
         if entry.get("fp32_as_tf32") and "tf32" not in own:
             problems.append(doc.problem(("runtimes", written, "fp32_as_tf32"), f"runtime {name!r} runs fp32 ops "
                                         "at the TF32 rate but its unit has no tf32 peak",

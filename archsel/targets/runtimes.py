@@ -9,7 +9,7 @@ is the device's default: what its users deploy with.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archsel.errors import unknown
@@ -48,6 +48,15 @@ class RuntimeSpec:
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     fact_sources: dict[str, str] = field(default_factory=dict)  # fact -> its citation
     accuracy: dict[str, Any] | None = None  # the fit's own held-out error (a calibration's), as the profile has it
+    by_precision: dict[str, dict[str, Any]] = field(default_factory=dict)  # precision -> its own fitted entry
+
+    def for_precision(self, precision: str) -> RuntimeSpec:
+        """The runtime as it estimates models run at `precision`: the parameters fitted for that precision
+        (`by_precision`) in place of its own, where it has them."""
+        entry = self.by_precision.get(precision)
+        if not entry:
+            return self
+        return replace(self, **{k: v for k, v in fitted_fields(entry).items() if k in entry}, by_precision={})
 
     def _fact_float(self, key: str) -> float | None:
         value = (self.facts.get(key) or {}).get("value")
@@ -134,6 +143,7 @@ class RuntimeSpec:
                 "linear_rows_chain": self.linear_rows_chain, "grouped_conv_class": self.grouped_conv_class,
                 "fusion": self.fusion, "fp32_as_tf32": list(self.tf32_classes),
                 "quantized_float_classes": list(self.float_classes), "accuracy": self.accuracy,
+                "by_precision": {p: {k: e[k] for k in sorted(e)} for p, e in sorted(self.by_precision.items())},
                 "source": self.source}
 
 
@@ -173,18 +183,25 @@ def parse_runtimes(data: Any, kind: str, precisions: tuple[str, ...],
             name=name, unit=entry["unit"], precisions=tuple(entry["precisions"]),
             default=bool(entry.get("default", False)), float_as=entry.get("float_as"), peak_tflops=peaks,
             peak_sources=sources,
-            precision_rates={p: float(v) for p, v in (entry.get("precision_rates") or {}).items()},
-            efficiency={k: float(v) for k, v in (entry.get("efficiency") or {}).items()},
-            layer_us=_float(entry.get("layer_us")), call_us=_float(entry.get("call_us")),
-            fused_traffic=_float(entry.get("fused_traffic")),
-            cores=entry.get("cores"), threads=entry.get("threads"),
-            parallel_efficiency=_float(entry.get("parallel_efficiency")), source=str(entry["source"]).strip(),
-            on_chip_bandwidth=_float(entry.get("on_chip_bandwidth")),
+            **fitted_fields(entry), cores=entry.get("cores"), threads=entry.get("threads"),
             facts={key: dict(entry[key]) for key in RUNTIME_FACTS if isinstance(entry.get(key), dict)},
             fact_sources={key: citation(entry[key]) for key in RUNTIME_FACTS if isinstance(entry.get(key), dict)},
-            accuracy=dict(entry["accuracy"]) if isinstance(entry.get("accuracy"), dict) else None,
+            by_precision={p: dict(e) for p, e in (entry.get("by_precision") or {}).items()},
         )
     return out
+
+
+def fitted_fields(entry: dict[str, Any]) -> dict[str, Any]:
+    """RuntimeSpec fields of an entry's fitted parameters (schema.PRECISION_FIT_KEYS), absent ones as None/empty."""
+    return {
+        "precision_rates": {p: float(v) for p, v in (entry.get("precision_rates") or {}).items()},
+        "efficiency": {k: float(v) for k, v in (entry.get("efficiency") or {}).items()},
+        "layer_us": _float(entry.get("layer_us")), "call_us": _float(entry.get("call_us")),
+        "fused_traffic": _float(entry.get("fused_traffic")),
+        "parallel_efficiency": _float(entry.get("parallel_efficiency")), "source": str(entry["source"]).strip(),
+        "on_chip_bandwidth": _float(entry.get("on_chip_bandwidth")),
+        "accuracy": dict(entry["accuracy"]) if isinstance(entry.get("accuracy"), dict) else None,
+    }
 
 
 def _float(value: Any) -> float | None:

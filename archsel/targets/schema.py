@@ -198,6 +198,22 @@ _RUNTIME: dict[str, Any] = {
     },
 }
 
+# What a runtime's entry may fit anew for models run at one precision (`by_precision`): the parameters
+# calibrate fits to that precision's measurements alone (a CPU's int8 kernels gain 3-12x over fp32 on dense
+# convolutions and nothing on depthwise ones: one set of efficiencies cannot serve both precisions).
+PRECISION_FIT_KEYS: tuple[str, ...] = ("precision_rates", "efficiency", "fused_traffic", "layer_us", "call_us",
+                                       "on_chip_bandwidth", "parallel_efficiency", "accuracy", "source")
+_RUNTIME["properties"]["by_precision"] = {
+    "type": "object",
+    "description": "parameters fitted anew for models run at one precision (each key one of the entry's "
+                   "`precisions`): they replace the entry's own for that precision",
+    "propertyNames": {"enum": list(PRECISIONS)},
+    "additionalProperties": {
+        "type": "object", "additionalProperties": False, "required": ["source"],
+        "properties": {k: _RUNTIME["properties"][k] for k in PRECISION_FIT_KEYS},
+    },
+}
+
 _REFERENCE: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
