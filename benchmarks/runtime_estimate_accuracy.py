@@ -116,19 +116,12 @@ def score(runtime: str, profile: Any, rows: list[dict[str, Any]], references: se
 def summary(scored: list[dict[str, Any]]) -> dict[str, Any]:
     """error_summary of the ratios, with the models and the rank correlation within batch × threads sets."""
     from archsel.estimation.accuracy import error_summary
-    from archsel.estimation.engine_fit import spearman
+    from archsel.estimation.runtime_entry import grouped_spearman
 
     out: dict[str, Any] = dict(error_summary([s["ratio"] for s in scored]))
     out["models"] = len({s["model_id"] for s in scored})
-    groups: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
-    for s in scored:
-        groups[(s["batch"], s["threads"])].append(s)
-    total = weight = 0.0
-    for members in groups.values():
-        rho = spearman([m["estimated_ms"] for m in members], [m["measured_ms"] for m in members])
-        if rho is not None:
-            total, weight = total + rho * len(members), weight + len(members)
-    out["spearman"] = total / weight if weight else None
+    out["spearman"] = grouped_spearman(((s["batch"], s["threads"]), s["estimated_ms"], s["measured_ms"])
+                                       for s in scored)
     return out
 
 

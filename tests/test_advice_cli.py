@@ -140,7 +140,7 @@ def test_plot_png_and_terminal_view(run: Run, tmp_path: Path) -> None:
     no_plot = subprocess.run([sys.executable, "-c", code, *VIDEO_EDGE[:], "--plot", str(tmp_path / "x.png")],
                              capture_output=True, text=True, env={**os.environ, **env, "NO_COLOR": "1"})
     assert no_plot.returncode == 2 and "archsel[plot]" in no_plot.stderr
-    text = subprocess.run([sys.executable, "-c", code, *VIDEO_EDGE], capture_output=True, text=True,
+    text = subprocess.run([sys.executable, "-c", code, *VIDEO_EDGE, "--details"], capture_output=True, text=True,
                           env={**os.environ, **env, "NO_COLOR": "1", "COLUMNS": "120"})
     assert text.returncode == 0 and "Pareto front, terminal view" in text.stdout and "| = budget 50 ms" in text.stdout
 

@@ -265,3 +265,17 @@ def test_by_precision_must_name_a_listed_precision(tmp_path: Path, calibrated: t
                                                             "    precisions: [fp32]\n", 1), encoding="utf-8")
     problems = [str(p) for p in profile_problems([bad])]
     assert any("by_precision" in p and "int8" in p and "does not list it" in p for p in problems), problems
+
+
+def test_a_large_reference_gets_the_budget_of_eight_passes_at_one_cores_peak() -> None:
+    """r3d_18 (41 GMACs) takes ~0.4 s a pass on one core here: the default 1.5 s never held a warm-up and 5
+    timed passes, and the 3-D convolutions went unmeasured."""
+    from archsel.estimation import engine_fit as ef
+    from archsel.estimation.calibrate_runtime import PASSES_IN_BUDGET, case_budget
+    from archsel.profiling.counting import count_model
+
+    unit = ef.Unit("cpu", {"fp32": 2e11}, 4e10, cores=2)
+    macs = count_model("r3d_18").macs
+    assert case_budget("r3d_18", 1, 1.5, unit) == pytest.approx(PASSES_IN_BUDGET * macs / 1e11)
+    assert case_budget("r3d_18", 1, 1.5, unit) > 3.0
+    assert case_budget("lenet5", 8, 1.5, unit) == 1.5 and case_budget("r3d_18", 1, 1.5, None) == 1.5

@@ -80,7 +80,7 @@ def test_published_quality_and_formats(archsel) -> None:  # type: ignore[no-unty
     assert doc["query"]["task"] == "image-classification"
     md = archsel("recommend", "--task", "image", "--format", "markdown").stdout
     assert md.startswith("### ") and "| resnet50 |" in md
-    table = archsel("recommend", "--task", "video", "--target", "edge")
+    table = archsel("recommend", "--task", "video", "--target", "edge", "--details")
     assert table.returncode == 0 and "cnn_gru_mobilenet_v3" in table.stdout and "Sources" in table.stdout
 
 

@@ -19,12 +19,22 @@ if TYPE_CHECKING:
 
 FORMAT_OR_QUERY = typer.Option(None, "--format", "-f", help=FORMAT_HELP + " (default table; several queries: jsonl)")
 QUERY = typer.Option(None, "--query", "-q", help="YAML/JSON query file (or - for stdin); several queries → JSON Lines.")
-PLOT = typer.Option(None, "--plot", help="Write quality vs latency with the Pareto front to .png/.svg/.pdf "
-                                          "(needs the plot extra).")
+DETAILS = typer.Option(False, "--details", help="The table with every detail: reasons, bands, memory, headroom, "
+                                                 "and all sources and advice under it.")
+WIDE = typer.Option(False, "--wide", help="One line per candidate with precision, band, headroom and memory too.")
+PLOT = typer.Option(None, "--plot", help="Write quality vs latency with the Pareto front to .png/.svg/.pdf, or "
+                                          "draw it under the table with `term` (needs the plot extra).")
+
+
+def layout_of(details: bool, wide: bool) -> str:
+    """The terminal table's layout (report.ranking.LAYOUTS) from --details / --wide."""
+    if details and wide:
+        raise UsageError("--details and --wide: give one (--details shows everything --wide does)")
+    return "details" if details else "wide" if wide else "concise"
 
 
 def answer(requested: Sequence[tuple[AdviceRequest, QuerySpec | None]], *, fmt: str | None, plot: str | None,
-           command: str = "recommend",
+           command: str = "recommend", layout: str = "concise",
            extra: Callable[[], Sequence[tuple[Candidate, Item]]] | None = None) -> ExitStatus:
     """Shared by recommend and compare: plan every query, run each, print, plot; FAILURE when one has no fit.
     `extra` makes candidates to rank beside the rules' (compare: the user's model), called once every query
@@ -42,9 +52,12 @@ def answer(requested: Sequence[tuple[AdviceRequest, QuerySpec | None]], *, fmt: 
     out_fmt = check_format(fmt or "table")
     plot_path = None
     if plot is not None:
-        from archsel.report.plot import check_plot_path
+        from archsel.report.plot import TERMINAL, check_plot_path
 
         plot_path = check_plot_path(plot)
+        if plot in TERMINAL and out_fmt != "table":
+            raise UsageError(f"--plot {plot} draws under the table; --format {out_fmt} is data",
+                             hint="use --plot pareto.png for an image beside a data format")
     status = ExitStatus.SUCCESS
     plans = plan_all(requested)
     more = extra() if extra is not None else ()
@@ -59,8 +72,13 @@ def answer(requested: Sequence[tuple[AdviceRequest, QuerySpec | None]], *, fmt: 
         if several:
             emit_record(report.payload(result, command))
             continue
-        emit(report.document(result, out_fmt, command), out_fmt)
-        if plot_path is not None:
+        emit(report.document(result, out_fmt, command, layout), out_fmt)
+        if plot is not None and plot_path is None:
+            from archsel.report.formats import colour_on, emit_line, table_width
+            from archsel.report.plot import terminal_plot
+
+            emit_line(terminal_plot(result, table_width(), colour_on()).rstrip("\n"))
+        elif plot_path is not None:
             from archsel.report.plot import write_plot
 
             write_plot(result, plot_path)
@@ -73,6 +91,8 @@ def recommend(
     fmt: str | None = FORMAT_OR_QUERY,
     query_file: str | None = QUERY,
     plot: str | None = PLOT,
+    details: bool = DETAILS,
+    wide: bool = WIDE,
     print_schema: bool = typer.Option(False, "--print-schema", help="Print the JSON Schema of the output and exit."),
     *,
     query: dict[str, Any],
@@ -92,7 +112,7 @@ def recommend(
         return ExitStatus.SUCCESS
     if fmt is not None:
         check_format(fmt)
-    return answer(requests(request_fields(**query), query_file), fmt=fmt, plot=plot)
+    return answer(requests(request_fields(**query), query_file), fmt=fmt, plot=plot, layout=layout_of(details, wide))
 
 
 @with_query_options(*RULE_QUERY, required=("task",))

@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from archsel.commands.advice import FORMAT_OR_QUERY, PLOT, answer
+from archsel.commands.advice import DETAILS, FORMAT_OR_QUERY, PLOT, WIDE, answer, layout_of
 from archsel.commands.options import with_query_options
 from archsel.errors import ExitStatus
 
@@ -31,6 +31,8 @@ def compare(
     model_arg: list[str] | None = MODEL_ARG,
     fmt: str | None = FORMAT_OR_QUERY,
     plot: str | None = PLOT,
+    details: bool = DETAILS,
+    wide: bool = WIDE,
     *,
     query: dict[str, Any],
 ) -> ExitStatus:
@@ -44,6 +46,7 @@ def compare(
 
     if fmt is not None:
         check_format(fmt)
+    layout = layout_of(details, wide)
     kwargs = parse_model_args(model_arg)
     batch = parse_inputs(input_shape)[0].shape[0]
     def users_model() -> list[tuple[Candidate, Item]]:  # after planning: a bad query is said before its code runs
@@ -52,7 +55,7 @@ def compare(
                            score=0.0, lightweight=False, streaming=False, quality=None, reasons=[]), item)]
 
     return answer(requests(request_fields(**query, batch=batch), None), fmt=fmt, plot=plot, command="compare",
-                  extra=users_model)
+                  extra=users_model, layout=layout)
 
 
 def register(root: typer.Typer) -> None:

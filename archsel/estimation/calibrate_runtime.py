@@ -111,13 +111,28 @@ class RuntimeCalibration:
         return sorted({r.precision for r in self.rows}, key=lambda p: (p != "fp32", p))
 
 
+PASSES_IN_BUDGET = 8  # a case's budget holds a warm-up, 5 timed passes and margin at the unit's one-core peak
+
+
+def case_budget(model: str, batch: int, budget_s: float, unit: ef.Unit | None) -> float:
+    """The time budget of measuring one case: `budget_s`, or PASSES_IN_BUDGET passes of its MACs at the unit's
+    fp32 peak of one core where that is more (r3d_18, 41 GMACs, takes 0.4 s a pass here: 1.5 s never held
+    the warm-up and 5 timed passes, so the 3-D convolutions went unmeasured)."""
+    peak = (unit.peak_macs_per_s.get("fp32", 0.0) / max(unit.cores, 1)) if unit is not None else 0.0
+    if peak <= 0:
+        return budget_s
+    from archsel.profiling.counting import count_model
+
+    return max(budget_s, PASSES_IN_BUDGET * count_model(model, batch=batch).macs / peak)
+
+
 def measure_references(runtime: str, cases: Sequence[tuple[str, int]], *, threads: Sequence[int],
                        precisions: Sequence[str], budget_s: float, log: Log,
-                       rounds: int = 1) -> tuple[list[RuntimeMeasured], list[str]]:
+                       rounds: int = 1, unit: ef.Unit | None = None) -> tuple[list[RuntimeMeasured], list[str]]:
     """Each (model, batch) case under `runtime` at each precision and thread count, in `rounds` interleaved
     rounds keeping each one's fastest median (on a shared machine the least disturbed round; never cached:
-    measured now, the export and int8 model reused from disk); int8 kept only where the runtime ran at least
-    INT8_MIN_MAC_FRACTION of the MACs in int8."""
+    measured now, the export and int8 model reused from disk), each within its case_budget (`unit`: the
+    fit's); int8 kept only where the runtime ran at least INT8_MIN_MAC_FRACTION of the MACs in int8."""
     from archsel.profiling.profiler import ProfileOptions, profile
 
     best: dict[tuple[str, int, str, int], RuntimeMeasured] = {}
@@ -126,7 +141,8 @@ def measure_references(runtime: str, cases: Sequence[tuple[str, int]], *, thread
         for n in threads:
             for model, batch in cases:
                 options = ProfileOptions(batches=(batch,), dtypes=tuple(precisions), threads=n,
-                                         time_budget_s=budget_s, use_cache=False, runtime=runtime)
+                                         time_budget_s=case_budget(model, batch, budget_s, unit), use_cache=False,
+                                         runtime=runtime)
                 log(f"measuring {model} batch {batch} under {runtime} on {n} thread{'s' if n > 1 else ''}"
                     + (f" (round {r + 1}/{rounds})" if rounds > 1 else ""))
                 for record in profile([model], options):
@@ -193,7 +209,8 @@ def fit_measured(runtime: str, version: str, unit: ef.Unit, measured: Sequence[R
     for precision in sorted({r.precision for r in rows}):
         own = [r for r in rows if r.precision == precision]
         fits[precision] = inherit_unseen(ef.fit_runtime(own, unit, start, rate_grid=ef.WIDE_RATE_GRID), own, unit)
-        held += ef.leave_one_model_out(own, unit, start, rate_grid=ef.WIDE_RATE_GRID)
+        held += ef.leave_one_model_out(own, unit, start, rate_grid=ef.WIDE_RATE_GRID,
+                                       adjust=lambda fit, train: inherit_unseen(fit, train, unit))
     return RuntimeCalibration(runtime, version, unit, list(measured), rows, fits, held, list(notes), caches)
 
 
@@ -231,7 +248,7 @@ def calibrate_runtime(cal: Calibration, runtime: str, *, quick: bool = False, mo
     threads = sorted({1, unit.cores})
     budget = budget_s if budget_s is not None else (0.3 if quick else 1.5)
     measured, notes = measure_references(runtime, cases, threads=threads, precisions=("fp32", "int8"),
-                                         budget_s=budget, log=log, rounds=1 if quick else 2)
+                                         budget_s=budget, log=log, rounds=1 if quick else 2, unit=unit)
     if len({m.model_id for m in measured}) < 2:
         raise UsageError(f"fewer than 2 reference models could be measured under {runtime}: nothing to fit "
                          "and hold out", hint="; ".join(notes[:3]) or "run on an idle machine")

@@ -365,9 +365,11 @@ def cross_prior(judgement: Mapping[str, float], others: Sequence[tuple[Mapping[s
 
 def leave_one_model_out(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, ridge: float = 0.05,
                         huber: float = 0.25, prior_for: Callable[[str], Mapping[str, float]] | None = None,
-                        rate_grid: Sequence[float] = RATE_GRID) -> list[Held]:
+                        rate_grid: Sequence[float] = RATE_GRID,
+                        adjust: Callable[[Fit, Sequence[Row]], Fit] | None = None) -> list[Held]:
     """Each model held out in turn: fit on the others' rows, predict its rows (`prior_for`: the prior when
-    that model is held out, where it depends on it; else `start`)."""
+    that model is held out, where it depends on it; else `start`; `adjust(fit, training rows)`: what the
+    caller does to its final fit, done to each fold's too)."""
     out: list[Held] = []
     for model in sorted({r.model for r in rows}):
         train = [r for r in rows if r.model != model]
@@ -376,6 +378,8 @@ def leave_one_model_out(rows: Sequence[Row], unit: Unit, start: Mapping[str, flo
             continue
         fit = fit_runtime(train, unit, prior_for(model) if prior_for else start, ridge=ridge, huber=huber,
                           rate_grid=rate_grid)
+        if adjust is not None:
+            fit = adjust(fit, train)
         usable = [r for r in test if r.precision in fit.precision_rates or r.precision == fit.reference
                   or not unrated([r], unit)]
         out += [Held(r, predict(r, unit, fit)) for r in usable]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from archsel.estimation import engine_fit as ef
@@ -142,12 +142,19 @@ def held_summary(held: Sequence[ef.Held]) -> dict[str, Any]:
 def rank_correlation(held: Sequence[ef.Held]) -> float | None:
     """Spearman of estimated vs measured latency within each comparable set (same runtime, precision,
     batch, threads) of at least 3 models, averaged weighted by set size."""
-    groups: dict[tuple[Any, ...], list[ef.Held]] = defaultdict(list)
-    for h in held:
-        groups[(h.row.label, h.row.precision, h.row.threads)].append(h)
+    return grouped_spearman(((h.row.label, h.row.precision, h.row.threads), h.predicted_s, h.row.measured_s)
+                            for h in held)
+
+
+def grouped_spearman(points: Iterable[tuple[Hashable, float, float]]) -> float | None:
+    """Spearman of (group, estimated, measured) points within each group of at least 3, averaged weighted by
+    group size; None where no group has 3."""
+    groups: dict[Hashable, list[tuple[float, float]]] = defaultdict(list)
+    for group, estimated, measured in points:
+        groups[group].append((estimated, measured))
     total, weight = 0.0, 0
     for members in groups.values():
-        rho = ef.spearman([m.predicted_s for m in members], [m.row.measured_s for m in members])
+        rho = ef.spearman([e for e, _ in members], [m for _, m in members])
         if rho is not None:
             total += rho * len(members)
             weight += len(members)

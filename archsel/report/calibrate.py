@@ -55,13 +55,17 @@ def document(cal: Calibration, doc: dict[str, Any], path: Path, *, name: str, de
 
 
 def runtime_payload(rc: RuntimeCalibration) -> dict[str, Any]:
-    """The fitted runtime: its parameters, the leave-one-model-out error and each held-out prediction."""
-    fit = rc.fit
+    """The fitted runtime: each precision's fit (its parameters and leave-one-model-out error; the entry's
+    own, fp32, also at the top level), the error over all, and each held-out prediction."""
+    def fitted(fit: Any) -> dict[str, Any]:
+        return {"efficiency": fit.efficiency(), "layer_us": fit.x["layer"] * 1e6, "call_us": fit.x["call"] * 1e6,
+                "fused_traffic": fit.fused_traffic, "parallel_efficiency": fit.parallel_efficiency,
+                "precision_rates": dict(fit.precision_rates)}
+
     return {
         "name": rc.runtime, "version": rc.version, "measurements": len(rc.rows), "models": rc.models,
-        "precisions": rc.precisions, "efficiency": fit.efficiency(), "layer_us": fit.x["layer"] * 1e6,
-        "call_us": fit.x["call"] * 1e6, "fused_traffic": fit.fused_traffic,
-        "parallel_efficiency": fit.parallel_efficiency, "precision_rates": dict(fit.precision_rates),
+        "precisions": rc.precisions, **fitted(rc.fit),
+        "precision_fits": {p: {**fitted(fit), "leave_one_model_out": rc.summary_of(p)} for p, fit in rc.fits.items()},
         "leave_one_model_out": rc.summary, "notes": rc.notes,
         "held_out": [{"model_id": h.row.model, "batch": int(h.row.label[1:]), "precision": h.row.precision,
                       "threads": h.row.threads, "measured_ms": h.row.measured_s * 1e3,
@@ -70,16 +74,19 @@ def runtime_payload(rc: RuntimeCalibration) -> dict[str, Any]:
 
 
 def runtime_fields(p: dict[str, Any]) -> list[tuple[str, ...]]:
-    """Field rows of runtime_payload."""
-    s = p["leave_one_model_out"]
-    rank = "—" if s.get("spearman") is None else f"{s['spearman']:.2f}"
-    eff = ", ".join(f"{k} {v:.3g}" for k, v in p["efficiency"].items())
-    return [("runtime", f"{p['name']} {p['version']}: {p['measurements']} measurements of {len(p['models'])} "
-                        f"models ({', '.join(p['precisions'])})"),
-            ("leave-one-model-out", f"median |error| {s['median_abs_pct']:.0f}%, {s['within_25']:.0%} within "
-                                    f"±25%, rank correlation {rank}"),
-            ("runtime efficiency", eff),
-            ("runtime fixed costs", f"layer {p['layer_us']:.3g} µs, call {p['call_us']:.3g} µs, fused traffic "
-                                    f"{p['fused_traffic']:.3g}, parallel efficiency {p['parallel_efficiency']:.3g}"
-                                    + "".join(f", {k} rate x{v:.3g}" for k, v in p["precision_rates"].items())),
-            *(("runtime note", n) for n in p["notes"])]
+    """Field rows of runtime_payload: per precision its held-out error, efficiencies and fixed costs."""
+    out = [("runtime", f"{p['name']} {p['version']}: {p['measurements']} measurements of {len(p['models'])} "
+                       f"models ({', '.join(p['precisions'])}), each precision fitted alone")]
+    for precision, f in p["precision_fits"].items():
+        s = f["leave_one_model_out"]
+        rank = "—" if s.get("spearman") is None else f"{s['spearman']:.2f}"
+        eff = ", ".join(f"{k} {v:.3g}" for k, v in f["efficiency"].items())
+        out += [(f"{precision} leave-one-model-out", f"median |error| {s['median_abs_pct']:.0f}%, "
+                                                     f"{s['within_25']:.0%} within ±25%, rank correlation {rank} "
+                                                     f"({s['n']} measurements)"),
+                (f"{precision} efficiency", eff),
+                (f"{precision} fixed costs", f"layer {f['layer_us']:.3g} µs, call {f['call_us']:.3g} µs, fused "
+                                            f"traffic {f['fused_traffic']:.3g}, parallel efficiency "
+                                            f"{f['parallel_efficiency']:.3g}"
+                                            + "".join(f", {k} rate x{v:.3g}" for k, v in f["precision_rates"].items()))]
+    return out + [("runtime note", n) for n in p["notes"]]

@@ -28,6 +28,8 @@ class Column:
     justify: str = "left"
     ratio: int | None = None  # share of the spare width in the table view (rich), e.g. for long text
     no_wrap: bool = False  # never wrap this column's cells (ids, ranks, short figures)
+    drop: int = 0  # a one-line view drops the column with the highest `drop` first when too wide (0: never)
+    shrink: bool = False  # a one-line view shortens this column's cells (with "…") when dropping is not enough
 
     def cell(self, row: dict[str, Any]) -> str:
         value = row.get(self.key)
@@ -44,6 +46,7 @@ class TableView:
     rows: list[dict[str, Any]]
     title: str = ""
     caption: str = ""
+    one_line: bool = False  # the terminal shows one line per row: columns dropped or shortened, never wrapped
 
 
 @dataclass
@@ -87,6 +90,7 @@ class Document:
     notes: list[str] = field(default_factory=list)  # lines under the tables (table, markdown)
     cases: list[Case] | None = None
     suite: Suite | None = None
+    short_notes: bool = False  # the terminal shows each note on one line (cut with "…" at its width)
 
     def records(self) -> list[Any]:
         if not self.records_key:

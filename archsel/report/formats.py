@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from archsel.errors import unknown
-from archsel.report.document import Document
+from archsel.report.document import Column, Document, TableView
 
 FORMATS = ("table", "json", "jsonl", "yaml", "csv", "markdown", "junit", "github")
 FORMAT_HELP = "Output format: " + ", ".join(FORMATS[:-1]) + " or " + FORMATS[-1] + "."
@@ -102,10 +102,14 @@ def _table(doc: Document) -> str:
     from rich.text import Text
 
     buf = io.StringIO()
-    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    colour = colour_on()
     console = Console(file=buf, width=table_width(), force_terminal=colour, no_color=not colour,
                       highlight=False, soft_wrap=False)
+    width = table_width()
     for view in doc.views:
+        if view.one_line:
+            buf.write("".join(f"{line}\n" for line in one_line_table(view, width)))
+            continue
         table = Table(title=Text(view.title) if view.title else None,
                       caption=Text(view.caption) if view.caption else None, show_lines=False)
         for c in view.columns:
@@ -115,8 +119,67 @@ def _table(doc: Document) -> str:
             table.add_row(*[Text(c.cell(row)) for c in view.columns])
         console.print(table)
     for note in doc.notes:
-        console.print(Text(note))
+        if doc.short_notes:
+            buf.write(fit_line(note, width) + "\n")
+        else:
+            console.print(Text(note))
     return buf.getvalue()
+
+
+def colour_on() -> bool:
+    """Colour on stdout: a terminal, and NO_COLOR not set."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def fit_line(text: str, width: int) -> str:
+    """`text` cut to `width` terminal cells, ending in "…" where cut."""
+    from rich.cells import cell_len, set_cell_size
+
+    return text if cell_len(text) <= width else set_cell_size(text, max(width - 1, 0)) + "…"
+
+
+def one_line_table(view: TableView, width: int) -> list[str]:
+    """A view as plain text, one line per row within `width` cells (kubectl get's layout): the title
+    wrapped as prose, columns two spaces apart; while too wide, the column with the highest `drop` goes,
+    then the `shrink` columns' cells are cut with "…"; numbers are never cut or wrapped."""
+    import textwrap
+
+    from rich.cells import cell_len
+
+    columns = list(view.columns)
+    cells = {c.key: [c.cell(row) for row in view.rows] for c in columns}
+
+    def size(c: Column) -> int:
+        return max([cell_len(c.header), *(cell_len(v) for v in cells[c.key])])
+
+    def total(cs: list[Column]) -> int:
+        return sum(size(c) for c in cs) + 2 * (len(cs) - 1)
+
+    while total(columns) > width and any(c.drop for c in columns):
+        columns.remove(max((c for c in columns if c.drop), key=lambda c: c.drop))
+    sizes = {c.key: size(c) for c in columns}
+    over = total(columns) - width
+    for c in columns:
+        if over <= 0:
+            break
+        if c.shrink:
+            cut = min(over, sizes[c.key] - max(cell_len(c.header), 8))
+            if cut > 0:
+                sizes[c.key] -= cut
+                cells[c.key] = [fit_line(v, sizes[c.key]) for v in cells[c.key]]
+                over -= cut
+
+    def line(values: list[str]) -> str:
+        out = [v.rjust(sizes[c.key] - cell_len(v) + len(v)) if c.justify == "right"
+               else v.ljust(sizes[c.key] - cell_len(v) + len(v)) for c, v in zip(columns, values, strict=True)]
+        return "  ".join(out).rstrip()
+
+    out = textwrap.wrap(view.title, width) if view.title else []
+    out.append(line([c.header for c in columns]))
+    out += [line([cells[c.key][i] for c in columns]) for i in range(len(view.rows))]
+    if view.caption:
+        out.append(fit_line(view.caption, width))
+    return out
 
 
 def _junit(doc: Document) -> str:

@@ -2,13 +2,18 @@
 without a target), with the budget line and the front.
 
 `--plot FILE.png|.svg|.pdf` draws it with the optional `plot` extra (matplotlib); without it `--plot` is a
-usage error (exit 2) that names the extra, and the table shows a small text chart instead (ascii_front).
+usage error (exit 2) that names the extra, and `--details` shows a small text chart instead (ascii_front).
+`--plot term` (or `-`) draws it in the terminal under the table with plotext (the same extra): published
+quality only (the rule-score proxy is no quality), the budget line, the front, and which candidates it could
+not place.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import io
+import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,8 +41,18 @@ def x_value(o: Outcome, result: AdviceResult) -> float:
     return float(o.cost.macs)
 
 
-def check_plot_path(path: str) -> Path:
-    """The output path, after checking its suffix and that matplotlib is importable (UsageError if not)."""
+TERMINAL = ("term", "-")  # --plot values that draw in the terminal
+TERM_HINT = "install the plot extra: pip install 'archsel[plot]' (plotext)"
+
+
+def check_plot_path(path: str) -> Path | None:
+    """The output path (None: the terminal, TERMINAL), after checking its suffix and that the library that
+    draws it is importable (UsageError if not)."""
+    if path in TERMINAL:
+        if importlib.util.find_spec("plotext") is None:
+            raise UsageError(f"--plot {path}: the terminal chart needs plotext, which is not installed",
+                             hint=TERM_HINT)
+        return None
     out = Path(path)
     if out.suffix.lower() not in SUFFIXES:
         raise UsageError(f"--plot {path!r}: unknown image type {out.suffix or '(none)'}",
@@ -168,3 +183,69 @@ def ascii_front(result: AdviceResult, width: int = 60, height: int = 12) -> list
     lines.append("      └" + "─" * (width - len(scale) - 1) + " " + scale)
     lines.append("      front: " + ", ".join(f"{o.rank} {o.candidate.id}" for o in pts if o.pareto))
     return lines
+
+
+def terminal_plot(result: AdviceResult, width: int, colour: bool, height: int = 20) -> str:
+    """The chart for the terminal (plotext): published quality (↑) against the cost axis (→), the front
+    joined and labelled by rank, the budget as a vertical line; then which candidates have no published
+    figure to place them by. Raw values where every placed candidate reports the same metric on the same
+    data set, else quality / best of the task."""
+    import re
+
+    import plotext as plt
+
+    placed = [o for o in result.ranked if o.cost is not None and o.quality is not None
+              and o.quality.source == "published" and o.candidate.quality]
+    unplaced = [o.candidate.id for o in result.ranked if o not in placed]
+    use_latency = result.cost_axis == "latency"
+    axis = f"latency ms {result.request.latency_stat}" if use_latency else "MACs"
+    kinds = {(str(o.candidate.quality["metric"]), str(o.candidate.quality["dataset"]))  # type: ignore[index]
+             for o in placed}
+    raw = len(kinds) == 1
+
+    def y(o: Outcome) -> float:
+        assert o.quality is not None and o.candidate.quality is not None
+        return float(o.candidate.quality["value"]) if raw else float(o.quality.value)
+
+    lines: list[str] = []
+    if placed:
+        plt.clf()
+        plt.plotsize(max(min(width, 120), 40), height)
+        plt.theme("clear" if not colour else "pro")
+        front = published_front(placed, result, y)
+        rest = [o for o in placed if o not in front]
+        if rest:
+            plt.scatter([x_value(o, result) for o in rest], [y(o) for o in rest], marker="dot", label="others")
+        if front:
+            plt.plot([x_value(o, result) for o in front], [y(o) for o in front], marker="dot",
+                     label="Pareto front")
+        for o in placed:
+            plt.text(str(o.rank), x_value(o, result), y(o))
+        budget = result.request.latency_ms if use_latency else None
+        xs = [x_value(o, result) for o in placed]
+        if budget is not None:
+            plt.vline(budget)
+        plt.xlim(0, max([*xs, budget or 0.0]) * 1.08)
+        metric, dataset = next(iter(kinds)) if raw else ("quality / best of the task", "")
+        lines += textwrap.wrap(f"Pareto front: {metric}{f' ({dataset})' if dataset else ''} vs {axis}"
+                               + (f"; the line at {budget:g} ms is the budget" if budget is not None else ""), width)
+        plt.xlabel(axis)
+        text = plt.build()
+        if not colour:
+            text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+        lines += [line.rstrip() for line in text.splitlines()]
+        lines += textwrap.wrap("points: their rank in the table; front on published quality: "
+                               + ", ".join(f"{o.rank} {o.candidate.id}" for o in front), width)
+    lines += textwrap.wrap(f"not placed (no published quality): {', '.join(unplaced)}" if unplaced
+                           else "every ranked candidate placed", width)
+    return "\n".join(lines) + "\n"
+
+
+def published_front(placed: list[Outcome], result: AdviceResult, y: Callable[[Outcome], float]) -> list[Outcome]:
+    """The candidates of `placed` no other one beats on both cost (x_value, lower) and quality (`y`, higher),
+    by cost."""
+    def beaten(o: Outcome) -> bool:
+        x, q = x_value(o, result), y(o)
+        return any(x_value(p, result) <= x and y(p) >= q and (x_value(p, result), y(p)) != (x, q) for p in placed)
+
+    return sorted((o for o in placed if not beaten(o)), key=lambda o: x_value(o, result))

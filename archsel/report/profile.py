@@ -65,18 +65,21 @@ def _measured_views(records: list[dict[str, Any]], fmt: str) -> list[TableView]:
     rows = [_row(r) for r in records]
     if fmt == "csv":  # raw numbers, units in the headers
         return [TableView([Column(k, k) for k in _ROW_KEYS], rows)]
+    # one line per result at any width: the least needed columns go first as the terminal narrows
     columns = [
-        Column("model_id", "model", no_wrap=True), Column("input", "input"), Column("dtype", "dtype"),
-        Column("macs", "GMACs", _g, "right"), Column("flops", "GFLOPs", _g, "right"),
-        Column("params", "params (M)", lambda v: _g(v, 1e6), "right"),
-        Column("peak_activation_bytes", "act. mem", _bytes, "right"),
-        Column("p50_ms", "p50 ms", format_ms, "right"), Column("p90_ms", "p90 ms", format_ms, "right"),
-        Column("p99_ms", "p99 ms", format_ms, "right"),
-        Column("throughput_samples_per_s", "samples/s", lambda v: "—" if v is None else f"{v:.4g}", "right"),
-        Column("iterations", "iters", _int, "right"), Column("uncounted_ops", "uncounted", _int, "right"),
-        Column("status", "status"),
+        Column("model_id", "model", shrink=True), Column("input", "input", drop=5), Column("dtype", "dtype"),
+        Column("macs", "GMACs", _g, "right", drop=6), Column("flops", "GFLOPs", _g, "right", drop=8),
+        Column("params", "params (M)", lambda v: _g(v, 1e6), "right", drop=7),
+        Column("peak_activation_bytes", "act. mem", _bytes, "right", drop=9),
+        Column("p50_ms", "p50 ms", format_ms, "right"), Column("p90_ms", "p90 ms", format_ms, "right", drop=4),
+        Column("p99_ms", "p99 ms", format_ms, "right", drop=3),
+        Column("throughput_samples_per_s", "samples/s", lambda v: "—" if v is None else f"{v:.4g}", "right",
+               drop=10),
+        Column("iterations", "iters", _int, "right", drop=11),
+        Column("uncounted_ops", "uncounted", _int, "right", drop=12), Column("status", "status"),
     ]
-    views = [TableView(columns, rows, title="archsel profile (MACs = multiply-accumulates; FLOPs = 2 × MACs)")]
+    views = [TableView(columns, rows, title="archsel profile (MACs = multiply-accumulates; FLOPs = 2 × MACs)",
+                       one_line=True)]
     for r in records:
         if r.get("by_module"):
             by_module = r["by_module"]
@@ -207,11 +210,12 @@ def estimated_document(payload: dict[str, Any], target: TargetProfile, fmt: str)
              "top": ", ".join(f"{c['op_class']} {c['share']:.0%} ({c['bound']})" for c in r["breakdown"][:2])}
             for r in records]
     views = [TableView([
-        Column("model_id", "model", no_wrap=True), Column("batch", "batch", str, "right"), Column("precision", "dtype"),
-        Column("latency_ms", "est. ms", format_ms, "right"), Column("band_text", "band ms", justify="right"),
-        Column("overhead_share", "overhead", lambda v: f"{v:.0%}", "right"), Column("top", "where the time goes"),
+        Column("model_id", "model", shrink=True), Column("batch", "batch", str, "right"), Column("precision", "dtype"),
+        Column("latency_ms", "est. ms", format_ms, "right"), Column("band_text", "band ms", justify="right", drop=1),
+        Column("overhead_share", "overhead", lambda v: f"{v:.0%}", "right", drop=2),
+        Column("top", "where the time goes", drop=3, shrink=True),
     ], rows, title=f"archsel profile: ESTIMATED latency on {target.display_name}"
-                   + (f" with {records[0]['runtime']}" if records else ""))]
+                   + (f" with {records[0]['runtime']}" if records else ""), one_line=True)]
     if fmt != "csv":
         for r in records:
             views.append(TableView([

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import TYPE_CHECKING, Any
 
 from archsel.advice.scoring import PROXY, WEIGHTS
@@ -180,6 +182,97 @@ def ranking_view(result: AdviceResult, fmt: str) -> TableView:
                              f"{'latency' if result.cost_axis == 'latency' else 'MACs'})")
 
 
+LAYOUTS = ("concise", "wide", "details")  # the terminal table: one line per candidate, all columns, one block each
+
+
+def _short_quality(o: Outcome) -> str:
+    """A published figure and the first word of its metric ("67.5 top-1"); "—" without one (the rule-score
+    proxy is not a quality)."""
+    q = o.candidate.quality
+    if not q:
+        return "—"
+    return f"{float(q['value']):.3g} {str(q['metric']).split()[0]}"
+
+
+def _short_latency(o: Outcome, budget: float | None, stat: str) -> str:
+    """"13 est ✓": the latency at the budget's statistic, its kind, and whether it is within the budget."""
+    if o.cost is None or o.cost.latency is None:
+        return "—"
+    lat = o.cost.latency
+    value = lat.at(stat)
+    fits = "" if budget is None else (" ✓" if value <= budget else " ✗")
+    return f"{format_ms(value)} {'est' if lat.kind == 'estimated' else 'meas'}{fits}"
+
+
+def one_line_view(result: AdviceResult, wide: bool = False) -> TableView:
+    """The ranked candidates one line each (`concise`: dropping family, params, MACs, score and quality in that
+    order as the terminal narrows; `wide`: with precision, band, headroom and memory as well)."""
+    req = result.request
+    rows = []
+    for o in result.shown():
+        c, cost = o.candidate, o.cost
+        lat = cost.latency if cost else None
+        rows.append({
+            "rank": f"{o.rank}{' ' + PARETO_MARK if o.pareto else ''}",
+            "model": f"{'▶ ' if o.user else ''}{c.id}" + (f" {cost.precision}" if o.variant_of and cost else ""),
+            "family": c.family, "latency": _short_latency(o, req.latency_ms, req.latency_stat),
+            "macs": format_si(cost.macs) if cost else "—", "params": format_si(cost.params) if cost else "—",
+            "quality": _short_quality(o), "score": f"{o.score:.3f}",
+            "precision": _precision(o),
+            "band": "—" if lat is None else f"{format_ms(lat.band_low_ms)}–{format_ms(lat.band_high_ms)}",
+            "headroom": _headroom(o, req.latency_ms, req.latency_stat, False),
+            "memory": format_bytes(cost.memory_bytes) if cost else "—",
+        })
+    latency = f"latency ms {req.latency_stat}" if req.latency_ms is not None else "latency ms"
+    columns = [
+        Column("rank", "#", justify="right"), Column("model", "model", shrink=True),
+        Column("family", "family", drop=6), Column("latency", latency, justify="right"),
+        Column("macs", "MACs", justify="right", drop=4), Column("params", "params", justify="right", drop=5),
+        Column("quality", "quality", drop=2), Column("score", "score", justify="right", drop=3),
+    ]
+    if wide:  # every column, as wide as it takes (kubectl get -o wide)
+        columns = [dataclasses.replace(c, drop=0, shrink=False) for c in columns]
+        columns += [Column("precision", "precision"), Column("band", "band ms"), Column("headroom", "headroom"),
+                    Column("memory", "memory", justify="right")]
+    n = len(result.ranked)
+    title = f"{n} of {len(result.outcomes)} candidates fit: {query_text(result.query, result.request)}"
+    marks = f"{PARETO_MARK} Pareto front" + (", ✓ within the budget" if req.latency_ms is not None else "")
+    return TableView(columns, rows, title=title, caption=f"{marks}; showing {len(rows)} of {n}", one_line=True)
+
+
+def short_notes(result: AdviceResult) -> list[str]:
+    """At most five lines under the one-line table: target and runtime, how latency was obtained and its
+    proven error, the top piece of advice, and where to see more."""
+    req = result.request
+    out: list[str] = []
+    t = result.target
+    if t is not None:
+        out.append(f"Target: {t.name} ({t.target_class}), {runtime_text(result)}.")
+    sample = next((o.cost.latency for o in result.outcomes if o.cost and o.cost.latency), None)
+    if sample is not None:
+        out.append(f"Latency: {sample.kind}, batch {req.batch}, {req.latency_stat}; {_proven_error(sample)}.")
+    if result.rec.advice:
+        top = result.rec.advice[0]
+        out.append(f"Advice [{top.rule_id}]: {top.text}")
+    more = ["--details", "--wide", f"archsel explain --task {result.query.task}"]
+    if result.excluded and not req.show_excluded:
+        more.append(f"--show-excluded ({len(result.excluded)})")
+    out.append("More: " + ", ".join(more))
+    return out[:5]
+
+
+_HELD_OUT = re.compile(r"median \|error\| ([\d.]+%), ([\d.]+%) within ±25%")
+
+
+def _proven_error(lat: Any) -> str:
+    """The latency's proven error in a few words ("held-out median error 10%, 83% within ±25%"), else the
+    first clause of its accuracy note."""
+    found = _HELD_OUT.search(lat.accuracy_note or "")
+    if found:
+        return f"held-out median error {found[1]}, {found[2]} within ±25%"
+    return (lat.accuracy_note or "no proven error").split(" (")[0].split("; ")[0].rstrip(".")
+
+
 def excluded_view(outcomes: list[Outcome], result: AdviceResult, title: str) -> TableView:
     """Excluded candidates with why, closest first."""
     stat = result.request.latency_stat
@@ -211,19 +304,27 @@ def measured_words(runtime: str) -> str:
     return "eager PyTorch" if runtime == EAGER else f"{runtime} (the model exported to ONNX)"
 
 
-def notes(result: AdviceResult, fmt: str) -> list[str]:
-    """Lines under the tables: target and method, budget, scoring, Pareto, variants, sources, advice."""
+def runtime_text(result: AdviceResult) -> str:
+    """What ran or is estimated: 'eager PyTorch measured here', 'runtime tensorrt on the gpu (the device's
+    default)'."""
     from archsel.advice.costing import measured_runtime
 
+    assert result.target is not None
+    rt = result.target.runtime(result.request.runtime)
+    if result.measured:
+        return f"{measured_words(measured_runtime(rt))} measured here"
+    return f"runtime {rt.name} on the {rt.unit}" + (" (the device's default)" if rt.default else "")
+
+
+def notes(result: AdviceResult, fmt: str) -> list[str]:
+    """Lines under the tables: target and method, budget, scoring, Pareto, variants, sources, advice."""
     req = result.request
     out: list[str] = []
     t = result.target
     if t is not None:
         rt = t.runtime(req.runtime)
-        runtime = (f"{measured_words(measured_runtime(rt))} measured here" if result.measured else
-                   f"runtime {rt.name} on the {rt.unit}" + (" (the device's default)" if rt.default else ""))
         out.append(f"Target: {t.name} — {t.display_name} ({t.target_class}; "
-                   f"{f'{t.memory_gb:g} GB' if t.memory_gb else 'memory unknown'}; {runtime}; "
+                   f"{f'{t.memory_gb:g} GB' if t.memory_gb else 'memory unknown'}; {runtime_text(result)}; "
                    f"precisions {'/'.join(rt.precisions)}).")
     sample = next((o.cost.latency for o in result.outcomes if o.cost and o.cost.latency), None)
     if sample is not None:
@@ -261,14 +362,15 @@ def notes(result: AdviceResult, fmt: str) -> list[str]:
     return out
 
 
-def views(result: AdviceResult, fmt: str) -> list[TableView]:
-    """Every table for `fmt` (csv gets only the ranking)."""
+def views(result: AdviceResult, fmt: str, layout: str = "details") -> list[TableView]:
+    """Every table for `fmt` (csv gets only the ranking); the terminal's ranking in `layout` (LAYOUTS)."""
     if fmt == "csv":
         return [ranking_view(result, fmt)] if result.ranked else [
             excluded_view(result.excluded[: result.request.top], result, "closest misses")]
     out: list[TableView] = []
     if result.ranked:
-        out.append(ranking_view(result, fmt))
+        one_line = fmt == "table" and layout != "details"
+        out.append(one_line_view(result, wide=layout == "wide") if one_line else ranking_view(result, fmt))
     if not result.ranked:
         out.append(excluded_view(result.excluded[: result.request.top], result,
                                  "closest misses (nothing meets the constraints)"))

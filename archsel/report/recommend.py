@@ -195,8 +195,9 @@ def cases(result: AdviceResult) -> list[Case]:
     return [_case(o, result) for o in result.shown()] + [_case(o, result) for o in rest]
 
 
-def document(result: AdviceResult, fmt: str, command: str = "recommend") -> Document:
-    """Everything the formats need for one query."""
+def document(result: AdviceResult, fmt: str, command: str = "recommend", layout: str = "concise") -> Document:
+    """Everything the formats need for one query; the terminal table in `layout` (ranking.LAYOUTS: the
+    concise one-line table and at most five notes, the wide one, or every detail as before)."""
     data = payload(result, command)
     found = cases(result)
     where = f" on {result.target.name}" if result.target is not None else ""
@@ -207,11 +208,12 @@ def document(result: AdviceResult, fmt: str, command: str = "recommend") -> Docu
                 + (f", top {result.ranked[0].candidate.id}" if result.ranked else "") + f" ({count_text(found)})",
         classname=f"archsel.{command}.{result.query.task}",
         properties={k: v for k, v in data["query"].items() if not isinstance(v, list | dict)})
-    notes = ranking.notes(result, fmt)
-    if fmt == "table" and not plot.matplotlib_available():
+    short = fmt == "table" and layout != "details" and bool(result.ranked)
+    notes = ranking.short_notes(result) if short else ranking.notes(result, fmt)
+    if fmt == "table" and not short and not plot.matplotlib_available():
         notes = [*plot.ascii_front(result), *notes]
     records = "candidates" if result.ranked else "closest_misses"
-    return Document(data, records, ranking.views(result, fmt), notes, found, suite)
+    return Document(data, records, ranking.views(result, fmt, layout), notes, found, suite, short_notes=short)
 
 
 def warnings(result: AdviceResult) -> list[str]:
