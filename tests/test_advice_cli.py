@@ -49,8 +49,16 @@ def test_json_matches_schema_and_is_deterministic(run: Run) -> None:
     assert validate(data) == [] and data["schema_version"] == SCHEMA_VERSION
     top = data["candidates"][0]
     # the documents: lightweight CNN+RNN fusion on the edge
-    assert top["family"] == "hybrid" and top["lightweight"] and top["pareto"] is True
-    assert data["pareto_front"][0] == top["id"]
+    assert top["family"] == "hybrid" and top["lightweight"]
+    # nobody published its accuracy: quality unknown, scored on rule and latency alone, not on the front
+    assert top["quality"] == {"normalised": None, "source": "unknown", "metric": None, "dataset": None,
+                              "value": None}
+    assert top["score_terms"]["weights"] == {"rule": pytest.approx(0.4 / 0.7, abs=1e-6),
+                                             "latency": pytest.approx(0.3 / 0.7, abs=1e-6)}
+    assert top["pareto"] is False and top["id"] not in data["pareto_front"]
+    front = [c for c in data["candidates"] if c["pareto"]]
+    assert front and all(c["quality"]["source"] == "published" for c in front)
+    assert [c["id"] for c in front] == [i for i in data["pareto_front"] if i in {c["id"] for c in front}]
     ranks = [c["rank"] for c in data["candidates"]]
     assert ranks == sorted(ranks) and [c["score"] for c in data["candidates"]] == sorted(
         (c["score"] for c in data["candidates"]), reverse=True)
@@ -142,7 +150,8 @@ def test_plot_png_and_terminal_view(run: Run, tmp_path: Path) -> None:
     assert no_plot.returncode == 2 and "archsel[plot]" in no_plot.stderr
     text = subprocess.run([sys.executable, "-c", code, *VIDEO_EDGE, "--details"], capture_output=True, text=True,
                           env={**os.environ, **env, "NO_COLOR": "1", "COLUMNS": "120"})
-    assert text.returncode == 0 and "Pareto front, terminal view" in text.stdout and "| = budget 50 ms" in text.stdout
+    assert text.returncode == 0 and "Pareto front, terminal view: published quality" in text.stdout
+    assert "| = budget 50 ms" in text.stdout
 
 
 def test_time_budget_reports_skipped(run: Run) -> None:

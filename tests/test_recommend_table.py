@@ -127,3 +127,34 @@ def test_plot_term_is_for_the_table_and_needs_plotext(archsel: Run, tmp_path) ->
                             text=True, env={**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(shadow)})
     assert hidden.returncode == 2 and "pip install 'archsel[plot]'" in hidden.stderr and "plotext" in hidden.stderr
     assert "Traceback" not in hidden.stderr
+
+
+@pytest.mark.parametrize("task", ["image", "video", "asr", "forecasting"])
+def test_a_quality_is_shown_only_with_its_source_and_unknown_is_not_scored(archsel: Run, task: str) -> None:
+    out = archsel("recommend", "--task", task, "--target", "edge", "-f", "json")
+    assert out.returncode in (0, 1), out.stderr
+    doc = json.loads(out.stdout)
+    for c in doc["candidates"]:
+        q = c["quality"]
+        if q["source"] == "published":  # a figure shown has its metric, data set and source
+            pub = c["published_quality"]
+            assert pub and pub["metric"] and pub["dataset"] and str(pub.get("source") or "").strip(), c["id"]
+            assert 0 < q["normalised"] <= 1 and "quality" in c["score_terms"]["weights"]
+        else:  # unknown: no figure, no quality term, never on the front
+            assert q == {"normalised": None, "source": "unknown", "metric": None, "dataset": None, "value": None}
+            assert c["published_quality"] is None and "quality" not in c["score_terms"]["weights"]
+            assert not c["pareto"]
+        assert sum(c["score_terms"]["weights"].values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_lower_is_better_metrics_are_never_divided_like_accuracy() -> None:
+    from archsel.advice.scoring import combine, quality_terms
+
+    q = quality_terms({"a": {"metric": "WER %", "value": 5.0, "dataset": "LibriSpeech"},
+                       "b": {"metric": "WER %", "value": 10.0, "dataset": "LibriSpeech"},
+                       "c": {"metric": "top-1 accuracy %", "value": 80.0, "dataset": "ImageNet"}, "d": None})
+    assert q["a"].value == 1.0 and q["b"].value == 0.5 and q["c"].value == 1.0  # the lower WER is the better
+    assert q["d"].value is None and q["d"].source == "unknown"
+    score, weights = combine("balanced", 1.0, None, 0.5)
+    assert weights == {"rule": pytest.approx(4 / 7, abs=1e-6), "latency": pytest.approx(3 / 7, abs=1e-6)}
+    assert score == pytest.approx(4 / 7 + 1.5 / 7, abs=1e-6)

@@ -295,7 +295,7 @@ def rank(outcomes: list[Outcome], request: AdviceRequest, all_candidates: list[C
     """Fill the score terms, Pareto marks and ranks of `outcomes` in place (see archsel.advice.scoring)."""
     zoo = {c.id: c for c in all_candidates}
     rule = scoring.rule_terms({cid: c.score for cid, c in zoo.items()})
-    quality = scoring.quality_terms({cid: c.quality for cid, c in zoo.items()}, rule)
+    quality = scoring.quality_terms({cid: c.quality for cid, c in zoo.items()})
     feasible = [o for o in outcomes if o.status == "ok" and o.cost is not None]
     lat = {o.candidate.id: o.cost.latency.at(request.latency_stat)
            for o in feasible if o.cost is not None and o.cost.latency is not None}
@@ -303,14 +303,16 @@ def rank(outcomes: list[Outcome], request: AdviceRequest, all_candidates: list[C
     for o in outcomes:
         cid = o.candidate.id
         o.rule_term = USER_RULE_TERM if o.user else rule.get(cid, 0.0)
-        o.quality = quality.get(cid) or scoring.QualityTerm(o.rule_term, scoring.PROXY)
+        o.quality = quality.get(cid) or scoring.QualityTerm(None, scoring.UNKNOWN)
         if o.status != "ok":
             continue
         o.latency_term = lat_terms.get(cid)
         o.score, o.weights = scoring.combine(request.objective, o.rule_term, o.quality.value, o.latency_term)
-    points: dict[str, tuple[float, float]] = {}
+    points: dict[str, tuple[float, float]] = {}  # the front is of published quality only
     for o in feasible:
         assert o.cost is not None and o.quality is not None
+        if o.quality.value is None:
+            continue
         cost_value = lat.get(o.candidate.id, float(o.cost.macs)) if lat else float(o.cost.macs)
         points[o.candidate.id] = (o.quality.value, cost_value)
     front = pareto_front(points)

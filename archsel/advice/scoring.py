@@ -3,12 +3,13 @@
 Terms, each in [0, 1]:
   R (rule)    = (rule score − lowest) / (highest − lowest) over the task's rule candidates (1 when all equal).
   Q (quality) = published value / best value of the same metric and data set among the task's candidates
-                (best / value for lower-is-better metrics). A candidate without a published figure gets
-                Q = R, labelled "rule-score proxy": the documents' preference stands in for a measurement
-                nobody published.
+                (best / value for lower-is-better metrics: WER, MAE, ... are never divided like accuracy).
+                A candidate without a published figure has quality "unknown": Q is left out of its score and
+                the other weights renormalised (the rule score is not dressed up as a quality).
   L (latency) = fastest latency among the feasible candidates / this candidate's latency (1 = fastest).
                 Without a target there is no latency: L is left out and the weights are renormalised.
-score = wR·R + wQ·Q + wL·L, weights by objective (WEIGHTS), rounded to 1e-6; ties: rule score, then id.
+score = wR·R + wQ·Q + wL·L over the terms a candidate has, weights by objective (WEIGHTS) renormalised over
+them, rounded to 1e-6; ties: rule score, then id.
 """
 
 from __future__ import annotations
@@ -23,15 +24,16 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "accuracy": {"rule": 0.2, "quality": 0.6, "latency": 0.2},
 }
 LOWER_IS_BETTER = ("wer", "cer", "error", "perplexity", "loss", "mae", "mse", "rmse")
-PROXY = "rule-score proxy"
+UNKNOWN = "unknown"  # no published figure: no quality term
 PUBLISHED = "published"
 
 FORMULA = (
     "score = wR·R + wQ·Q + wL·L with R = rule score min-max normalised over the task's candidates, "
-    "Q = published quality / best of the same metric and data set (no published figure: Q = R, the "
-    "rule-score proxy), L = fastest feasible latency / this latency; weights (R, Q, L): "
+    "Q = published quality / best of the same metric and data set (no published figure: quality unknown, Q "
+    "left out), L = fastest feasible latency / this latency; weights (R, Q, L): "
     + "; ".join(f"{name} {w['rule']:g}/{w['quality']:g}/{w['latency']:g}" for name, w in WEIGHTS.items())
-    + "; without a latency L is dropped and the weights renormalised; ties by rule score, then id"
+    + "; a term a candidate lacks (Q unknown, no latency) is dropped and its weights renormalised; ties by rule "
+      "score, then id"
 )
 
 
@@ -39,14 +41,15 @@ FORMULA = (
 class QualityTerm:
     """A candidate's normalised quality and where it came from."""
 
-    value: float
-    source: str  # PUBLISHED | PROXY
+    value: float | None  # None: unknown
+    source: str  # PUBLISHED | UNKNOWN
     metric: str | None = None
     dataset: str | None = None
     raw: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"normalised": round(self.value, 6), "source": self.source, "metric": self.metric,
+        return {"normalised": None if self.value is None else round(self.value, 6), "source": self.source,
+                "metric": self.metric,
                 "dataset": self.dataset, "value": self.raw}
 
 
@@ -63,8 +66,8 @@ def _lower_is_better(metric: str) -> bool:
     return any(word in m for word in LOWER_IS_BETTER)
 
 
-def quality_terms(published: Mapping[str, dict[str, Any] | None], rule: Mapping[str, float]) -> dict[str, QualityTerm]:
-    """Q per candidate from its published figure ({metric, value, dataset}) or the rule-score proxy."""
+def quality_terms(published: Mapping[str, dict[str, Any] | None]) -> dict[str, QualityTerm]:
+    """Q per candidate from its published figure ({metric, value, dataset}); unknown without one."""
     groups: dict[tuple[str, str], list[float]] = {}
     for q in published.values():
         if q and isinstance(q.get("value"), int | float) and q["value"] > 0:
@@ -77,7 +80,7 @@ def quality_terms(published: Mapping[str, dict[str, Any] | None], rule: Mapping[
             norm = min(values) / v if _lower_is_better(q["metric"]) else v / max(values)
             out[cid] = QualityTerm(norm, PUBLISHED, q["metric"], q["dataset"], v)
         else:
-            out[cid] = QualityTerm(rule.get(cid, 0.0), PROXY)
+            out[cid] = QualityTerm(None, UNKNOWN)
     return out
 
 
@@ -90,14 +93,14 @@ def latency_terms(latencies: Mapping[str, float]) -> dict[str, float]:
     return {k: fastest / v if v > 0 else 1.0 for k, v in latencies.items()}
 
 
-def combine(objective: str, r: float, q: float, lat: float | None) -> tuple[float, dict[str, float]]:
-    """(score, weights used) for one candidate."""
-    w = dict(WEIGHTS[objective])
-    if lat is None:
-        w.pop("latency")
-        total = sum(w.values())
-        w = {k: v / total for k, v in w.items()}
-    score = w["rule"] * r + w["quality"] * q + (w.get("latency", 0.0) * lat if lat is not None else 0.0)
+def combine(objective: str, r: float, q: float | None, lat: float | None) -> tuple[float, dict[str, float]]:
+    """(score, weights used) for one candidate: the terms it has (q None: quality unknown; lat None: no
+    latency), their weights renormalised to sum to 1."""
+    terms = {"rule": r, "quality": q, "latency": lat}
+    w = {k: v for k, v in WEIGHTS[objective].items() if terms[k] is not None}
+    total = sum(w.values())
+    w = {k: v / total for k, v in w.items()}
+    score = sum(w[k] * float(terms[k] or 0.0) for k in w)
     return round(score, 6), {k: round(v, 6) for k, v in w.items()}
 
 

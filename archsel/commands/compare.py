@@ -3,7 +3,7 @@ own model among the recommended candidates, with the same cost model and constra
 
 The user's model is counted on the meta device when it can be built there (archsel.usermodel), estimated
 or measured exactly like the candidates (archsel.advice.costing.user_item), and scored with a neutral rule
-term (0.5: no rule names it) and the rule-score proxy for quality (nobody published a figure for it).
+term (0.5: no rule names it) and quality unknown (nobody published a figure for it: scored on the other terms).
 """
 
 from __future__ import annotations

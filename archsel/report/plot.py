@@ -1,11 +1,10 @@
-"""The Pareto chart of an advice result: quality (or its rule-score proxy, marked) against latency (MACs
-without a target), with the budget line and the front.
+"""The Pareto chart of an advice result: published quality against latency (MACs without a target), with
+the budget line and the front; candidates without a published figure (quality unknown) are listed, not placed.
 
 `--plot FILE.png|.svg|.pdf` draws it with the optional `plot` extra (matplotlib); without it `--plot` is a
 usage error (exit 2) that names the extra, and `--details` shows a small text chart instead (ascii_front).
 `--plot term` (or `-`) draws it in the terminal under the table with plotext (the same extra): published
-quality only (the rule-score proxy is no quality), the budget line, the front, and which candidates it could
-not place.
+quality only, the budget line, the front, and which candidates it could not place.
 """
 
 from __future__ import annotations
@@ -31,6 +30,17 @@ EXTRA_HINT = "install the plot extra: pip install 'archsel[plot]' (matplotlib)"
 
 def matplotlib_available() -> bool:
     return importlib.util.find_spec("matplotlib") is not None
+
+
+def placed_outcomes(outcomes: list[Outcome]) -> list[Outcome]:
+    """Those of `outcomes` the chart can place: costed, with a published quality."""
+    return [o for o in outcomes if o.cost is not None and o.quality is not None and o.quality.value is not None]
+
+
+def quality_of(o: Outcome) -> float:
+    """A placed outcome's normalised quality."""
+    assert o.quality is not None and o.quality.value is not None
+    return o.quality.value
 
 
 def x_value(o: Outcome, result: AdviceResult) -> float:
@@ -74,51 +84,43 @@ def write_plot(result: AdviceResult, path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    from archsel.advice.scoring import PROXY
-
     req = result.request
     use_latency = result.cost_axis == "latency"
-    pts = [o for o in result.ranked if o.cost is not None and o.quality is not None]
-    misses = [o for o in result.excluded if o.cost is not None and o.quality is not None]
+    pts = placed_outcomes(result.ranked)
+    misses = placed_outcomes(result.excluded)
+    unknown = [o.candidate.id for o in result.ranked if o not in pts]
 
     def x_of(o: Outcome) -> float:
         return x_value(o, result) / (1.0 if use_latency else 1e9)  # latency ms, or GMACs
 
     fig, ax = plt.subplots(figsize=(9, 5.5), dpi=120)
     if misses:
-        ax.scatter([x_of(o) for o in misses], [o.quality.value for o in misses if o.quality], s=30, marker="x",
+        ax.scatter([x_of(o) for o in misses], [quality_of(o) for o in misses], s=30, marker="x",
                    color="#bbbbbb", zorder=2)
-    for source, marker in (("published", "o"), (PROXY, "s")):  # published quality filled, proxy hollow
-        sel = [o for o in pts if o.quality and o.quality.source == source]
-        if not sel:
-            continue
-        colours = [FRONT if o.pareto else OTHER for o in sel]
-        ax.scatter([x_of(o) for o in sel], [o.quality.value for o in sel if o.quality], s=55, marker=marker,
-                   facecolors=colours if source == "published" else "none", edgecolors=colours, linewidths=1.5,
-                   zorder=3)
+    if pts:
+        colours = [FRONT if o.pareto else OTHER for o in pts]
+        ax.scatter([x_of(o) for o in pts], [quality_of(o) for o in pts], s=55, marker="o", facecolors=colours,
+                   edgecolors=colours, linewidths=1.5, zorder=3)
     front = sorted((o for o in pts if o.pareto), key=x_of)
     if front:
-        ax.step([x_of(o) for o in front], [o.quality.value for o in front if o.quality], where="post",
+        ax.step([x_of(o) for o in front], [quality_of(o) for o in front], where="post",
                 color=FRONT, linewidth=1.2, zorder=2)
     if use_latency and req.latency_ms is not None:
         ax.axvline(req.latency_ms, color="#2ca02c", linestyle="--", linewidth=1.2)
     ax.set_xlim(left=0)
     fig.canvas.draw()
     placed: list[tuple[float, float]] = []
-    for o in sorted(pts, key=lambda o: (x_of(o), -(o.quality.value if o.quality else 0))):
-        assert o.quality is not None
-        px, py = ax.transData.transform((x_of(o), o.quality.value))
+    for o in sorted(pts, key=lambda o: (x_of(o), -quality_of(o))):
+        px, py = ax.transData.transform((x_of(o), quality_of(o)))
         dy = 4.0
         while any(abs(px - qx) < 110 and abs(py + dy - qy) < 10 for qx, qy in placed):
             dy -= 10.0  # stagger labels of nearby points downwards
         placed.append((px, py + dy))
         text = f"{o.rank} {o.candidate.id}" + (f" ({o.cost.precision})" if o.variant_of and o.cost else "")
-        ax.annotate(text, (x_of(o), o.quality.value), textcoords="offset points", xytext=(6, dy * 72 / fig.dpi),
+        ax.annotate(text, (x_of(o), quality_of(o)), textcoords="offset points", xytext=(6, dy * 72 / fig.dpi),
                     fontsize=7.5, color=FRONT if o.pareto else "#333333")
     handles = [
         Line2D([], [], marker="o", linestyle="", color=OTHER, label="published quality"),
-        Line2D([], [], marker="s", linestyle="", markerfacecolor="none", color=OTHER,
-               label="rule-score proxy (no published figure)"),
         Line2D([], [], marker="o", linestyle="-", color=FRONT, label="Pareto front (label = rank)"),
     ]
     if misses:
@@ -131,7 +133,10 @@ def write_plot(result: AdviceResult, path: Path) -> None:
     where = result.target.name if result.target else "this machine"
     ax.set_xlabel(f"latency ms ({req.latency_stat}, {kind}, {where}, batch {req.batch})" if use_latency
                   else "GMACs per forward pass")
-    ax.set_ylabel("quality: published / best of the task (□ = rule-score proxy)")
+    ax.set_ylabel("quality: published / best of the task")
+    if unknown:
+        fig.text(0.01, 0.005, textwrap.shorten("not placed (quality unknown): " + ", ".join(unknown), 160),
+                 fontsize=7, color="#555555")
     ax.set_title(f"archsel: {result.query.task} on {where}" + (f", budget {req.latency_ms:g} ms"
                                                                if req.latency_ms else ""), fontsize=11)
     ax.grid(True, alpha=0.3)
@@ -149,12 +154,12 @@ def write_plot(result: AdviceResult, path: Path) -> None:
 def ascii_front(result: AdviceResult, width: int = 60, height: int = 12) -> list[str]:
     """A small text scatter of quality (↑) against the cost axis (→): Pareto points by rank, others '·',
     the latency budget as a column of '|'."""
-    pts = [o for o in result.ranked if o.cost is not None and o.quality is not None]
+    pts = placed_outcomes(result.ranked)
     if not pts:
         return []
     use_latency = result.cost_axis == "latency"
     xs = [x_value(o, result) for o in pts]
-    qs = [o.quality.value for o in pts if o.quality]
+    qs = [quality_of(o) for o in pts]
     budget = result.request.latency_ms if use_latency else None
     x_max = max([*xs, budget or 0.0]) * 1.05 or 1.0
     q_lo, q_hi = min(qs), max(qs)
@@ -166,15 +171,14 @@ def ascii_front(result: AdviceResult, width: int = 60, height: int = 12) -> list
         for cells in grid:
             cells[col] = "|"
     for o, x in sorted(zip(pts, xs, strict=True), key=lambda p: p[0].pareto):  # front drawn last (on top)
-        assert o.quality is not None
         col = min(width - 1, int(x / x_max * (width - 1)))
-        line = grid[round((q_hi - o.quality.value) / (q_hi - q_lo) * (height - 1))]
+        line = grid[round((q_hi - quality_of(o)) / (q_hi - q_lo) * (height - 1))]
         label = str(o.rank) if o.pareto else "·"
         for i, ch in enumerate(label):
             if col + i < width:
                 line[col + i] = ch
     axis = "latency ms" if use_latency else "MACs"
-    lines = [f"Pareto front, terminal view: quality ↑ (published / proxy) vs {axis} →"
+    lines = [f"Pareto front, terminal view: published quality ↑ vs {axis} →"
              + (f"; | = budget {budget:g} ms" if budget is not None else "")]
     lines += [f"{q_hi:5.2f} ┤" + "".join(grid[0])]
     lines += ["      │" + "".join(r) for r in grid[1:-1]]
@@ -194,8 +198,7 @@ def terminal_plot(result: AdviceResult, width: int, colour: bool, height: int = 
 
     import plotext as plt
 
-    placed = [o for o in result.ranked if o.cost is not None and o.quality is not None
-              and o.quality.source == "published" and o.candidate.quality]
+    placed = [o for o in placed_outcomes(result.ranked) if o.candidate.quality]
     unplaced = [o.candidate.id for o in result.ranked if o not in placed]
     use_latency = result.cost_axis == "latency"
     axis = f"latency ms {result.request.latency_stat}" if use_latency else "MACs"
@@ -204,8 +207,8 @@ def terminal_plot(result: AdviceResult, width: int, colour: bool, height: int = 
     raw = len(kinds) == 1
 
     def y(o: Outcome) -> float:
-        assert o.quality is not None and o.candidate.quality is not None
-        return float(o.candidate.quality["value"]) if raw else float(o.quality.value)
+        assert o.candidate.quality is not None
+        return float(o.candidate.quality["value"]) if raw else quality_of(o)
 
     lines: list[str] = []
     if placed:

@@ -6,7 +6,7 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING, Any
 
-from archsel.advice.scoring import PROXY, WEIGHTS
+from archsel.advice.scoring import WEIGHTS
 from archsel.report.document import Column, TableView
 from archsel.targets.runtimes import EAGER
 from archsel.units import format_bytes, format_ms, format_si
@@ -37,8 +37,7 @@ def _quality(o: Outcome, multiline: bool) -> str:
     if q:
         head = f"{q['metric']} {q['value']:g}"
         return f"{head}\n{q['dataset']}" if multiline else f"{head} ({q['dataset']})"
-    value = o.quality.value if o.quality else 0.0
-    return f"— (proxy {value:.2f})"
+    return "unknown"
 
 
 def _latency(o: Outcome, stat: str, multiline: bool) -> str:
@@ -113,7 +112,7 @@ def _csv_row(o: Outcome, result: AdviceResult) -> dict[str, Any]:
         "macs": cost.macs if cost else "", "params": cost.params if cost else "",
         "memory_bytes": cost.memory_bytes if cost else "",
         "published quality": f"{q['metric']} {q['value']:g} ({q['dataset']})" if q else "",
-        "quality_normalised": f"{o.quality.value:.6g}" if o.quality else "",
+        "quality_normalised": f"{o.quality.value:.6g}" if o.quality and o.quality.value is not None else "",
         "quality_source": o.quality.source if o.quality else "",
         "score": f"{o.score:.6f}", "rule_score": f"{o.candidate.score:.6g}", "pareto": o.pareto,
         "reasons": _reasons(o),
@@ -186,11 +185,10 @@ LAYOUTS = ("concise", "wide", "details")  # the terminal table: one line per can
 
 
 def _short_quality(o: Outcome) -> str:
-    """A published figure and the first word of its metric ("67.5 top-1"); "—" without one (the rule-score
-    proxy is not a quality)."""
+    """A published figure and the first word of its metric ("67.5 top-1"); "unknown" without one."""
     q = o.candidate.quality
     if not q:
-        return "—"
+        return "unknown"
     return f"{float(q['value']):.3g} {str(q['metric']).split()[0]}"
 
 
@@ -236,7 +234,8 @@ def one_line_view(result: AdviceResult, wide: bool = False) -> TableView:
                     Column("memory", "memory", justify="right")]
     n = len(result.ranked)
     title = f"{n} of {len(result.outcomes)} candidates fit: {query_text(result.query, result.request)}"
-    marks = f"{PARETO_MARK} Pareto front" + (", ✓ within the budget" if req.latency_ms is not None else "")
+    marks = f"{PARETO_MARK} Pareto front (published quality)" + (
+        ", ✓ within the budget" if req.latency_ms is not None else "")
     return TableView(columns, rows, title=title, caption=f"{marks}; showing {len(rows)} of {n}", one_line=True)
 
 
@@ -334,13 +333,14 @@ def notes(result: AdviceResult, fmt: str) -> list[str]:
     out.extend(result.notes)
     w = WEIGHTS[req.objective]
     out.append(f"Score ({req.objective}): {w['rule']:g}·rule + {w['quality']:g}·quality + {w['latency']:g}·latency, "
-               "each in [0, 1] (docs/advice.md); quality = published figure / best of the task, "
-               f"or the rule-score proxy where none is published (shown as proxy).")
+               "each in [0, 1] (docs/advice.md); quality = published figure / best of the task; a candidate "
+               "without one has quality unknown and is scored on the other terms (weights renormalised).")
     front = [o.candidate.id for o in result.ranked if o.pareto]
-    if front:
-        out.append(f"Pareto front ({PARETO_MARK}): " + ", ".join(front)
-                   + (" — quality partly the rule-score proxy" if any(
-                       o.quality and o.quality.source == PROXY for o in result.ranked if o.pareto) else ""))
+    unplaced = [o.candidate.id for o in result.ranked if o.quality is None or o.quality.value is None]
+    if front or unplaced:
+        out.append(f"Pareto front ({PARETO_MARK}, published quality vs {result.cost_axis}): "
+                   + (", ".join(front) or "none")
+                   + (f"; not placed (quality unknown): {', '.join(unplaced)}" if unplaced else ""))
     variants = [o for o in result.ranked[: req.top] if o.variant_of]
     if variants:
         shown = ", ".join(f"{o.candidate.id} {o.cost.precision}" for o in variants if o.cost)

@@ -16,8 +16,8 @@ from archsel.query.request import LATENCY_STATS, OBJECTIVES
 from archsel.report.document import Document
 from archsel.targets.schema import TARGET_CLASSES, UNITS
 
-SCHEMA_VERSION = "1.2"
-SCHEMA_ID = "https://archsel.invalid/schemas/recommend-1.2.json"
+SCHEMA_VERSION = "2.0"  # 2.0: quality "unknown" (normalised null) where no figure is published, no rule-score proxy
+SCHEMA_ID = "https://archsel.invalid/schemas/recommend-2.0.json"
 
 _NUM = {"type": "number"}
 _NUM_OR_NULL = {"type": ["number", "null"]}
@@ -89,7 +89,7 @@ CANDIDATE_SCHEMA: dict[str, Any] = {
         },
         "quality": {
             "type": ["object", "null"], "required": ["normalised", "source"],
-            "properties": {"normalised": _NUM, "source": {"enum": ["published", "rule-score proxy"]},
+            "properties": {"normalised": {"type": ["number", "null"]}, "source": {"enum": ["published", "unknown"]},
                            "metric": _STR_OR_NULL, "dataset": _STR_OR_NULL, "value": _NUM_OR_NULL},
         },
         "pareto": {"type": "boolean"},
