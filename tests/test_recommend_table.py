@@ -39,7 +39,7 @@ def test_one_line_per_candidate_and_a_short_footer_at_any_width(archsel: Run, wi
     for row, cid in zip(rows, shown, strict=True):  # in rank order, each model's whole id on its own line
         assert cid in row
     assert 1 <= len(footer) <= 5 and all(cell_len(line) <= width for line in footer)
-    assert footer[0].startswith("Target: jetson-orin-nano (edge), runtime tensorrt on the gpu")
+    assert footer[0] == "Target: jetson-orin-nano (edge), runtime tensorrt on the gpu (its default)."
     assert footer[1].startswith("Latency: estimated, batch 1, p50; held-out median error ")
     assert footer[-1].startswith("More: --details")
     header = table[0].split()

@@ -253,10 +253,10 @@ def short_notes(result: AdviceResult) -> list[str]:
     if result.rec.advice:
         top = result.rec.advice[0]
         out.append(f"Advice [{top.rule_id}]: {top.text}")
-    more = ["--details", "--wide", f"archsel explain --task {result.query.task}"]
+    more = ["--details", "--wide"]
     if result.excluded and not req.show_excluded:
         more.append(f"--show-excluded ({len(result.excluded)})")
-    out.append("More: " + ", ".join(more))
+    out.append("More: " + ", ".join([*more, f"archsel explain --task {result.query.task}"]))
     return out[:5]
 
 
@@ -304,15 +304,14 @@ def measured_words(runtime: str) -> str:
 
 
 def runtime_text(result: AdviceResult) -> str:
-    """What ran or is estimated: 'eager PyTorch measured here', 'runtime tensorrt on the gpu (the device's
-    default)'."""
+    """What ran or is estimated: 'eager PyTorch measured here', 'runtime tensorrt on the gpu (its default)'."""
     from archsel.advice.costing import measured_runtime
 
     assert result.target is not None
     rt = result.target.runtime(result.request.runtime)
     if result.measured:
         return f"{measured_words(measured_runtime(rt))} measured here"
-    return f"runtime {rt.name} on the {rt.unit}" + (" (the device's default)" if rt.default else "")
+    return f"runtime {rt.name} on the {rt.unit}" + (" (its default)" if rt.default else "")
 
 
 def notes(result: AdviceResult, fmt: str) -> list[str]:
