@@ -6,6 +6,7 @@ whatever a datasheet calls it; a device's published capacity keeps its datasheet
 
 from __future__ import annotations
 
+import math
 import re
 
 from archsel.errors import UsageError
@@ -36,8 +37,8 @@ def parse_si(text: str | float | int | None, what: str) -> float | None:
         if not m:
             raise UsageError(f"bad {what} {text!r}", hint="a number with an optional k, M, G or T suffix, e.g. 5M")
         value = float(m.group(1).replace("_", "")) * _SI[m.group(2)]
-    if not value > 0:
-        raise UsageError(f"{what} must be positive, got {text!r}")
+    if not (math.isfinite(value) and value > 0):  # 1e400 is inf: it would reach the JSON writer
+        raise UsageError(f"{what} must be a finite positive number, got {text!r}")
     return value
 
 

@@ -87,7 +87,13 @@ def _read(path: Path, text: str | None) -> str:
         raise YamlProblem(Problem(str(path), 1, 1, f"cannot read file: {exc}")) from None
 
 
-def _problem(path: Path, exc: yaml.YAMLError) -> YamlProblem:
+def _problem(path: Path, exc: yaml.YAMLError, text: str = "") -> YamlProblem:
+    if isinstance(exc, yaml.reader.ReaderError):  # a NUL or other control character: binary data, not YAML
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        return YamlProblem(Problem(str(path), line, col, f"unacceptable character U+{char:04X} (control "
+                                                         "characters are not allowed in YAML: binary data?)"))
     if not isinstance(exc, yaml.MarkedYAMLError):
         return YamlProblem(Problem(str(path), 1, 1, str(exc)))
     mark = exc.problem_mark or exc.context_mark
@@ -110,11 +116,15 @@ def _loaded(path: Path, loader: _MarkedLoader, node: yaml.Node | None) -> Loaded
 def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
     """Parse `path` safely, with positions. Raises YamlProblem on syntax errors, duplicate keys, code tags."""
     path = Path(path)
-    loader = _MarkedLoader(_read(path, text))
+    source = _read(path, text)
+    try:
+        loader = _MarkedLoader(source)  # the reader rejects control characters here
+    except yaml.YAMLError as exc:
+        raise _problem(path, exc, source) from None
     try:
         return _loaded(path, loader, loader.get_single_node())
     except yaml.YAMLError as exc:
-        raise _problem(path, exc) from None
+        raise _problem(path, exc, source) from None
     finally:
         loader.dispose()
 
@@ -122,7 +132,11 @@ def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
 def load_yaml_documents(path: Path, text: str | None = None) -> list[LoadedYaml]:
     """Every document of a multi-document stream (`---`), each with positions; errors as in load_yaml."""
     path = Path(path)
-    loader = _MarkedLoader(_read(path, text))
+    source = _read(path, text)
+    try:
+        loader = _MarkedLoader(source)  # the reader rejects control characters here
+    except yaml.YAMLError as exc:
+        raise _problem(path, exc, source) from None
     docs: list[LoadedYaml] = []
     try:
         while loader.check_node():
@@ -130,7 +144,7 @@ def load_yaml_documents(path: Path, text: str | None = None) -> list[LoadedYaml]
             if node is not None:
                 docs.append(_loaded(path, loader, node))
     except yaml.YAMLError as exc:
-        raise _problem(path, exc) from None
+        raise _problem(path, exc, source) from None
     finally:
         loader.dispose()
     return docs

@@ -32,7 +32,13 @@ def cache_root() -> Path:
     """$ARCHSEL_CACHE_DIR if set, else the platform's user cache folder for archsel."""
     override = os.environ.get(ENV_VAR)
     if override:
-        return Path(override).expanduser()
+        root = Path(override).expanduser()
+        if root.exists() and not root.is_dir():
+            from archsel.errors import UsageError
+
+            raise UsageError(f"{ENV_VAR}={override}: not a folder (it is a file)",
+                             hint=f"point {ENV_VAR} at a folder, or unset it for the default cache location")
+        return root
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("archsel"))

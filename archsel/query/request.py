@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -64,10 +65,9 @@ class AdviceRequest:
             raise UsageError("--runtime needs a --target", hint="the runtime is one of the target device's")
         if not isinstance(self.top, int) or isinstance(self.top, bool) or self.top < 1:
             raise UsageError(f"--top must be a positive integer, got {self.top!r}")
-        if self.latency_ms is not None and not self.latency_ms > 0:
-            raise UsageError(f"--latency-ms must be positive, got {self.latency_ms:g}")
-        if self.time_budget_s is not None and not self.time_budget_s > 0:
-            raise UsageError(f"--time-budget must be positive, got {self.time_budget_s:g}")
+        for option, value in (("--latency-ms", self.latency_ms), ("--time-budget", self.time_budget_s)):
+            if value is not None and not (math.isfinite(value) and value > 0):  # inf would reach the JSON writer
+                raise UsageError(f"{option} must be a finite positive number, got {value:g}")
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,0 +1,55 @@
+"""Hostile input gets a one-line error and exit 2, never an internal error (issue 19's first cases)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def _usage_error(out: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert out.returncode == 2, (out.returncode, out.stderr)
+    assert "internal error" not in out.stderr and "Traceback" not in out.stderr
+    for word in words:
+        assert word in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("value", ["inf", "1e309", "-inf"])
+def test_an_infinite_budget_is_a_usage_error(archsel: Run, value: str) -> None:
+    out = archsel("recommend", "--task", "image", "--latency-ms", value, "-f", "json")
+    _usage_error(out, "--latency-ms must be a finite positive number")
+    assert out.stdout == ""
+
+
+def test_an_infinite_size_limit_is_a_usage_error(archsel: Run) -> None:
+    _usage_error(archsel("recommend", "--task", "image", "--max-params", "1e400", "-f", "json"),
+                 "--max-params must be a finite positive number, got '1e400'")
+
+
+def test_a_cache_location_that_is_a_file_is_a_usage_error(archsel: Run, tmp_path: Path) -> None:
+    afile = tmp_path / "cache"
+    afile.write_text("not a folder\n")
+    out = archsel("recommend", "--task", "image", "--target", "edge", env={"ARCHSEL_CACHE_DIR": str(afile)})
+    _usage_error(out, f"ARCHSEL_CACHE_DIR={afile}: not a folder")
+
+
+def test_a_nul_byte_in_a_query_stream_names_its_place(archsel: Run) -> None:
+    out = archsel("recommend", "--query", "-", "-f", "json", input="task: image\x00\n")
+    _usage_error(out, "<stdin>:1:12: unacceptable character U+0000")
+
+
+def test_a_nul_byte_in_a_rule_file_names_its_place(archsel: Run, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    target = sorted(rules.glob("*.yaml"))[0]
+    lines = target.read_text(encoding="utf-8").count("\n")
+    with target.open("a", encoding="utf-8") as fh:
+        fh.write("\x00")
+    out = archsel("rules", "validate", str(rules))
+    _usage_error(out, f"{target}:{lines + 1}:1: unacceptable character U+0000")
