@@ -5,6 +5,7 @@ Every problem is an archsel.errors.Problem (`file:line:col: message`, 1-based), 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,21 @@ def schema_problems(doc: LoadedYaml, schema: dict[str, Any]) -> list[Problem]:
             continue
         label = "/".join(str(p) for p in pointer) or "document"
         found.append(doc.problem(pointer, f"{label}: {err.message}"))
+    for pointer in non_finite(doc.data):  # JSON Schema's "number" takes .nan and .inf; nothing downstream does
+        label = "/".join(str(p) for p in pointer)
+        found.append(doc.problem(pointer, f"{label}: not a finite number", "give a finite number"))
     return sorted(found, key=lambda p: (p.line, p.col))
+
+
+def non_finite(data: Any, at: Pointer = ()) -> list[Pointer]:
+    """Where `data` holds a NaN or an infinity (YAML's .nan, .inf)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return [at]
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in non_finite(v, (*at, k))]
+    if isinstance(data, list):
+        return [p for i, v in enumerate(data) for p in non_finite(v, (*at, i))]
+    return []
 
 
 class _Dumper(yaml.SafeDumper):

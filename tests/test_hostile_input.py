@@ -53,3 +53,35 @@ def test_a_nul_byte_in_a_rule_file_names_its_place(archsel: Run, tmp_path: Path)
         fh.write("\x00")
     out = archsel("rules", "validate", str(rules))
     _usage_error(out, f"{target}:{lines + 1}:1: unacceptable character U+0000")
+
+
+def test_nan_and_infinity_in_a_rule_file_are_problems_at_their_place(archsel: Run, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    target = rules / "architecture.yaml"
+    text = target.read_text(encoding="utf-8")
+    assert "        - {family: rnn, by: 0.2}\n" in text
+    target.write_text(text.replace("        - {family: rnn, by: 0.2}\n", "        - {family: rnn, by: .nan}\n", 1),
+                      encoding="utf-8")
+    line = text[: text.index("        - {family: rnn, by: 0.2}")].count("\n") + 1
+    out = archsel("rules", "validate", str(rules))
+    _usage_error(out, f"{target}:{line}:", "not a finite number")
+
+
+def test_infinity_in_a_query_file_is_a_problem_at_its_place(archsel: Run) -> None:
+    out = archsel("recommend", "--query", "-", "-f", "json", input="task: image\ntarget: edge\nlatency_ms: .inf\n")
+    _usage_error(out, "<stdin>:3:", "not a finite number")
+    assert out.stdout == ""
+
+
+def test_nan_bandwidth_in_a_profile_fails_validation(archsel: Run, tmp_path: Path) -> None:
+    profile = (ROOT / "profiles" / "jetson-orin-nano.yaml").read_text(encoding="utf-8")
+    lines = profile.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("memory_bandwidth_gbs:"))
+    lines[at] = lines[at].replace("value: 68,", "value: .nan,")
+    assert ".nan" in lines[at]
+    bad = tmp_path / "nan-box.yaml"
+    bad.write_text("".join(lines).replace("name: jetson-orin-nano", "name: nan-box", 1), encoding="utf-8")
+    out = archsel("targets", "validate", str(bad))
+    assert out.returncode == 2 and f"{bad}:{at + 1}:" in out.stderr + out.stdout
+    assert "not a finite number" in out.stderr + out.stdout
