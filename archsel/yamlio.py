@@ -88,6 +88,9 @@ def _read(path: Path, text: str | None) -> str:
         raise YamlProblem(Problem(str(path), 1, 1, f"cannot read file: {exc}")) from None
 
 
+TOO_DEEP = "nested too deeply to read (lists or mappings inside each other hundreds of levels down)"
+
+
 def _problem(path: Path, exc: yaml.YAMLError, text: str = "") -> YamlProblem:
     if isinstance(exc, yaml.reader.ReaderError):  # a NUL or other control character: binary data, not YAML
         before = text[: exc.position]
@@ -126,6 +129,8 @@ def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
         return _loaded(path, loader, loader.get_single_node())
     except yaml.YAMLError as exc:
         raise _problem(path, exc, source) from None
+    except RecursionError:
+        raise YamlProblem(Problem(str(path), 1, 1, TOO_DEEP)) from None
     finally:
         loader.dispose()
 
@@ -146,6 +151,8 @@ def load_yaml_documents(path: Path, text: str | None = None) -> list[LoadedYaml]
                 docs.append(_loaded(path, loader, node))
     except yaml.YAMLError as exc:
         raise _problem(path, exc, source) from None
+    except RecursionError:
+        raise YamlProblem(Problem(str(path), 1, 1, TOO_DEEP)) from None
     finally:
         loader.dispose()
     return docs

@@ -85,3 +85,19 @@ def test_nan_bandwidth_in_a_profile_fails_validation(archsel: Run, tmp_path: Pat
     out = archsel("targets", "validate", str(bad))
     assert out.returncode == 2 and f"{bad}:{at + 1}:" in out.stderr + out.stdout
     assert "not a finite number" in out.stderr + out.stdout
+
+
+def test_a_target_name_no_file_system_takes_is_an_unknown_target(archsel: Run) -> None:
+    _usage_error(archsel("recommend", "--task", "image", "--target", "x" * 5000), "unknown target")
+
+
+def test_an_endless_query_stream_is_bounded(archsel: Run) -> None:
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero here")
+    out = archsel("recommend", "--query", "/dev/zero")
+    _usage_error(out, "/dev/zero:1:1: query input larger than 64 MiB")
+
+
+def test_yaml_nested_thousands_deep_is_a_problem_not_a_recursion_error(archsel: Run) -> None:
+    out = archsel("recommend", "--query", "-", input="task: image\nx: " + "[" * 5000 + "]" * 5000 + "\n")
+    _usage_error(out, "<stdin>:1:1: nested too deeply to read")

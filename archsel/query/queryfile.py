@@ -130,17 +130,25 @@ def _typed(raw: dict[str, Any], spec: QuerySpec, base_dir: Path) -> list[Problem
     return problems
 
 
+MAX_QUERY_CHARS = 64 * 2**20  # a query stream of 3,000 queries is ~0.3 MiB; /dev/zero never ends
+
+
 def load_queries(source: str) -> list[QuerySpec]:
     """Every query in `source` (a path, or '-' for stdin); ConfigError with all problems (exit 2)."""
     if source == "-":
-        path, text, base_dir = Path("<stdin>"), sys.stdin.read(), Path.cwd()
+        path, base_dir = Path("<stdin>"), Path.cwd()
+        text = sys.stdin.read(MAX_QUERY_CHARS + 1)
     else:
         path = Path(source)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            with path.open(encoding="utf-8") as fh:  # bounded: --query /dev/zero must not read until memory ends
+                text = fh.read(MAX_QUERY_CHARS + 1)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise ConfigError([Problem(str(path), 1, 1, f"cannot read query file: {exc}")]) from None
         base_dir = path.parent
+    if len(text) > MAX_QUERY_CHARS:
+        raise ConfigError([Problem(str(path), 1, 1, f"query input larger than {MAX_QUERY_CHARS // 2**20} MiB of text",
+                                   "split it into several files, or stream fewer queries at a time")])
     docs = [_normalise(d) for d in _documents(path, text)]
     problems: list[Problem] = []
     specs: list[QuerySpec] = []

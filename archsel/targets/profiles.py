@@ -487,13 +487,21 @@ def _file_cached(path: str, resolved: str, stamped: tuple[tuple[str, int], ...])
     return profile
 
 
+def _is_file(text: str) -> bool:
+    """Whether `text` names a file (False for a name no file system takes: too long, a NUL)."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def resolve_target(name_or_path: str, extra_dirs: Sequence[Path] = ()) -> TargetProfile:
     """A class name (its default device), a device name, or a path to a profile .yaml file.
 
     Unknown names raise UsageError with a did-you-mean; invalid profile files raise ConfigError.
     """
     text = name_or_path.strip()
-    if _looks_like_path(text) or (Path(text).is_file() and not Path(text).is_dir()):
+    if _looks_like_path(text) or _is_file(text):
         return _finish(_from_file(Path(text)))
     key = text.lower().replace("_", "-").replace(" ", "-")
     profile_set = load_profile_set(extra_dirs)
