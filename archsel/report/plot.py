@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -215,8 +214,8 @@ def terminal_plot(result: AdviceResult, width: int, colour: bool, height: int = 
         plt.clf()
         plt.plotsize(max(min(width, 120), 40), height)
         plt.theme("clear" if not colour else "pro")
-        front = published_front(placed, result, y)
-        rest = [o for o in placed if o not in front]
+        front = sorted((o for o in placed if o.pareto), key=lambda o: x_value(o, result))  # pipeline.rank's
+        rest = [o for o in placed if not o.pareto]
         if rest:
             plt.scatter([x_value(o, result) for o in rest], [y(o) for o in rest], marker="dot", label="others")
         if front:
@@ -243,12 +242,3 @@ def terminal_plot(result: AdviceResult, width: int, colour: bool, height: int = 
                            else "every ranked candidate placed", width)
     return "\n".join(lines) + "\n"
 
-
-def published_front(placed: list[Outcome], result: AdviceResult, y: Callable[[Outcome], float]) -> list[Outcome]:
-    """The candidates of `placed` no other one beats on both cost (x_value, lower) and quality (`y`, higher),
-    by cost."""
-    def beaten(o: Outcome) -> bool:
-        x, q = x_value(o, result), y(o)
-        return any(x_value(p, result) <= x and y(p) >= q and (x_value(p, result), y(p)) != (x, q) for p in placed)
-
-    return sorted((o for o in placed if not beaten(o)), key=lambda o: x_value(o, result))
