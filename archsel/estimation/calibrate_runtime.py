@@ -135,13 +135,14 @@ def measure_references(runtime: str, cases: Sequence[tuple[str, int]], *, thread
     fit's); int8 kept only where the runtime ran at least INT8_MIN_MAC_FRACTION of the MACs in int8."""
     from archsel.profiling.profiler import ProfileOptions, profile
 
+    budgets = {case: case_budget(*case, budget_s, unit) for case in cases}  # a count per case, not per pass
     best: dict[tuple[str, int, str, int], RuntimeMeasured] = {}
     notes: dict[str, str] = {}  # measurement -> why it is not fitted (the last round's word)
     for r in range(rounds):
         for n in threads:
             for model, batch in cases:
                 options = ProfileOptions(batches=(batch,), dtypes=tuple(precisions), threads=n,
-                                         time_budget_s=case_budget(model, batch, budget_s, unit), use_cache=False,
+                                         time_budget_s=budgets[(model, batch)], use_cache=False,
                                          runtime=runtime)
                 log(f"measuring {model} batch {batch} under {runtime} on {n} thread{'s' if n > 1 else ''}"
                     + (f" (round {r + 1}/{rounds})" if rounds > 1 else ""))

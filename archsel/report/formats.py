@@ -103,9 +103,9 @@ def _table(doc: Document) -> str:
 
     buf = io.StringIO()
     colour = colour_on()
-    console = Console(file=buf, width=table_width(), force_terminal=colour, no_color=not colour,
-                      highlight=False, soft_wrap=False)
     width = table_width()
+    console = Console(file=buf, width=width, force_terminal=colour, no_color=not colour,
+                      highlight=False, soft_wrap=False)
     for view in doc.views:
         if view.one_line:
             buf.write("".join(f"{line}\n" for line in one_line_table(view, width)))
