@@ -14,6 +14,7 @@ them, rounded to 1e-6; ties: rule score, then id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,8 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "latency": {"rule": 0.2, "quality": 0.2, "latency": 0.6},
     "accuracy": {"rule": 0.2, "quality": 0.6, "latency": 0.2},
 }
-LOWER_IS_BETTER = ("wer", "cer", "error", "perplexity", "loss", "mae", "mse", "rmse")
+LOWER_IS_BETTER = ("wer", "cer", "error", "perplexity", "ppl", "loss", "logloss", "mae", "mse", "rmse",
+                   "mape", "smape", "mase", "crps", "bpc", "bpb")
 UNKNOWN = "unknown"  # no published figure: no quality term
 PUBLISHED = "published"
 
@@ -62,8 +64,9 @@ def rule_terms(scores: Mapping[str, float]) -> dict[str, float]:
 
 
 def _lower_is_better(metric: str) -> bool:
-    m = metric.lower()
-    return any(word in m for word in LOWER_IS_BETTER)
+    """Whether a smaller figure is better, from the metric's words ("WER %", "top-1 error"; not "answer
+    accuracy", whose letters hold "wer")."""
+    return any(word in LOWER_IS_BETTER for word in re.split(r"[^a-z0-9]+", metric.lower()))
 
 
 def quality_terms(published: Mapping[str, dict[str, Any] | None]) -> dict[str, QualityTerm]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from archsel.report.document import SCHEMA_VERSION, Column, Document, TableView
@@ -18,9 +19,7 @@ def entry_record(entry: ModelEntry, detail: bool = False) -> dict[str, Any]:
         "tasks": list(entry.tasks),
         "lightweight": entry.lightweight,
         "streaming": entry.streaming,
-        "quality": [
-            {"metric": q.metric, "value": q.value, "dataset": q.dataset, "source": q.source} for q in entry.quality
-        ],
+        "quality": [asdict(q) for q in entry.quality],  # metric, value, dataset, source, paper, table, url, ...
         "published_gmacs": entry.published_gmacs,
         "published_params": entry.published_params,
     }
@@ -81,6 +80,8 @@ def show_document(entry: ModelEntry) -> Document:
         fields.append((f"input ({task})", spec.describe()))
     for q in entry.quality:
         fields.append(("published quality", f"{q.metric} {q.value:g} on {q.dataset} [{q.source}]"))
+        if q.config_note:
+            fields.append(("  measured vs ours", q.config_note))
     if entry.published_gmacs is not None:
         where = (f"torchvision _ops, {entry.torchvision_weights}" if entry.torchvision_weights
                  else "as published, see notes and references")

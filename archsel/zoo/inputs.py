@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
     import torch
 
 _SHAPE = re.compile(r"^\d+(?:[x×,]\d+)*$")
+MAX_DIM = 2**31 - 1  # torch's int32 index range per dimension
+MAX_ELEMENTS = 10**12  # 4 TB of float32: beyond any machine archsel measures on
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -21,9 +24,15 @@ def parse_shape(text: str) -> tuple[int, ...]:
     if not _SHAPE.match(cleaned):
         raise UsageError(f"bad input shape {text!r}",
                          hint="write it as dimensions joined by 'x', e.g. 3x224x224")
-    dims = tuple(int(d) for d in re.split(r"[x×,]", cleaned))
+    parts = re.split(r"[x×,]", cleaned)
+    if any(len(p) > 12 for p in parts):  # also keeps int() away from numbers of thousands of digits
+        raise UsageError(f"bad input shape {text[:60]!r}: a dimension above {MAX_DIM:,} is not a real input")
+    dims = tuple(int(d) for d in parts)
     if any(d <= 0 for d in dims):
         raise UsageError(f"bad input shape {text!r}: every dimension must be positive")
+    if any(d > MAX_DIM for d in dims) or math.prod(dims) > MAX_ELEMENTS:
+        raise UsageError(f"bad input shape {text!r}: larger than any real input (at most {MAX_DIM:,} per dimension "
+                         f"and {MAX_ELEMENTS:.0e} elements)")
     return dims
 
 

@@ -51,12 +51,31 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class QualityFigure:
-    """A published quality figure: metric, value, data set and where it was published."""
+    """A published quality figure and everything a reader needs to check it (docs/advice.md, step 6).
+
+    Whether higher or lower is better is not stored: archsel.advice.scoring derives it from the metric's name
+    (its LOWER_IS_BETTER words: WER, perplexity, MAE, ...), so `metric` must name what it measures, with its
+    unit ("WER %", "PSNR dB", "top-1 accuracy %"); tests/test_zoo_quality_sources.py checks every metric in use.
+    Scoring compares candidates only on the same `metric` and `dataset` strings: spell them alike across entries.
+    """
 
     metric: str
     value: float
-    dataset: str
-    source: str
+    dataset: str  # data set and split measured on, e.g. "COCO val2017", "LibriSpeech test-clean"
+    source: str = ""  # one-line citation; built from paper, table and url when left empty
+    paper: str = ""  # authors, title, venue and year, or the publisher of the table (torchvision, Ultralytics)
+    table: str = ""  # the table / section / row where the figure is printed
+    url: str = ""  # where the figure can be read (a web address; a seed document's path under shared/seeds/)
+    split: str = ""  # protocol beyond `dataset`: training data, crops, decoding, language model, ...
+    config_note: str = ""  # how our configuration differs from the one measured; "" only for the same model
+
+    def __post_init__(self) -> None:
+        if not self.source:
+            object.__setattr__(self, "source", self.citation())
+
+    def citation(self) -> str:
+        """Paper, table and url in one line."""
+        return ", ".join(part for part in (self.paper, self.table) if part) + (f" <{self.url}>" if self.url else "")
 
 
 @dataclass(frozen=True)

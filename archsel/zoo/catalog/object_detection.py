@@ -2,7 +2,7 @@
 
 from archsel.zoo.catalog._helpers import TV, image, image_list, tv_quality
 from archsel.zoo.registry import register_model
-from archsel.zoo.spec import ModelEntry
+from archsel.zoo.spec import ModelEntry, QualityFigure
 
 TASK = "object-detection"
 DETECTOR = "archsel.zoo.builders.tv:torchvision_detector"
@@ -86,8 +86,16 @@ register_model(ModelEntry(
           "It follows the YOLOv8-n layout of Ultralytics' yolov8.yaml (depth 0.33, width 0.25) and has the "
           "same parameter count (3,157,200). forward() returns the raw head outputs per scale "
           "([N, 144, H/s, W/s]: 64 box-distribution bins + 80 class logits); box decoding is in decode(), "
-          "and NMS is not included, so neither is counted. Untrained: Ultralytics' published accuracy "
-          "belongs to its trained weights and is not claimed here.",
+          "and NMS is not included, so neither is counted. Untrained: the quoted mAP is Ultralytics' for its "
+          "trained yolov8n.pt, the same architecture.",
+    quality=(QualityFigure(
+        BOX_MAP, 37.3, COCO,
+        paper="Ultralytics YOLOv8 docs (Jocher, Chaurasia & Qiu, Ultralytics YOLOv8, 2023)",
+        table="Detection (COCO) table, YOLOv8n row (mAPval 50-95)",
+        url="https://docs.ultralytics.com/models/yolov8/",
+        split="640×640 input, as the table states",
+        config_note="archsel's own torch.nn build of the YOLOv8-n layout (same 3,157,200 parameters), not "
+                    "Ultralytics code; the figure is Ultralytics' trained weights with their box decoding and NMS"),),
     references=("Redmon et al., You Only Look Once: Unified, Real-Time Object Detection, CVPR 2016",
                 "Jocher et al., Ultralytics YOLOv8, 2023 (software)",
                 "Wang et al., CSPNet: A New Backbone that can Enhance Learning Capability of CNN, CVPRW 2020",

@@ -87,6 +87,20 @@ _V11_PAPER = "Khanam & Hussain, YOLOv11: An Overview of the Key Architectural En
 _V5_SW = "Jocher, Ultralytics YOLOv5, 2020 (software, v7.0, AGPL-3.0, doi:10.5281/zenodo.3908559; models/yolov5*.yaml)"
 
 
+_V8_PAPER = "Ultralytics YOLOv8 docs (Jocher, Chaurasia & Qiu, Ultralytics YOLOv8, 2023)"
+_V11_PAPER_DOCS = "Ultralytics YOLO11 docs (Jocher & Qiu, Ultralytics YOLO11, 2024)"
+_V5_PAPER_DOCS = "Ultralytics YOLOv5 docs (Jocher, Ultralytics YOLOv5; the YOLOv5u rows)"
+_ULTRA_NOTE = ("archsel's own torch.nn build of the published layout (not Ultralytics code, untrained); the figure "
+               "belongs to Ultralytics' trained weights of this architecture")
+
+
+def _ultra(metric: str, value: float, dataset: str, docs: str, table: str, paper: str, model_id: str,
+           size: int = 640) -> QualityFigure:
+    """A figure of an Ultralytics docs table (source kept as "<docs> (<table>)")."""
+    return QualityFigure(metric, value, dataset, f"{docs} ({table})", paper=paper, table=f"{table}, {model_id} row",
+                         url=docs, split=f"{size}×{size} input, as the table states", config_note=_ULTRA_NOTE)
+
+
 def _m(x: float) -> int:
     """A published count in millions as an integer."""
     return round(x * 1_000_000)
@@ -125,13 +139,13 @@ def _detect_output(classes: int = 80) -> str:
 
 def _detectors(prefix: str, display: str, builder: str, published: dict[str, tuple[float, float, float]],
                docs: str, *, description: str, notes: Callable[[str], str], latency: str,
-               ai_hub: str, references: tuple[str, ...]) -> None:
+               ai_hub: str, references: tuple[str, ...], paper: str) -> None:
     """A detector family at scales n-x: `notes(scale)` says what is particular to the family and scale."""
     for scale, (params_m, flops, box_map) in published.items():
         model_id = f"{prefix}{scale}"
         _register(
             model_id, f"{display}{scale} (Ultralytics)", DETECT, 640, builder, {"scale": scale, "num_classes": 80},
-            params_m, flops / 2, (QualityFigure(BOX_MAP, box_map, COCO, f"{docs} (Detection (COCO) table)"),),
+            params_m, flops / 2, (_ultra(BOX_MAP, box_map, COCO, docs, "Detection (COCO) table", paper, model_id),),
             description=description.format(scale=scale),
             notes=f"{notes(scale)} {_detect_output()} Published ({docs}, Detection (COCO) table): {params_m} M "
                   f"params, {flops} B FLOPs at 640 = {flops / 2:g} GMACs; {_FUSED}, and the same table gives "
@@ -154,7 +168,7 @@ _detectors(
                 "SPPF, top-down + bottom-up PAN neck, decoupled anchor-free head (DFL box branch, class branch) "
                 "at strides 8/16/32.",
     notes=lambda s: f"yolov8.yaml at scale {s} (depth, width, max_channels = {_V8_SCALE[s]}).",
-    latency="CPU ONNX and A100 TensorRT latency", ai_hub="YOLOv8-Detection", references=_V8_REFS)
+    latency="CPU ONNX and A100 TensorRT latency", ai_hub="YOLOv8-Detection", references=_V8_REFS, paper=_V8_PAPER)
 
 _V8_CLS = {"n": (2.7, 4.3, 69.0), "s": (6.4, 13.5, 73.8), "m": (17.0, 42.7, 76.8)}
 _CLS_HEAD = ("Classify head: 1×1 Conv to 1280 channels, global average pool, linear to 1000 classes; forward() "
@@ -163,7 +177,7 @@ for _s, (_p, _f, _top1) in _V8_CLS.items():
     _id = f"yolov8{_s}-cls"
     _register(
         _id, f"YOLOv8{_s}-cls (Ultralytics)", CLASSIFY, 224, "yolov8_cls", {"scale": _s, "num_classes": 1000}, _p,
-        None, (QualityFigure(TOP1, _top1, IMAGENET, f"{V8_DOCS} (Classification (ImageNet) table)"),),
+        None, (_ultra(TOP1, _top1, IMAGENET, V8_DOCS, "Classification (ImageNet) table", _V8_PAPER, _id, 224),),
         description=f"Ultralytics YOLOv8-{_s} image classifier, 224×224, 1000 ImageNet classes: the YOLOv8 "
                     "C2f backbone to stride 32 (no SPPF) and a 1280-channel classification head.",
         notes=f"yolov8-cls.yaml at scale {_s} (its scales keep max_channels 1024 at every size). {_CLS_HEAD} "
@@ -177,8 +191,9 @@ for _s, (_p, _f, _top1) in _V8_CLS.items():
 
 _register(
     "yolov8n-seg", "YOLOv8n-seg (Ultralytics)", DETECT, 640, "yolov8_seg", {"scale": "n", "num_classes": 80}, 3.4,
-    12.6 / 2, (QualityFigure(BOX_MAP, 36.7, COCO, f"{V8_DOCS} (Segmentation (COCO) table)"),
-               QualityFigure("mask mAP@[.5:.95] %", 30.5, COCO, f"{V8_DOCS} (Segmentation (COCO) table)")),
+    12.6 / 2, (_ultra(BOX_MAP, 36.7, COCO, V8_DOCS, "Segmentation (COCO) table", _V8_PAPER, "yolov8n-seg"),
+               _ultra("mask mAP@[.5:.95] %", 30.5, COCO, V8_DOCS, "Segmentation (COCO) table", _V8_PAPER,
+                      "yolov8n-seg")),
     description="Ultralytics YOLOv8-n instance segmentation, 640×640, 80 COCO classes: the YOLOv8n detector "
                 "plus per-anchor mask coefficients (32) and a prototype branch at stride 4.",
     notes=" ".join((
@@ -219,14 +234,15 @@ _detectors(
                      + ("; at m/l/x every C3k2 uses C3k blocks, as Ultralytics' parser sets" if s in "mlx" else "")
                      + f"). {_PSA.format(_ATTN_GMACS[s])}"),
     latency=f"CPU ONNX and T4 TensorRT latency; Ultralytics' NVIDIA Jetson guide ({JETSON}) benchmarks YOLO11n-x "
-            "at 640", ai_hub="YOLOv11-Detection", references=_V11_REFS)
+            "at 640", ai_hub="YOLOv11-Detection", references=_V11_REFS, paper=_V11_PAPER_DOCS)
 
 _V11_CLS = {"n": (2.8, 0.5, 70.0), "s": (6.7, 1.6, 75.4), "m": (11.6, 4.9, 77.3)}
 for _s, (_p, _f, _top1) in _V11_CLS.items():
     _id = f"yolo11{_s}-cls"
     _register(
         _id, f"YOLO11{_s}-cls (Ultralytics)", CLASSIFY, 224, "yolo11_cls", {"scale": _s, "num_classes": 1000}, _p,
-        _f / 2, (QualityFigure(TOP1, _top1, IMAGENET, f"{V11_DOCS} (Classification (ImageNet) table)"),),
+        _f / 2,
+        (_ultra(TOP1, _top1, IMAGENET, V11_DOCS, "Classification (ImageNet) table", _V11_PAPER_DOCS, _id, 224),),
         description=f"Ultralytics YOLO11-{_s} image classifier, 224×224, 1000 ImageNet classes: the YOLO11 C3k2 "
                     "backbone to stride 32 with C2PSA (no SPPF) and a 1280-channel classification head.",
         notes=f"yolo11-cls.yaml at scale {_s}. {_CLS_HEAD} Published ({V11_DOCS}, Classification (ImageNet) "
@@ -257,7 +273,7 @@ for _s, (_p, _f, _map) in _V5U.items():
     _ap, _afused, _amacs = COUNTED_V5_ANCHOR[_id]
     _register(
         _id, f"YOLOv5{_s}u (Ultralytics)", DETECT, 640, "yolov5", {"scale": _s, "num_classes": 80}, _p, _f / 2,
-        (QualityFigure(BOX_MAP, _map, COCO, f"{V5_DOCS} (YOLOv5u Detection table)"),),
+        (_ultra(BOX_MAP, _map, COCO, V5_DOCS, "YOLOv5u Detection table", _V5_PAPER_DOCS, f"{_id}u"),),
         description=f"Ultralytics YOLOv5-{_s} (P5, 640×640, 80 COCO classes) in its YOLOv5u form: 6×6 stride-2 "
                     "stem conv, C3 (CSP) backbone, SPPF, PAN neck with 1×1 lateral convs, anchor-free DFL head.",
         notes=f"{_V5_WHICH} yolov5.yaml at scale {_s} (depth, width = {_V5_SCALE[_s]}; max_channels 1024). "
