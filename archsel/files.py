@@ -43,10 +43,29 @@ def write_atomic(path: Path, data: str | bytes, *, what: str = "file",
 
 
 def stamp(path: Path, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> tuple[tuple[str, int], ...]:
-    """Names and modification times of a folder's files with `suffixes` (a file: its own; missing: ()): the
-    key of a per-process cache that notices edits."""
-    if path.is_file():
-        return ((path.name, path.stat().st_mtime_ns),)
-    if not path.is_dir():
+    """Names and modification times of a folder's files with `suffixes` (a file: its own; missing or
+    unreadable: ()): the key of a per-process cache that notices edits."""
+    try:
+        if path.is_file():
+            return ((path.name, path.stat().st_mtime_ns),)
+        if not path.is_dir():
+            return ()
+        return tuple(sorted((c.name, _mtime(c)) for c in path.iterdir() if c.suffix in suffixes))
+    except OSError:  # a name too long, a folder that cannot be listed: the loader says what is wrong
         return ()
-    return tuple(sorted((c.name, c.stat().st_mtime_ns) for c in path.iterdir() if c.suffix in suffixes))
+
+
+def _mtime(path: Path) -> int:
+    """Modification time of `path`; -1 for a link that leads nowhere or round in a loop (the loader reports it)."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def resolved(path: Path) -> Path:
+    """`path.resolve()`, or the absolute path where links loop (Python 3.11 raises RuntimeError there)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()

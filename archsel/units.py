@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 
 from archsel.errors import UsageError
 
@@ -31,7 +32,7 @@ def parse_si(text: str | float | int | None, what: str) -> float | None:
     if isinstance(text, bool):
         raise UsageError(f"{what} must be a number with an optional k/M/G/T suffix, got {text!r}")
     if isinstance(text, int | float):
-        value = float(text)
+        value = float(text) if abs(text) <= sys.float_info.max else math.inf  # an int of 400 digits: no float
     else:
         m = _SI_RE.match(str(text))
         if not m:
@@ -46,6 +47,8 @@ def parse_count(text: str, what: str) -> int:
     """'5M' → 5_000_000; '2.5G', '300k', '1e6' too (k, M, G or B, T: decimal), as parse_si reads them."""
     value = parse_si(text, what)
     assert value is not None
+    if value < 1:  # 0.4 would round to a budget of nothing
+        raise UsageError(f"{what} must be at least 1, got {text!r}")
     return round(value)
 
 
@@ -55,7 +58,10 @@ def parse_bytes(text: str, what: str = "--max-memory") -> int:
     unit = m.group("unit").lower() if m else ""
     if not m or unit not in _BYTE_UNITS:
         raise UsageError(f"bad {what} {text!r}", hint="bytes with a unit, e.g. 512MiB, 2GiB or 1.5GB")
-    return round(float(m.group("num")) * _BYTE_UNITS[unit])
+    value = float(m.group("num")) * _BYTE_UNITS[unit]
+    if not (math.isfinite(value) and value >= 1):
+        raise UsageError(f"{what} must be a finite size of at least 1 byte, got {text!r}")
+    return round(value)
 
 
 # ------------------------------------------------------------------------------------------- writing

@@ -21,13 +21,14 @@ import contextlib
 import importlib
 import importlib.util
 import inspect
+import json
 import os
 import pkgutil
 import re
 import sys
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
@@ -40,14 +41,17 @@ if TYPE_CHECKING:
 
     from archsel.profiling.counting import CountResult
 
-__all__ = ["InputSpec", "UserCodeError", "UserModel", "count_user_model", "load_user_model",
-           "parse_inputs", "parse_model_args", "rebuild",
-           "user_code"]
+__all__ = ["InputSpec", "UserCodeError", "UserModel", "count_user_model", "counted_user_model", "load_user_model",
+           "parse_inputs", "parse_model_args", "user_code"]
 
 _SPEC = re.compile(r"^(?P<module>[^:]+):(?P<attr>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)$")
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
 INPUT_DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "int32")
 INT_HIGH = 2  # integer inputs hold ids in [0, INT_HIGH): valid for any embedding table with ≥ 2 rows
+
+
+STAGE_WORDS = {"import": "importing", "factory": "calling", "forward": "running forward of",
+               "count": "building and counting", "measure": "measuring"}
 
 
 class UserCodeError(ArchselError):
@@ -56,15 +60,34 @@ class UserCodeError(ArchselError):
     status = ExitStatus.FAILURE
 
     def __init__(self, spec: str, stage: str, exc: BaseException) -> None:
-        self.spec = spec
-        self.stage = stage  # "import" | "factory" | "forward"
-        self.exc_type = type(exc).__name__
         text = str(exc).strip()
-        self.exc_message = text.splitlines()[0][:500] if text else ""
-        self.file, self.line = _user_frame(exc.__traceback__)
-        what = {"import": "importing", "factory": "calling", "forward": "running forward of"}[stage]
-        where = f" at {self.file}:{self.line}" if self.file else ""
-        super().__init__(f"{what} {spec} raised {self.exc_type}: {self.exc_message}{where}")
+        self._fill(spec, stage, type(exc).__name__, text.splitlines()[0][:500] if text else "",
+                   *_user_frame(exc.__traceback__))
+
+    def _fill(self, spec: str, stage: str, exc_type: str, exc_message: str, file: str | None,
+              line: int | None, ended: bool = False) -> None:
+        self.spec = spec
+        self.stage = stage  # "import" | "factory" | "forward" | "count" | "measure"
+        self.exc_type = exc_type  # the exception's type; for a process that ended: Timeout | Exit | Signal
+        self.exc_message = exc_message
+        self.file, self.line = file, line
+        self.ended = ended
+        what = STAGE_WORDS[stage]
+        where = f" at {file}:{line}" if file else ""
+        ArchselError.__init__(self, f"{what} {spec}: {exc_message}" if ended
+                              else f"{what} {spec} raised {exc_type}: {exc_message}{where}")
+
+    @classmethod
+    def rebuilt(cls, spec: str, stage: str, exc_type: str, exc_message: str, file: str | None = None,
+                line: int | None = None, ended: bool = False) -> UserCodeError:
+        """The error from its fields (`fields()`): how archsel.isolation hands it from the child back."""
+        err = cls.__new__(cls)
+        err._fill(spec, stage, exc_type, exc_message, file, line, ended)
+        return err
+
+    def fields(self) -> dict[str, Any]:
+        return {"spec": self.spec, "stage": self.stage, "exc_type": self.exc_type,
+                "exc_message": self.exc_message, "file": self.file, "line": self.line, "ended": self.ended}
 
     def to_dict(self) -> dict[str, Any]:
         return {"stage": self.stage, "type": self.exc_type, "message": self.exc_message,
@@ -84,8 +107,8 @@ class UserModel:
     """A user's model ready to run: module in eval mode and example inputs on `device`."""
 
     spec: str  # "my_pkg.models:build" as the user typed it
-    module: nn.Module
-    inputs: tuple[Any, ...]  # example inputs on the requested device, batch included
+    module: nn.Module | None  # None once handed back by archsel.isolation's child (the model stays there)
+    inputs: tuple[Any, ...]  # example inputs on the requested device, batch included (ditto: ())
     input_shapes: list[list[int]]
     batch: int
     device: str = "cpu"  # where module and inputs live: "meta" (nothing allocated) or a real device
@@ -123,9 +146,15 @@ def parse_model_args(items: list[str] | None) -> dict[str, Any]:
         if not sep or not key.strip().isidentifier():
             raise UsageError(f"bad --model-arg {item!r}", hint="write it as NAME=VALUE, e.g. num_classes=10")
         try:
-            kwargs[key.strip()] = yaml.safe_load(value) if value.strip() else ""
-        except yaml.YAMLError:
-            kwargs[key.strip()] = value
+            parsed = yaml.safe_load(value) if value.strip() else ""
+        except (yaml.YAMLError, ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError):
+            parsed = value  # not a YAML scalar: the text itself
+        try:  # it goes into the JSON report: a finite, plain value (no .nan, no alias to itself)
+            json.dumps(parsed, allow_nan=False)
+        except (ValueError, TypeError, RecursionError):
+            raise UsageError(f"bad --model-arg {item[:60]!r}: not a plain finite value",
+                             hint="numbers must be finite; lists and mappings may not refer to themselves") from None
+        kwargs[key.strip()] = parsed
     return kwargs
 
 
@@ -204,7 +233,7 @@ def _import(spec: str, module_name: str) -> ModuleType:
         try:
             with user_code():
                 loader_spec.loader.exec_module(module)
-        except (Exception, SystemExit) as exc:
+        except BaseException as exc:  # SystemExit and the user's own BaseException subclasses too
             raise UserCodeError(spec, "import", exc) from exc
         return module
     try:
@@ -217,7 +246,7 @@ def _import(spec: str, module_name: str) -> ModuleType:
             raise UsageError(f"cannot import module {missing!r} (model spec {spec!r})",
                              hint=hint or f"is it installed, or on PYTHONPATH / under {os.getcwd()}?") from None
         raise UserCodeError(spec, "import", exc) from exc  # the user's module imports something missing
-    except (Exception, SystemExit) as exc:
+    except BaseException as exc:  # SystemExit and the user's own BaseException subclasses too
         raise UserCodeError(spec, "import", exc) from exc
 
 
@@ -302,7 +331,7 @@ def _instantiate(spec: str, obj: Any, kwargs: dict[str, Any], device: str) -> nn
         with user_code(), torch.random.fork_rng(devices=[]), ctx:
             torch.manual_seed(0)
             model = obj(**kwargs)
-    except (Exception, SystemExit) as exc:
+    except BaseException as exc:  # SystemExit and the user's own BaseException subclasses too
         if device == "meta":
             raise _NoMeta(f"the factory failed on the meta device: {type(exc).__name__}: {exc}") from exc
         raise UserCodeError(spec, "factory", exc) from exc
@@ -338,7 +367,7 @@ def load_user_model(spec: str, input_shape: str, *, device: str = "cpu", kwargs:
         try:
             with user_code(), torch.no_grad():
                 model(*inputs)
-        except (Exception, SystemExit) as exc:
+        except BaseException as exc:  # SystemExit and the user's own BaseException subclasses too
             raise UserCodeError(spec, "forward", exc) from exc
     file, line = _source_of(obj)
     return UserModel(spec=spec, module=model, inputs=inputs, input_shapes=[list(s.shape) for s in inputs_spec],
@@ -378,21 +407,20 @@ def count_user_model(spec: str, input_shape: str, *, kwargs: dict[str, Any] | No
             raise
         except _NoMeta as exc:
             notes.append(f"counted on CPU with real tensors: {exc}")
-        except (Exception, SystemExit) as exc:
+        except BaseException as exc:  # SystemExit and the user's own BaseException subclasses too
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             notes.append(f"counted on CPU with real tensors: the forward failed on the meta device "
                          f"({type(exc).__name__}: {first[:200]})")
     user = load_user_model(spec, input_shape, device="cpu", kwargs=kwargs, check_forward=True)
     user.notes.extend(notes)
+    assert user.module is not None  # load_user_model always builds it
     with user_code(), torch.no_grad():
         count = count_module(user.module, user.inputs, counter=counter)
     return user, count
 
 
-def rebuild(user: UserModel, device: str) -> UserModel:
-    """The same model with real weights on `device` (for measuring): a meta-built one is built again."""
-    if user.device == device:
-        return user
-    fresh = load_user_model(user.spec, user.input_text, device=device, kwargs=user.kwargs, check_forward=True)
-    fresh.notes = list(user.notes)
-    return fresh
+def counted_user_model(spec: str, input_shape: str, kwargs: dict[str, Any]) -> tuple[UserModel, CountResult]:
+    """count_user_model as archsel.isolation's child runs it: the model and its inputs stay in the child,
+    only its facts and its count come back."""
+    user, count = count_user_model(spec, input_shape, kwargs=kwargs)
+    return replace(user, module=None, inputs=()), count

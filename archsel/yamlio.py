@@ -6,6 +6,7 @@ Every problem is an archsel.errors.Problem (`file:line:col: message`, 1-based), 
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,13 +52,39 @@ class YamlProblem(Exception):
         self.problem = problem
 
 
-class _MarkedLoader(yaml.SafeLoader):
+# libyaml's parser (10x faster than the pure-Python one; it also stops nesting at 1,000 levels) where the
+# PyYAML build has it; the nodes it gives carry the same marks, so positions are kept either way.
+_SafeBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _MarkedLoader(_SafeBase):
     """SafeLoader that refuses duplicate keys (only the safe constructors exist: no code runs)."""
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A value a tag cannot make (`!!int eight`, an integer of 5,000 digits) is a problem at its node."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {node.tag.rsplit(':', 1)[-1]} value {str(node.value)[:40]!r}: "
+                            f"{str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__}",
+                node.start_mark) from None
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):  # `!!set 0`, `!!omap x`: a tag that needs a mapping
+            raise yaml.constructor.ConstructorError(None, None, f"{node.tag.rsplit(':', 1)[-1]} needs a mapping, got "
+                                                                f"{node.id}", node.start_mark)
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
+            if key_node.tag == MERGE_TAG:  # `<<: *base`: merged by the constructor, not a key
+                continue
             key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool | None):  # a list or mapping as a key
+                raise yaml.constructor.ConstructorError(None, None, f"a key must be a word or a number, not a "
+                                                                    f"{type(key).__name__}", key_node.start_mark)
             if key in seen:
                 first = seen[key].start_mark
                 raise yaml.constructor.ConstructorError(
@@ -69,23 +96,86 @@ class _MarkedLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _collect_marks(node: yaml.Node, pointer: Pointer, marks: dict[Pointer, tuple[int, int]]) -> None:
-    marks[pointer] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            _collect_marks(value_node, (*pointer, key), marks)
-            marks[(*pointer, key, "<key>")] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _collect_marks(item, (*pointer, i), marks)
+MAX_ALIAS_NODES = 100_000  # nodes reached again through aliases, in all (a real file: a few hundred at most)
+
+
+class _TooLarge(Exception):
+    """Aliases expand the document beyond MAX_ALIAS_NODES (or, `recursive`, without end); `node` is the
+    anchored node being expanded."""
+
+    def __init__(self, node: yaml.Node, recursive: bool = False) -> None:
+        self.node = node
+        self.recursive = recursive
+
+
+class _Marks:
+    """Every node's (line, col) by pointer. Nodes reached again through an alias are counted: past
+    MAX_ALIAS_NODES it raises _TooLarge (an alias bomb: anchors referring to anchors, each level multiplying
+    the size), before anything walks the expanded data."""
+
+    def __init__(self, loader: _MarkedLoader) -> None:
+        self.loader = loader
+        self.marks: dict[Pointer, tuple[int, int]] = {}
+        self._seen: set[int] = set()
+        self._again = 0
+
+    def collect(self, node: yaml.Node, pointer: Pointer = (), anchor: yaml.Node | None = None,
+                inside: frozenset[int] = frozenset()) -> None:
+        self.marks[pointer] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if id(node) in inside:  # `x: &a [*a]`: an alias inside the node it names
+            raise _TooLarge(node, recursive=True)
+        if anchor is None and id(node) in self._seen:
+            anchor = node
+        if anchor is not None:
+            self._again += 1
+            if self._again > MAX_ALIAS_NODES:
+                raise _TooLarge(anchor)
+        self._seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                # a key is a scalar's text; a list or mapping used as a key gets a name that cannot clash
+                key = self._key(key_node)
+                self.collect(value_node, (*pointer, key), anchor, inside | {id(node)})
+                self.marks[(*pointer, key, "<key>")] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self.collect(item, (*pointer, i), anchor, inside | {id(node)})
+
+    def _key(self, key_node: yaml.Node) -> Any:
+        """A key as the data will hold it (`1:` is the int 1); a list or mapping used as a key, or one its tag
+        cannot make, gets a name that cannot clash (construction reports it)."""
+        if isinstance(key_node, yaml.ScalarNode):
+            try:
+                key = self.loader.construct_object(key_node)
+            except yaml.YAMLError:
+                return key_node.value
+            if isinstance(key, str | int | float | bool | None):
+                return key
+        return f"<key at {id(key_node)}>"
 
 
 def _read(path: Path, text: str | None) -> str:
+    if text is not None:
+        return text
     try:
-        return text if text is not None else path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise YamlProblem(Problem(str(path), 1, 1, f"cannot read file: {exc}")) from None
+        data = path.read_bytes()
+    except (OSError, ValueError) as exc:
+        raise YamlProblem(Problem(str(path), 1, 1, f"cannot read file: {getattr(exc, 'strerror', None) or exc}")) \
+            from None
+    return decoded(path, data)
+
+
+def decoded(path: Path, data: bytes) -> str:
+    """`data` as UTF-8 text (a leading BOM dropped); YamlProblem at the first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", errors="replace")) + 1
+        raise YamlProblem(Problem(str(path), line, col, f"not UTF-8 text: byte 0x{data[exc.start]:02X} cannot "
+                                                        "start or continue a character", "save the file as UTF-8"))\
+            from None
 
 
 TOO_DEEP = "nested too deeply to read (lists or mappings inside each other hundreds of levels down)"
@@ -94,6 +184,8 @@ TOO_DEEP = "nested too deeply to read (lists or mappings inside each other hundr
 def _problem(path: Path, exc: yaml.YAMLError, text: str = "") -> YamlProblem:
     if isinstance(exc, yaml.reader.ReaderError):  # a NUL or other control character: binary data, not YAML
         before = text[: exc.position]
+        if _SafeBase is not yaml.SafeLoader:  # libyaml counts the position in UTF-8 bytes
+            before = text.encode("utf-8")[: exc.position].decode("utf-8", errors="ignore")
         line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
         char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
         return YamlProblem(Problem(str(path), line, col, f"unacceptable character U+{char:04X} (control "
@@ -103,6 +195,12 @@ def _problem(path: Path, exc: yaml.YAMLError, text: str = "") -> YamlProblem:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     message = exc.problem or str(exc)
+    if message.startswith("found undefined alias") and mark is not None and text:  # libyaml omits its name
+        rest = text.splitlines()[mark.line][mark.column:] if mark.line < len(text.splitlines()) else ""
+        name = rest.lstrip("*").split()[0].rstrip(",]}") if rest.lstrip("*").split() else ""
+        message = f"found undefined alias {name!r}" if name else message
+    if "maximum nesting depth" in message:  # libyaml's limit (1,000 levels)
+        message = TOO_DEEP
     if "could not determine a constructor" in message:
         tag = message.split("tag ")[-1].strip()
         message = f"tag {tag} is not allowed (archsel loads YAML safely; no code runs)"
@@ -110,11 +208,21 @@ def _problem(path: Path, exc: yaml.YAMLError, text: str = "") -> YamlProblem:
 
 
 def _loaded(path: Path, loader: _MarkedLoader, node: yaml.Node | None) -> LoadedYaml:
-    data = loader.construct_document(node) if node is not None else None
-    marks: dict[Pointer, tuple[int, int]] = {}
+    walk = _Marks(loader)
     if node is not None:
-        _collect_marks(node, (), marks)
-    return LoadedYaml(path, data, marks)
+        try:
+            walk.collect(node)
+        except _TooLarge as exc:
+            mark = exc.node.start_mark
+            if exc.recursive:
+                raise YamlProblem(Problem(str(path), mark.line + 1, mark.column + 1,
+                                          "an alias inside the node its anchor names (it would never end)")) from None
+            raise YamlProblem(Problem(str(path), mark.line + 1, mark.column + 1,
+                                      f"aliases expand the document beyond {MAX_ALIAS_NODES:,} repeated nodes "
+                                      "(an alias bomb?)", "write the data out, or refer to anchors fewer times")) \
+                from None
+    data = loader.construct_document(node) if node is not None else None
+    return LoadedYaml(path, data, walk.marks)
 
 
 def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
@@ -180,9 +288,13 @@ def schema_problems(doc: LoadedYaml, schema: dict[str, Any]) -> list[Problem]:
     return sorted(found, key=lambda p: (p.line, p.col))
 
 
+
+
 def non_finite(data: Any, at: Pointer = ()) -> list[Pointer]:
-    """Where `data` holds a NaN or an infinity (YAML's .nan, .inf)."""
+    """Where `data` holds a NaN or an infinity (YAML's .nan, .inf), or an integer too large for a float."""
     if isinstance(data, float) and not math.isfinite(data):
+        return [at]
+    if isinstance(data, int) and not isinstance(data, bool) and abs(data) > sys.float_info.max:  # no float holds it
         return [at]
     if isinstance(data, dict):
         return [p for k, v in data.items() for p in non_finite(v, (*at, k))]

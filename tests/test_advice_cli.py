@@ -129,7 +129,8 @@ def test_query_file_several_queries_give_jsonl(run: Run, tmp_path: Path) -> None
     typo = tmp_path / "typo.yaml"
     typo.write_text("- {task: video}\n- {task: vidoe, target: edge}\n")
     err2 = run("recommend", "--query", str(typo))
-    assert err2.returncode == 2 and f"{typo}:2:3:" in err2.stderr and "did you mean 'video'" in err2.stderr
+    assert err2.returncode == 2 and "did you mean 'video'" in err2.stderr
+    assert f"{typo}:2:10:" in err2.stderr  # at the word itself
 
 
 def test_plot_png_and_terminal_view(run: Run, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def test_profile_target_prints_a_labelled_estimate_with_breakdown(archsel: Run, 
         assert all(c["bound"] in ("compute", "memory", "overhead", "none") for c in r["breakdown"])
         assert r["macs"] == 1_814_073_344 * r["batch"]  # torchvision's published 1.81 GMACs per image
     assert b8["latency_ms"] > b1["latency_ms"]
-    assert not (tmp_path / "cache").exists()  # an estimate measures nothing and caches nothing
+    assert not (tmp_path / "cache" / "profiles").exists()  # an estimate measures nothing and caches no result
     table = archsel("profile", "resnet18", "--target", "edge", env=env)
     assert table.returncode == 0 and "ESTIMATED" in table.stdout and "per op class" in table.stdout
 

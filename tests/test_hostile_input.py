@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -32,11 +33,21 @@ def test_an_infinite_size_limit_is_a_usage_error(archsel: Run) -> None:
                  "--max-params must be a finite positive number, got '1e400'")
 
 
-def test_a_cache_location_that_is_a_file_is_a_usage_error(archsel: Run, tmp_path: Path) -> None:
+def test_a_cache_location_that_is_a_file_warns_once_and_runs_without_the_cache(archsel: Run, tmp_path: Path) -> None:
     afile = tmp_path / "cache"
     afile.write_text("not a folder\n")
-    out = archsel("recommend", "--task", "image", "--target", "edge", env={"ARCHSEL_CACHE_DIR": str(afile)})
-    _usage_error(out, f"ARCHSEL_CACHE_DIR={afile}: not a folder")
+    query = ("recommend", "--task", "image", "--target", "edge", "-f", "json")
+    out = archsel(*query, env={"ARCHSEL_CACHE_DIR": str(afile)})
+    fresh = archsel(*query, env={"ARCHSEL_CACHE_DIR": str(tmp_path / "fresh")})
+    assert out.returncode == 0 and fresh.returncode == 0, (out.stderr, fresh.stderr)
+    assert "internal error" not in out.stderr and "Traceback" not in out.stderr
+    warnings = [line for line in out.stderr.splitlines() if line.startswith("archsel: warning:")]
+    assert len(warnings) == 1 and f"ARCHSEL_CACHE_DIR={afile}: not a folder" in warnings[0], out.stderr
+    assert "running without the cache" in warnings[0]
+    assert json.loads(out.stdout)["candidates"] == json.loads(fresh.stdout)["candidates"]
+    assert afile.read_text() == "not a folder\n"
+    _usage_error(archsel("cache", "info", env={"ARCHSEL_CACHE_DIR": str(afile)}),
+                 f"ARCHSEL_CACHE_DIR={afile}: not a folder")
 
 
 def test_a_nul_byte_in_a_query_stream_names_its_place(archsel: Run) -> None:
@@ -100,4 +111,52 @@ def test_an_endless_query_stream_is_bounded(archsel: Run) -> None:
 
 def test_yaml_nested_thousands_deep_is_a_problem_not_a_recursion_error(archsel: Run) -> None:
     out = archsel("recommend", "--query", "-", input="task: image\nx: " + "[" * 5000 + "]" * 5000 + "\n")
-    _usage_error(out, "<stdin>:1:1: nested too deeply to read")
+    _usage_error(out, "<stdin>:2:", "nested too deeply to read")
+
+
+def _alias_bomb(levels: int = 9, fanout: int = 9) -> str:
+    """YAML whose anchors refer to anchors: `fanout ** levels` leaves once expanded (9**9: 387 million)."""
+    lines = ["a0: &a0 [" + ", ".join(["x"] * fanout) + "]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * fanout) + "]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("where", ["rules", "profile", "query"])
+def test_an_alias_bomb_is_rejected_at_once_at_its_place(archsel: Run, tmp_path: Path, where: str) -> None:
+    import time
+
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(_alias_bomb(), encoding="utf-8")
+    args = {"rules": ("rules", "validate", str(bomb)),
+            "profile": ("recommend", "--task", "image", "--target", str(bomb)),
+            "query": ("recommend", "--query", str(bomb))}[where]
+    started = time.monotonic()
+    out = archsel(*args)
+    _usage_error(out, f"{bomb}:", "aliases expand the document beyond 100,000 repeated nodes")
+    assert time.monotonic() - started < 10  # the process; the rejection itself takes well under a second
+
+
+def test_a_few_aliases_are_fine(archsel: Run, tmp_path: Path) -> None:
+    query = tmp_path / "q.yaml"
+    query.write_text("- &base {task: image, target: edge, latency-ms: 50}\n- *base\n", encoding="utf-8")
+    out = archsel("recommend", "--query", str(query), "-f", "jsonl")
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout.splitlines()) == 2
+
+
+def test_one_option_given_twice_in_a_query_is_a_problem_at_the_second(archsel: Run) -> None:
+    out = archsel("recommend", "--query", "-", input="task: image\nlatency-ms: 5\nlatency_ms: 50\n")
+    _usage_error(out, "<stdin>:3:1: 'latency_ms' and 'latency-ms' are the same option, given twice")
+
+
+@pytest.mark.parametrize(("budget", "tier", "says"), [("5", "batch", "real-time budget (≤ 50 ms)"),
+                                                       ("900", "rt", "batch budget (no tight bound)")])
+def test_a_budget_and_a_tier_that_contradict_each_other(archsel: Run, budget: str, tier: str, says: str) -> None:
+    out = archsel("recommend", "--task", "image", "--target", "edge", "--latency-ms", budget, "--latency-tier", tier)
+    _usage_error(out, f"--latency-ms {budget} is a {says}, but --latency-tier says")
+
+
+def test_a_budget_inside_its_tier_is_accepted(archsel: Run) -> None:
+    out = archsel("recommend", "--task", "image", "--target", "edge", "--latency-ms", "40", "--latency-tier",
+                  "real-time", "-f", "json")
+    assert out.returncode == 0, out.stderr

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from archsel import __version__
 from archsel.targets.runtimes import EAGER
 
 if TYPE_CHECKING:
+    from archsel.isolation import ChildLimits
     from archsel.profiling.cache import ResultCache
     from archsel.profiling.counting import CountResult
     from archsel.targets.profiles import TargetProfile
@@ -116,15 +117,25 @@ class Item:
 
 @lru_cache(maxsize=1)
 def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
+    return {"archsel": __version__, **{dist: _installed_version(dist) for dist in ("torch", "torchvision")}}
 
-    out = {"archsel": __version__}
-    for dist in ("torch", "torchvision"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            out[dist] = "absent"
-    return out
+
+def _installed_version(dist: str) -> str:
+    """The installed version of `dist` without importing it: from the `DIST-VERSION.dist-info` folder beside
+    the package (a glob, ~1 ms), else importlib.metadata (which searches every path entry, ~20 ms)."""
+    import importlib.util
+    from importlib.metadata import PackageNotFoundError, version
+    from pathlib import Path
+
+    spec = importlib.util.find_spec(dist)
+    if spec is not None and spec.origin:
+        found = list(Path(spec.origin).parent.parent.glob(f"{dist}-*.dist-info"))
+        if len(found) == 1:
+            return found[0].name[len(dist) + 1: -len(".dist-info")]
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "absent"
 
 
 def zoo_input_shapes(entry: ModelEntry, task: str, batch: int) -> list[list[int]]:
@@ -161,30 +172,52 @@ def count_to_cache(count: CountResult) -> dict[str, Any]:
 
 
 def count_from_cache(data: dict[str, Any]) -> CountResult:
-    """The CountResult stored by count_to_cache (per-module parameter totals are not kept)."""
+    """The CountResult stored by count_to_cache (per-module parameter totals are not kept); a ValueError when
+    a field is missing, extra, or of the wrong type or range (archsel.profiling.cache.check_fields)."""
+    from archsel.profiling.cache import check_fields, check_rows, field_hints
     from archsel.profiling.counting import CountResult, OpRecord
 
+    hints = {k: h for k, h in field_hints(CountResult).items() if k not in ("ops", "module_params")}
+    check_fields(data, {**hints, "ops_json": str}, what="count")
+    if set(data) != {*hints, "ops_json"}:
+        raise ValueError("count: other fields than a count's")
+    rows = json.loads(data["ops_json"])
+    check_rows(rows, list(field_hints(OpRecord).values()), what="count: ops_json")
     fields = {k: v for k, v in data.items() if k != "ops_json"}
-    ops = [OpRecord(*row) for row in json.loads(data["ops_json"])]
-    return CountResult(**fields, ops=ops)
+    return CountResult(**fields, ops=[OpRecord(*row) for row in rows])
+
+
+# Counts and estimates already made in this process (a query file's queries share candidates and targets):
+# a zoo model's count by (model, task, batch); an estimate by the identity of its count and target objects.
+_COUNTS: dict[tuple[str, str, int], CountResult] = {}
+_ESTIMATES: dict[tuple[int, int, str, str | None, int | None], tuple[CountResult, TargetProfile, Latency]] = {}
 
 
 def cached_count(entry: ModelEntry, task: str, batch: int, cache: ResultCache | None) -> tuple[CountResult, bool]:
-    """The float32 count of a zoo model (from the cache when there); returns (count, was_cached)."""
+    """The float32 count of a zoo model (from this process or the cache when there); returns (count,
+    was_cached)."""
+    made = _COUNTS.get((entry.id, task, batch))
+    if made is not None:
+        return made, True
     key = count_key(entry, task, batch)
+    count: CountResult | None = None
     if cache is not None:
-        hit = cache.get(key)
-        if hit is not None:
-            try:
-                return count_from_cache(hit), True
-            except (KeyError, TypeError, ValueError):
-                pass  # an entry of another shape: recount and overwrite
-    from archsel.profiling.counting import count_model
+        def decode(data: dict[str, Any]) -> CountResult:
+            got = count_from_cache(data)
+            if (got.model_id, got.task, got.batch, got.dtype) != (entry.id, task, batch, "float32"):
+                raise ValueError("count: of another model, task, batch or dtype than its key")
+            return got
 
-    count = count_model(entry.id, task=task, batch=batch, dtype="float32")
-    if cache is not None:
-        cache.put(key, count_to_cache(count))
-    return count, False
+        count = cache.get_valid(key, decode)  # an entry it cannot use: removed, recounted and replaced below
+    was_cached = count is not None
+    if count is None:
+        from archsel.profiling.counting import count_model
+
+        count = count_model(entry.id, task=task, batch=batch, dtype="float32")
+        if cache is not None:
+            cache.put(key, count_to_cache(count))
+    _COUNTS[(entry.id, task, batch)] = count
+    return count, was_cached
 
 
 # ------------------------------------------------------------------------------------------ items
@@ -211,21 +244,46 @@ def zoo_item(model_id: str, task: str | None, batch: int, cache: ResultCache | N
     return Item(entry.id, count, measure)
 
 
-def user_item(spec: str, input_text: str, kwargs: dict[str, Any], device: str = "cpu") -> tuple[Item, UserModel]:
-    """The user's model, counted now (UsageError / UserCodeError surface here); measured on `device`."""
-    from archsel.usermodel import count_user_model
+def user_item(spec: str, input_text: str, kwargs: dict[str, Any], device: str = "cpu",
+              limits: ChildLimits | None = None) -> tuple[Item, UserModel]:
+    """The user's model, built and counted now in a child process (archsel.isolation, bounded by `limits`):
+    UsageError / UserCodeError surface here, and a child that hung, exited or crashed is a UserCodeError
+    saying so. Measured on `device` in a child process too; the model itself never enters this process."""
+    from archsel.isolation import ChildLimits
 
-    user, count = count_user_model(spec, input_text, kwargs=kwargs)
+    bounds = limits or ChildLimits()
+    user, count = _in_child(spec, "count", "archsel.usermodel:counted_user_model", (spec, input_text, kwargs), bounds)
 
     def measure(precision: str, budget_s: float, runtime: str, threads: int | None) -> Latency:
-        from archsel.usermodel import rebuild, user_code
-
-        real = rebuild(user, device)
-        with user_code():
-            return measure_module(real.module, real.inputs, real.batch, precision, device, budget_s, runtime,
-                                  threads)
+        latency: Latency = _in_child(spec, "measure", "archsel.advice.costing:measure_user_model",
+                                     (user, device, precision, budget_s, runtime, threads), bounds)
+        return latency
 
     return Item(spec, lambda: count, measure, user=True), user
+
+
+def _in_child(spec: str, stage: str, target: str, args: tuple[Any, ...], limits: ChildLimits) -> Any:
+    """run_isolated, with a child that ended reported as the user's code's doing (a UserCodeError)."""
+    from archsel.isolation import ChildEnded, ChildRaised, run_isolated
+    from archsel.usermodel import UserCodeError
+
+    try:
+        return run_isolated(target, args, limits=limits)
+    except ChildEnded as exc:
+        raise UserCodeError.rebuilt(spec, stage, exc.kind.capitalize(), exc.detail, ended=True) from None
+    except ChildRaised as exc:  # not the user's code: archsel's own (e.g. a forward that runs but cannot be traced)
+        raise RuntimeError(str(exc)) from None
+
+
+def measure_user_model(user: UserModel, device: str, precision: str, budget_s: float, runtime: str,
+                       threads: int | None) -> Latency:
+    """Build the user's model with real weights on `device` and measure it (runs in archsel.isolation's child)."""
+    from archsel.usermodel import load_user_model, user_code
+
+    real = load_user_model(user.spec, user.input_text, device=device, kwargs=user.kwargs, check_forward=True)
+    assert real.module is not None
+    with user_code():
+        return measure_module(real.module, real.inputs, real.batch, precision, device, budget_s, runtime, threads)
 
 
 # ------------------------------------------------------------------------------------------ latency
@@ -233,16 +291,23 @@ def user_item(spec: str, input_text: str, kwargs: dict[str, Any], device: str = 
 
 def estimate_latency(count: CountResult, target: TargetProfile, precision: str, runtime: str | None = None,
                      threads: int | None = None) -> Latency:
-    """Estimate `count` on `target` at `precision` under `runtime` (archsel.estimation.estimate)."""
-    from archsel.estimation.estimate import estimate_count
+    """Estimate `count` on `target` at `precision` under `runtime` (archsel.estimation.estimate); made once
+    per process for the same count, target and conditions (each caller gets its own shallow copy: nothing
+    changes an estimate's lists after it is made)."""
+    key = (id(count), id(target), precision, runtime, threads)
+    made = _ESTIMATES.get(key)
+    if made is None:
+        from archsel.estimation.estimate import estimate_count
 
-    est = estimate_count(count, target, precision=precision, runtime=runtime, threads=threads)
-    return Latency(
-        kind="estimated", precision=est.precision, p50_ms=est.latency_ms, p90_ms=est.band_high_ms,
-        p99_ms=est.band_high_ms, band_low_ms=est.band_low_ms, band_high_ms=est.band_high_ms,
-        device=target.name, runtime=est.runtime, method=est.method, accuracy_note=est.accuracy_note,
-        detail={"overhead_share": round(est.overhead_share, 6)}, breakdown=list(est.by_class),
-    )
+        est = estimate_count(count, target, precision=precision, runtime=runtime, threads=threads)
+        latency = Latency(
+            kind="estimated", precision=est.precision, p50_ms=est.latency_ms, p90_ms=est.band_high_ms,
+            p99_ms=est.band_high_ms, band_low_ms=est.band_low_ms, band_high_ms=est.band_high_ms,
+            device=target.name, runtime=est.runtime, method=est.method, accuracy_note=est.accuracy_note,
+            detail={"overhead_share": round(est.overhead_share, 6)}, breakdown=list(est.by_class),
+        )
+        made = _ESTIMATES[key] = (count, target, latency)  # holding both keeps their ids from being reused
+    return replace(made[2])
 
 
 def measured_zoo(entry: ModelEntry, task: str, batch: int, precision: str, budget_s: float,

@@ -22,6 +22,7 @@ from archsel.advice.costing import Cost, cost, user_item
 from archsel.errors import ExitStatus
 
 if TYPE_CHECKING:
+    from archsel.isolation import ChildLimits
     from archsel.profiling.counting import CountResult
     from archsel.targets.profiles import TargetProfile
     from archsel.usermodel import UserCodeError, UserModel
@@ -44,6 +45,7 @@ class CheckRequest:
     device: str = "cpu"
     time_budget_s: float = 10.0
     model_args: dict[str, Any] = field(default_factory=dict)
+    child: ChildLimits | None = None  # what the user's code may take (archsel.isolation; None: its defaults)
 
     @property
     def measured(self) -> bool:
@@ -112,7 +114,8 @@ def run_check(request: CheckRequest) -> CheckResult:
     limits = gated_limits(request)
     t0 = time.perf_counter()
     try:
-        item, result.user = user_item(request.spec, request.input_text, request.model_args, device=request.device)
+        item, result.user = user_item(request.spec, request.input_text, request.model_args, device=request.device,
+                                      limits=request.child)
     except UserCodeError as exc:
         result.model_error = exc
         result.gates.append(Gate("model", "error", error=exc, duration_s=time.perf_counter() - t0))

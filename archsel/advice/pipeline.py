@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -174,9 +174,12 @@ def plan_all(requests: Sequence[tuple[AdviceRequest, QuerySpec | None]]) -> list
     """Plan every request; ConfigError with every problem (a query's bad value at the query's place)."""
     plans: list[Plan] = []
     problems: list[Problem] = []
+    made: dict[AdviceRequest, Plan] = {}  # identical queries are planned once
     for request, source in requests:
         try:
-            plans.append(plan(request, source))
+            same = made.get(request)
+            plans.append(replace(same, source=source) if same is not None else plan(request, source))
+            made.setdefault(request, plans[-1])
         except ConfigError as exc:  # a folder the query names: said at the query, as the folder's own line
             problems += [source.problem(UsageError(str(p))) for p in exc.problems] if source else exc.problems
         except ArchselError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -13,6 +14,7 @@ from archsel.report.formats import FORMAT_HELP, check_format, emit, emit_record
 
 if TYPE_CHECKING:
     from archsel.advice.costing import Item
+    from archsel.advice.pipeline import AdviceResult
     from archsel.knowledge.engine import Candidate
     from archsel.query.queryfile import QuerySpec
     from archsel.query.request import AdviceRequest
@@ -61,10 +63,15 @@ def answer(requested: Sequence[tuple[AdviceRequest, QuerySpec | None]], *, fmt: 
     status = ExitStatus.SUCCESS
     plans = plan_all(requested)
     more = extra() if extra is not None else ()
+    answered: dict[AdviceRequest, AdviceResult] = {}  # identical queries are answered once
     for planned in plans:
-        result = run(planned, extra=more, progress=console.progress)
-        for line in report.warnings(result):
-            console.warn(line)
+        earlier = answered.get(planned.request)
+        if earlier is not None:
+            result = replace(earlier, plan=planned)
+        else:
+            result = answered[planned.request] = run(planned, extra=more, progress=console.progress)
+            for line in report.warnings(result):
+                console.warn(line)
         miss = report.nothing_fits(result)
         if miss is not None:
             status = ExitStatus.FAILURE

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from archsel.commands.options import OUTPUT, QUERY_OPTIONS, RUNTIME_HELP
+from archsel.commands.options import MEMORY_LIMIT, OUTPUT, QUERY_OPTIONS, RUNTIME_HELP, TIMEOUT, child_limits
 from archsel.errors import ExitStatus, unknown
 from archsel.report.formats import FORMAT_HELP, check_format
 
@@ -47,6 +47,8 @@ def check_cmd(
     fmt: str = typer.Option("table", "--format", "-f", help=FORMAT_HELP + " junit/github: one test or "
                             "annotation per gate."),
     output: Path | None = OUTPUT,
+    timeout: float = TIMEOUT,
+    memory_limit: str | None = MEMORY_LIMIT,
 ) -> ExitStatus:
     """Gate YOUR model in CI: latency, params, MACs, memory and precision against budgets on a target.
 
@@ -62,7 +64,7 @@ def check_cmd(
     from archsel.advice.constraints import Limits
     from archsel.advice.gate import CheckRequest, run_check
     from archsel.profiling.precision import normalize_dtype
-    from archsel.query.request import LATENCY_STATS
+    from archsel.query.request import LATENCY_STATS, check_finite_positive
     from archsel.report import check as report
     from archsel.report.console import say
     from archsel.report.formats import emit
@@ -71,6 +73,8 @@ def check_cmd(
     from archsel.usermodel import parse_inputs, parse_model_args
 
     check_format(fmt)
+    check_finite_positive("--latency-ms", latency_ms)
+    check_finite_positive("--time-budget", time_budget)
     if latency_stat not in LATENCY_STATS:
         raise unknown("latency statistic", latency_stat, LATENCY_STATS)
     limits = Limits(
@@ -83,7 +87,7 @@ def check_cmd(
     request = CheckRequest(spec=model.strip(), input_text=input_shape.strip(), target=resolved, limits=limits,
                            precision=normalize_dtype(dtype), runtime=resolved.runtime(runtime).name, threads=threads,
                            measure=measure, device=device, time_budget_s=time_budget,
-                           model_args=parse_model_args(model_arg))
+                           model_args=parse_model_args(model_arg), child=child_limits(timeout, memory_limit))
     parse_inputs(request.input_text)
     if request.measured:
         from archsel.profiling.profiler import resolve_device

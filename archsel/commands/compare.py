@@ -13,7 +13,7 @@ from typing import Any
 import typer
 
 from archsel.commands.advice import DETAILS, FORMAT_OR_QUERY, PLOT, WIDE, answer, layout_of
-from archsel.commands.options import with_query_options
+from archsel.commands.options import MEMORY_LIMIT, TIMEOUT, child_limits, with_query_options
 from archsel.errors import ExitStatus
 
 MODEL = typer.Option(..., "--model", "-m", help="Your model: package.module:factory (or path/to/file.py:factory).")
@@ -33,6 +33,8 @@ def compare(
     plot: str | None = PLOT,
     details: bool = DETAILS,
     wide: bool = WIDE,
+    timeout: float = TIMEOUT,
+    memory_limit: str | None = MEMORY_LIMIT,
     *,
     query: dict[str, Any],
 ) -> ExitStatus:
@@ -49,8 +51,10 @@ def compare(
     layout = layout_of(details, wide)
     kwargs = parse_model_args(model_arg)
     batch = parse_inputs(input_shape)[0].shape[0]
+    limits = child_limits(timeout, memory_limit)
+
     def users_model() -> list[tuple[Candidate, Item]]:  # after planning: a bad query is said before its code runs
-        item, _user = user_item(model, input_shape, kwargs)
+        item, _user = user_item(model, input_shape, kwargs, limits=limits)
         return [(Candidate(id=model, display_name=f"your model {model}", family="user", role="your model",
                            score=0.0, lightweight=False, streaming=False, quality=None, reasons=[]), item)]
 

@@ -20,6 +20,11 @@ RUNTIME_HELP = ("The target's runtime: tensorrt, onnxruntime, openvino, litert, 
 OUTPUT = typer.Option(None, "--output", "-o", help="Write the report to FILE (atomically) instead of stdout.")
 VALIDATE_FORMAT = typer.Option(None, "--format", "-f", help=FORMAT_HELP + " Without it: problems on stderr, "
                                "one `file:line:col: message` a line.")
+TIMEOUT = typer.Option(300.0, "--timeout", min=0.001, metavar="SECONDS",
+                       help="Seconds your code may run (building, counting; each measurement) before it is stopped "
+                            "and reported as failed.")
+MEMORY_LIMIT = typer.Option(None, "--memory-limit", metavar="SIZE",
+                            help="Memory your code may allocate, e.g. 8GiB (default: 80%% of this machine's).")
 PROFILES_HELP = "Extra hardware-profile folder (repeatable; also $ARCHSEL_PROFILES_PATH)."
 RULES_HELP = "Extra rules folder (repeatable; overrides built-in rules by id)."
 
@@ -110,3 +115,17 @@ def with_query_options(*names: str, required: tuple[str, ...] = ()) -> Callable[
         return command
 
     return wrap
+
+
+def child_limits(timeout: float, memory_limit: str | None) -> Any:
+    """--timeout and --memory-limit as archsel.isolation.ChildLimits (the bounds of the user's code)."""
+    import math
+
+    from archsel.errors import UsageError
+    from archsel.isolation import ChildLimits
+    from archsel.units import parse_bytes
+
+    if not math.isfinite(timeout):
+        raise UsageError(f"--timeout {timeout}: give a finite number of seconds")
+    memory = parse_bytes(memory_limit, "--memory-limit") if memory_limit is not None else ChildLimits.default_memory()
+    return ChildLimits(timeout_s=timeout, memory_bytes=memory)

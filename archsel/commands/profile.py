@@ -126,20 +126,22 @@ def cache_info_cmd(fmt: str = FORMAT) -> ExitStatus:
     from archsel.report.listings import fields_document
 
     check_format(fmt)
-    info = ResultCache().info()
+    info = ResultCache(strict=True).info()  # a location that cannot hold a cache: exit 2, one line
     emit(fields_document({"command": "cache info", "cache": info}, info, "archsel cache"), fmt)
     return ExitStatus.SUCCESS
 
 
 @cache_app.command("clear")
 def cache_clear_cmd(fmt: str = FORMAT) -> ExitStatus:
-    """Delete every cached profile result."""
+    """Delete every cached result and knowledge snapshot (only the cache's own files: others in its folder stay)."""
     from archsel.profiling.cache import ResultCache
     from archsel.report.listings import fields_document
+    from archsel.snapshot import clear_snapshots
 
     check_format(fmt)
-    cache = ResultCache()
-    cleared = {"cache_dir": str(cache.root), "removed_entries": cache.clear()}
+    cache = ResultCache(strict=True)
+    cleared = {"cache_dir": str(cache.root), "removed_entries": cache.clear(),
+               "removed_snapshots": clear_snapshots(cache.root)}
     emit(fields_document({"command": "cache clear", **cleared}, cleared, "archsel cache clear"), fmt)
     return ExitStatus.SUCCESS
 

@@ -184,10 +184,14 @@ def read_rule_files(folder: Path) -> tuple[list[RawRule], list[Problem], list[Pa
 
     if not folder.exists():
         return [], [Problem(str(folder), 1, 1, "no such rules folder or file")], []
+    if not (folder.is_dir() or folder.is_file()):  # /dev/zero, a pipe: nothing to read rules from
+        return [], [Problem(str(folder), 1, 1, "not a rules folder or a YAML file")], []
     item_validator = jsonschema.Draft202012Validator(RULE_SCHEMA)
     raws: list[RawRule] = []
     problems: list[Problem] = []
     files = rule_files(folder)
+    if not files:  # a wrong path, most likely (as mypy says of a folder without .py files)
+        return [], [Problem(str(folder), 1, 1, "no rules files (*.yaml, *.yml) in this folder")], []
     for path in files:
         try:
             doc = load_yaml(path)
@@ -286,8 +290,15 @@ def load_rules(extra: Sequence[Path] = (), *, builtin: bool = True, env: bool = 
 
 @lru_cache(maxsize=8)
 def _rules_cached(folders: tuple[str, ...], stamps: tuple[tuple[tuple[str, int], ...], ...]) -> RuleSet:
-    vocab = load_vocabulary()
+    from archsel.snapshot import snapshotted
+
     paths = [Path(f) for f in folders]
+    vocab = load_vocabulary()
+    files = [vocab.path, *(f for p in paths if p.exists() for f in rule_files(p))]
+    return snapshotted("rules", paths, files, lambda: _checked_rules(paths, vocab), RuleSet)
+
+
+def _checked_rules(paths: list[Path], vocab: Vocabulary) -> RuleSet:
     rules, problems, files = check_rules(paths, vocab)
     if problems:
         raise ConfigError(problems)

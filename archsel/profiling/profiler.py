@@ -13,6 +13,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from archsel import __version__, precisions
@@ -368,6 +369,60 @@ def _free_cuda(device: str) -> None:
         torch.cuda.empty_cache()
 
 
+# What a cached record must hold to be used (what _profile_one stores for an "ok" record): anything else is a
+# miss, measured again and replaced (ResultCache.get_valid). int = an int >= 0, float = a finite number >= 0.
+_RECORD_HINTS: dict[str, Any] = {
+    "model_id": str, "task": str, "status": str, "input_shapes": list[list[int]], "batch": int, "dtype": str,
+    "device": str, "counter": str, "count_path": str, "macs": int, "flops": int, "params": int, "param_bytes": int,
+    "buffer_bytes": int, "peak_activation_bytes": int, "uncounted_ops": dict[str, int],
+    "zero_mac_modules": list[str], "count_seconds": float, "failure_kind": None, "error": None, "count_error": None,
+    "cross_check": dict[str, Any] | None, "by_module": list[dict[str, Any]] | None, "latency": dict[str, Any] | None,
+    "memory": dict[str, Any], "int8": dict[str, Any] | None, "conditions": dict[str, Any], "notes": list[str],
+}
+_CONDITION_HINTS: dict[str, Any] = {
+    "device": str, "device_name": str, "runtime": str, "runtime_version": str, "threads": int,
+    "torch_version": str, "time_budget_s": float, "counter": str, "dtype": str, "batch": int,
+}
+_CROSS_CHECK_HINTS: dict[str, Any] = {"macs": dict[str, int], "errors": dict[str, str], "skipped": dict[str, str],
+                                      "max_rel_diff": float, "agree": bool}
+_BY_MODULE_HINTS: dict[str, Any] = {"module": str, "macs": int, "flops": int, "params": int, "ops": int,
+                                    "uncounted_ops": int, "bytes_read": int, "bytes_written": int}
+_MEMORY_HINTS: dict[str, Any] = {"estimated": dict[str, Any] | None,
+                                 "measured": dict[str, str | int | float | None] | None}
+_ESTIMATED_MEMORY_HINTS: dict[str, Any] = {"method": str, "param_bytes": int, "buffer_bytes": int,
+                                           "peak_activation_bytes": int, "total_bytes": int}
+
+
+def cached_record(record: dict[str, Any], key: dict[str, Any]) -> dict[str, Any]:
+    """`record` read back from the cache under `key`, checked: the fields every reader of a record uses, with
+    their types and ranges, and agreement with the key. A ValueError names the first thing wrong."""
+    from archsel.profiling.cache import check_fields, field_hints
+    from archsel.profiling.timing import LatencyStats
+
+    check_fields(record, _RECORD_HINTS, what="record")
+    for name in ("model_id", "task", "input_shapes", "batch", "dtype"):
+        if record[name] != key[name]:
+            raise ValueError(f"record: {name!r} differs from its key's")
+    if record["status"] != "ok":
+        raise ValueError("record: not a successful one")
+    check_fields(record["conditions"], _CONDITION_HINTS, what="record: conditions")
+    if record["cross_check"] is not None:
+        check_fields(record["cross_check"], _CROSS_CHECK_HINTS, what="record: cross_check")
+    for row in record["by_module"] or []:
+        check_fields(row, _BY_MODULE_HINTS, what="record: by_module")
+    latency = record["latency"]
+    if key["measure"]:
+        check_fields(latency, field_hints(LatencyStats), what="record: latency")
+    elif latency is not None:
+        raise ValueError("record: a latency in a count-only record")
+    check_fields(record["memory"], _MEMORY_HINTS, what="record: memory")
+    if record["memory"]["estimated"] is not None:
+        check_fields(record["memory"]["estimated"], _ESTIMATED_MEMORY_HINTS, what="record: memory estimate")
+    if record["int8"] is not None and "int8_mac_fraction" in record["int8"]:
+        check_fields(record["int8"], {"int8_mac_fraction": float | None}, what="record: int8")
+    return record
+
+
 def profile(model_ids: list[str], options: ProfileOptions, *, cache: ResultCache | None = None,
             log: Log = lambda _message: None,
             on_record: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
@@ -417,7 +472,8 @@ def profile(model_ids: list[str], options: ProfileOptions, *, cache: ResultCache
                 for batch in batches:
                     shapes = [[batch, *t.shape] for t in spec.tensors]
                     key = run.key(entry.id, task, shapes, batch, dtype)
-                    cached = run.cache.get(key) if run.cache is not None else None
+                    cached = (run.cache.get_valid(key, partial(cached_record, key=key))
+                              if run.cache is not None else None)
                     if cached is not None:
                         log(f"archsel: {entry.id} batch {batch} {dtype} on {run.device}: cached")
                         collect({**cached, "cached": True})

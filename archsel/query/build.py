@@ -55,8 +55,11 @@ def _bounded(vocab: Vocabulary, section: str, value: str | int | None, what: str
     if value is None:
         return None
     text = str(value).strip()
-    if text.replace("_", "").isdigit():
-        number = int(text.replace("_", ""))
+    digits = text.replace("_", "")
+    if digits.isascii() and digits.isdigit():
+        if len(digits) > 18:
+            raise UsageError(f"{what} {text[:20]}…: a number of {len(digits)} digits is not a real size")
+        number = int(digits)
         if number <= 0:
             raise UsageError(f"{what} must be positive, got {value!r}")
         return vocab.classify(section, number)
@@ -103,6 +106,11 @@ def build_query(
     tier_source: str | None = None
     if latency_tier is not None:
         tier, tier_source = vocab.lookup("latency_tiers", latency_tier), "query"
+        if latency_ms is not None and (budget_tier := vocab.classify("latency_tiers", latency_ms)) != tier:
+            bound = vocab.sections["latency_tiers"][budget_tier].upper
+            limit = f"≤ {bound:g} ms" if bound is not None else "no tight bound"
+            raise UsageError(f"--latency-ms {latency_ms:g} is a {budget_tier} budget ({limit}), but --latency-tier "
+                             f"says {tier}", hint="give one of the two, or a budget in that tier")
     elif latency_ms is not None:
         tier, tier_source = vocab.classify("latency_tiers", latency_ms), "latency budget"
     fams = []

@@ -10,7 +10,7 @@ relative to the query file.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from archsel.query.request import (
     AdviceRequest,
 )
 from archsel.units import parse_si
-from archsel.yamlio import LoadedYaml, Pointer, YamlProblem, load_yaml_documents, schema_problems
+from archsel.yamlio import LoadedYaml, Pointer, YamlProblem, decoded, load_yaml_documents, schema_problems
 
 _WORDS = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
 _SIZE = {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}]}
@@ -74,14 +74,22 @@ class QuerySpec:
     file: str
     line: int
     col: int
+    value_at: dict[str, tuple[int, int]] = field(default_factory=dict)  # field -> (line, col) of its value
 
     @property
     def where(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 
     def problem(self, error: ArchselError) -> Problem:
-        """`error` (a bad value of this query) as a Problem at the query."""
-        return Problem(self.file, self.line, self.col, error.message, error.hint)
+        """`error` (a bad value of this query) as a Problem at the value it names (`unknown task 'imgae'`: the
+        task's line), else at the query."""
+        line, col = self.line, self.col
+        for name, value in self.fields.items():
+            words = value if isinstance(value, tuple) else (value,)
+            if name in self.value_at and any(isinstance(w, str) and repr(w) in error.message for w in words):
+                line, col = self.value_at[name]
+                break
+        return Problem(self.file, line, col, error.message, error.hint)
 
 
 def _documents(path: Path, text: str) -> list[LoadedYaml]:
@@ -95,18 +103,31 @@ def _dash(key: Any) -> Any:
     return key.replace("_", "-") if isinstance(key, str) else key
 
 
-def _normalise(doc: LoadedYaml) -> LoadedYaml:
-    """Keys written with underscores become the dashed option names (positions kept)."""
-    def fix(query: Any) -> Any:
-        return {_dash(k): v for k, v in query.items()} if isinstance(query, dict) else query
+def _normalise(doc: LoadedYaml) -> tuple[LoadedYaml, list[Problem]]:
+    """Keys written with underscores become the dashed option names (positions kept); a query that gives
+    one option both ways (`latency-ms` and `latency_ms`) is a problem at the second."""
+    problems: list[Problem] = []
 
-    data = [fix(q) for q in doc.data] if isinstance(doc.data, list) else fix(doc.data)
+    def fix(query: Any, at: Pointer) -> Any:
+        if not isinstance(query, dict):
+            return query
+        fixed: dict[Any, Any] = {}
+        for key, value in query.items():
+            if _dash(key) in fixed:
+                first = next(k for k in query if _dash(k) == _dash(key))
+                problems.append(doc.problem((*at, key, "<key>"), f"{key!r} and {first!r} are the same option, "
+                                                                 "given twice", "give it once"))
+            fixed[_dash(key)] = value
+        return fixed
+
+    data = [fix(q, (i,)) for i, q in enumerate(doc.data)] if isinstance(doc.data, list) else fix(doc.data, ())
     marks = {tuple(_dash(p) for p in ptr): pos for ptr, pos in doc.marks.items()}
-    return LoadedYaml(doc.path, data, marks)
+    return LoadedYaml(doc.path, data, marks), problems
 
 
-def _typed(raw: dict[str, Any], spec: QuerySpec, base_dir: Path) -> list[Problem]:
-    """Fill `spec.fields` from the schema-valid mapping `raw`; the problems of values the schema cannot see."""
+def _typed(raw: dict[str, Any], spec: QuerySpec, base_dir: Path, doc: LoadedYaml, at: Pointer) -> list[Problem]:
+    """Fill `spec.fields` from the schema-valid mapping `raw` (at `at` in `doc`); the problems of values the
+    schema cannot see, each at its value."""
     fields = spec.fields
     problems: list[Problem] = []
     for key, value in raw.items():
@@ -120,37 +141,49 @@ def _typed(raw: dict[str, Any], spec: QuerySpec, base_dir: Path) -> list[Problem
             try:
                 value = parse_si(value, f"--{key}")
             except ArchselError as exc:
-                problems.append(spec.problem(exc))
+                problems.append(doc.problem((*at, key), exc.message, exc.hint))
                 continue
         elif key in ("latency-ms", "time-budget"):
             value = float(value)
         elif key in ("seq-len", "dataset-size"):
             value = str(value)
         fields[name] = value
+        spec.value_at[name] = doc.position((*at, key))
     return problems
 
 
-MAX_QUERY_CHARS = 64 * 2**20  # a query stream of 3,000 queries is ~0.3 MiB; /dev/zero never ends
+MAX_QUERY_BYTES = 64 * 2**20  # a query stream of 3,000 queries is ~0.3 MiB; /dev/zero never ends
 
 
 def load_queries(source: str) -> list[QuerySpec]:
     """Every query in `source` (a path, or '-' for stdin); ConfigError with all problems (exit 2)."""
     if source == "-":
         path, base_dir = Path("<stdin>"), Path.cwd()
-        text = sys.stdin.read(MAX_QUERY_CHARS + 1)
+        data = sys.stdin.buffer.read(MAX_QUERY_BYTES + 1)
     else:
         path = Path(source)
         try:
-            with path.open(encoding="utf-8") as fh:  # bounded: --query /dev/zero must not read until memory ends
-                text = fh.read(MAX_QUERY_CHARS + 1)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise ConfigError([Problem(str(path), 1, 1, f"cannot read query file: {exc}")]) from None
+            with path.open("rb") as fh:  # bounded: --query /dev/zero must not read until memory ends
+                data = fh.read(MAX_QUERY_BYTES + 1)
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ConfigError([Problem(str(path), 1, 1, f"cannot read query file: {reason}")]) from None
         base_dir = path.parent
-    if len(text) > MAX_QUERY_CHARS:
-        raise ConfigError([Problem(str(path), 1, 1, f"query input larger than {MAX_QUERY_CHARS // 2**20} MiB of text",
+    if len(data) > MAX_QUERY_BYTES:
+        raise ConfigError([Problem(str(path), 1, 1, f"query input larger than {MAX_QUERY_BYTES // 2**20} MiB",
                                    "split it into several files, or stream fewer queries at a time")])
-    docs = [_normalise(d) for d in _documents(path, text)]
+    try:
+        text = decoded(path, data)
+    except YamlProblem as exc:
+        raise ConfigError([exc.problem]) from None
     problems: list[Problem] = []
+    docs: list[LoadedYaml] = []
+    for raw_doc in _documents(path, text):
+        if raw_doc.data is None:  # an empty document (`---` with nothing after it): no query
+            continue
+        doc, found = _normalise(raw_doc)
+        docs.append(doc)
+        problems += found
     specs: list[QuerySpec] = []
     for doc in docs:
         if isinstance(doc.data, dict):
@@ -169,7 +202,7 @@ def load_queries(source: str) -> list[QuerySpec]:
             continue
         for ptr, raw in queries:
             spec = QuerySpec({}, str(doc.path), *doc.position(ptr))
-            problems += _typed(raw, spec, base_dir)
+            problems += _typed(raw, spec, base_dir, doc, ptr)
             specs.append(spec)
     if not docs:
         problems.append(Problem(str(path), 1, 1, "no query in the file"))

@@ -56,8 +56,8 @@ class AdviceRequest:
             raise unknown("objective", self.objective, OBJECTIVES)
         if self.precision not in precisions.CHOICES:
             raise unknown("precision", self.precision, precisions.CHOICES)
-        if not isinstance(self.batch, int) or isinstance(self.batch, bool) or self.batch < 1:
-            raise UsageError(f"--batch must be a positive integer, got {self.batch!r}")
+        if not isinstance(self.batch, int) or isinstance(self.batch, bool) or not 1 <= self.batch <= MAX_BATCH:
+            raise UsageError(f"--batch must be a positive integer up to {MAX_BATCH:,}, got {self.batch!r}")
         if self.threads is not None and (not isinstance(self.threads, int) or isinstance(self.threads, bool)
                                          or self.threads < 1):
             raise UsageError(f"--threads must be a positive integer, got {self.threads!r}")
@@ -66,8 +66,7 @@ class AdviceRequest:
         if not isinstance(self.top, int) or isinstance(self.top, bool) or self.top < 1:
             raise UsageError(f"--top must be a positive integer, got {self.top!r}")
         for option, value in (("--latency-ms", self.latency_ms), ("--time-budget", self.time_budget_s)):
-            if value is not None and not (math.isfinite(value) and value > 0):  # inf would reach the JSON writer
-                raise UsageError(f"{option} must be a finite positive number, got {value:g}")
+            check_finite_positive(option, value)
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,3 +97,14 @@ def request_fields(**options: Any) -> dict[str, Any]:
             value = parse_si(value, "--" + key.replace("_", "-"))
         out[key] = value
     return out
+
+
+MAX_BATCH = 1_000_000  # beyond it a batch is no longer a deployment question (and overflows torch's sizes)
+MIN_POSITIVE = 1e-6  # ms or s: below a nanosecond no budget is real, and headroom ratios overflow
+
+
+def check_finite_positive(option: str, value: float | None) -> None:
+    """UsageError unless `value` is None or a finite number ≥ MIN_POSITIVE (inf would reach the JSON writer)."""
+    if value is not None and not (math.isfinite(value) and value >= MIN_POSITIVE):
+        raise UsageError(f"{option} must be a finite positive number, got {value:g}",
+                         hint=f"at least {MIN_POSITIVE:g}" if math.isfinite(value) and value > 0 else None)

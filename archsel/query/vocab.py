@@ -178,9 +178,15 @@ def _terms(section: str, body: dict[str, dict[str, Any]]) -> dict[str, Term]:
 @lru_cache(maxsize=8)
 def load_vocabulary(path: Path | None = None) -> Vocabulary:
     """Load and validate the vocabulary file (the built-in one by default); ConfigError lists problems."""
-    from archsel.yamlio import load_yaml
+    from archsel.snapshot import snapshotted
 
     path = Path(path) if path else rules_dir() / "vocabulary.yaml"
+    return snapshotted("vocabulary", [path], [path], lambda: _checked_vocabulary(path), Vocabulary)
+
+
+def _checked_vocabulary(path: Path) -> Vocabulary:
+    from archsel.yamlio import load_yaml
+
     problems = vocabulary_problems(path)
     if problems:
         raise ConfigError(problems)

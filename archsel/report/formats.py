@@ -61,9 +61,13 @@ def _csv(doc: Document) -> str:
     view = doc.views[0]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([c.header for c in view.columns])
+
+    def line_breaks(cells: list[str]) -> list[str]:  # a lone CR would not be quoted with "\n" lines
+        return [c.replace("\r\n", "\n").replace("\r", "\n") if isinstance(c, str) else c for c in cells]
+
+    writer.writerow(line_breaks([c.header for c in view.columns]))
     for row in view.rows:
-        writer.writerow([c.cell(row) for c in view.columns])
+        writer.writerow(line_breaks([c.cell(row) for c in view.columns]))
     return buf.getvalue()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archsel.errors import ConfigError, Problem, UsageError, did_you_mean, unknown
-from archsel.files import stamp
+from archsel.files import resolved, stamp
 from archsel.machine import MEMORY_SOURCE, cpu_model, memory_bytes
 from archsel.paths import profiles_dir
 from archsel.targets.runtimes import EAGER, UNIT_OF_KIND, RuntimeSpec, canonical_runtime, parse_runtimes
@@ -346,7 +346,7 @@ def _files(paths: Iterable[Path]) -> list[Path]:
         p = Path(p)
         children = sorted(c for c in p.iterdir() if c.suffix in _SUFFIXES) if p.is_dir() else [p]
         for child in children:
-            key = child.resolve()
+            key = resolved(child)
             if key not in seen:
                 seen.add(key)
                 out.append(child)
@@ -406,17 +406,24 @@ def profile_dirs(extra_dirs: Sequence[Path] = ()) -> list[Path]:
     env = [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p.strip()]
     out: list[Path] = []
     for d in (profiles_dir(), *env, *(Path(p) for p in extra_dirs)):
-        if all(d.resolve() != o.resolve() for o in out):
+        if all(resolved(d) != resolved(o) for o in out):
             out.append(d)
     return out
 
 
 @lru_cache(maxsize=16)
 def _load_cached(dirs: tuple[str, ...], stamps: tuple[tuple[tuple[str, int], ...], ...]) -> ProfileSet:
+    from archsel.snapshot import snapshotted
+
     paths = [Path(d) for d in dirs]
     for d in paths[1:]:  # a user folder that is missing or not a folder is a usage error
         if not d.is_dir():
             raise UsageError(f"profile folder {str(d)!r} does not exist or is not a folder")
+    files = _files(p for p in paths if p.exists())
+    return snapshotted("profiles", paths, files, lambda: _checked_set(paths), ProfileSet)
+
+
+def _checked_set(paths: list[Path]) -> ProfileSet:
     profile_set, problems = _collect(paths)
     missing = [c for c in TARGET_CLASSES if c not in profile_set.defaults]
     if missing and not problems:
@@ -466,22 +473,37 @@ def _measure_local(profile: TargetProfile) -> TargetProfile:
     return replace(profile, memory_gb=memory_gb, sources=sources, display_name=display)
 
 
+# the profile resolve_target gave for (loaded profile, class it was resolved from): one object per process, so
+# that what is derived from a target (archsel.advice.costing's estimates) is made once for a query file
+_FINISHED: dict[tuple[int, str | None], tuple[TargetProfile, TargetProfile]] = {}
+
+
 def _finish(profile: TargetProfile, resolved_from: str | None = None) -> TargetProfile:
-    if profile.measured_at_run_time:
-        profile = _measure_local(profile)
-    return replace(profile, resolved_from=resolved_from) if resolved_from else profile
+    key = (id(profile), resolved_from)
+    made = _FINISHED.get(key)
+    if made is None:
+        finished = _measure_local(profile) if profile.measured_at_run_time else profile
+        finished = replace(finished, resolved_from=resolved_from) if resolved_from else finished
+        made = _FINISHED[key] = (profile, finished)  # holding the loaded profile keeps its id from being reused
+    return made[1]
 
 
 def _from_file(path: Path) -> TargetProfile:
-    if not path.is_file():
-        raise UsageError(f"no such profile file: {str(path)!r}")
-    return _file_cached(str(path), str(path.resolve()), stamp(path))
+    if not _is_file(str(path)):
+        raise UsageError(f"no such profile file: {str(path)[:200]!r}")
+    return _file_cached(str(path), str(resolved(path)), stamp(path))
 
 
 @lru_cache(maxsize=16)
 def _file_cached(path: str, resolved: str, stamped: tuple[tuple[str, int], ...]) -> TargetProfile:
     """A profile file, loaded once per process until it changes (as _load_cached does for folders)."""
-    profile, _, problems = _load_profile(Path(path))
+    from archsel.snapshot import snapshotted
+
+    return snapshotted("profile", [Path(path)], [Path(path)], lambda: _checked_profile(Path(path)), TargetProfile)
+
+
+def _checked_profile(path: Path) -> TargetProfile:
+    profile, _, problems = _load_profile(path)
     if problems or profile is None:
         raise ConfigError(problems)
     return profile

@@ -25,6 +25,20 @@ def calibration_batches(batch: int) -> int:
     return max(2, math.ceil(CALIBRATION_SAMPLES / batch))
 
 
+def _writable_folder(root: Path | None) -> Path | None:
+    """`root` (default: the cache root) where graphs can be written there, else None (a read-only or
+    file-valued cache location: the run goes on without caching graphs)."""
+    from archsel.errors import ArchselError
+
+    try:
+        folder = root or cache_root()
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return folder
+    except (OSError, ArchselError):
+        return None
+
+
 @contextlib.contextmanager
 def deployed(module: Any, inputs: tuple[Any, ...], more_inputs: Callable[[int], tuple[Any, ...]], *,
              model_key: dict[str, Any] | None, runtime: str, precision: str, threads: int, batch: int,
@@ -39,7 +53,8 @@ def deployed(module: Any, inputs: tuple[Any, ...], more_inputs: Callable[[int], 
     """
     rt = backend(runtime)
     with contextlib.ExitStack() as stack:
-        if model_key is None:
+        root = _writable_folder(root) if model_key is not None else None
+        if root is None:  # a user's module, or a cache that cannot be written: a folder removed afterwards
             root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="archsel-deploy-")))
         calibration = ([more_inputs(seed) for seed in range(1, calibration_batches(batch) + 1)]
                        if precision == "int8" else [])
@@ -48,7 +63,7 @@ def deployed(module: Any, inputs: tuple[Any, ...], more_inputs: Callable[[int], 
             with memory_cap():  # int8 calibration keeps every intermediate tensor of a batch: fail, do not swap
                 if graph is None:
                     runner = rt.prepare_module(module, inputs, model_key, precision=precision, threads=threads,
-                                               calibration=calibration, root=root or cache_root())
+                                               calibration=calibration, root=root)
                 else:
                     runner = rt.prepare(graph, numpy_inputs(inputs), precision=precision, threads=threads,
                                         calibration=[numpy_inputs(b) for b in calibration],
