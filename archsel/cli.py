@@ -73,7 +73,7 @@ def main() -> None:
     from archsel.report.console import errors
 
     try:
-        app()
+        code = app(standalone_mode=False)  # the command line's own errors come here too, said in one line below
     except ConfigError as exc:  # every `file:line:col: message` found, one a line
         errors([str(p) for p in exc.problems], prefix=False)
         sys.exit(exc.status)
@@ -82,8 +82,34 @@ def main() -> None:
         sys.exit(exc.status)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # a bug of ours: one line, not a traceback, unless debugging
-        if os.environ.get("ARCHSEL_DEBUG"):
+    except Exception as exc:
+        if isinstance(exc, _CLICK_ERROR):
+            sys.exit(_command_line_error(exc))
+        if type(exc).__name__ == "Abort":  # end of input at a prompt
+            errors(["aborted"])
+            sys.exit(ExitStatus.FAILURE)
+        if os.environ.get("ARCHSEL_DEBUG"):  # a bug of ours: one line, not a traceback, unless debugging
             raise
         errors([f"internal error: {type(exc).__name__}: {exc} (set ARCHSEL_DEBUG=1 for details)"])
         sys.exit(ExitStatus.INTERNAL)
+    sys.exit(int(code or 0))
+
+
+# click's (or typer's own copy of click's) base of every command-line error: an unknown option, a bad value
+_CLICK_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def _command_line_error(exc: Exception) -> int:
+    """A bad command line as one line (`archsel: error: No such option: --bogus (see 'archsel recommend -h')`);
+    a command given without arguments shows its help, as before. Returns the exit code (2)."""
+    from archsel.report.console import errors
+
+    code = int(getattr(exc, "exit_code", ExitStatus.ERROR))
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        exc.show()  # type: ignore[attr-defined]
+        return code
+    ctx = getattr(exc, "ctx", None)
+    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    where = f" (see '{ctx.command_path} -h')" if ctx is not None else ""
+    errors([f"{message}{where}"])
+    return code

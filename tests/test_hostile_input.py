@@ -160,3 +160,14 @@ def test_a_budget_inside_its_tier_is_accepted(archsel: Run) -> None:
     out = archsel("recommend", "--task", "image", "--target", "edge", "--latency-ms", "40", "--latency-tier",
                   "real-time", "-f", "json")
     assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("recommend", "--task", "image", "--latency-ms", "abc"), "Invalid value for '--latency-ms': 'abc'"),
+    (("recommend", "--task", "image", "--lantency-ms", "5"), "No such option: --lantency-ms"),
+    (("bogus",), "No such command 'bogus'"),
+])
+def test_a_bad_command_line_is_one_line(archsel: Run, args: tuple[str, ...], says: str) -> None:
+    out = archsel(*args)
+    _usage_error(out, says, "-h')")
+    assert len(out.stderr.strip().splitlines()) == 1 and out.stdout == ""
