@@ -662,7 +662,7 @@ def named_knowledge(draw: st.DrawFn) -> tuple[str, str]:
             yaml.safe_dump(profile, allow_unicode=True, sort_keys=False))
 
 
-@settings(max_examples=25, deadline=None, database=None,
+@settings(max_examples=12, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], **_EXPLORE)
 @given(files=named_knowledge(), fmt=st.sampled_from(["table", "markdown", "csv", "junit", "github", "json", "yaml"]))
 @example(files=(yaml.safe_dump({"schema_version": 1, "rules": [_rule(title="[bold]x[/x]")]}),
@@ -706,7 +706,7 @@ def warm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return cache
 
 
-@settings(max_examples=20, deadline=None, database=None,
+@settings(max_examples=8, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.function_scoped_fixture], **_EXPLORE)
 @given(text=query_document())
