@@ -24,7 +24,7 @@ TIMEOUT = typer.Option(300.0, "--timeout", min=0.001, metavar="SECONDS",
                        help="Seconds your code may run (building, counting; each measurement) before it is stopped "
                             "and reported as failed.")
 MEMORY_LIMIT = typer.Option(None, "--memory-limit", metavar="SIZE",
-                            help="Memory your code may allocate, e.g. 8GiB (default: 80%% of this machine's).")
+                            help="Memory your code may allocate, e.g. 8GiB (default: 80% of this machine's).")
 PROFILES_HELP = "Extra hardware-profile folder (repeatable; also $ARCHSEL_PROFILES_PATH)."
 RULES_HELP = "Extra rules folder (repeatable; overrides built-in rules by id)."
 
