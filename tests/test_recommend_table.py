@@ -140,11 +140,30 @@ def test_a_quality_is_shown_only_with_its_source_and_unknown_is_not_scored(archs
             pub = c["published_quality"]
             assert pub and pub["metric"] and pub["dataset"] and str(pub.get("source") or "").strip(), c["id"]
             assert 0 < q["normalised"] <= 1 and "quality" in c["score_terms"]["weights"]
-        else:  # unknown: no figure, no quality term, never on the front
+        else:  # unknown: no figure, no quality credit beside published ones (Q counts 0), never on the front
             assert q == {"normalised": None, "source": "unknown", "metric": None, "dataset": None, "value": None}
-            assert c["published_quality"] is None and "quality" not in c["score_terms"]["weights"]
+            assert c["published_quality"] is None and c["score_terms"]["quality"] is None
+            w, t = c["score_terms"]["weights"], c["score_terms"]
+            assert c["score"] == pytest.approx(w["rule"] * t["rule"] + w["latency"] * t["latency"], abs=2e-6)
+            assert ("quality" in w) is any(o["quality"]["source"] == "published" for o in doc["candidates"])
             assert not c["pareto"]
         assert sum(c["score_terms"]["weights"].values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_an_unproven_toy_never_outranks_published_models_on_speed_alone(archsel: Run) -> None:
+    """Knowledge audit (issue 18): LeNet-5 and a two-conv CIFAR net (no published figure, 20-60x faster) used to
+    rank 3rd and 4th for image classification on an A100 when Q's weight went to latency; now they earn no
+    quality credit, and a task where nobody has a published figure still ranks on rule and latency alone."""
+    doc = json.loads(archsel("recommend", "--task", "image-classification", "--target", "a100-sxm", "--top", "20", "-f",
+                             "json").stdout)
+    ranked = [c["id"] for c in doc["candidates"]]
+    published = [c["id"] for c in doc["candidates"] if c["quality"]["source"] == "published"]
+    assert ranked[:3] == [i for i in ranked if i in published][:3]
+    assert ranked.index("lenet5") > 5 and ranked.index("small_cnn_cifar") > 5
+    doc = json.loads(archsel("recommend", "--task", "time-series-forecasting", "--target", "a100-sxm", "-f",
+                             "json").stdout)
+    assert doc["candidates"] and all(c["quality"]["source"] == "unknown" for c in doc["candidates"])
+    assert all(set(c["score_terms"]["weights"]) == {"rule", "latency"} for c in doc["candidates"])
 
 
 def test_lower_is_better_metrics_are_never_divided_like_accuracy() -> None:
@@ -155,6 +174,9 @@ def test_lower_is_better_metrics_are_never_divided_like_accuracy() -> None:
                        "c": {"metric": "top-1 accuracy %", "value": 80.0, "dataset": "ImageNet"}, "d": None})
     assert q["a"].value == 1.0 and q["b"].value == 0.5 and q["c"].value == 1.0  # the lower WER is the better
     assert q["d"].value is None and q["d"].source == "unknown"
-    score, weights = combine("balanced", 1.0, None, 0.5)
+    score, weights = combine("balanced", 1.0, None, 0.5)  # nobody has a published figure: Q left out
     assert weights == {"rule": pytest.approx(4 / 7, abs=1e-6), "latency": pytest.approx(3 / 7, abs=1e-6)}
     assert score == pytest.approx(4 / 7 + 1.5 / 7, abs=1e-6)
+    score, weights = combine("balanced", 1.0, None, 0.5, quality_compared=True)  # beside published: Q = 0
+    assert weights == {"rule": 0.4, "quality": 0.3, "latency": 0.3}
+    assert score == pytest.approx(0.4 + 0.15, abs=1e-6)

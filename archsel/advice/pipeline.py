@@ -303,6 +303,7 @@ def rank(outcomes: list[Outcome], request: AdviceRequest, all_candidates: list[C
     lat = {o.candidate.id: o.cost.latency.at(request.latency_stat)
            for o in feasible if o.cost is not None and o.cost.latency is not None}
     lat_terms = scoring.latency_terms(lat)
+    compared = any(quality[o.candidate.id].value is not None for o in feasible if o.candidate.id in quality)
     for o in outcomes:
         cid = o.candidate.id
         o.rule_term = USER_RULE_TERM if o.user else rule.get(cid, 0.0)
@@ -310,7 +311,8 @@ def rank(outcomes: list[Outcome], request: AdviceRequest, all_candidates: list[C
         if o.status != "ok":
             continue
         o.latency_term = lat_terms.get(cid)
-        o.score, o.weights = scoring.combine(request.objective, o.rule_term, o.quality.value, o.latency_term)
+        o.score, o.weights = scoring.combine(request.objective, o.rule_term, o.quality.value, o.latency_term,
+                                           compared)
     points: dict[str, tuple[float, float]] = {}  # the front is of published quality only
     for o in feasible:
         assert o.cost is not None and o.quality is not None

@@ -4,8 +4,11 @@ Terms, each in [0, 1]:
   R (rule)    = (rule score − lowest) / (highest − lowest) over the task's rule candidates (1 when all equal).
   Q (quality) = published value / best value of the same metric and data set among the task's candidates
                 (best / value for lower-is-better metrics: WER, MAE, ... are never divided like accuracy).
-                A candidate without a published figure has quality "unknown": Q is left out of its score and
-                the other weights renormalised (the rule score is not dressed up as a quality).
+                A candidate without a published figure has quality "unknown" and earns no quality credit
+                (Q counts 0 with its weight kept) while some candidate of the same ranking has a published
+                figure: an unproven model is not ranked as if its quality were the best (the rule score is not
+                dressed up as a quality either). When no candidate has one, Q is left out for all and the
+                weights renormalised.
   L (latency) = fastest latency among the feasible candidates / this candidate's latency (1 = fastest).
                 Without a target there is no latency: L is left out and the weights are renormalised.
 score = wR·R + wQ·Q + wL·L over the terms a candidate has, weights by objective (WEIGHTS) renormalised over
@@ -32,10 +35,11 @@ PUBLISHED = "published"
 FORMULA = (
     "score = wR·R + wQ·Q + wL·L with R = rule score min-max normalised over the task's candidates, "
     "Q = published quality / best of the same metric and data set (no published figure: quality unknown, Q "
-    "left out), L = fastest feasible latency / this latency; weights (R, Q, L): "
+    "counts 0 while another candidate has a published figure, else Q is left out for all), L = fastest "
+    "feasible latency / this latency; weights (R, Q, L): "
     + "; ".join(f"{name} {w['rule']:g}/{w['quality']:g}/{w['latency']:g}" for name, w in WEIGHTS.items())
-    + "; a term a candidate lacks (Q unknown, no latency) is dropped and its weights renormalised; ties by rule "
-      "score, then id"
+    + "; a term left out (Q where no candidate has one, latency without a target) has its weight renormalised "
+      "over the others; ties by rule score, then id"
 )
 
 
@@ -96,10 +100,12 @@ def latency_terms(latencies: Mapping[str, float]) -> dict[str, float]:
     return {k: fastest / v if v > 0 else 1.0 for k, v in latencies.items()}
 
 
-def combine(objective: str, r: float, q: float | None, lat: float | None) -> tuple[float, dict[str, float]]:
-    """(score, weights used) for one candidate: the terms it has (q None: quality unknown; lat None: no
-    latency), their weights renormalised to sum to 1."""
-    terms = {"rule": r, "quality": q, "latency": lat}
+def combine(objective: str, r: float, q: float | None, lat: float | None,
+            quality_compared: bool = False) -> tuple[float, dict[str, float]]:
+    """(score, weights used) for one candidate. q None is quality unknown: it counts 0 when
+    `quality_compared` (another candidate of the ranking has a published figure), else it is left out; lat
+    None (no latency) is left out; the weights of the terms kept are renormalised to sum to 1."""
+    terms = {"rule": r, "quality": 0.0 if q is None and quality_compared else q, "latency": lat}
     w = {k: v for k, v in WEIGHTS[objective].items() if terms[k] is not None}
     total = sum(w.values())
     w = {k: v / total for k, v in w.items()}

@@ -257,7 +257,8 @@ def _quality(entry: ModelEntry) -> dict[str, Any] | None:
     if not entry.quality:
         return None
     q = entry.quality[0]
-    return {"metric": q.metric, "value": q.value, "dataset": q.dataset, "source": q.source}
+    return {"metric": q.metric, "value": q.value, "dataset": q.dataset, "source": q.source, "paper": q.paper,
+            "table": q.table, "url": q.url, "split": q.split, "config_note": q.config_note}
 
 
 def _hard_constraint(query: Query, entry: ModelEntry) -> str | None:

@@ -333,7 +333,8 @@ def notes(result: AdviceResult, fmt: str) -> list[str]:
     w = WEIGHTS[req.objective]
     out.append(f"Score ({req.objective}): {w['rule']:g}·rule + {w['quality']:g}·quality + {w['latency']:g}·latency, "
                "each in [0, 1] (docs/advice.md); quality = published figure / best of the task; a candidate "
-               "without one has quality unknown and is scored on the other terms (weights renormalised).")
+               "without one has quality unknown and earns no quality credit (0) while others have a published "
+               "figure (none has one: quality is left out and the weights renormalised).")
     front = [o.candidate.id for o in result.ranked if o.pareto]
     unplaced = [o.candidate.id for o in result.ranked if o.quality is None or o.quality.value is None]
     if front or unplaced:
@@ -355,6 +356,13 @@ def notes(result: AdviceResult, fmt: str) -> list[str]:
     if result.rec.fired:
         out.append("Sources of the rules that fired:")
         out += [f"  {tr.rule.id}: {tr.rule.source.cite()}" for tr in result.rec.fired]
+    published = [o for o in result.ranked[: req.top] if o.candidate.quality]
+    if published:
+        out.append("Sources of the published quality shown:")
+        out += [f"  {o.candidate.id}: {_quality(o, False)}: {q['source']}"
+                + (f"; {q['split']}" if q.get("split") else "")
+                + (f"; our build: {q['config_note']}" if q.get("config_note") else "")
+                for o in published if (q := o.candidate.quality)]
     if result.rec.advice:
         out.append("Advice:")
         out += [f"  - {a.text} [{a.rule_id}]" for a in result.rec.advice]

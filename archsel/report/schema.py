@@ -16,8 +16,10 @@ from archsel.query.request import LATENCY_STATS, OBJECTIVES
 from archsel.report.document import Document
 from archsel.targets.schema import TARGET_CLASSES, UNITS
 
-SCHEMA_VERSION = "2.0"  # 2.0: quality "unknown" (normalised null) where no figure is published, no rule-score proxy
-SCHEMA_ID = "https://archsel.invalid/schemas/recommend-2.0.json"
+# 2.0: quality "unknown" (normalised null) where no figure is published, no rule-score proxy; 2.1: published_quality
+# carries paper, table, url, split and config_note; an unknown quality counts 0 beside published ones
+SCHEMA_VERSION = "2.1"
+SCHEMA_ID = "https://archsel.invalid/schemas/recommend-2.1.json"
 
 _NUM = {"type": "number"}
 _NUM_OR_NULL = {"type": ["number", "null"]}
@@ -85,7 +87,9 @@ CANDIDATE_SCHEMA: dict[str, Any] = {
         "published_quality": {
             "type": ["object", "null"], "required": ["metric", "value", "dataset", "source"],
             "properties": {"metric": {"type": "string"}, "value": _NUM, "dataset": {"type": "string"},
-                           "source": {"type": "string"}},
+                           "source": {"type": "string"}, "paper": {"type": "string"}, "table": {"type": "string"},
+                           "url": {"type": "string"}, "split": {"type": "string"},
+                           "config_note": {"type": "string"}},
         },
         "quality": {
             "type": ["object", "null"], "required": ["normalised", "source"],

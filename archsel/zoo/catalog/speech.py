@@ -86,7 +86,7 @@ register_model(ModelEntry(
 ))
 
 register_model(ModelEntry(
-    id="conformer_asr", display_name="Conformer-S (CTC)", family="hybrid", tasks=(ASR,), inputs={ASR: FEATS},
+    id="conformer_asr", display_name="Conformer-S (CTC)", family="transformer", tasks=(ASR,), inputs={ASR: FEATS},
     builder=B + "conformer_asr",
     description="Conv2d subsampling ×4 → 16 Conformer blocks (d=144, 4 heads, FFN 576, depthwise conv "
                 f"kernel 31) → linear CTC head over {CTC_VOCAB}.",
