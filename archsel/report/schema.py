@@ -24,6 +24,7 @@ SCHEMA_ID = "https://archsel.invalid/schemas/recommend-2.1.json"
 _NUM = {"type": "number"}
 _NUM_OR_NULL = {"type": ["number", "null"]}
 _STR_OR_NULL = {"type": ["string", "null"]}
+_TEXT = {"type": "string", "minLength": 1}
 _VIOLATION = {
     "type": "object",
     "additionalProperties": False,
@@ -85,10 +86,11 @@ CANDIDATE_SCHEMA: dict[str, Any] = {
         "rule_score": _NUM, "rule_rank": {"type": "integer"},
         "lightweight": {"type": "boolean"}, "streaming": {"type": "boolean"},
         "published_quality": {
-            "type": ["object", "null"], "required": ["metric", "value", "dataset", "source"],
-            "properties": {"metric": {"type": "string"}, "value": _NUM, "dataset": {"type": "string"},
-                           "source": {"type": "string"}, "paper": {"type": "string"}, "table": {"type": "string"},
-                           "url": {"type": "string"}, "split": {"type": "string"},
+            # a figure is shown only with where to read it: paper, table and url are never empty
+            "type": ["object", "null"],
+            "required": ["metric", "value", "dataset", "source", "paper", "table", "url", "split", "config_note"],
+            "properties": {"metric": _TEXT, "value": _NUM, "dataset": _TEXT, "source": _TEXT, "paper": _TEXT,
+                           "table": _TEXT, "url": _TEXT, "split": {"type": "string"},
                            "config_note": {"type": "string"}},
         },
         "quality": {

@@ -92,6 +92,7 @@ RUNTIME_TABLE: dict[str, tuple[str | None, str | None, int | None, str | None]] 
     "TensorRT 8.4 (trtexec engine from a tf2onnx ONNX graph)": ("tensorrt", "gpu", None, None),
     "TensorRT 10 (Ultralytics export)": ("tensorrt", "gpu", None, None),
     "TensorRT via torch2trt": ("tensorrt", "gpu", None, None),
+    "Torch-TensorRT (TorchScript frontend, torch_tensorrt.compile)": ("tensorrt", "gpu", None, None),
     "Triton Inference Server 20.11 + ONNX Runtime TensorRT EP": ("tensorrt", "gpu", None, None),
     "ncnn (CPU)": ("ncnn", "cpu", None, None),
     "ncnn (CPU, 1 thread)": ("ncnn", "cpu", 1, None),
@@ -119,6 +120,12 @@ PRECISION_TABLE: dict[str, tuple[str | None, str | None]] = {
     "fp16 storage/arithmetic where the GPU reports support (ncnn defaults; fp32 model)": ("fp16", None),
     "fp32": ("fp32", None),
     "fp32 (A72 has no fp16 arithmetic; ncnn fp16 options inactive)": ("fp32", None),
+    # Torch-TensorRT keeps TensorRT's TF32 builder flag (on by default) unless disable_tf32=True: its FP32 layers
+    # run TF32 on an A100 (pytorch/TensorRT core/conversion/conversionctx/ConversionCtx.cpp @ 8c48bbe: clearFlag(kTF32)
+    # only if settings.disable_tf32; ConversionCtx.h: disable_tf32 = false).
+    "fp32 (Torch-TensorRT enabled_precisions {torch.float32}; disable_tf32 left at its default False)": (
+        "tf32", "fp32 engine with TensorRT's default TF32 flag: Torch-TensorRT clears it only for disable_tf32=True "
+                "(core/conversion/conversionctx/ConversionCtx.cpp @ 8c48bbeca6cfd59fc0dc8dce1de1996c2144b1bc)"),
     "int8": ("int8", None),
     "int8 (AI Hub w8a8: 8-bit weights, 8-bit activations)": ("int8", None),
     'int8 (NVIDIA MLPerf resnet50 configs set precision="int8")': ("int8", None),
@@ -249,6 +256,12 @@ MODEL_TABLE: dict[str, tuple[str | None, str | None]] = {
     "efficientnet-b4 (NVIDIA DLE)": (
         "efficientnet_b4", "NVIDIA DLE's EfficientNet implementation, the same architecture as torchvision's"),
     "vit-base-patch32-224": ("vit_b_32", "google/vit-base-patch32-224 has torchvision vit_b_32's architecture"),
+    # AITemplate's PyTorch eager baselines (examples/*/benchmark_pt.py @ 44026ba)
+    "ResNet-50 (timm resnet50, AITemplate benchmark_pt.py)": (
+        "resnet50", "timm's resnet50 has torchvision resnet50's layers (stride on the 3×3 conv of a downsampling block)"),
+    "ViT-B/16 224 (timm VisionTransformer, no class token, average pooling; AITemplate benchmark_pt.py)": (
+        "vit_b_16", "timm ViT-B/16 built without the class token and with average pooling: 196 tokens, not torchvision "
+                    "vit_b_16's 197"),
     # tf.keras.applications / TF Model Garden classifiers (NVIDIA TensorRT tools/tensorflow-quantization examples)
     "MobileNet-v1 (tf.keras.applications MobileNet, alpha 1.0)": (
         "mobilenet_v1", "Keras MobileNet 1.0 has archsel's mobilenet_v1 layers (its classifier is a 1×1 conv, the "
@@ -303,6 +316,8 @@ MODEL_TABLE: dict[str, tuple[str | None, str | None]] = {
         "distilbert_base_uncased_mlm", "DistilBertForMaskedLM (AI Hub's model); its attention-mask and "
                                        "mask-index inputs are not modelled"),
     "MobileBERT (google/mobilebert-uncased, ExecuTorch example)": ("mobilebert_uncased", None),
+    "bert-base-uncased BertForMaskedLM (Hugging Face, Torch-TensorRT notebook)": (
+        "bert_base_uncased_mlm", "Hugging Face BertForMaskedLM; its token-type and attention-mask inputs are not modelled"),
     "ALL_MINILM_L6_V2 (sentence-transformers all-MiniLM-L6-v2)": ("all_minilm_l6_v2", _SENTENCE),
     "MULTI_QA_MINILM_L6_COS_V1": ("all_minilm_l6_v2", "multi-qa-MiniLM-L6-cos-v1 has all-MiniLM-L6-v2's "
                                                       "architecture (6 layers, width 384, mean pooling)"),
