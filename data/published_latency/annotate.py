@@ -92,7 +92,6 @@ RUNTIME_TABLE: dict[str, tuple[str | None, str | None, int | None, str | None]] 
     "TensorRT 8.4 (trtexec engine from a tf2onnx ONNX graph)": ("tensorrt", "gpu", None, None),
     "TensorRT 10 (Ultralytics export)": ("tensorrt", "gpu", None, None),
     "TensorRT via torch2trt": ("tensorrt", "gpu", None, None),
-    "Torch-TensorRT (TorchScript frontend, torch_tensorrt.compile)": ("tensorrt", "gpu", None, None),
     "Triton Inference Server 20.11 + ONNX Runtime TensorRT EP": ("tensorrt", "gpu", None, None),
     "ncnn (CPU)": ("ncnn", "cpu", None, None),
     "ncnn (CPU, 1 thread)": ("ncnn", "cpu", 1, None),
@@ -120,12 +119,6 @@ PRECISION_TABLE: dict[str, tuple[str | None, str | None]] = {
     "fp16 storage/arithmetic where the GPU reports support (ncnn defaults; fp32 model)": ("fp16", None),
     "fp32": ("fp32", None),
     "fp32 (A72 has no fp16 arithmetic; ncnn fp16 options inactive)": ("fp32", None),
-    # Torch-TensorRT keeps TensorRT's TF32 builder flag (on by default) unless disable_tf32=True: its FP32 layers
-    # run TF32 on an A100 (pytorch/TensorRT core/conversion/conversionctx/ConversionCtx.cpp @ 8c48bbe: clearFlag(kTF32)
-    # only if settings.disable_tf32; ConversionCtx.h: disable_tf32 = false).
-    "fp32 (Torch-TensorRT enabled_precisions {torch.float32}; disable_tf32 left at its default False)": (
-        "tf32", "fp32 engine with TensorRT's default TF32 flag: Torch-TensorRT clears it only for disable_tf32=True "
-                "(core/conversion/conversionctx/ConversionCtx.cpp @ 8c48bbeca6cfd59fc0dc8dce1de1996c2144b1bc)"),
     "int8": ("int8", None),
     "int8 (AI Hub w8a8: 8-bit weights, 8-bit activations)": ("int8", None),
     'int8 (NVIDIA MLPerf resnet50 configs set precision="int8")': ("int8", None),
