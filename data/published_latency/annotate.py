@@ -251,7 +251,8 @@ MODEL_TABLE: dict[str, tuple[str | None, str | None]] = {
     "vit-base-patch32-224": ("vit_b_32", "google/vit-base-patch32-224 has torchvision vit_b_32's architecture"),
     # AITemplate's PyTorch eager baselines (examples/*/benchmark_pt.py @ 44026ba)
     "ResNet-50 (timm resnet50, AITemplate benchmark_pt.py)": (
-        "resnet50", "timm's resnet50 has torchvision resnet50's layers (stride on the 3×3 conv of a downsampling block)"),
+        "resnet50", "timm's resnet50 has torchvision resnet50's layers "
+                    "(stride on the 3×3 conv of a downsampling block)"),
     "ViT-B/16 224 (timm VisionTransformer, no class token, average pooling; AITemplate benchmark_pt.py)": (
         "vit_b_16", "timm ViT-B/16 built without the class token and with average pooling: 196 tokens, not torchvision "
                     "vit_b_16's 197"),
@@ -310,7 +311,8 @@ MODEL_TABLE: dict[str, tuple[str | None, str | None]] = {
                                        "mask-index inputs are not modelled"),
     "MobileBERT (google/mobilebert-uncased, ExecuTorch example)": ("mobilebert_uncased", None),
     "bert-base-uncased BertForMaskedLM (Hugging Face, Torch-TensorRT notebook)": (
-        "bert_base_uncased_mlm", "Hugging Face BertForMaskedLM; its token-type and attention-mask inputs are not modelled"),
+        "bert_base_uncased_mlm",
+        "Hugging Face BertForMaskedLM; its token-type and attention-mask inputs are not modelled"),
     "ALL_MINILM_L6_V2 (sentence-transformers all-MiniLM-L6-v2)": ("all_minilm_l6_v2", _SENTENCE),
     "MULTI_QA_MINILM_L6_COS_V1": ("all_minilm_l6_v2", "multi-qa-MiniLM-L6-cos-v1 has all-MiniLM-L6-v2's "
                                                       "architecture (6 layers, width 384, mean pooling)"),
