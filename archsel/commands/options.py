@@ -25,6 +25,13 @@ TIMEOUT = typer.Option(300.0, "--timeout", min=0.001, metavar="SECONDS",
                             "and reported as failed.")
 MEMORY_LIMIT = typer.Option(None, "--memory-limit", metavar="SIZE",
                             help="Memory your code may allocate, e.g. 8GiB (default: 80% of this machine's).")
+FLEET_ADDRESS = typer.Option(None, "--address", metavar="HOST:PORT",
+                             help="The Ray cluster's head (default: $ARCHSEL_RAY_ADDRESS, then $RAY_ADDRESS).")
+ON_FLEET = typer.Option(False, "--on-fleet", help="Measure on the fleet's nodes serving --target (a Ray cluster; "
+                        "needs archsel\\[fleet]); cached per device.")
+FLEET_TIME_BUDGET = typer.Option(1800.0, "--fleet-time-budget", min=0.001, metavar="SECONDS",
+                                 help="Seconds the whole --on-fleet run may take; what has not finished by then is "
+                                      "reported as failed.")
 PROFILES_HELP = "Extra hardware-profile folder (repeatable; also $ARCHSEL_PROFILES_PATH)."
 RULES_HELP = "Extra rules folder (repeatable; overrides built-in rules by id)."
 

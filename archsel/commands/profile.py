@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from archsel.commands.options import FORMAT, RUNTIME_HELP
+from archsel.commands.options import FLEET_ADDRESS, FLEET_TIME_BUDGET, FORMAT, ON_FLEET, RUNTIME_HELP
 from archsel.errors import ExitStatus, UsageError, unknown
 from archsel.report.formats import check_format, emit
 
@@ -50,7 +50,7 @@ def profile_cmd(
     time_budget: float = typer.Option(10.0, "--time-budget", min=0.001,
                                       help="Seconds for measuring each (model, dtype, batch)."),
     counter: str = typer.Option("meta", "--counter", help="MAC counter: meta (default), fvcore or onnx "
-                                "(the exported ONNX graph; needs archsel[onnx])."),
+                                "(the exported ONNX graph; needs archsel\\[onnx])."),
     cross_check: bool = typer.Option(False, "--cross-check",
                                      help="Run every counter (onnx when installed); flag a disagreement above 1%."),
     by_module: bool = typer.Option(False, "--by-module", help="Per-module breakdown of MACs and params."),
@@ -61,6 +61,9 @@ def profile_cmd(
                                       "(class, device name or profile .yaml) instead of measuring here; "
                                       "`local` measures on this machine."),
     runtime: str | None = typer.Option(None, "--runtime", help=RUNTIME_HELP),
+    on_fleet: bool = ON_FLEET,
+    address: str | None = FLEET_ADDRESS,
+    fleet_time_budget: float = FLEET_TIME_BUDGET,
     fmt: str = FORMAT,
 ) -> ExitStatus:
     """Count MACs/FLOPs/params and measure latency and memory of zoo models, with all their conditions.
@@ -88,6 +91,13 @@ def profile_cmd(
         if shape is not None:
             override_shape(spec, shape)
 
+    if on_fleet or address is not None:
+        return _profile_on_fleet(list(models), target, address, fleet_time_budget, fmt, options=dict(
+            task=resolved_task, input_shape=shape, batches=_parse_batches(batch), dtypes=dtypes, device=device,
+            threads=threads, channels_last=channels_last, compile=compile_, time_budget_s=time_budget,
+            counter=counter, cross_check=cross_check, by_module=by_module, measure=not count_only,
+            use_cache=not no_cache, runtime=runtime or EAGER), on_fleet=on_fleet)
+
     if target is not None:
         from archsel.targets.profiles import resolve_target
 
@@ -114,6 +124,37 @@ def profile_cmd(
         measure=not count_only, use_cache=not no_cache, runtime=measured_runtime,
     )
     payload = report.measured_payload(profile(list(models), options, log=console.say), options_dict(options))
+    emit(report.measured_document(payload, fmt), fmt)
+    summary = payload["summary"]
+    return ExitStatus.FAILURE if summary["failed"] or summary["cross_check_disagreements"] else ExitStatus.SUCCESS
+
+
+def _profile_on_fleet(models: list[str], target: str | None, address: str | None, budget_s: float, fmt: str, *,
+                      options: dict[str, object], on_fleet: bool) -> ExitStatus:
+    """`profile --on-fleet`: measured on the nodes serving the target, cached per device."""
+    from archsel.profiling.fleet.dispatch import FleetRun, profile_on_fleet
+    from archsel.profiling.profiler import ProfileOptions, options_dict
+    from archsel.report import console
+    from archsel.report import profile as report
+    from archsel.targets.profiles import resolve_target
+
+    if not on_fleet:
+        raise UsageError("--address is for --on-fleet", hint="add --on-fleet, or drop --address")
+    if target is None:
+        raise UsageError("--on-fleet needs --target: the device the fleet's nodes serve",
+                         hint="e.g. --target jetson-orin-nano (`archsel fleet status` lists what the nodes serve)")
+    profile_target = resolve_target(target)
+    if profile_target.measured_at_run_time:
+        raise UsageError(f"--on-fleet measures on a device of the fleet, not on {profile_target.name}",
+                         hint="name the device the nodes serve, e.g. --target raspberry-pi-5")
+    run_options = ProfileOptions(**options)  # type: ignore[arg-type]
+    per_item = len(models) * len(run_options.dtypes) * len(run_options.batches or (1,))
+    with console.progress(per_item, f"measuring on the fleet ({profile_target.name})") as advance:
+        records, fleet_report = profile_on_fleet(models, run_options, FleetRun(profile_target.name, address, budget_s),
+                                                 log=console.say, advance=advance)
+    for event in fleet_report.events:
+        console.warn(event)
+    payload = {**report.measured_payload(records, options_dict(run_options)), "fleet": fleet_report.to_dict()}
     emit(report.measured_document(payload, fmt), fmt)
     summary = payload["summary"]
     return ExitStatus.FAILURE if summary["failed"] or summary["cross_check_disagreements"] else ExitStatus.SUCCESS

@@ -190,14 +190,56 @@ class _Run:
 
     def key(self, model_id: str, task: str, shapes: list[list[int]], batch: int,
             dtype: str) -> dict[str, Any]:
-        o = self.o
-        return {
-            "model_id": model_id, "task": task, "input_shapes": shapes, "batch": batch, "dtype": dtype,
-            "threads": self.threads, "channels_last": o.channels_last, "compile": o.compile,
-            "time_budget_s": o.time_budget_s, "counter": o.counter, "cross_check": o.cross_check,
-            "by_module": o.by_module, "measure": o.measure, "fingerprint": self.fingerprint,
-            **({"runtime": o.runtime, "runtime_version": self.runtime_version} if o.runtime != EAGER else {}),
-        }
+        return record_key(self.o, model_id, task, shapes, batch, dtype, threads=self.threads,
+                          fingerprint=self.fingerprint, runtime_version=self.runtime_version)
+
+
+def record_key(o: ProfileOptions, model_id: str, task: str, shapes: list[list[int]], batch: int, dtype: str, *,
+               threads: int, fingerprint: dict[str, Any], runtime_version: str) -> dict[str, Any]:
+    """The cache key of one record: what was measured, how, and on which device (its fingerprint: this
+    machine's, or a fleet node's)."""
+    return {
+        "model_id": model_id, "task": task, "input_shapes": shapes, "batch": batch, "dtype": dtype,
+        "threads": threads, "channels_last": o.channels_last, "compile": o.compile,
+        "time_budget_s": o.time_budget_s, "counter": o.counter, "cross_check": o.cross_check,
+        "by_module": o.by_module, "measure": o.measure, "fingerprint": fingerprint,
+        **({"runtime": o.runtime, "runtime_version": runtime_version} if o.runtime != EAGER else {}),
+    }
+
+
+@dataclass(frozen=True)
+class PlannedModel:
+    """One model of a profile run: its task, input and batches, or the usage error that stops it."""
+
+    entry: ModelEntry
+    task: str | None
+    spec: InputSpec | None
+    batches: tuple[int, ...]
+    error: ArchselError | None = None
+
+    def shapes(self, batch: int) -> list[list[int]]:
+        assert self.spec is not None
+        return [[batch, *t.shape] for t in self.spec.tensors]
+
+
+def plan_models(model_ids: list[str], options: ProfileOptions) -> list[PlannedModel]:
+    """Each model's task, input and batches under `options` (unknown ids raise UsageError; a task or shape
+    a model cannot take is that model's error)."""
+    from archsel.zoo.registry import get_model_entry, resolve_task
+
+    planned: list[PlannedModel] = []
+    for entry in [get_model_entry(m) for m in model_ids]:
+        try:
+            task = resolve_task(entry, options.task)
+            spec, shape_batch = resolve_input(entry, task, options.input_shape)
+            if shape_batch is not None and options.batches is not None and options.batches != (shape_batch,):
+                raise UsageError(f"--input names batch {shape_batch} but --batch asks for "
+                                 + ",".join(map(str, options.batches)), hint="give the batch in one place")
+        except ArchselError as exc:
+            planned.append(PlannedModel(entry, options.task, None, options.batches or (1,), exc))
+            continue
+        planned.append(PlannedModel(entry, task, spec, options.batches or ((shape_batch,) if shape_batch else (1,))))
+    return planned
 
 
 def _count(model_id: str, task: str, shape: tuple[int, ...] | None, batch: int, counter: str,
@@ -430,14 +472,14 @@ def profile(model_ids: list[str], options: ProfileOptions, *, cache: ResultCache
 
     Unknown model ids, dtypes and devices raise UsageError before anything runs.
     """
-    from archsel.zoo.registry import get_model, get_model_entry, resolve_task
+    from archsel.zoo.registry import get_model
 
-    entries = [get_model_entry(m) for m in model_ids]
     options = replace(options, runtime=check_runtime(options.runtime, resolve_device(options.device),
                                                      channels_last=options.channels_last, compile=options.compile))
     dtypes = tuple(dict.fromkeys(normalize_dtype(d) for d in options.dtypes))
     if options.batches is not None and any(b <= 0 for b in options.batches):
         raise UsageError("every batch size must be positive")
+    planned = plan_models(model_ids, options)
     run = _Run(options, cache if cache is not None else ResultCache(), log)
     records: list[dict[str, Any]] = []
 
@@ -447,19 +489,14 @@ def profile(model_ids: list[str], options: ProfileOptions, *, cache: ResultCache
             on_record(record)
 
     with threads_set(options.threads):
-        for entry in entries:
-            try:
-                task = resolve_task(entry, options.task)
-                spec, shape_batch = resolve_input(entry, task, options.input_shape)
-                if shape_batch is not None and options.batches is not None and options.batches != (shape_batch,):
-                    raise UsageError(f"--input names batch {shape_batch} but --batch asks for "
-                                     + ",".join(map(str, options.batches)), hint="give the batch in one place")
-            except ArchselError as exc:
+        for plan in planned:
+            entry, task, spec = plan.entry, plan.task, plan.spec
+            if plan.error is not None or task is None or spec is None:
                 for dtype in dtypes:
-                    for batch in options.batches or (1,):
-                        collect(_setup_failure(run, entry.id, options.task, batch, dtype, exc))
+                    for batch in plan.batches:
+                        collect(setup_failure(run.conditions_base, run.device, entry.id, task, batch, dtype,
+                                              plan.error or UsageError("no input")))
                 continue
-            batches = options.batches or ((shape_batch,) if shape_batch else (1,))
             for dtype in dtypes:
                 model: Any = None
 
@@ -469,8 +506,8 @@ def profile(model_ids: list[str], options: ProfileOptions, *, cache: ResultCache
                         model = get_model(model_id, device=run.device)
                     return model
 
-                for batch in batches:
-                    shapes = [[batch, *t.shape] for t in spec.tensors]
+                for batch in plan.batches:
+                    shapes = plan.shapes(batch)
                     key = run.key(entry.id, task, shapes, batch, dtype)
                     cached = (run.cache.get_valid(key, partial(cached_record, key=key))
                               if run.cache is not None else None)
@@ -493,14 +530,15 @@ def profile(model_ids: list[str], options: ProfileOptions, *, cache: ResultCache
     return records
 
 
-def _setup_failure(run: _Run, model_id: str, task: str | None, batch: int, dtype: str,
-                   exc: ArchselError) -> dict[str, Any]:
+def setup_failure(conditions: dict[str, Any], device: str, model_id: str, task: str | None, batch: int, dtype: str,
+                  exc: BaseException, kind: str = "usage") -> dict[str, Any]:
+    """The failed record of a (model, batch, dtype) that never ran: `kind` and the one-line error."""
     return {
-        "model_id": model_id, "task": task, "status": "failed", "failure_kind": "usage", "error": str(exc),
-        "input_shapes": None, "batch": batch, "dtype": dtype, "device": run.device,
+        "model_id": model_id, "task": task, "status": "failed", "failure_kind": kind, "error": str(exc),
+        "input_shapes": None, "batch": batch, "dtype": dtype, "device": device,
         **_EMPTY_COUNTS, "count_error": None, "cross_check": None, "by_module": None,
         "latency": None, "memory": None, "int8": None,
-        "conditions": {**run.conditions_base, "dtype": dtype, "batch": batch}, "notes": [], "cached": False,
+        "conditions": {**conditions, "dtype": dtype, "batch": batch}, "notes": [], "cached": False,
     }
 
 

@@ -102,17 +102,39 @@ def int8_words(int8: dict[str, Any]) -> str:
     return f"int8: {int8.get('method', '?')}; calibration: {int8.get('calibration', '?')}"
 
 
+def _fleet_notes(records: list[dict[str, Any]]) -> list[str]:
+    """One line per fleet node that measured (or whose measurements came from the cache)."""
+    by_node: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        fleet = r["conditions"].get("fleet") or {}
+        if "node_id" in fleet:
+            by_node.setdefault(fleet["node_id"], []).append(r)
+    lines = []
+    for node_id, rs in sorted(by_node.items()):
+        f = rs[0]["conditions"]["fleet"]
+        cached = sum(bool(r.get("cached")) for r in rs)
+        lines.append(f"Measured on {f['target']} node {node_id[:12]} ({f.get('hostname')}, {f.get('node_address')}; "
+                     f"{f.get('cpu_model')}, {f.get('cpu_cores')} cores"
+                     + (f", {f['gpu_name']}" if f.get("gpu_name") else "")
+                     + f"; torch {f.get('torch_version')}, archsel {f.get('archsel_version')}): {len(rs)} result(s)"
+                     + (f", {cached} from the cache" if cached else "") + ".")
+    return lines
+
+
 def _measured_notes(records: list[dict[str, Any]]) -> list[str]:
     notes: list[str] = []
-    if records:
-        c = records[0]["conditions"]
+    ok = [r for r in records if r["status"] == "ok"] or [r for r in records if "device_name" in r["conditions"]]
+    if ok:
+        c = ok[0]["conditions"]
         notes.append(
             f"Conditions: {c['device']} ({c['device_name']}), {runtime_words(c)}, {c['threads']} CPU "
             f"threads, time budget {c['time_budget_s']:g} s per measurement, counter {c['counter']}."
         )
         lat = next((r["latency"] for r in records if r.get("latency")), None)
+        where = "on the fleet (below)" if any("node_id" in r["conditions"].get("fleet", {}) for r in ok) else "here"
         if lat:
-            notes.append(f"Latency: measured here; {lat['method']}; p50/p90/p99 per forward pass.")
+            notes.append(f"Latency: measured {where}; {lat['method']}; p50/p90/p99 per forward pass.")
+    notes += _fleet_notes(ok)
     for r in records:
         tag = f"{r['model_id']} b{r['batch']} {r['dtype']}"
         if r["status"] != "ok":
