@@ -32,8 +32,8 @@ def _closed_port() -> str:
 
 @pytest.fixture(scope="module")
 def fleet_address() -> Iterator[str]:
-    ray.init(num_cpus=2, resources={f"archsel:{TARGET}": 1}, include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
+    ray.init(address="local", num_cpus=2, resources={f"archsel:{TARGET}": 1}, include_dashboard=False,
+             log_to_driver=False, configure_logging=False)  # "local": a new instance, never a cluster running here
     try:
         yield ray.get_runtime_context().gcs_address
     finally:

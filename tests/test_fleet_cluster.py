@@ -81,6 +81,21 @@ def test_each_measurement_runs_on_the_node_serving_its_target(two_node_cluster: 
     table = archsel("profile", "lenet5", "--target", "jetson-orin-nano", "--on-fleet", "--time-budget", "2", env=env)
     assert table.returncode == 0 and f"Measured on jetson-orin-nano node {serving['jetson-orin-nano'][:12]}" in (
         table.stdout) and "1 from the cache" in table.stdout
+    # recommend: estimated for eager PyTorch first, then the candidates that could fit measured on the Pi 5 node
+    out = archsel("recommend", "--task", "text-classification", "--target", "raspberry-pi-5", "--on-fleet",
+                  "-f", "json", env=env)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["candidates"] and all(c["latency"]["kind"] == "measured" and c["latency"]["runtime"] == "pytorch"
+                                     for c in doc["candidates"])
+    assert {c["latency"]["detail"]["fleet"]["node_id"] for c in doc["candidates"]} == {serving["raspberry-pi-5"]}
+    assert any(n.startswith(f"--on-fleet: {len(doc['candidates'])} of") for n in doc["notes"])
+    out = archsel("recommend", "--task", "text-classification", "--target", "raspberry-pi-5", "--on-fleet",
+                  "--latency-ms", "0.001", "-f", "json", env=env)  # nothing could fit: nothing measured
+    assert out.returncode == 1 and "--on-fleet: 0 of 0 candidates" in " ".join(json.loads(out.stdout)["notes"])
+    out = archsel("recommend", "--task", "text-classification", "--target", "raspberry-pi-5", "--on-fleet",
+                  "--runtime", "ncnn", env=env)
+    assert out.returncode == 2 and "--on-fleet measures eager PyTorch" in out.stderr
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from archsel.query.request import AdviceRequest
 
 if TYPE_CHECKING:
     from archsel.knowledge.engine import Candidate, Recommendation
+    from archsel.profiling.fleet.dispatch import FleetRun
     from archsel.query.build import Query
     from archsel.query.queryfile import QuerySpec
     from archsel.targets.profiles import TargetProfile
@@ -355,11 +356,13 @@ def _notes(p: Plan) -> list[str]:
     return notes
 
 
-def run(p: Plan, *, extra: Sequence[tuple[Candidate, Item]] = (), progress: Progress | None = None) -> AdviceResult:
+def run(p: Plan, *, extra: Sequence[tuple[Candidate, Item]] = (), progress: Progress | None = None,
+        fleet: FleetRun | None = None) -> AdviceResult:
     """Cost, constrain and rank the candidates of a planned query (see the module docstring).
 
     `extra` are further (candidate, item) pairs to rank (compare: the user's model); `progress` shows
-    how far the costing is (report.console.progress).
+    how far the costing is (report.console.progress); `fleet`: the candidates that could fit are measured on
+    the fleet's devices before ranking (archsel.advice.fleet).
     """
     from archsel.profiling.cache import ResultCache
 
@@ -370,9 +373,15 @@ def run(p: Plan, *, extra: Sequence[tuple[Candidate, Item]] = (), progress: Prog
     show: Progress = progress or (lambda _total, _label: nullcontext(lambda _d: None))
     with show(len(items), "costing candidates") as advance:
         outcomes = cost_items(items, p, precisions, advance)
+    notes = _notes(p)
+    if fleet is not None:
+        from archsel.advice.fleet import measure_on_fleet
+
+        with show(len(items), f"measuring on the fleet ({fleet.target})") as advance:
+            notes += measure_on_fleet(outcomes, p, fleet, advance)
     for miss in p.rec.misses:
         outcomes.append(Outcome(miss.candidate, "excluded", stage="rules",
                                 violations=[cons.excluded_by("rules", miss.why)]))
     all_candidates: list[Candidate] = [*p.rec.candidates, *(m.candidate for m in p.rec.misses)]
     rank(outcomes, p.request, all_candidates)
-    return AdviceResult(p, precisions[0], outcomes, _notes(p))
+    return AdviceResult(p, precisions[0], outcomes, notes)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from archsel.commands.options import FORMAT, RULE_QUERY, with_query_options
+from archsel.commands.options import FLEET_ADDRESS, FLEET_TIME_BUDGET, FORMAT, ON_FLEET, RULE_QUERY, with_query_options
 from archsel.errors import ExitStatus, UsageError
 from archsel.report.formats import FORMAT_HELP, check_format, emit, emit_record
 
@@ -35,12 +35,31 @@ def layout_of(details: bool, wide: bool) -> str:
     return "details" if details else "wide" if wide else "concise"
 
 
+def on_fleet_requests(requested: Sequence[tuple[AdviceRequest, QuerySpec | None]]
+                      ) -> list[tuple[AdviceRequest, QuerySpec | None]]:
+    """The queries costed for eager PyTorch (what the fleet measures); --runtime other than pytorch, --measure
+    or a target measured here: usage errors."""
+    out = []
+    for request, spec in requested:
+        if request.runtime not in (None, "pytorch"):
+            raise UsageError(f"--on-fleet measures eager PyTorch, not --runtime {request.runtime}",
+                             hint="drop --runtime (or give --runtime pytorch)")
+        if request.measure:
+            raise UsageError("--on-fleet and --measure: give one (--measure times this machine)")
+        if not request.target:
+            raise UsageError("--on-fleet needs --target: the device the fleet's nodes serve")
+        out.append((replace(request, runtime="pytorch"), spec))
+    return out
+
+
 def answer(requested: Sequence[tuple[AdviceRequest, QuerySpec | None]], *, fmt: str | None, plot: str | None,
            command: str = "recommend", layout: str = "concise",
-           extra: Callable[[], Sequence[tuple[Candidate, Item]]] | None = None) -> ExitStatus:
+           extra: Callable[[], Sequence[tuple[Candidate, Item]]] | None = None,
+           fleet: tuple[str | None, float] | None = None) -> ExitStatus:
     """Shared by recommend and compare: plan every query, run each, print, plot; FAILURE when one has no fit.
     `extra` makes candidates to rank beside the rules' (compare: the user's model), called once every query
-    is planned, so a bad query is said before the user's code runs."""
+    is planned, so a bad query is said before the user's code runs. `fleet` = (address, seconds): measure the
+    candidates that could fit on the fleet's devices serving each query's target."""
     from archsel.advice.pipeline import plan_all, run
     from archsel.report import console
     from archsel.report import recommend as report
@@ -61,7 +80,11 @@ def answer(requested: Sequence[tuple[AdviceRequest, QuerySpec | None]], *, fmt: 
             raise UsageError(f"--plot {plot} draws under the table; --format {out_fmt} is data",
                              hint="use --plot pareto.png for an image beside a data format")
     status = ExitStatus.SUCCESS
-    plans = plan_all(requested)
+    plans = plan_all(on_fleet_requests(requested) if fleet is not None else requested)
+    for planned in plans:
+        if fleet is not None and (planned.target is None or planned.target.measured_at_run_time):
+            raise UsageError("--on-fleet measures on a device of the fleet, not on this machine",
+                             hint="name the device the nodes serve, e.g. --target jetson-orin-nano")
     more = extra() if extra is not None else ()
     answered: dict[AdviceRequest, AdviceResult] = {}  # identical queries are answered once
     for planned in plans:
@@ -69,7 +92,13 @@ def answer(requested: Sequence[tuple[AdviceRequest, QuerySpec | None]], *, fmt: 
         if earlier is not None:
             result = replace(earlier, plan=planned)
         else:
-            result = answered[planned.request] = run(planned, extra=more, progress=console.progress)
+            on_fleet = None
+            if fleet is not None and planned.target is not None:
+                from archsel.profiling.fleet.dispatch import FleetRun
+
+                on_fleet = FleetRun(planned.target.name, fleet[0], fleet[1])
+            result = answered[planned.request] = run(planned, extra=more, progress=console.progress,
+                                                     fleet=on_fleet)
             for line in report.warnings(result):
                 console.warn(line)
         miss = report.nothing_fits(result)
@@ -101,6 +130,9 @@ def recommend(
     details: bool = DETAILS,
     wide: bool = WIDE,
     print_schema: bool = typer.Option(False, "--print-schema", help="Print the JSON Schema of the output and exit."),
+    on_fleet: bool = ON_FLEET,
+    address: str | None = FLEET_ADDRESS,
+    fleet_time_budget: float = FLEET_TIME_BUDGET,
     *,
     query: dict[str, Any],
 ) -> ExitStatus:
@@ -119,7 +151,10 @@ def recommend(
         return ExitStatus.SUCCESS
     if fmt is not None:
         check_format(fmt)
-    return answer(requests(request_fields(**query), query_file), fmt=fmt, plot=plot, layout=layout_of(details, wide))
+    if address is not None and not on_fleet:
+        raise UsageError("--address is for --on-fleet", hint="add --on-fleet, or drop --address")
+    return answer(requests(request_fields(**query), query_file), fmt=fmt, plot=plot, layout=layout_of(details, wide),
+                  fleet=(address, fleet_time_budget) if on_fleet else None)
 
 
 @with_query_options(*RULE_QUERY, required=("task",))
