@@ -93,6 +93,16 @@ def test_each_measurement_runs_on_the_node_serving_its_target(two_node_cluster: 
     out = archsel("recommend", "--task", "text-classification", "--target", "raspberry-pi-5", "--on-fleet",
                   "--latency-ms", "0.001", "-f", "json", env=env)  # nothing could fit: nothing measured
     assert out.returncode == 1 and "--on-fleet: 0 of 0 candidates" in " ".join(json.loads(out.stdout)["notes"])
+    # calibrate: run on a device of the fleet, the profile written here, and usable as a target
+    profile = tmp_path / "pi5.yaml"
+    out = archsel("calibrate", "--quick", "--target", "raspberry-pi-5", "--on-fleet", "-o", str(profile), "-f",
+                  "json", env=env)
+    assert out.returncode == 0, out.stderr
+    cal = json.loads(out.stdout)
+    assert cal["fleet"]["node_id"] == serving["raspberry-pi-5"] and cal["name"] == "raspberry-pi-5-calibrated"
+    assert f"Calibrated on the fleet: raspberry-pi-5 node {serving['raspberry-pi-5'][:12]}" in profile.read_text()
+    est = archsel("profile", "lenet5", "--target", str(profile), "-f", "json", env=env)
+    assert est.returncode == 0 and json.loads(est.stdout)["results"][0]["latency_ms"] > 0, est.stderr
     out = archsel("recommend", "--task", "text-classification", "--target", "raspberry-pi-5", "--on-fleet",
                   "--runtime", "ncnn", env=env)
     assert out.returncode == 2 and "--on-fleet measures eager PyTorch" in out.stderr
@@ -125,21 +135,21 @@ def test_a_node_removed_mid_run_leaves_the_run_to_the_other(dying_cluster: tuple
     def remove_first_node(_message: str) -> None:  # as soon as the first measurement is back
         if not removed:
             removed.append(first.node_id)
-            cluster.remove_node(first, allow_graceful=False)  # killed, as a device losing power
+            cluster.remove_node(first, allow_graceful=True)  # SIGTERM to its raylet: a device shut down
             deadline = time.monotonic() + 60  # until Ray's health checks have noticed (seconds)
             while time.monotonic() < deadline and any(n["NodeID"] == first.node_id and n["Alive"]
                                                       for n in ray.nodes()):
                 time.sleep(0.2)
 
-    models = ["lenet5", "small_cnn_cifar", "text_cnn", "mobilenet_v3_small"]
-    options = ProfileOptions(time_budget_s=2.0, batches=(1, 4))
+    models = ["lenet5", "small_cnn_cifar", "text_cnn", "mobilenet_v3_small", "shufflenet_v2_x1_0"]
+    options = ProfileOptions(time_budget_s=2.0)
     records, report = profile_on_fleet(models, options, FleetRun("raspberry-pi-5", cluster.address, 600.0),
                                        cache=cache, advance=remove_first_node)
-    assert removed and len(records) == 8
+    assert removed and len(records) == 5
     assert all(r["status"] == "ok" for r in records), [(r["model_id"], r["error"]) for r in records]
     assert any("left mid-run" in e and first.node_id[:8] in e for e in report.events)
     by_node = report.measured_by_node  # the first went after its first result or two; the second did the rest
-    assert by_node[first.node_id] + by_node[second.node_id] == 8 and by_node[second.node_id] >= 5
+    assert by_node[first.node_id] + by_node[second.node_id] == 5 and by_node[second.node_id] >= 3
     # the cache is sound: every file whole, and the same query is answered from it alone
     for path in tmp_path.rglob("*"):
         if path.is_file():
@@ -148,5 +158,5 @@ def test_a_node_removed_mid_run_leaves_the_run_to_the_other(dying_cluster: tuple
         s.bind(("127.0.0.1", 0))
         closed = f"127.0.0.1:{s.getsockname()[1]}"
     again, report2 = profile_on_fleet(models, options, FleetRun("raspberry-pi-5", closed), cache=cache)
-    assert report2.cached == 8 and not report2.contacted
+    assert report2.cached == 5 and not report2.contacted
     assert [r["latency"]["p50_ms"] for r in again] == [r["latency"]["p50_ms"] for r in records]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from archsel.commands.options import FORMAT
+from archsel.commands.options import FLEET_ADDRESS, FLEET_TIME_BUDGET, FORMAT, ON_FLEET
 from archsel.errors import ExitStatus, UsageError, unknown
 from archsel.report.formats import check_format, emit
 
@@ -19,12 +19,19 @@ def calibrate_cmd(
     out: Path | None = typer.Option(None, "--out", "-o", help="Profile file to write (default: ./NAME.yaml)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda (cuda:N)."),
     threads: int | None = typer.Option(None, "--threads", min=1, help="CPU threads (torch.set_num_threads)."),
-    name: str = typer.Option("my-device", "--name", help="Device name in the profile (a-z0-9.-)."),
-    target_class: str = typer.Option("edge", "--class", help="Target class of the device: cloud, edge, mobile."),
+    name: str | None = typer.Option(None, "--name", help="Device name in the profile (a-z0-9.-; default my-device, "
+                                    "or TARGET-calibrated with --on-fleet)."),
+    target_class: str | None = typer.Option(None, "--class", help="Target class of the device: cloud, edge, mobile "
+                                            "(default edge, or the --target's class with --on-fleet)."),
     quick: bool = typer.Option(False, "--quick", help="Tiny micro-benchmarks and 2 reference models (seconds; "
                                "a coarse profile, for trying the flow)."),
     runtime: str | None = typer.Option(None, "--runtime", help="Also fit a deployment runtime measured here "
                                        "(onnxruntime or openvino): the profile's default runtime."),
+    target: str | None = typer.Option(None, "--target", help="With --on-fleet: the device of the fleet to "
+                                      "calibrate (its nodes serve archsel:TARGET)."),
+    on_fleet: bool = ON_FLEET,
+    address: str | None = FLEET_ADDRESS,
+    fleet_time_budget: float = FLEET_TIME_BUDGET,
     fmt: str = FORMAT,
 ) -> ExitStatus:
     """Micro-benchmark this device, measure reference zoo models, fit the estimator and write a profile.
@@ -37,6 +44,22 @@ def calibrate_cmd(
     installed or not measurable here, ...).
     """
     check_format(fmt)
+    if (target is not None or address is not None) and not on_fleet:
+        raise UsageError("--target and --address are for --on-fleet", hint="add --on-fleet to calibrate a device "
+                         "of the fleet; without it, calibrate measures this machine")
+    fleet_target = None
+    if on_fleet:
+        from archsel.targets.profiles import resolve_target
+
+        if target is None:
+            raise UsageError("--on-fleet needs --target: the device of the fleet to calibrate")
+        if runtime is not None:
+            raise UsageError("--on-fleet calibrates eager PyTorch; --runtime is measured on this machine only")
+        fleet_target = resolve_target(target)
+        if fleet_target.measured_at_run_time:
+            raise UsageError(f"--on-fleet calibrates a device of the fleet, not {fleet_target.name}")
+    name = name or (f"{fleet_target.name}-calibrated" if fleet_target else "my-device")
+    target_class = target_class or (fleet_target.target_class if fleet_target else "edge")
     if not NAME_RE.match(name):
         raise UsageError(f"bad --name {name!r}", hint="lower-case letters, digits, '.' and '-'")
     if target_class not in CLASSES:
@@ -50,6 +73,9 @@ def calibrate_cmd(
     from archsel.report import calibrate as report
     from archsel.report.console import say, status
 
+    if fleet_target is not None:
+        return _calibrate_on_fleet(fleet_target.name, address, fleet_time_budget, out_path, device=device,
+                                   threads=threads, quick=quick, name=name, target_class=target_class, fmt=fmt)
     fitted_runtime = check_calibrated_runtime(runtime) if runtime is not None else None  # before measuring
     dev = resolve_device(device)
     if fitted_runtime is not None and dev != "cpu":
@@ -62,6 +88,30 @@ def calibrate_cmd(
     path = write_profile(doc, out_path, edit=(lambda text: with_runtime(text, rc, cpu)) if rc else None)
     say(f"archsel: wrote {path}")
     emit(report.document(cal, doc, path, name=name, device=dev, quick=quick, runtime=rc), fmt)
+    return ExitStatus.SUCCESS
+
+
+def _calibrate_on_fleet(target: str, address: str | None, budget_s: float, out_path: Path, *, device: str,
+                        threads: int | None, quick: bool, name: str, target_class: str, fmt: str) -> ExitStatus:
+    """Calibrate on one node serving `target`; the profile is written here."""
+    from archsel.estimation.calibrate import write_profile
+    from archsel.profiling.fleet import node
+    from archsel.profiling.fleet.dispatch import FleetRun, run_one
+    from archsel.report import calibrate as report
+    from archsel.report.console import say, status
+
+    with status(f"calibrating a {target} of the fleet …"):
+        done = run_one(node.calibrate, (device, threads, quick, name, target_class),
+                       FleetRun(target, address, budget_s), what="calibration")
+    facts = done["facts"]
+    doc = done["doc"]
+    doc["notes"] = (f"Calibrated on the fleet: {target} node {facts['node_id'][:12]} ({facts['hostname']}, "
+                    f"{facts['node_address']}; {facts['cpu_model']}, torch {facts['torch_version']}). " + doc["notes"])
+    path = write_profile(doc, out_path)
+    say(f"archsel: wrote {path} (measured on {target} node {facts['node_id'][:12]}, {facts['hostname']})")
+    document = report.document(done["calibration"], doc, path, name=name, device=device, quick=quick)
+    document.payload["fleet"] = {"target": target, **{k: v for k, v in facts.items() if k != "fingerprint"}}
+    emit(document, fmt)
     return ExitStatus.SUCCESS
 
 

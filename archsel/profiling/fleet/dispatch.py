@@ -245,3 +245,32 @@ def _accept(item: _Item, out: dict[str, Any], options: ProfileOptions, fleet: Fl
     if record["input_shapes"] == item.shapes:
         cache.put(key, record)
         remember_device(cache, fleet.target, facts, threads)
+
+
+def run_one(fn: Callable[..., Any], args: tuple[Any, ...], fleet: FleetRun, *, what: str) -> Any:
+    """`fn(*args)` run on one node serving `fleet.target` (retried on another when its node dies), within the
+    run's time budget. An archsel error raised there is raised here as it is (one line, its exit status);
+    anything else, or the budget running out, is an ArchselError naming `what`."""
+    from archsel.errors import ArchselError
+
+    ray = cluster.connect(fleet.address)
+    address = cluster.resolve_address(fleet.address)
+    if not cluster.serving(cluster.fleet_nodes(ray), fleet.target):
+        raise UsageError(f"no live node of the cluster at {address} serves {fleet.target}",
+                         hint=f"start one with ray start --address {address} "
+                              f"--resources '{{\"{cluster.target_resource(fleet.target)}\": 1}}'")
+    task = ray.remote(fn).options(num_cpus=0, resources={cluster.target_resource(fleet.target): 1},
+                                  max_retries=MAX_RETRIES, retry_exceptions=False)
+    ref = task.remote(*args)
+    ready, _ = ray.wait([ref], timeout=fleet.time_budget_s)
+    if not ready:
+        ray.cancel(ref, force=True)
+        raise ArchselError(f"{what} on {fleet.target} did not finish within the fleet time budget of "
+                           f"{fleet.time_budget_s:g} s", hint="give a larger --fleet-time-budget")
+    try:
+        return ray.get(ref)
+    except Exception as exc:
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, ArchselError):
+            raise cause from None
+        raise ArchselError(f"{what} on {fleet.target} failed: {type(exc).__name__}: {_first_line(exc)}") from None

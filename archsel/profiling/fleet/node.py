@@ -68,3 +68,16 @@ def measure(model_id: str, options: ProfileOptions, batch: int, dtype: str, targ
     for record in records:
         record["conditions"]["fleet"] = where
     return {"records": records, "facts": facts, "threads": threads}
+
+
+def calibrate(device: str, threads: int | None, quick: bool, name: str, target_class: str) -> dict[str, Any]:
+    """`archsel calibrate` on this node: micro-benchmarks, reference models, the fit and the profile document
+    (written by the caller, on its own machine)."""
+    from archsel.estimation.calibrate import calibrate_device, profile_document
+    from archsel.profiling.profiler import device_name, resolve_device
+
+    dev = resolve_device(device)
+    cal = calibrate_device(device=dev, threads=threads or default_threads(), quick=quick)
+    cpu = device_name(dev)
+    doc = profile_document(cal, name=name, target_class=target_class, device=dev, device_name=cpu)
+    return {"calibration": cal, "doc": doc, "device_name": cpu, "facts": node_facts(dev)}
