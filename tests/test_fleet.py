@@ -118,6 +118,11 @@ def test_cli_without_a_cluster_or_ray_is_one_line_and_exit_2(archsel: Any, tmp_p
     assert out.returncode == 2 and "no Ray cluster address" in out.stderr and "ARCHSEL_RAY_ADDRESS" in out.stderr
     out = archsel("profile", "lenet5", "--on-fleet", env=env)
     assert out.returncode == 2 and "--on-fleet needs --target" in out.stderr
+    for cmd in (["recommend", "--task", "image"], ["calibrate"]):
+        out = archsel(*cmd, "--on-fleet", env=env)
+        assert out.returncode == 2 and "--on-fleet needs --target" in out.stderr, cmd
+    out = archsel("recommend", "--task", "image", "--target", "local", "--on-fleet", env=env)
+    assert out.returncode == 2 and "not on local" in out.stderr
     out = archsel("profile", "lenet5", "--on-fleet", "--target", "jetson-orin-nan", env=env)
     assert out.returncode == 2 and "jetson-orin-nano" in out.stderr  # did you mean
     # Ray hidden: the extra's pip install, exit 2

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from archsel.commands.options import FLEET_ADDRESS, FLEET_TIME_BUDGET, FORMAT, ON_FLEET, RULE_QUERY, with_query_options
+from archsel.commands.options import (
+    FLEET_ADDRESS,
+    FLEET_TIME_BUDGET,
+    FORMAT,
+    ON_FLEET,
+    RULE_QUERY,
+    fleet_device,
+    with_query_options,
+)
 from archsel.errors import ExitStatus, UsageError
 from archsel.report.formats import FORMAT_HELP, check_format, emit, emit_record
 
@@ -41,13 +49,12 @@ def on_fleet_requests(requested: Sequence[tuple[AdviceRequest, QuerySpec | None]
     or a target measured here: usage errors."""
     out = []
     for request, spec in requested:
+        fleet_device(True, request.target, None)  # a device of the fleet, not this machine
         if request.runtime not in (None, "pytorch"):
             raise UsageError(f"--on-fleet measures eager PyTorch, not --runtime {request.runtime}",
                              hint="drop --runtime (or give --runtime pytorch)")
         if request.measure:
             raise UsageError("--on-fleet and --measure: give one (--measure times this machine)")
-        if not request.target:
-            raise UsageError("--on-fleet needs --target: the device the fleet's nodes serve")
         out.append((replace(request, runtime="pytorch"), spec))
     return out
 
@@ -81,10 +88,6 @@ def answer(requested: Sequence[tuple[AdviceRequest, QuerySpec | None]], *, fmt: 
                              hint="use --plot pareto.png for an image beside a data format")
     status = ExitStatus.SUCCESS
     plans = plan_all(on_fleet_requests(requested) if fleet is not None else requested)
-    for planned in plans:
-        if fleet is not None and (planned.target is None or planned.target.measured_at_run_time):
-            raise UsageError("--on-fleet measures on a device of the fleet, not on this machine",
-                             hint="name the device the nodes serve, e.g. --target jetson-orin-nano")
     more = extra() if extra is not None else ()
     answered: dict[AdviceRequest, AdviceResult] = {}  # identical queries are answered once
     for planned in plans:
@@ -151,8 +154,8 @@ def recommend(
         return ExitStatus.SUCCESS
     if fmt is not None:
         check_format(fmt)
-    if address is not None and not on_fleet:
-        raise UsageError("--address is for --on-fleet", hint="add --on-fleet, or drop --address")
+    if not on_fleet:
+        fleet_device(False, None, address)  # --address alone: a usage error
     return answer(requests(request_fields(**query), query_file), fmt=fmt, plot=plot, layout=layout_of(details, wide),
                   fleet=(address, fleet_time_budget) if on_fleet else None)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from archsel.commands.options import FLEET_ADDRESS, FLEET_TIME_BUDGET, FORMAT, ON_FLEET
+from archsel.commands.options import FLEET_ADDRESS, FLEET_TIME_BUDGET, FORMAT, ON_FLEET, fleet_device
 from archsel.errors import ExitStatus, UsageError, unknown
 from archsel.report.formats import check_format, emit
 
@@ -44,20 +44,12 @@ def calibrate_cmd(
     installed or not measurable here, ...).
     """
     check_format(fmt)
-    if (target is not None or address is not None) and not on_fleet:
-        raise UsageError("--target and --address are for --on-fleet", hint="add --on-fleet to calibrate a device "
-                         "of the fleet; without it, calibrate measures this machine")
-    fleet_target = None
-    if on_fleet:
-        from archsel.targets.profiles import resolve_target
-
-        if target is None:
-            raise UsageError("--on-fleet needs --target: the device of the fleet to calibrate")
-        if runtime is not None:
-            raise UsageError("--on-fleet calibrates eager PyTorch; --runtime is measured on this machine only")
-        fleet_target = resolve_target(target)
-        if fleet_target.measured_at_run_time:
-            raise UsageError(f"--on-fleet calibrates a device of the fleet, not {fleet_target.name}")
+    if target is not None and not on_fleet:
+        raise UsageError("--target is for --on-fleet", hint="add --on-fleet to calibrate a device of the fleet; "
+                         "without it, calibrate measures this machine")
+    fleet_target = fleet_device(on_fleet, target, address)
+    if fleet_target is not None and runtime is not None:
+        raise UsageError("--on-fleet calibrates eager PyTorch; --runtime is measured on this machine only")
     name = name or (f"{fleet_target.name}-calibrated" if fleet_target else "my-device")
     target_class = target_class or (fleet_target.target_class if fleet_target else "edge")
     if not NAME_RE.match(name):

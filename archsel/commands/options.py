@@ -32,6 +32,27 @@ ON_FLEET = typer.Option(False, "--on-fleet", help="Measure on the fleet's nodes 
 FLEET_TIME_BUDGET = typer.Option(1800.0, "--fleet-time-budget", min=0.001, metavar="SECONDS",
                                  help="Seconds the whole --on-fleet run may take; what has not finished by then is "
                                       "reported as failed.")
+def fleet_device(on_fleet: bool, target: str | None, address: str | None, *, what: str = "--target") -> Any:
+    """The TargetProfile the fleet's nodes serve for `--on-fleet` (None without it); --address without
+    --on-fleet, no --target, or a target measured here: usage errors."""
+    from archsel.errors import UsageError
+
+    if not on_fleet:
+        if address is not None:
+            raise UsageError("--address is for --on-fleet", hint="add --on-fleet, or drop --address")
+        return None
+    if target is None:
+        raise UsageError(f"--on-fleet needs {what}: the device the fleet's nodes serve",
+                         hint="e.g. --target jetson-orin-nano (`archsel fleet status` lists what the nodes serve)")
+    from archsel.targets.profiles import resolve_target
+
+    device = resolve_target(target)
+    if device.measured_at_run_time:
+        raise UsageError(f"--on-fleet measures on a device of the fleet, not on {device.name}",
+                         hint="name the device the nodes serve, e.g. --target raspberry-pi-5")
+    return device
+
+
 PROFILES_HELP = "Extra hardware-profile folder (repeatable; also $ARCHSEL_PROFILES_PATH)."
 RULES_HELP = "Extra rules folder (repeatable; overrides built-in rules by id)."
 

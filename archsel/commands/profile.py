@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from archsel.commands.options import FLEET_ADDRESS, FLEET_TIME_BUDGET, FORMAT, ON_FLEET, RUNTIME_HELP
+from archsel.commands.options import FLEET_ADDRESS, FLEET_TIME_BUDGET, FORMAT, ON_FLEET, RUNTIME_HELP, fleet_device
 from archsel.errors import ExitStatus, UsageError, unknown
 from archsel.report.formats import check_format, emit
+
+if TYPE_CHECKING:
+    from archsel.profiling.profiler import ProfileOptions
 
 COUNTER_NAMES = ("meta", "fvcore", "onnx")
 
@@ -91,12 +96,15 @@ def profile_cmd(
         if shape is not None:
             override_shape(spec, shape)
 
-    if on_fleet or address is not None:
-        return _profile_on_fleet(list(models), target, address, fleet_time_budget, fmt, options=dict(
+    fleet_target = fleet_device(on_fleet, target, address)
+    if fleet_target is not None:
+        from archsel.profiling.profiler import ProfileOptions
+
+        return _profile_on_fleet(list(models), fleet_target.name, address, fleet_time_budget, fmt, ProfileOptions(
             task=resolved_task, input_shape=shape, batches=_parse_batches(batch), dtypes=dtypes, device=device,
             threads=threads, channels_last=channels_last, compile=compile_, time_budget_s=time_budget,
             counter=counter, cross_check=cross_check, by_module=by_module, measure=not count_only,
-            use_cache=not no_cache, runtime=runtime or EAGER), on_fleet=on_fleet)
+            use_cache=not no_cache, runtime=runtime or EAGER))
 
     if target is not None:
         from archsel.targets.profiles import resolve_target
@@ -129,28 +137,17 @@ def profile_cmd(
     return ExitStatus.FAILURE if summary["failed"] or summary["cross_check_disagreements"] else ExitStatus.SUCCESS
 
 
-def _profile_on_fleet(models: list[str], target: str | None, address: str | None, budget_s: float, fmt: str, *,
-                      options: dict[str, object], on_fleet: bool) -> ExitStatus:
+def _profile_on_fleet(models: list[str], target: str, address: str | None, budget_s: float, fmt: str,
+                      run_options: ProfileOptions) -> ExitStatus:
     """`profile --on-fleet`: measured on the nodes serving the target, cached per device."""
     from archsel.profiling.fleet.dispatch import FleetRun, profile_on_fleet
-    from archsel.profiling.profiler import ProfileOptions, options_dict
+    from archsel.profiling.profiler import options_dict
     from archsel.report import console
     from archsel.report import profile as report
-    from archsel.targets.profiles import resolve_target
 
-    if not on_fleet:
-        raise UsageError("--address is for --on-fleet", hint="add --on-fleet, or drop --address")
-    if target is None:
-        raise UsageError("--on-fleet needs --target: the device the fleet's nodes serve",
-                         hint="e.g. --target jetson-orin-nano (`archsel fleet status` lists what the nodes serve)")
-    profile_target = resolve_target(target)
-    if profile_target.measured_at_run_time:
-        raise UsageError(f"--on-fleet measures on a device of the fleet, not on {profile_target.name}",
-                         hint="name the device the nodes serve, e.g. --target raspberry-pi-5")
-    run_options = ProfileOptions(**options)  # type: ignore[arg-type]
     per_item = len(models) * len(run_options.dtypes) * len(run_options.batches or (1,))
-    with console.progress(per_item, f"measuring on the fleet ({profile_target.name})") as advance:
-        records, fleet_report = profile_on_fleet(models, run_options, FleetRun(profile_target.name, address, budget_s),
+    with console.progress(per_item, f"measuring on the fleet ({target})") as advance:
+        records, fleet_report = profile_on_fleet(models, run_options, FleetRun(target, address, budget_s),
                                                  log=console.say, advance=advance)
     for event in fleet_report.events:
         console.warn(event)
