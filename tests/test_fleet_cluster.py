@@ -103,6 +103,20 @@ def test_each_measurement_runs_on_the_node_serving_its_target(two_node_cluster: 
     assert f"Calibrated on the fleet: raspberry-pi-5 node {serving['raspberry-pi-5'][:12]}" in profile.read_text()
     est = archsel("profile", "lenet5", "--target", str(profile), "-f", "json", env=env)
     assert est.returncode == 0 and json.loads(est.stdout)["results"][0]["latency_ms"] > 0, est.stderr
+    # check: the user's model (a file in the current folder, shipped to the node by Ray) gated on the device
+    work = tmp_path / "project"
+    work.mkdir()
+    (work / "tiny_net.py").write_text(
+        "import torch.nn as nn\n\n\ndef build():\n"
+        "    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),"
+        " nn.Linear(8, 10))\n")
+    gate = archsel("check", "--model", "tiny_net.py:build", "--input", "1x3x32x32", "--target", "raspberry-pi-5",
+                   "--on-fleet", "--latency-ms", "1000", "--time-budget", "2", "-f", "json", env=env, cwd=work)
+    assert gate.returncode == 0, gate.stderr
+    checked = json.loads(gate.stdout)
+    assert checked["status"] == "passed" and checked["conditions"]["latency_kind"] == "measured"
+    assert checked["latency"]["fleet"]["node_id"] == serving["raspberry-pi-5"]
+    assert any("measured on raspberry-pi-5 node" in n for n in checked["notes"])
     out = archsel("recommend", "--task", "text-classification", "--target", "raspberry-pi-5", "--on-fleet",
                   "--runtime", "ncnn", env=env)
     assert out.returncode == 2 and "--on-fleet measures eager PyTorch" in out.stderr

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from archsel.advice import constraints as cons
-from archsel.advice.costing import MEASURE_BUDGET_S, measured_latency
+from archsel.advice.costing import MEASURE_BUDGET_S, measured_latency, on_fleet_node
 
 if TYPE_CHECKING:
     from archsel.advice.pipeline import Advance, Outcome, Plan
@@ -72,11 +72,6 @@ def _take_measurement(o: Outcome, record: dict[str, Any], precision: str, p: Pla
     where = record["conditions"]["fleet"]
     latency = measured_latency(record["latency"], record["conditions"], precision, record.get("notes") or [],
                                record.get("int8"))
-    latency = replace(latency, device=f"{where.get('target')} of the fleet ({where.get('hostname')}, "
-                                      f"{record['conditions'].get('device_name')})",
-                      method=f"measured on {where.get('target')} node {str(where.get('node_id'))[:12]} "
-                             f"({where.get('hostname')}) of the fleet; {latency.method}",
-                      detail={**latency.detail, "fleet": where})
-    o.cost = replace(o.cost, latency=latency)
+    o.cost = replace(o.cost, latency=on_fleet_node(latency, where))
     o.violations = cons.violations(o.cost, p.limits, p.target)
     o.status = "excluded" if o.violations else "ok"

@@ -24,6 +24,7 @@ from archsel.errors import ExitStatus
 if TYPE_CHECKING:
     from archsel.isolation import ChildLimits
     from archsel.profiling.counting import CountResult
+    from archsel.profiling.fleet.dispatch import FleetRun
     from archsel.targets.profiles import TargetProfile
     from archsel.usermodel import UserCodeError, UserModel
 
@@ -46,10 +47,11 @@ class CheckRequest:
     time_budget_s: float = 10.0
     model_args: dict[str, Any] = field(default_factory=dict)
     child: ChildLimits | None = None  # what the user's code may take (archsel.isolation; None: its defaults)
+    fleet: FleetRun | None = None  # measured on a device of the fleet serving the target
 
     @property
     def measured(self) -> bool:
-        return self.measure or self.target.measured_at_run_time
+        return self.measure or self.target.measured_at_run_time or self.fleet is not None
 
 
 @dataclass
@@ -115,7 +117,7 @@ def run_check(request: CheckRequest) -> CheckResult:
     t0 = time.perf_counter()
     try:
         item, result.user = user_item(request.spec, request.input_text, request.model_args, device=request.device,
-                                      limits=request.child)
+                                      limits=request.child, fleet=request.fleet)
     except UserCodeError as exc:
         result.model_error = exc
         result.gates.append(Gate("model", "error", error=exc, duration_s=time.perf_counter() - t0))
@@ -166,7 +168,10 @@ def _latency_notes(result: CheckResult) -> list[str]:
     notes: list[str] = []
     if lat is not None and lat.kind == "measured":
         notes += lat.notes
-        if not request.target.measured_at_run_time:
+        if "fleet" in lat.detail:
+            notes.append(f"latency {lat.method.split(';')[0]}; precision and memory gates use "
+                         f"{request.target.name}'s profile")
+        elif not request.target.measured_at_run_time:
             notes.append(f"latency measured on this machine ({lat.detail.get('device_name')}), not on "
                          f"{request.target.name}; precision and memory gates use {request.target.name}'s profile")
     if lat is not None and lat.kind == "estimated" and request.limits.latency_stat != "p50":

@@ -11,8 +11,19 @@ from pathlib import Path
 
 import typer
 
-from archsel.commands.options import MEMORY_LIMIT, OUTPUT, QUERY_OPTIONS, RUNTIME_HELP, TIMEOUT, child_limits
-from archsel.errors import ExitStatus, unknown
+from archsel.commands.options import (
+    FLEET_ADDRESS,
+    FLEET_TIME_BUDGET,
+    MEMORY_LIMIT,
+    ON_FLEET,
+    OUTPUT,
+    QUERY_OPTIONS,
+    RUNTIME_HELP,
+    TIMEOUT,
+    child_limits,
+    fleet_device,
+)
+from archsel.errors import ExitStatus, UsageError, unknown
 from archsel.report.formats import FORMAT_HELP, check_format
 
 
@@ -49,6 +60,9 @@ def check_cmd(
     output: Path | None = OUTPUT,
     timeout: float = TIMEOUT,
     memory_limit: str | None = MEMORY_LIMIT,
+    on_fleet: bool = ON_FLEET,
+    address: str | None = FLEET_ADDRESS,
+    fleet_time_budget: float = FLEET_TIME_BUDGET,
 ) -> ExitStatus:
     """Gate YOUR model in CI: latency, params, MACs, memory and precision against budgets on a target.
 
@@ -56,7 +70,9 @@ def check_cmd(
     forward passes), as `python -c "import ..."` would. Only check code you trust.
 
     Latency is estimated from the target profile (gated on the point estimate; --strict: the band's high
-    end), or measured here with --measure or --target local (gated on --latency-stat).
+    end), or measured here with --measure or --target local, or on a device of your fleet serving the target
+    with --on-fleet (the current folder is shipped to it so your factory imports there; gated on
+    --latency-stat).
 
     Exit codes: 0 every gate passed; 1 a gate failed, or the model raised (reported, no traceback);
     2 bad usage (bad spec, module or attribute not found, bad shape, unknown target).
@@ -84,12 +100,21 @@ def check_cmd(
         max_memory_bytes=parse_bytes(max_memory) if max_memory is not None else None,
     )
     resolved = resolve_target(target)
+    fleet = None
+    if fleet_device(on_fleet, target, address) is not None:
+        from archsel.profiling.fleet.dispatch import FleetRun
+
+        if measure or runtime not in (None, "pytorch"):
+            raise UsageError("--on-fleet measures eager PyTorch on the fleet's device",
+                             hint="drop --measure and --runtime")
+        runtime, fleet = "pytorch", FleetRun(resolved.name, address, fleet_time_budget)
     request = CheckRequest(spec=model.strip(), input_text=input_shape.strip(), target=resolved, limits=limits,
                            precision=normalize_dtype(dtype), runtime=resolved.runtime(runtime).name, threads=threads,
                            measure=measure, device=device, time_budget_s=time_budget,
-                           model_args=parse_model_args(model_arg), child=child_limits(timeout, memory_limit))
+                           model_args=parse_model_args(model_arg), child=child_limits(timeout, memory_limit),
+                           fleet=fleet)
     parse_inputs(request.input_text)
-    if request.measured:
+    if request.measured and fleet is None:  # the fleet's node resolves its own device
         from archsel.profiling.profiler import resolve_device
 
         request = replace(request, device=resolve_device(device))

@@ -65,7 +65,7 @@ def _latency_text(lat: Latency, statistic: str, value: float, target: str) -> tu
                 f"estimated, not measured: {lat.method}; {lat.accuracy_note}")
     d = lat.detail
     version = f" {d['runtime_version']}" if d.get("runtime_version") else ""
-    return (f"measured {statistic} {_ms(value)} on this machine ({d.get('device_name')}, {lat.runtime}{version}, "
+    return (f"measured {statistic} {_ms(value)} on {lat.device.removesuffix(')')}, {lat.runtime}{version}, "
             f"{lat.precision}, {d.get('samples')} samples)",
             f"measured: {lat.method}; stop reason {d.get('stop_reason')}")
 

@@ -52,9 +52,10 @@ def _host_port(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def connect(address: str | None) -> ModuleType:
+def connect(address: str | None, runtime_env: dict[str, Any] | None = None) -> ModuleType:
     """Ray, connected to the cluster at `address` (see resolve_address); one line and exit 2 when nothing
-    answers there. A process stays connected to one cluster."""
+    answers there. A process stays connected to one cluster (the first connection's `runtime_env`, e.g. the
+    working folder shipped to the nodes, holds for all its tasks: Ray uploads folders per job only)."""
     ray = import_ray()
     where = resolve_address(address)
     host, port = _host_port(where)
@@ -68,7 +69,7 @@ def connect(address: str | None) -> ModuleType:
     import logging
 
     try:
-        ray.init(address=f"{host}:{port}", log_to_driver=False, logging_level=logging.ERROR)
+        ray.init(address=f"{host}:{port}", log_to_driver=False, logging_level=logging.ERROR, runtime_env=runtime_env)
     except Exception as exc:  # Ray's connection errors have no common base class
         why = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         raise UsageError(f"could not join the Ray cluster at {where}: {why}",

@@ -247,13 +247,20 @@ def _accept(item: _Item, out: dict[str, Any], options: ProfileOptions, fleet: Fl
         remember_device(cache, fleet.target, facts, threads)
 
 
-def run_one(fn: Callable[..., Any], args: tuple[Any, ...], fleet: FleetRun, *, what: str) -> Any:
+def run_one(fn: Callable[..., Any], args: tuple[Any, ...], fleet: FleetRun, *, what: str,
+            runtime_env: dict[str, Any] | None = None) -> Any:
     """`fn(*args)` run on one node serving `fleet.target` (retried on another when its node dies), within the
     run's time budget. An archsel error raised there is raised here as it is (one line, its exit status);
-    anything else, or the budget running out, is an ArchselError naming `what`."""
+    anything else, or the budget running out, is an ArchselError naming `what`. `runtime_env`: Ray's, for the
+    job (the working folder a user's code is in, shipped to the nodes; cluster.connect)."""
     from archsel.errors import ArchselError
 
-    ray = cluster.connect(fleet.address)
+    try:
+        ray = cluster.connect(fleet.address, runtime_env)
+    except UsageError:
+        raise
+    except Exception as exc:  # e.g. the working folder could not be packed, or is too large for Ray
+        raise ArchselError(f"{what} on {fleet.target}: Ray could not take the job: {_first_line(exc)}") from None
     address = cluster.resolve_address(fleet.address)
     if not cluster.serving(cluster.fleet_nodes(ray), fleet.target):
         raise UsageError(f"no live node of the cluster at {address} serves {fleet.target}",
