@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from archsel.isolation import ChildLimits
     from archsel.profiling.cache import ResultCache
     from archsel.profiling.counting import CountResult
-    from archsel.profiling.fleet.dispatch import FleetRun
     from archsel.targets.profiles import TargetProfile
     from archsel.targets.runtimes import RuntimeSpec
     from archsel.usermodel import UserModel
@@ -246,47 +245,21 @@ def zoo_item(model_id: str, task: str | None, batch: int, cache: ResultCache | N
 
 
 def user_item(spec: str, input_text: str, kwargs: dict[str, Any], device: str = "cpu",
-              limits: ChildLimits | None = None, fleet: FleetRun | None = None) -> tuple[Item, UserModel]:
+              limits: ChildLimits | None = None) -> tuple[Item, UserModel]:
     """The user's model, built and counted now in a child process (archsel.isolation, bounded by `limits`):
     UsageError / UserCodeError surface here, and a child that hung, exited or crashed is a UserCodeError
-    saying so. Measured on `device` in a child process too; the model itself never enters this process.
-    With `fleet`, measured on a node of the fleet serving its target instead (in a child process there; the
-    current folder shipped to the node with Ray's runtime_env, so the factory imports there as here)."""
+    saying so. Measured on `device` in a child process too; the model itself never enters this process."""
     from archsel.isolation import ChildLimits
 
     bounds = limits or ChildLimits()
     user, count = _in_child(spec, "count", "archsel.usermodel:counted_user_model", (spec, input_text, kwargs), bounds)
 
     def measure(precision: str, budget_s: float, runtime: str, threads: int | None) -> Latency:
-        if fleet is not None:
-            return _measured_on_fleet(user, device, precision, budget_s, threads, bounds, fleet)
         latency: Latency = _in_child(spec, "measure", "archsel.advice.costing:measure_user_model",
                                      (user, device, precision, budget_s, runtime, threads), bounds)
         return latency
 
     return Item(spec, lambda: count, measure, user=True), user
-
-
-def _measured_on_fleet(user: UserModel, device: str, precision: str, budget_s: float, threads: int | None,
-                       bounds: ChildLimits, fleet: FleetRun) -> Latency:
-    import os
-
-    from archsel.profiling.fleet import node
-    from archsel.profiling.fleet.dispatch import run_one
-
-    out = run_one(node.measure_user, (user, device, precision, budget_s, threads, bounds, fleet.target), fleet,
-                  what="measuring your model", runtime_env={"working_dir": os.getcwd()})
-    latency: Latency = out["latency"]
-    return on_fleet_node(latency, latency.detail["fleet"])
-
-
-def on_fleet_node(latency: Latency, where: dict[str, Any]) -> Latency:
-    """A latency measured on a fleet node (`where`: the node's facts and target), labelled so."""
-    return replace(latency, device=f"{where.get('target')} of the fleet ({where.get('hostname')}, "
-                                   f"{latency.detail.get('device_name')})",
-                   method=f"measured on {where.get('target')} node {str(where.get('node_id'))[:12]} "
-                          f"({where.get('hostname')}) of the fleet; {latency.method}",
-                   detail={**latency.detail, "fleet": where})
 
 
 def _in_child(spec: str, stage: str, target: str, args: tuple[Any, ...], limits: ChildLimits) -> Any:

@@ -1,4 +1,5 @@
-"""`recommend --on-fleet`: the estimated candidates that could fit, measured on the fleet's devices.
+"""On the fleet's devices: `recommend --on-fleet` (the estimated candidates that could fit, measured there)
+and `check --on-fleet` (the user's model measured there).
 
 The candidates are first costed as always, estimated for the target's eager PyTorch (what the fleet
 measures); those whose estimate could meet the budget (the band's low end within it, and no size or memory
@@ -15,11 +16,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from archsel.advice import constraints as cons
-from archsel.advice.costing import MEASURE_BUDGET_S, measured_latency, on_fleet_node
+from archsel.advice.costing import MEASURE_BUDGET_S, Item, Latency, measured_latency
 
 if TYPE_CHECKING:
     from archsel.advice.pipeline import Advance, Outcome, Plan
+    from archsel.isolation import ChildLimits
     from archsel.profiling.fleet.dispatch import FleetRun
+    from archsel.usermodel import UserModel
 
 
 def could_fit(o: Outcome, budget_ms: float | None) -> bool:
@@ -75,3 +78,55 @@ def _take_measurement(o: Outcome, record: dict[str, Any], precision: str, p: Pla
     o.cost = replace(o.cost, latency=on_fleet_node(latency, where))
     o.violations = cons.violations(o.cost, p.limits, p.target)
     o.status = "excluded" if o.violations else "ok"
+
+
+def on_fleet_node(latency: Latency, where: dict[str, Any]) -> Latency:
+    """A latency measured on a fleet node (`where`: the node's facts and target), labelled so."""
+    return replace(latency, device=f"{where.get('target')} of the fleet ({where.get('hostname')}, "
+                                   f"{latency.detail.get('device_name')})",
+                   method=f"measured on {where.get('target')} node {str(where.get('node_id'))[:12]} "
+                          f"({where.get('hostname')}) of the fleet; {latency.method}",
+                   detail={**latency.detail, "fleet": where})
+
+
+def on_fleet_user_item(item: Item, user: UserModel, device: str, limits: ChildLimits | None,
+                       fleet: FleetRun) -> Item:
+    """`item` (costing.user_item's) measured on a node serving `fleet.target` instead of here: the current
+    folder is shipped with the job's Ray runtime_env (working_dir), so the factory imports there as here, and
+    the user's code runs in archsel.isolation's child on the node with the same limits."""
+    import os
+
+    from archsel.isolation import ChildLimits
+    from archsel.profiling.fleet.dispatch import run_one
+
+    bounds = limits or ChildLimits()
+
+    def measure(precision: str, budget_s: float, _runtime: str, threads: int | None) -> Latency:
+        out = run_one(measure_user_on_node, (user, device, precision, budget_s, threads, bounds, fleet.target),
+                      fleet, what="measuring your model", runtime_env={"working_dir": os.getcwd()})
+        latency: Latency = out["latency"]
+        return on_fleet_node(latency, latency.detail["fleet"])
+
+    return replace(item, measure_fn=measure)
+
+
+def measure_user_on_node(user: UserModel, device: str, precision: str, budget_s: float, threads: int | None,
+                         limits: ChildLimits, target: str) -> dict[str, Any]:
+    """Runs on the node: the user's model built and measured in an isolated child process, as `archsel check
+    --measure` does locally; the latency carries the node's facts."""
+    import time
+
+    from archsel.advice.costing import _in_child
+    from archsel.profiling.deploy import EAGER
+    from archsel.profiling.fleet.node import default_threads, node_facts
+    from archsel.profiling.profiler import resolve_device
+
+    dev = resolve_device(device)
+    threads = threads or default_threads()
+    started = time.time()
+    latency: Latency = _in_child(user.spec, "measure", "archsel.advice.costing:measure_user_model",
+                                 (user, dev, precision, budget_s, EAGER, threads), limits)
+    facts = node_facts(dev)
+    latency.detail["fleet"] = {"target": target, **{k: v for k, v in facts.items() if k != "fingerprint"},
+                               "started_unix_s": round(started, 3), "finished_unix_s": round(time.time(), 3)}
+    return {"latency": latency, "facts": facts, "threads": threads}

@@ -117,7 +117,11 @@ def run_check(request: CheckRequest) -> CheckResult:
     t0 = time.perf_counter()
     try:
         item, result.user = user_item(request.spec, request.input_text, request.model_args, device=request.device,
-                                      limits=request.child, fleet=request.fleet)
+                                      limits=request.child)
+        if request.fleet is not None:
+            from archsel.advice.fleet import on_fleet_user_item
+
+            item = on_fleet_user_item(item, result.user, request.device, request.child, request.fleet)
     except UserCodeError as exc:
         result.model_error = exc
         result.gates.append(Gate("model", "error", error=exc, duration_s=time.perf_counter() - t0))

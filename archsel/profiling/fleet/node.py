@@ -81,22 +81,3 @@ def calibrate(device: str, threads: int | None, quick: bool, name: str, target_c
     cpu = device_name(dev)
     doc = profile_document(cal, name=name, target_class=target_class, device=dev, device_name=cpu)
     return {"calibration": cal, "doc": doc, "device_name": cpu, "facts": node_facts(dev)}
-
-
-def measure_user(user: Any, device: str, precision: str, budget_s: float, threads: int | None,
-                 limits: Any, target: str) -> dict[str, Any]:
-    """A user's model (shipped with Ray's runtime_env working_dir) built and measured on this node in an
-    isolated child process (archsel.isolation), as `archsel check --measure` does locally."""
-    from archsel.advice.costing import _in_child
-    from archsel.profiling.deploy import EAGER
-    from archsel.profiling.profiler import resolve_device
-
-    dev = resolve_device(device)
-    threads = threads or default_threads()
-    started = time.time()
-    latency = _in_child(user.spec, "measure", "archsel.advice.costing:measure_user_model",
-                        (user, dev, precision, budget_s, EAGER, threads), limits)
-    facts = node_facts(dev)
-    latency.detail["fleet"] = {"target": target, **{k: v for k, v in facts.items() if k != "fingerprint"},
-                               "started_unix_s": round(started, 3), "finished_unix_s": round(time.time(), 3)}
-    return {"latency": latency, "facts": facts, "threads": threads}
