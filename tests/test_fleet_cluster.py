@@ -66,6 +66,10 @@ def test_each_measurement_runs_on_the_node_serving_its_target(two_node_cluster: 
     doc = json.loads(status.stdout)
     assert doc["targets"] == ["jetson-orin-nano", "raspberry-pi-5"] and len(doc["nodes"]) == 2
     serving = {n["targets"][0]: n["node_id"] for n in doc["nodes"]}
+    narrow = archsel("fleet", "status", env={**env, "COLUMNS": "80"}).stdout.splitlines()
+    assert all(len(line) <= 80 for line in narrow)  # one line per node at 80 columns, no wrapped cell
+    for n in doc["nodes"]:
+        assert len([line for line in narrow if line.startswith(n["node_id"][:12])]) == 1
     for n in doc["nodes"]:  # the facts each node reports about itself
         facts = n["facts"]
         assert n["alive"] and facts["cpu_cores"] >= 1 and facts["torch_version"] and facts["archsel_version"]

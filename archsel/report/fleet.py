@@ -22,7 +22,7 @@ def status_document(address: str, nodes: list[tuple[FleetNode, dict[str, Any] | 
                         "problem": problem})
         rows.append({
             "node": n.node_id[:12], "address": n.address, "state": "alive" if n.alive else "dead",
-            "targets": ", ".join(n.targets) or "— (serves no archsel target)",
+            "targets": ", ".join(n.targets) or "none",
             "cpu": f"{f['cpu_model']} ({f['cpu_cores']} cores)" if facts else (problem or ""),
             "gpu": f.get("gpu_name") or "—",
             "memory": format_bytes(f["memory_bytes"]) if f.get("memory_bytes") else "—",
@@ -32,10 +32,12 @@ def status_document(address: str, nodes: list[tuple[FleetNode, dict[str, Any] | 
     payload = {"schema_version": SCHEMA_VERSION, "command": "fleet status", "address": address,
                "targets": served, "nodes": records}
     view = TableView(
-        columns=[Column("node", "node", no_wrap=True), Column("address", "address", no_wrap=True),
-                 Column("state", "state"), Column("targets", "archsel target"), Column("cpu", "CPU"),
-                 Column("gpu", "GPU"), Column("memory", "memory", justify="right"), Column("versions", "versions")],
-        rows=rows,
+        # one line per node at any width: narrower terminals drop versions, address, memory, GPU, then CPU
+        columns=[Column("node", "node", no_wrap=True), Column("address", "address", drop=4),
+                 Column("state", "state"), Column("targets", "archsel target", shrink=True),
+                 Column("cpu", "CPU", drop=1, shrink=True), Column("gpu", "GPU", drop=2),
+                 Column("memory", "memory", justify="right", drop=3), Column("versions", "versions", drop=5)],
+        rows=rows, one_line=True,
         title=f"Ray cluster at {address}: {len(nodes)} node(s), targets served: {', '.join(served) or 'none'}",
     )
     return Document(payload, "nodes", [view])
