@@ -108,6 +108,16 @@ def serving(nodes: list[FleetNode], target: str) -> list[FleetNode]:
     return [n for n in nodes if n.serves(target)]
 
 
+def require_serving(ray: Any, address: str, target: str) -> list[FleetNode]:
+    """The live nodes serving `target`; a usage error saying how to start one when there is none."""
+    found = serving(fleet_nodes(ray), target)
+    if not found:
+        raise UsageError(f"no live node of the cluster at {address} serves {target}",
+                         hint=f"start one with ray start --address {address} "
+                              f"--resources '{{\"{target_resource(target)}\": 1}}'")
+    return found
+
+
 FACTS_TIMEOUT_S = 60.0  # a node that has not reported its facts by then is listed without them
 
 

@@ -172,14 +172,9 @@ def _run_on_cluster(pending: list[_Item], options: ProfileOptions, fleet: FleetR
     ray = cluster.connect(fleet.address)
     report.contacted = True
     report.address = cluster.resolve_address(fleet.address)
-    at_start = cluster.serving(cluster.fleet_nodes(ray), fleet.target)
-    if not at_start:
-        raise UsageError(f"no live node of the cluster at {report.address} serves {fleet.target}",
-                         hint=f"start one with ray start --address {report.address} "
-                              f"--resources '{{\"{cluster.target_resource(fleet.target)}\": 1}}'")
+    at_start = cluster.require_serving(ray, report.address, fleet.target)
     log(f"archsel: {len(pending)} measurements on {len(at_start)} node(s) serving {fleet.target}")
-    task = ray.remote(node.measure).options(num_cpus=0, resources={cluster.target_resource(fleet.target): 1},
-                                            max_retries=MAX_RETRIES, retry_exceptions=False)
+    task = _on_target(ray, node.measure, fleet.target)
     refs = {task.remote(item.model_id, options, item.batch, item.dtype, fleet.target): item for item in pending}
     deadline = time.monotonic() + fleet.time_budget_s
     base = _conditions(options, fleet)
@@ -225,6 +220,13 @@ def _run_on_cluster(pending: list[_Item], options: ProfileOptions, fleet: FleetR
             fail(item, "timeout", f"not finished within the fleet time budget of {fleet.time_budget_s:g} s")
 
 
+def _on_target(ray: Any, fn: Callable[..., Any], target: str) -> Any:
+    """`fn` as a Ray task needing one unit of the target's resource (one at a time per device, on any node
+    serving it), run again elsewhere when its node dies, never for its own exceptions."""
+    return ray.remote(fn).options(num_cpus=0, resources={cluster.target_resource(target): 1},
+                                  max_retries=MAX_RETRIES, retry_exceptions=False)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     lines = [line for line in text.splitlines() if line.strip()]
@@ -261,14 +263,8 @@ def run_one(fn: Callable[..., Any], args: tuple[Any, ...], fleet: FleetRun, *, w
         raise
     except Exception as exc:  # e.g. the working folder could not be packed, or is too large for Ray
         raise ArchselError(f"{what} on {fleet.target}: Ray could not take the job: {_first_line(exc)}") from None
-    address = cluster.resolve_address(fleet.address)
-    if not cluster.serving(cluster.fleet_nodes(ray), fleet.target):
-        raise UsageError(f"no live node of the cluster at {address} serves {fleet.target}",
-                         hint=f"start one with ray start --address {address} "
-                              f"--resources '{{\"{cluster.target_resource(fleet.target)}\": 1}}'")
-    task = ray.remote(fn).options(num_cpus=0, resources={cluster.target_resource(fleet.target): 1},
-                                  max_retries=MAX_RETRIES, retry_exceptions=False)
-    ref = task.remote(*args)
+    cluster.require_serving(ray, cluster.resolve_address(fleet.address), fleet.target)
+    ref = _on_target(ray, fn, fleet.target).remote(*args)
     ready, _ = ray.wait([ref], timeout=fleet.time_budget_s)
     if not ready:
         ray.cancel(ref, force=True)
