@@ -196,7 +196,7 @@ def test_the_reference_set_covers_the_rows() -> None:
     ids = {e.id for e in REFERENCES}
     assert len(TORCHVISION) >= 28
     assert {"mobilenet_v1", "bvlc_googlenet", "bvlc_alexnet", "vit_b_32_384", "bert_base_uncased_mlm",
-            "deeplabv3plus_mobilenet_v2", "regnet_x_3_2gf"} <= ids
+            "deeplabv3plus_mobilenet_v2", "regnet_x_3_2gf", "inception_v4", "edsr_r16f64_x2", "wav2letter_4096"} <= ids
     zoo = {e.id for e in registry.all_entries()}
     yolo = set(YOLO_COUNTED)  # the Ultralytics YOLO reference entries (reference_detectors.py)
     assert set(MODEL_IDS) <= ids | zoo | yolo, set(MODEL_IDS) - ids - zoo - yolo
@@ -223,6 +223,30 @@ def test_mobilenet_v1_matches_the_paper() -> None:
     result = count_model("mobilenet_v1")
     assert abs(result.macs / 1e6 - 569) <= 0.01 * 569
     assert round(result.params / 1e6, 1) == 4.2
+
+
+# ExecuTorch's benchmark examples: (id, the row's input, output shape, parameters, MACs), the figures of the
+# examples' own modules (timm inception_v4, torchSR edsr_r16f64(2), torchaudio Wav2Letter(num_classes=4096))
+# under torch.utils.flop_counter, cross-checked when the entries were written
+EXECUTORCH_EXAMPLES = [
+    ("inception_v4", (1, 3, 299, 299), (1, 1000), 42_679_816, 12_253_974_624),
+    ("edsr_r16f64_x2", (1, 3, 224, 224), (1, 3, 448, 448), 1_369_883, 68_874_236_928),
+    ("wav2letter_4096", (10, 1, 700), (10, 4096, 3), 34_327_346, 969_510_000),
+]
+
+
+@pytest.mark.parametrize(("model_id", "shape", "output", "params", "macs"), EXECUTORCH_EXAMPLES,
+                         ids=[e[0] for e in EXECUTORCH_EXAMPLES])
+def test_executorch_examples_match_their_libraries_modules(model_id: str, shape: tuple[int, ...],
+                                                           output: tuple[int, ...], params: int, macs: int) -> None:
+    import torch
+
+    assert any(r["archsel_model"] == model_id and r["archsel_input"] == [list(shape)] for r in ROWS)
+    entry = registry.get_model_entry(model_id)
+    assert f"{params:,} parameters" in entry.notes
+    result = count_model(model_id, input_shape=shape)
+    assert (result.params, result.macs) == (params, macs)
+    assert tuple(registry.get_model(model_id)(torch.empty(shape, device="meta")).shape) == output
 
 
 @pytest.mark.parametrize("entry", [e for e in REFERENCES if e.torchvision_weights is None], ids=lambda e: e.id)

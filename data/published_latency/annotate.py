@@ -89,6 +89,8 @@ RUNTIME_TABLE: dict[str, tuple[str | None, str | None, int | None, str | None]] 
     "TensorRT (raw engine execute, trtutils TRTEngine.raw_exec)": ("tensorrt", "gpu", None, None),
     "TensorRT (trtexec engine; JetPack 6.2, L4T 36.4.7)": ("tensorrt", "gpu", None, None),
     "TensorRT 8.4.3 (TensorRT OSS demo/BERT engine)": ("tensorrt", "gpu", None, None),
+    "TensorRT 10.7.0.23 per the README's version table at this commit (TensorRT OSS demo/BERT engine)": (
+        "tensorrt", "gpu", None, None),
     "TensorRT 8.4 (trtexec engine from a tf2onnx ONNX graph)": ("tensorrt", "gpu", None, None),
     "TensorRT 10 (Ultralytics export)": ("tensorrt", "gpu", None, None),
     "TensorRT via torch2trt": ("tensorrt", "gpu", None, None),
@@ -115,6 +117,7 @@ PRECISION_TABLE: dict[str, tuple[str | None, str | None]] = {
     "float (AI Hub unquantized model; Hexagon NPU/HTP computes floats in fp16 - QNN behaviour, not stated in "
     "perf.yaml)": ("fp16", None),
     "fp16": ("fp16", None),
+    "fp16 (builder.py --fp16, demo/BERT/scripts/inference_benchmark.sh)": ("fp16", None),
     "fp16 compute (fp32 model; ncnn default use_fp16_arithmetic on ARMv8.2 A76)": ("fp16", None),
     "fp16 storage/arithmetic where the GPU reports support (ncnn defaults; fp32 model)": ("fp16", None),
     "fp32": ("fp32", None),
@@ -127,6 +130,8 @@ PRECISION_TABLE: dict[str, tuple[str | None, str | None]] = {
     "int8 (QAT Q/DQ ONNX graph, engine built with trtexec --int8)": ("int8", None),
     "int8 (post-training INT8 with FP16 where INT8 is not used: builder.py --int8 --fp16 --strict, "
     "demo/BERT/scripts/inference_benchmark.sh)": ("int8", None),
+    "int8 (post-training INT8 calibration with FP16 where INT8 is not used: builder.py --int8 --fp16 --strict "
+    "--calib-num 1 -iln -imh on Ampere, demo/BERT/scripts/inference_benchmark.sh)": ("int8", None),
     "int8 quantized (qnnpack pretrained)": ("int8", None),
     'mixed (system name "PyTorch-MIX")': (None, "mixed precision: no single precision"),
     "not stated": (None, _NOT_STATED),
@@ -330,6 +335,9 @@ MODEL_TABLE: dict[str, tuple[str | None, str | None]] = {
     "BERT-Large SQuAD (TensorRT demo/BERT, 24 layers, 1024 wide, QA head)": (
         "bert_large_squad", "NVIDIA's BERT-large SQuAD checkpoint: BERT-large with the span head; its segment-id and "
                             "input-mask inputs are not modelled"),
+    "BERT-Base SQuAD (TensorRT demo/BERT, 12 layers, 768 wide, QA head)": (
+        "bert_base_squad", "NVIDIA's BERT-base SQuAD checkpoint: BERT-base with the span head; its segment-id and "
+                           "input-mask inputs are not modelled"),
     "BERT-Large (MLPerf bert-99)": ("bert_large_squad", "BERT-large with the SQuAD span head"),
     "BERT-Large (MLPerf bert-99, SQuAD v1.1)": ("bert_large_squad", "BERT-large with the SQuAD span head"),
     "Whisper-Tiny (Qualcomm AI Hub model id whisper_tiny) - component HfWhisperEncoder": (
@@ -346,12 +354,10 @@ MODEL_TABLE: dict[str, tuple[str | None, str | None]] = {
                                                          "not built in archsel"),
     "RetinaNet ResNeXt50-32x4d FPN (MLPerf retinanet, OpenImages)": (
         None, "MLPerf RetinaNet (ResNeXt50-32x4d FPN, 264 classes) not built in archsel"),
-    # ExecuTorch benchmark examples without an archsel build
-    "InceptionV4 (ExecuTorch example ic4 = timm inception_v4)": (None, "timm's Inception-v4 not built in archsel"),
-    "EDSR (ExecuTorch example edsr = torchsr edsr_r16f64, scale 2)": (
-        None, "EDSR super-resolution (16 residual blocks, 64 wide, x2) not built in archsel"),
-    "Wav2Letter (ExecuTorch example w2l = torchaudio Wav2Letter, 4096 classes)": (
-        None, "torchaudio's Wav2Letter not built in archsel"),
+    # ExecuTorch benchmark examples built with their libraries' layers (timm, torchSR, torchaudio)
+    "InceptionV4 (ExecuTorch example ic4 = timm inception_v4)": ("inception_v4", None),
+    "EDSR (ExecuTorch example edsr = torchsr edsr_r16f64, scale 2)": ("edsr_r16f64_x2", None),
+    "Wav2Letter (ExecuTorch example w2l = torchaudio Wav2Letter, 4096 classes)": ("wav2letter_4096", None),
     # Ultralytics YOLO (reference entries registered in reference_detectors.py)
     **{f"YOLO11{s} (Ultralytics)": (f"yolo11{s}", None) for s in "nsmlx"},
     **{f"YOLO11{s} detect (Ultralytics)": (f"yolo11{s}", None) for s in "nsmlx"},

@@ -6,11 +6,13 @@ Each is written after its source, layer for layer, so that archsel counts the ne
   (grouped convolutions, LRN, 227×227), BVLC GoogLeNet (no batch norm, true 5×5 branches, LRN), SqueezeNet
   v1.1 as ncnn's param defines it (conv10 padded by 1), MobileNet v1 (Howard et al. 2017) and chuanqi305's
   MobileNet-SSD (batch norm folded into the convolutions, 21 VOC classes).
+- Inception-v4 (Szegedy et al. 2016) with timm inception_v4's layers (the ExecuTorch example ic4).
 - DeepLabV3+ on MobileNetV2 as jfzhang95/pytorch-deeplab-xception builds it (Qualcomm AI Hub's source).
 - Transformer encoders with the dimensions of their model cards: BERT (and BERT-large), DistilBERT,
   MobileBERT, MiniLM and MPNet sentence embedders, CLIP's text and image towers, DINOv2, VideoMAE and the
   Whisper-tiny encoder. Attention runs through F.scaled_dot_product_attention (what HuggingFace's "sdpa"
   attention calls); weights are random: these are shapes, never trained models.
+- Wav2Letter (Collobert et al. 2016) with torchaudio.models.Wav2Letter's layers (the ExecuTorch example w2l).
 """
 
 from __future__ import annotations
@@ -217,6 +219,108 @@ class MobileNetSSD(nn.Module):
 def mobilenet_v1_ssd300(num_classes: int = 21) -> nn.Module:
     """MobileNet-SSD 300×300 (chuanqi305, VOC) as ncnn's benchmark/mobilenet_ssd.param defines it."""
     return MobileNetSSD(num_classes)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Inception-v4 (Szegedy et al. 2016) as timm's inception_v4 lays it out (TF-slim's graph)
+
+
+def _cbr(c_in: int, c_out: int, k: int | tuple[int, int], stride: int = 1, same: bool = False) -> nn.Sequential:
+    """Convolution without bias, batch norm (TensorFlow's eps 1e-3), ReLU; unpadded unless `same` (stride 1)."""
+    kh, kw = (k, k) if isinstance(k, int) else k
+    conv = nn.Conv2d(c_in, c_out, (kh, kw), stride, padding=(kh // 2, kw // 2) if same else 0, bias=False)
+    return nn.Sequential(conv, nn.BatchNorm2d(c_out, eps=1e-3), nn.ReLU(inplace=True))
+
+
+class _Concat(nn.Module):
+    """Branches on the same input, their outputs concatenated along the channels."""
+
+    def __init__(self, *branches: nn.Module) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([branch(x) for branch in self.branches], 1)
+
+
+def _fork(trunk: nn.Module, *heads: nn.Module) -> nn.Sequential:
+    """A trunk whose output feeds several heads, concatenated: Inception-C's split 1×3 / 3×1 ends."""
+    return nn.Sequential(trunk, _Concat(*heads))
+
+
+def _avg_1x1(c_in: int, c_out: int) -> nn.Sequential:
+    """The pool branch: 3×3 average pool (stride 1, padding not counted in the mean), 1×1 conv."""
+    return nn.Sequential(nn.AvgPool2d(3, 1, padding=1, count_include_pad=False), _cbr(c_in, c_out, 1))
+
+
+def _inception_a() -> nn.Module:
+    """Figure 4, 35×35×384: 1×1 96 | 1×1 64 → 3×3 96 | 1×1 64 → 3×3 96 → 3×3 96 | avg pool → 1×1 96."""
+    return _Concat(_cbr(384, 96, 1),
+                   nn.Sequential(_cbr(384, 64, 1), _cbr(64, 96, 3, same=True)),
+                   nn.Sequential(_cbr(384, 64, 1), _cbr(64, 96, 3, same=True), _cbr(96, 96, 3, same=True)),
+                   _avg_1x1(384, 96))
+
+
+def _inception_b() -> nn.Module:
+    """Figure 5, 17×17×1024: 1×1 384 | 1×1 192 → 1×7 224 → 7×1 256 | 1×1 192 → 7×1 192 → 1×7 224 → 7×1 224
+    → 1×7 256 | avg pool → 1×1 128 (the 1×7 / 7×1 order of timm's TF-slim graph; the counts are the same)."""
+    return _Concat(_cbr(1024, 384, 1),
+                   nn.Sequential(_cbr(1024, 192, 1), _cbr(192, 224, (1, 7), same=True),
+                                 _cbr(224, 256, (7, 1), same=True)),
+                   nn.Sequential(_cbr(1024, 192, 1), _cbr(192, 192, (7, 1), same=True),
+                                 _cbr(192, 224, (1, 7), same=True), _cbr(224, 224, (7, 1), same=True),
+                                 _cbr(224, 256, (1, 7), same=True)),
+                   _avg_1x1(1024, 128))
+
+
+def _inception_c() -> nn.Module:
+    """Figure 6, 8×8×1536: 1×1 256 | 1×1 384 → (1×3 256, 3×1 256) | 1×1 384 → 3×1 448 → 1×3 512 → (1×3 256,
+    3×1 256) | avg pool → 1×1 256."""
+    return _Concat(_cbr(1536, 256, 1),
+                   _fork(_cbr(1536, 384, 1), _cbr(384, 256, (1, 3), same=True), _cbr(384, 256, (3, 1), same=True)),
+                   _fork(nn.Sequential(_cbr(1536, 384, 1), _cbr(384, 448, (3, 1), same=True),
+                                       _cbr(448, 512, (1, 3), same=True)),
+                         _cbr(512, 256, (1, 3), same=True), _cbr(512, 256, (3, 1), same=True)),
+                   _avg_1x1(1536, 256))
+
+
+class InceptionV4(nn.Module):
+    """Inception-v4 at 299×299: the stem (Figure 3: 3×3 convs, then three two-branch concatenations to
+    35×35×384), 4 × Inception-A, Reduction-A (Figure 7 with k, l, m, n = 192, 224, 256, 384) to 17×17×1024,
+    7 × Inception-B, Reduction-B (Figure 8) to 8×8×1536, 3 × Inception-C, global average pool, FC. Every
+    convolution is conv + batch norm + ReLU; "V" (valid) convolutions are unpadded."""
+
+    def __init__(self, num_classes: int = 1000) -> None:
+        super().__init__()
+        stem = [
+            _cbr(3, 32, 3, stride=2), _cbr(32, 32, 3), _cbr(32, 64, 3, same=True),
+            _Concat(nn.MaxPool2d(3, 2), _cbr(64, 96, 3, stride=2)),
+            _Concat(nn.Sequential(_cbr(160, 64, 1), _cbr(64, 96, 3)),
+                    nn.Sequential(_cbr(160, 64, 1), _cbr(64, 64, (1, 7), same=True),
+                                  _cbr(64, 64, (7, 1), same=True), _cbr(64, 96, 3))),
+            _Concat(_cbr(192, 192, 3, stride=2), nn.MaxPool2d(3, 2)),
+        ]
+        reduction_a = _Concat(_cbr(384, 384, 3, stride=2),
+                              nn.Sequential(_cbr(384, 192, 1), _cbr(192, 224, 3, same=True),
+                                            _cbr(224, 256, 3, stride=2)),
+                              nn.MaxPool2d(3, 2))
+        reduction_b = _Concat(nn.Sequential(_cbr(1024, 192, 1), _cbr(192, 192, 3, stride=2)),
+                              nn.Sequential(_cbr(1024, 256, 1), _cbr(256, 256, (1, 7), same=True),
+                                            _cbr(256, 320, (7, 1), same=True), _cbr(320, 320, 3, stride=2)),
+                              nn.MaxPool2d(3, 2))
+        self.features = nn.Sequential(
+            *stem, *(_inception_a() for _ in range(4)), reduction_a, *(_inception_b() for _ in range(7)),
+            reduction_b, *(_inception_c() for _ in range(3)))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(1536, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.pool(self.features(x)), 1))
+
+
+def inception_v4(num_classes: int = 1000) -> nn.Module:
+    """Inception-v4 (299×299) with timm inception_v4's layers."""
+    return InceptionV4(num_classes)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -659,3 +763,44 @@ class WhisperEncoder(nn.Module):
 def whisper_encoder(**kwargs: Any) -> nn.Module:
     """Whisper-tiny's encoder (optionally with the decoder's cross-attention K/V projections)."""
     return WhisperEncoder(**kwargs)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Wav2Letter (Collobert et al. 2016) as torchaudio.models.Wav2Letter lays it out
+
+# The acoustic model after the front end: (output channels, kernel, stride, padding); None: the classes
+_WAV2LETTER = ((250, 48, 2, 23), *((250, 7, 1, 3),) * 7, (2000, 32, 1, 16), (2000, 1, 1, 0), (None, 1, 1, 0))
+
+
+class Wav2Letter(nn.Module):
+    """[N, features, T] → per-frame class log-probabilities [N, classes, T'], all Conv1d + ReLU.
+
+    On a waveform ("waveform", the paper's raw-audio variant) a front-end conv (250 filters,
+    kernel 250 = 15.6 ms, stride 160 = 10 ms at 16 kHz, padding 45) turns samples into frames; power-spectrum
+    or MFCC features enter the acoustic model directly. The acoustic model: conv 48/2 (250), seven conv 7
+    (250), conv 32 (2000), conv 1 (2000), conv 1 (classes); ReLU after every conv, the last included, then
+    log-softmax over the classes.
+    """
+
+    def __init__(self, num_classes: int = 40, input_type: str = "waveform", num_features: int = 1) -> None:
+        super().__init__()
+        if input_type not in ("waveform", "power_spectrum", "mfcc"):
+            raise ValueError(f"input_type must be waveform, power_spectrum or mfcc, not {input_type!r}")
+        layers: list[nn.Module] = []
+        c = num_features
+        if input_type == "waveform":
+            layers += [nn.Conv1d(c, 250, 250, stride=160, padding=45), nn.ReLU(inplace=True)]
+            c = 250
+        for out, kernel, stride, padding in _WAV2LETTER:
+            out = num_classes if out is None else out
+            layers += [nn.Conv1d(c, out, kernel, stride=stride, padding=padding), nn.ReLU(inplace=True)]
+            c = out
+        self.acoustic_model = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.log_softmax(self.acoustic_model(x), dim=1)
+
+
+def wav2letter(num_classes: int = 40, input_type: str = "waveform", num_features: int = 1) -> nn.Module:
+    """Wav2Letter with torchaudio's constructor arguments (defaults: 40 classes, a 1-channel waveform)."""
+    return Wav2Letter(num_classes, input_type, num_features)

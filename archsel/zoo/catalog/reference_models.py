@@ -3,8 +3,9 @@
 They are kept to hold archsel's latency estimates against figures others measured on real devices; they are
 never recommended and are listed only with `include_references`. Each builds the network that was timed:
 torchvision's own classifiers (published figures from their weight enums), the Caffe-era networks of ncnn's
-benchmark as its .param files define them, the DeepLabV3+ of Qualcomm AI Hub's source, and transformer
-encoders with the dimensions of their model cards. Weights are never loaded: counts and shapes only.
+benchmark as its .param files define them, the DeepLabV3+ of Qualcomm AI Hub's source, transformer encoders
+with the dimensions of their model cards, and ExecuTorch's benchmark examples Inception-v4 (timm), EDSR (torchSR)
+and Wav2Letter (torchaudio) with their libraries' layers. Weights are never loaded: counts and shapes only.
 """
 
 from functools import partial
@@ -248,6 +249,14 @@ _ref("bert_large_squad", "BERT-large (SQuAD span head)", family="transformer", t
                  "start/end logits per token.",
      notes=_NOMINAL + "MLPerf's bert-99 benchmark model at its maximum sequence length 384 (MLPerf samples "
            "vary in length; the harness may pack or truncate).")
+_ref("bert_base_squad", "BERT-base (SQuAD span head)", family="transformer", task=TAG,
+     spec=tokens(384, WORDPIECE), builder=B + "text_encoder",
+     kwargs=_bert(d=768, layers=12, heads=12, ff=3072, head="qa"),
+     references=(_BERT, "NVIDIA/TensorRT demo/BERT (bert_tf_ckpt_base_qa_squad2_amp_*_v19.03.1)"),
+     description="BertForQuestionAnswering, base: 12 post-norm layers of width 768, 12 heads, FFN 3072; "
+                 "start/end logits per token.",
+     notes=_NOMINAL + "NVIDIA's BERT-base SQuAD v2 checkpoint that TensorRT's demo/BERT benchmarks at sequence "
+           "128 and 384. 108,893,186 parameters like HuggingFace's BertForQuestionAnswering (bert-base-uncased).")
 _ref("mobilebert_uncased", "MobileBERT uncased", family="transformer", task=TEXT, spec=tokens(8, WORDPIECE),
      builder=B + "mobilebert", kwargs={}, lightweight=True,
      references=("Sun et al., MobileBERT: a Compact Task-Agnostic BERT for Resource-Limited Devices, ACL 2020",
@@ -324,3 +333,45 @@ _ref("whisper_tiny_encoder_cross_kv", "Whisper-tiny encoder + cross-attention K/
      description="whisper_tiny_encoder plus the 4 decoder layers' cross-attention key and value projections "
                  "of its output: Qualcomm AI Hub's HfWhisperEncoder component, which returns the caches.",
      notes=_NOMINAL + "The decoder component (one token against the caches) is not built.")
+
+# ------------------------------------------------------------------------------------------------------
+# ExecuTorch benchmark examples (pytorch/executorch examples/models/*/model.py): each built with the layers of
+# the library the example takes it from, at the input its get_example_inputs gives
+
+SR = "super-resolution"
+_EXECUTORCH = "pytorch/executorch examples/models/{}/model.py"
+_WAVEFORM = InputSpec((TensorSpec("waveform", (1, 700), ("C", "T")),))
+
+_ref("inception_v4", "Inception-v4", family="cnn", task=CLS, spec=image(299), builder=B + "inception_v4",
+     kwargs={},
+     references=("Szegedy et al., Inception-v4, Inception-ResNet and the Impact of Residual Connections on "
+                 "Learning, AAAI 2017 (arXiv:1602.07261)", "huggingface/pytorch-image-models "
+                 "timm/models/inception_v4.py", _EXECUTORCH.format("inception_v4")),
+     description="Inception-v4 at 299×299: stem to 35×35×384, 4 Inception-A, Reduction-A, 7 Inception-B, "
+                 "Reduction-B, 3 Inception-C (conv + batch norm + ReLU throughout, factorised 1×7/7×1 and "
+                 "1×3/3×1 convolutions), global average pool, FC 1000.",
+     notes="timm's inception_v4 (TF-slim's graph, ported weights), the ExecuTorch example ic4 at 1×3×299×299. "
+           "42,679,816 parameters like timm's (42.68 M; its inception_v4.tf_in1k model card: 42.7 M parameters, "
+           "12.3 GMACs at 299×299).")
+_ref("edsr_r16f64_x2", "EDSR baseline ×2 (16 blocks, 64 features)", family="cnn", task=SR, spec=image(224),
+     builder="archsel.zoo.builders.super_resolution:edsr",
+     kwargs={"blocks": 16, "features": 64, "scale": 2, "res_scale": 1.0},
+     references=("Lim et al., Enhanced Deep Residual Networks for Single Image Super-Resolution, CVPRW 2017",
+                 "Coloquinte/torchSR torchsr/models/edsr.py (edsr_r16f64)", _EXECUTORCH.format("edsr")),
+     description="EDSR baseline, ×2: DIV2K mean shift (fixed 1×1 conv), head conv 3→64, 16 residual blocks "
+                 "(conv-ReLU-conv, no batch norm), body conv + global skip, conv 64→256 + PixelShuffle(2), tail "
+                 "conv 64→3, mean shift back; RGB 3×224×224 → 3×448×448.",
+     notes="torchSR's edsr_r16f64(2), the ExecuTorch example edsr at 1×3×224×224. 1,369,883 parameters like "
+           "torchSR's (1,369,859 trainable and the two frozen mean-shift convolutions' 24); the paper's Table 1 "
+           "gives the baseline 1.5 M, the ×4 count (two upsampling stages: 147,712 parameters more).")
+_ref("wav2letter_4096", "Wav2Letter (waveform, 4096 classes)", family="cnn", task=ASR, spec=_WAVEFORM,
+     builder=B + "wav2letter", kwargs={"num_classes": 4096, "input_type": "waveform", "num_features": 1},
+     references=("Collobert et al., Wav2Letter: an End-to-End ConvNet-based Speech Recognition System, arXiv "
+                 "2016 (arXiv:1609.03193)", "pytorch/audio torchaudio/models/wav2letter.py",
+                 _EXECUTORCH.format("wav2letter")),
+     description="Wav2Letter on a raw 1-channel waveform: front-end Conv1d 250 (kernel 250, stride 160), Conv1d "
+                 "250 (48, stride 2), seven Conv1d 250 (7), Conv1d 2000 (32), Conv1d 2000 (1), Conv1d 4096 (1), "
+                 "ReLU after each, log-softmax over 4096 classes.",
+     notes="torchaudio's Wav2Letter(num_classes=4096) (input_type 'waveform', 1 feature: the ExecuTorch example "
+           "w2l), timed on 10×1×700 (700 samples: 3 output frames). 34,327,346 parameters, torchaudio's "
+           "module's own count (torchaudio publishes none).")
