@@ -29,6 +29,7 @@ import datetime as dt
 import functools
 import json
 import math
+import re
 import statistics
 import sys
 import textwrap
@@ -56,6 +57,12 @@ DATA = ROOT / "data" / "published_latency" / "measurements.json"
 RESULTS = ROOT / "benchmarks" / "results_published_fit.md"
 # Rows timed by a serving client (Triton's perf_analyzer) hold more than the model's inference: not fitted
 SERVING_RUNTIMES = ("Triton Inference Server",)
+# A mean (benchncnn's figure) over runs whose slowest the source gives as more than this many times its fastest
+# is the mean of a disturbed run, not the model's latency: not fitted. Only the Pi 5 ncnn MobileNet v1 fp16
+# 4-thread row (min 9.0, max 72.98, mean 33.88 ms: slower than its own 1-thread 20.3 ms) is such a row; the
+# widest spread of the other 133 rows that state one is 2.2x (a Vulkan GPU run).
+DISTURBED_SPREAD = 3.0
+SPREAD = re.compile(r"\bmin ([0-9.]+), max ([0-9.]+)")
 MIN_ROWS = 5  # (device, runtime) groups with fewer rows are reported, not held to the target
 # What each device's users deploy with (issue 16): the default runtime written into the profiles.
 DEFAULT_RUNTIME = {
@@ -91,6 +98,12 @@ class Measured:
     latency_s: float
 
 
+def disturbed(row: dict[str, Any]) -> bool:
+    """Whether the row's note gives its runs' spread (`min A, max B`, in ms) wider than DISTURBED_SPREAD."""
+    spread = SPREAD.search(str(row.get("note") or ""))
+    return bool(spread) and float(spread.group(2)) > DISTURBED_SPREAD * float(spread.group(1))
+
+
 def usable(rows: list[dict[str, Any]], profiles: dict[str, TargetProfile]) -> tuple[list[Measured], dict[str, int]]:
     """The rows the fit can use, and why the others cannot."""
     from archsel.zoo.registry import get_model_entry
@@ -113,6 +126,9 @@ def usable(rows: list[dict[str, Any]], profiles: dict[str, TargetProfile]) -> tu
             why = "no latency (throughput only)"
         elif str(r.get("runtime", "")).startswith(SERVING_RUNTIMES):
             why = "serving latency (a client's request time: serialisation, queueing and transfer included)"
+        elif disturbed(r):
+            why = (f"disturbed run (the source's slowest run over {DISTURBED_SPREAD:g}x its fastest: "
+                   "their mean is not the model's latency)")
         else:
             try:
                 get_model_entry(r["archsel_model"])

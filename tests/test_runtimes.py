@@ -92,6 +92,25 @@ def test_fit_finds_the_thread_efficiency_and_an_unpublished_precision_rate(trace
     assert fit.parallel_efficiency == pytest.approx(0.7) and fit.precision_rates == {"int8": 2.0}
 
 
+def test_a_precision_with_a_published_peak_is_fitted_at_most_at_it(traces: dict[str, object]) -> None:
+    """A kernel never beats its precision's datasheet rate: the share searched for a precision the unit has a
+    published peak for stops at 1 (A100 TensorRT's fp16 and tf32 were fitted at 4x theirs), while a precision
+    rated against the reference (no peak of its own, or a nominal one) keeps the whole grid."""
+    peaks = {"fp16": 10e12 / 2, "int8": 20e12 / 2}
+    true = EngineRates("tensorrt", "gpu", {"fp16": peaks["fp16"] * 0.5, "int8": peaks["int8"]}, 68e9, TRUE,
+                       layer_s=6e-6, call_s=20e-6, fused_traffic=0.2)
+    unit = ef.Unit("gpu", peaks, 68e9)
+    rows = [ef.Row(m, tuple(compile_layers(count_model(m, batch=8).ops, 8)), p,
+                   estimate_engine(count_model(m, batch=8).ops, true, p, 8).total_s)
+            for m in traces for p in ("fp16", "int8", "int8")]
+    assert max(ef.rated_grid(rows, unit, "fp16", ef.RATE_GRID)) == 1.0
+    assert ef.rated_grid(rows, ef.Unit("gpu", {"int8": peaks["int8"]}, 68e9), "fp16", ef.RATE_GRID) == ef.RATE_GRID
+    assert ef.rated_grid(rows, ef.Unit("npu", {"fp16": 1e12}, 68e9, nominal_precision="fp16"), "fp16",
+                         ef.RATE_GRID) == ef.RATE_GRID
+    fit = ef.fit_runtime(rows, unit, ef.prior("gpu"), ridge=1e-6)
+    assert fit.reference == "int8" and fit.precision_rates["fp16"] == pytest.approx(0.5)
+
+
 def test_spearman() -> None:
     assert ef.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
     assert ef.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
@@ -153,7 +172,7 @@ def test_profile_target_runtime_cli(archsel: Run, tmp_path: Path) -> None:
 
 
 # The one kind of row archsel cannot estimate yet, and why (docs/runtimes.md).
-NOT_ESTIMABLE = {("apple-a17-pro", "executorch"): "Apple publishes no peak for the A17 Pro's CPU cores (2 rows)"}
+NOT_ESTIMABLE = {("apple-a17-pro", "executorch"): "Apple publishes no peak for the A17 Pro's CPU cores (4 rows)"}
 
 
 def test_every_published_row_is_estimable_with_its_runtime_and_precision() -> None:

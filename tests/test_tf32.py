@@ -106,7 +106,13 @@ def test_builtin_profiles_run_fp32_convs_at_tf32_only_where_sourced() -> None:
     assert "fp32 convolutions at the TF32 Tensor Core rate (PyTorch default)" in fp32.method
     assert "TF32" not in fp16.method.split("; efficiencies from")[0]  # (the fit's source may name it)
     trt = estimate_count(count, target, precision="fp32", runtime="tensorrt")
-    assert "TF32" not in trt.method.split("; parameters")[0]
+    assert ("fp32 convolutions and matrix multiplications and attention at the TF32 Tensor Core rate "
+            "(TensorRT default)") in trt.method
+    for name in ("jetson-orin-nano", "jetson-orin-nano-super", "a100-sxm", "h100-sxm"):  # Ampere and Hopper
+        tensorrt = profiles[name].runtime("tensorrt")
+        assert tensorrt.tf32_classes == ("conv", "matmul", "attention"), name
+        assert "BuilderFlag" in tensorrt.fact_sources["fp32_as_tf32"], name
+    assert not profiles["jetson-nano"].runtime("tensorrt").tf32_classes  # Maxwell: no TF32
 
 
 def _profile(tmp_path: Path, entry: str, tf32_peak: bool = True) -> list[str]:

@@ -13,9 +13,10 @@ for eager PyTorch).
 Scalars that enter non-linearly are searched on grids, one at a time (coordinate descent): the scale of the
 fixed costs' prior (FIXED_GRID), a CPU runtime's parallel efficiency beyond one thread (when rows ran on
 several threads), and for each precision but the
-most measured one, the share of its peak the runtime's kernels for it reach (relative to the reference
-precision's peak where it has none; an NPU without any published peak gets a nominal one, above any
-phone NPU's, and its efficiencies are relative to it).
+most measured one, the share of its peak the runtime's kernels for it reach (at most 1 where the unit has a
+published peak for it: no kernel beats its datasheet rate; relative to the reference precision's peak where it
+has none; an NPU without any published peak gets a nominal one, above any phone NPU's, and its efficiencies
+are relative to it).
 
 On a unit with on-chip memory (`Unit.on_chip_bytes`, the runtime's `on_chip_mb`) a layer's traffic splits
 by its spill share (archsel.estimation.engine.spill_share): the share that fits has its own unknown, the
@@ -299,6 +300,15 @@ def reference_precision(rows: Sequence[Row], unit: Unit) -> str:
     return max(counts, key=lambda p: (counts[p], p == "fp32")) if counts else "fp32"
 
 
+def rated_grid(rows: Sequence[Row], unit: Unit, precision: str, rate_grid: Sequence[float]) -> Sequence[float]:
+    """The shares of peak searched for `precision`: at most 1 where every row's unit has a published peak for it
+    (no kernel beats its precision's datasheet rate), the whole grid where its rate is relative to the reference
+    precision's peak (or the peak is nominal)."""
+    rated = all(precision in (r.unit or unit).peak_macs_per_s and precision != (r.unit or unit).nominal_precision
+                for r in rows)
+    return [v for v in rate_grid if v <= 1.0] if rated else rate_grid
+
+
 def fit_runtime(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, ridge: float = 0.05,
                 huber: float = 0.25, rate_grid: Sequence[float] = RATE_GRID) -> Fit:
     """The fit whose non-linear scalars (see the module docstring) give the smallest loss; `rate_grid`: the
@@ -309,7 +319,8 @@ def fit_runtime(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, 
     grids: dict[str, Sequence[float]] = {FIXED: FIXED_GRID}
     if threaded:
         grids["parallel"] = PARALLEL_GRID
-    grids.update({p: rate_grid for p in sorted({r.precision for r in rows}) if p != reference})
+    grids.update({p: rated_grid(rows, unit, p, rate_grid) for p in sorted({r.precision for r in rows})
+                  if p != reference})
     scalars = {"parallel": 0.8 if threaded else 1.0, **dict.fromkeys(grids.keys() - {"parallel"}, 1.0)}
 
     def fitted(values: Mapping[str, float]) -> Fit:
