@@ -89,8 +89,6 @@ RUNTIME_TABLE: dict[str, tuple[str | None, str | None, int | None, str | None]] 
     "TensorRT (raw engine execute, trtutils TRTEngine.raw_exec)": ("tensorrt", "gpu", None, None),
     "TensorRT (trtexec engine; JetPack 6.2, L4T 36.4.7)": ("tensorrt", "gpu", None, None),
     "TensorRT 8.4.3 (TensorRT OSS demo/BERT engine)": ("tensorrt", "gpu", None, None),
-    "TensorRT 10.7.0.23 per the README's version table at this commit (TensorRT OSS demo/BERT engine)": (
-        "tensorrt", "gpu", None, None),
     "TensorRT 8.4 (trtexec engine from a tf2onnx ONNX graph)": ("tensorrt", "gpu", None, None),
     "TensorRT 10 (Ultralytics export)": ("tensorrt", "gpu", None, None),
     "TensorRT via torch2trt": ("tensorrt", "gpu", None, None),
@@ -117,7 +115,6 @@ PRECISION_TABLE: dict[str, tuple[str | None, str | None]] = {
     "float (AI Hub unquantized model; Hexagon NPU/HTP computes floats in fp16 - QNN behaviour, not stated in "
     "perf.yaml)": ("fp16", None),
     "fp16": ("fp16", None),
-    "fp16 (builder.py --fp16, demo/BERT/scripts/inference_benchmark.sh)": ("fp16", None),
     "fp16 compute (fp32 model; ncnn default use_fp16_arithmetic on ARMv8.2 A76)": ("fp16", None),
     "fp16 storage/arithmetic where the GPU reports support (ncnn defaults; fp32 model)": ("fp16", None),
     "fp32": ("fp32", None),
@@ -130,8 +127,6 @@ PRECISION_TABLE: dict[str, tuple[str | None, str | None]] = {
     "int8 (QAT Q/DQ ONNX graph, engine built with trtexec --int8)": ("int8", None),
     "int8 (post-training INT8 with FP16 where INT8 is not used: builder.py --int8 --fp16 --strict, "
     "demo/BERT/scripts/inference_benchmark.sh)": ("int8", None),
-    "int8 (post-training INT8 calibration with FP16 where INT8 is not used: builder.py --int8 --fp16 --strict "
-    "--calib-num 1 -iln -imh on Ampere, demo/BERT/scripts/inference_benchmark.sh)": ("int8", None),
     "int8 quantized (qnnpack pretrained)": ("int8", None),
     'mixed (system name "PyTorch-MIX")': (None, "mixed precision: no single precision"),
     "not stated": (None, _NOT_STATED),
