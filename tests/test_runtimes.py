@@ -543,3 +543,22 @@ def test_cross_device_prior_recovers_an_absent_class_and_keeps_the_held_out_mode
     # a's own bert rows (here 3x slower) are left out of the prior behind bert's prediction on b
     leaky = lomo_on_b(rows(a, ("c1", "c2", "c3", "mix", "mix2", "bert"), {"bert": 3.0}))
     assert leaky["bert"] == pytest.approx(honest["bert"])
+
+
+def test_the_fit_leaves_out_a_mean_its_source_shows_disturbed() -> None:
+    """benchmarks/published_fit.py does not fit a mean whose source gives its slowest run over 3x its fastest
+    (the Pi 5 ncnn MobileNet v1 fp16 4-thread mean 33.88 ms: min 9.0, max 72.98), and keeps every other row
+    that states a spread (the widest, 2.2x, a Vulkan run)."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import published_fit
+
+    rows = json.loads(published_fit.DATA.read_text(encoding="utf-8"))
+    left_out = [r for r in rows if published_fit.disturbed(r)]
+    assert [(r["archsel_target"], r["archsel_model"], r["archsel_threads"], r["latency_ms"]) for r in left_out] == \
+        [("raspberry-pi-5", "mobilenet_v1", 4, 33.88)]
+    _, skipped = published_fit.usable(rows, load_profiles())
+    assert sum(n for why, n in skipped.items() if why.startswith("disturbed run")) == 1
+    assert not published_fit.disturbed({"note": "benchncnn avg over loop_count runs (min 12.15, max 26.48)"})
