@@ -222,6 +222,11 @@ class PlannedModel:
         return [[batch, *t.shape] for t in self.spec.tensors]
 
 
+def planned_dtypes(options: ProfileOptions) -> tuple[str, ...]:
+    """The dtypes `options` asks for, normalised (UsageError for an unknown one), in order, without repeats."""
+    return tuple(dict.fromkeys(normalize_dtype(d) for d in options.dtypes))
+
+
 def plan_models(model_ids: list[str], options: ProfileOptions) -> list[PlannedModel]:
     """Each model's task, input and batches under `options` (unknown ids raise UsageError; a task or shape
     a model cannot take is that model's error)."""
@@ -476,7 +481,7 @@ def profile(model_ids: list[str], options: ProfileOptions, *, cache: ResultCache
 
     options = replace(options, runtime=check_runtime(options.runtime, resolve_device(options.device),
                                                      channels_last=options.channels_last, compile=options.compile))
-    dtypes = tuple(dict.fromkeys(normalize_dtype(d) for d in options.dtypes))
+    dtypes = planned_dtypes(options)
     if options.batches is not None and any(b <= 0 for b in options.batches):
         raise UsageError("every batch size must be positive")
     planned = plan_models(model_ids, options)

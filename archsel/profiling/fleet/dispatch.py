@@ -22,8 +22,14 @@ from archsel.errors import UsageError
 from archsel.profiling.cache import ResultCache, check_fields
 from archsel.profiling.deploy import EAGER
 from archsel.profiling.fleet import cluster
-from archsel.profiling.precision import normalize_dtype
-from archsel.profiling.profiler import ProfileOptions, cached_record, plan_models, record_key, setup_failure
+from archsel.profiling.profiler import (
+    ProfileOptions,
+    cached_record,
+    plan_models,
+    planned_dtypes,
+    record_key,
+    setup_failure,
+)
 
 Log = Callable[[str], None]
 MAX_RETRIES = 3  # runs of a task whose node or worker died (Ray retries system failures only)
@@ -134,7 +140,7 @@ def profile_on_fleet(model_ids: list[str], options: ProfileOptions, fleet: Fleet
         raise UsageError(f"--on-fleet measures eager PyTorch only, not {options.runtime}",
                          hint="drop --runtime, or profile the runtime on the device itself")
     cache = cache if cache is not None else ResultCache()
-    dtypes = tuple(dict.fromkeys(normalize_dtype(d) for d in options.dtypes))
+    dtypes = planned_dtypes(options)
     report = FleetReport(fleet.target, fleet.address)
     records: dict[int, dict[str, Any]] = {}
     items: list[_Item] = []
