@@ -138,9 +138,13 @@ def squeezenet1_1_ncnn(num_classes: int = 1000) -> nn.Module:
     return model
 
 
-def _conv_bn_relu(c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
-    conv = nn.Conv2d(c_in, c_out, k, stride, padding=k // 2, groups=groups, bias=False)
-    return nn.Sequential(conv, nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
+def _conv_bn_relu(c_in: int, c_out: int, k: int | tuple[int, int], stride: int = 1, groups: int = 1, *,
+                  padded: bool = True, eps: float = 1e-5) -> nn.Sequential:
+    """Convolution without bias, batch norm, ReLU; padded by half the kernel (unpadded: `padded=False`)."""
+    kh, kw = (k, k) if isinstance(k, int) else k
+    conv = nn.Conv2d(c_in, c_out, (kh, kw), stride, padding=(kh // 2, kw // 2) if padded else 0, groups=groups,
+                     bias=False)
+    return nn.Sequential(conv, nn.BatchNorm2d(c_out, eps=eps), nn.ReLU(inplace=True))
 
 
 # MobileNet v1 body (Howard et al. 2017, Table 1): (output channels, stride of the depthwise conv)
@@ -226,10 +230,8 @@ def mobilenet_v1_ssd300(num_classes: int = 21) -> nn.Module:
 
 
 def _cbr(c_in: int, c_out: int, k: int | tuple[int, int], stride: int = 1, same: bool = False) -> nn.Sequential:
-    """Convolution without bias, batch norm (TensorFlow's eps 1e-3), ReLU; unpadded unless `same` (stride 1)."""
-    kh, kw = (k, k) if isinstance(k, int) else k
-    conv = nn.Conv2d(c_in, c_out, (kh, kw), stride, padding=(kh // 2, kw // 2) if same else 0, bias=False)
-    return nn.Sequential(conv, nn.BatchNorm2d(c_out, eps=1e-3), nn.ReLU(inplace=True))
+    """TF-slim's conv + batch norm (eps 1e-3) + ReLU: unpadded unless `same` (stride 1)."""
+    return _conv_bn_relu(c_in, c_out, k, stride, padded=same, eps=1e-3)
 
 
 class _Concat(nn.Module):
