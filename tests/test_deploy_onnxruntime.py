@@ -193,3 +193,38 @@ def test_tensors_reaching_infinity_stay_float_and_the_int8_output_stays_finite(r
         expected = model(torch.from_numpy(calibration[0][0])).numpy()
     got = runner.call()[0]
     assert np.isfinite(got).all() and np.abs(got - expected).max() <= 0.1 * np.abs(expected).max()
+
+
+def test_a_graph_the_runtime_cannot_load_is_exported_again_by_the_next_exporter(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """mvit_v2_s: ONNX Runtime refuses the TorchScript exporter's graph (If nodes whose branches differ in rank)
+    and loads the dynamo exporter's. Here the runtime refuses every TorchScript graph: the run goes on with the
+    dynamo exporter's graph and says so; where no exporter's graph loads, the runtime's own error stands."""
+    from archsel.profiling.deploy import onnxruntime as ort_backend
+    from archsel.profiling.deploy.measure import deployed
+
+    original = ort_backend.prepare
+    refused = {"torchscript"}
+
+    def refusing(graph: Exported, *args: Any, **kwargs: Any) -> Any:
+        if graph.exporter in refused:
+            raise SessionFailed(f"onnxruntime (fp32): cannot load the {graph.exporter} graph")
+        return original(graph, *args, **kwargs)
+
+    monkeypatch.setattr(ort_backend, "prepare", refusing)
+    entry = get_model_entry("small_cnn_cifar")
+    spec = entry.input_for(resolve_task(entry, None))
+    model = get_model("small_cnn_cifar", device="cpu")
+    inputs = make_inputs(spec, 1, device="cpu")
+
+    def load() -> Any:
+        return deployed(model, inputs, lambda seed: make_inputs(spec, 1, device="cpu", seed=seed),
+                        model_key={"model_id": "small_cnn_cifar"}, runtime="onnxruntime", precision="fp32",
+                        threads=1, batch=1, root=tmp_path)
+
+    with load() as runner, torch.no_grad():
+        assert "dynamo exporter" in runner.conditions["exporter"]
+        np.testing.assert_allclose(runner.call()[0], model(*inputs).numpy(), rtol=1e-4, atol=1e-5)
+    refused.add("dynamo")
+    with pytest.raises(SessionFailed, match="cannot load the dynamo graph"), load():
+        pass

@@ -4,8 +4,10 @@ Exporter: `torch.onnx.export(..., dynamo=False)`, the TorchScript-based exporter
 every torch archsel supports (2.4 to 2.14.1), exported the 72 zoo models on this machine in 0.0 to 7.4 s
 each (torch 2.14.1; mvit_v2_s in 34 s under `memory_cap`) and keeps recurrent layers as ONNX LSTM/GRU/RNN
 operators. The dynamo exporter (`dynamo=True`, torch >= 2.5, needs onnxscript) is the fallback for a
-module the TorchScript exporter rejects. Shapes are static (one graph per batch and input
-shape), so runtimes plan memory and pick kernels for exactly the shape that is measured.
+module the TorchScript exporter rejects, and for a graph of it that the runtime cannot load (mvit_v2_s: the
+TorchScript exporter writes `If` nodes around squeezes whose branches' outputs differ in rank, which ONNX
+Runtime refuses; the dynamo exporter's graph has none and loads in both runtimes). Shapes are static (one
+graph per batch and input shape), so runtimes plan memory and pick kernels for exactly the shape measured.
 
 Graphs are cached under `<cache>/onnx/<key hash>.<exporter>.onnx`, keyed by the model (id and builder, or a user
 module's spec), its input shapes and dtypes, the exporter and opset, and the torch and archsel versions.
@@ -22,7 +24,7 @@ import re
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -196,12 +198,13 @@ def _graph_inputs(data: bytes) -> tuple[str, ...]:
 
 
 def export_onnx(module: Any, inputs: tuple[Any, ...], model_key: dict[str, Any] | None,
-                root: Path | None = None) -> Exported:
+                root: Path | None = None, exporters: Sequence[str] = EXPORTERS) -> Exported:
     """Export `module` (eval mode, float32, CPU) called with `inputs` to ONNX, or read it from the cache.
 
     `model_key` identifies the module for the cache (None: never read from the cache, e.g. a user's module,
-    which may change between runs: give a temporary `root`). Raises ExportFailed with each exporter's
-    one-line reason.
+    which may change between runs: give a temporary `root`). `exporters`: those tried, in order (a runtime
+    that cannot load one exporter's graph asks for the next: archsel.profiling.deploy.measure). Raises
+    ExportFailed with each exporter's one-line reason.
     """
     import torch
 
@@ -209,7 +212,7 @@ def export_onnx(module: Any, inputs: tuple[Any, ...], model_key: dict[str, Any] 
     key = export_key(model_key or {"uncached": time.time_ns()}, inputs)
     key_hash = make_key(key)
     folder = (root or cache_root()) / SUBDIR
-    for exporter in EXPORTERS if model_key is not None else ():
+    for exporter in exporters if model_key is not None else ():
         path = folder / f"{key_hash}.{exporter}.onnx"
         if path.is_file():
             try:
@@ -218,7 +221,7 @@ def export_onnx(module: Any, inputs: tuple[Any, ...], model_key: dict[str, Any] 
             except Exception as exc:  # a damaged graph: export again
                 LOG.warning("discarding unreadable ONNX graph %s (%s); exporting again", path, exc)
     reasons: list[str] = []
-    for exporter in EXPORTERS:
+    for exporter in exporters:
         t0 = time.perf_counter()
         try:
             with memory_cap():

@@ -7,6 +7,7 @@ through `deployed`; the timer and the memory probe are the same as for eager PyT
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import tempfile
 from collections.abc import Callable, Iterator
@@ -15,8 +16,9 @@ from typing import Any
 
 from archsel.profiling.cache import cache_root
 from archsel.profiling.deploy import Runner, backend, one_line, takes_module
-from archsel.profiling.deploy.export import export_onnx, memory_cap, numpy_inputs
+from archsel.profiling.deploy.export import EXPORTERS, ExportFailed, export_onnx, memory_cap, numpy_inputs
 
+LOG = logging.getLogger(__name__)
 CALIBRATION_SAMPLES = 8  # generated samples int8 calibration sees (at least 2 batches)
 
 
@@ -65,9 +67,22 @@ def deployed(module: Any, inputs: tuple[Any, ...], more_inputs: Callable[[int], 
                     runner = rt.prepare_module(module, inputs, model_key, precision=precision, threads=threads,
                                                calibration=calibration, root=root)
                 else:
-                    runner = rt.prepare(graph, numpy_inputs(inputs), precision=precision, threads=threads,
-                                        calibration=[numpy_inputs(b) for b in calibration],
-                                        cache_dir=graph.path.parent)
+                    while True:  # a graph the runtime cannot load: the next exporter's, if there is one
+                        try:
+                            runner = rt.prepare(graph, numpy_inputs(inputs), precision=precision, threads=threads,
+                                                calibration=[numpy_inputs(b) for b in calibration],
+                                                cache_dir=graph.path.parent)
+                            break
+                        except Exception as exc:
+                            later = EXPORTERS[EXPORTERS.index(graph.exporter) + 1:]
+                            if not later or isinstance(exc, MemoryError) or "allocate" in str(exc).lower():
+                                raise
+                            LOG.warning("%s could not load the %s exporter's graph (%s); trying the %s exporter",
+                                        runtime, graph.exporter, one_line(exc), later[0])
+                            try:
+                                graph = export_onnx(module, inputs, model_key, root=root, exporters=later)
+                            except ExportFailed:
+                                raise exc from None
         except Exception as exc:
             if "allocate" not in str(exc).lower() and not isinstance(exc, MemoryError):
                 raise
