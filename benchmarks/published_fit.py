@@ -6,8 +6,12 @@ error (issue 16): median |error|, share within ±25%, and the rank correlation o
 
 Data: data/published_latency/measurements.json (rows measured by others, each with its source). A row is
 used when it names an archsel target, runtime, precision, batch, input and a model archsel can trace.
-Compiled runtimes are fitted (archsel.estimation.engine_fit): leave-one-model-out holds each model out,
-fits on the rest and predicts it. Eager PyTorch rows refit the profile's eager parameters the same way
+Compiled runtimes are fitted (archsel.estimation.engine_fit, `symmetric`: each row's error over the geometric
+mean of estimate and measurement, so that the 3-D CNNs LiteRT runs ~20x slower than QNN on the Snapdragon NPU
+move that runtime's conv3d class instead of being outweighed by the prior; `archsel calibrate --runtime` keeps
+the error over the measurement, which held out better on this CPU's ONNX Runtime and OpenVINO runs):
+leave-one-model-out holds each model out, fits on the rest and predicts it. Eager PyTorch rows refit the
+profile's eager parameters the same way
 (archsel.estimation.fit, as `archsel calibrate` does on a device it runs on: per-class efficiencies,
 bandwidth efficiency, cost per module call; the per-op cost stays) where the device has at least
 MIN_ROWS rows of two models or more; else they are estimated with the profile's own parameters and reported as they are.
@@ -181,7 +185,8 @@ def fit_pool(pool: str, runtime: str, groups: dict[tuple[str, str], list[Measure
         devices.append(device)
         rows += fit_rows(members, own)
     print(f"pool {pool}/{runtime}: {len(rows)} rows of {', '.join(devices)}", file=sys.stderr)
-    return (ef.fit_runtime(rows, unit, start), ef.leave_one_model_out(rows, unit, start, prior_for=prior_for),
+    return (ef.fit_runtime(rows, unit, start, symmetric=True),
+            ef.leave_one_model_out(rows, unit, start, prior_for=prior_for, symmetric=True),
             devices)
 
 
@@ -209,7 +214,7 @@ class Peers:
         held = held if any(r.model == held for r in rows) else None
         if (key, held) not in self.fits:
             train = [r for r in rows if r.model != held]
-            fit = ef.fit_runtime(train, unit, ef.prior(unit.kind))
+            fit = ef.fit_runtime(train, unit, ef.prior(unit.kind), symmetric=True)
             self.fits[(key, held)] = (fit.x, ef.informed(train, unit, fit))
         return self.fits[(key, held)]
 
@@ -311,8 +316,8 @@ def run(write_profiles: bool, cross: bool = True) -> int:
             prior_for = functools.partial(peers.prior, target, runtime, unit.kind)
         pool = POOL_OF.get(target)
         if pool is None:
-            held = ef.leave_one_model_out(rows_fit, unit, start, prior_for=prior_for)
-            fit = ef.fit_runtime(rows_fit, unit, start)
+            held = ef.leave_one_model_out(rows_fit, unit, start, prior_for=prior_for, symmetric=True)
+            fit = ef.fit_runtime(rows_fit, unit, start, symmetric=True)
             method = "fitted, leave-one-model-out"
         else:  # fitted once with the pool's other devices' rows of this runtime, each on its own unit
             if (pool, runtime) not in pooled:

@@ -4,7 +4,10 @@ Unknowns, all non-negative: for each op class c the inverse efficiency x_c (a la
 work / (peak × threads share) × x_c), the inverse bandwidth efficiency x_bw (memory time = bytes /
 bandwidth × x_bw), the fixed cost per layer and per inference (seconds). With each layer's bound fixed
 (compute or memory, from the current x), a model's latency is linear in the unknowns (archsel.estimation.
-engine); the fit minimises relative error by non-negative least squares, with ridge rows pulling each
+engine); the fit minimises relative error by non-negative least squares (relative to the measurement, or
+with `symmetric` to the geometric mean of estimate and measurement, so that an estimate k× too small weighs as
+much as one k× too large: relative to the measurement, a row estimated 20× too fast has an error of only -0.95,
+and the prior outweighs it), with ridge rows pulling each
 unknown towards its prior (the unit's judgement defaults: a class absent from the data keeps it; the pull
 is itself robust, weakening once an unknown is more than twice its prior, so that consistent data can move
 a class far) and Huber weights, re-deriving the bounds until they settle (as archsel.estimation.fit does
@@ -220,7 +223,7 @@ def predict(row: Row, unit: Unit, fit: Fit) -> float:
 
 
 def _solve(rows: Sequence[Row], unit: Unit, fit: Fit, start: Mapping[str, float], ridge: float,
-           huber: float) -> dict[str, float]:
+           huber: float, symmetric: bool = False) -> dict[str, float]:
     import numpy as np
 
     from archsel.estimation.fit import nnls
@@ -237,8 +240,10 @@ def _solve(rows: Sequence[Row], unit: Unit, fit: Fit, start: Mapping[str, float]
     sol = prior
     for _ in range(4):
         sol = np.asarray(nnls(np.vstack([a * w[:, None], reg_a * v[:, None]]), np.concatenate([b * w, reg_b * v])))
-        resid = np.abs(a @ sol - b)
-        w = np.sqrt(np.where(resid <= huber, 1.0, huber / np.maximum(resid, 1e-12)))
+        # estimate / measurement under `symmetric`: the error is over the geometric mean of the two
+        scale = np.sqrt(np.maximum(a @ sol + 1.0 - b, 0.05)) if symmetric else np.ones(len(b))
+        resid = np.abs(a @ sol - b) / scale
+        w = np.sqrt(np.where(resid <= huber, 1.0, huber / np.maximum(resid, 1e-12))) / scale
         far = np.abs(sol / prior - 1.0)  # the pull towards the prior is robust too: data may move a class far
         v = np.sqrt(np.where(far <= 1.0, 1.0, 1.0 / np.maximum(far, 1e-12)))
     out = dict(fit.x)
@@ -264,12 +269,13 @@ def floor(unknown: str, unit: Unit) -> float:
 
 def fit_rows(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, ridge: float = 0.05,
              huber: float = 0.25, rounds: int = 8, parallel_efficiency: float = 1.0,
-             precision_rates: Mapping[str, float] | None = None, reference: str = "fp32") -> Fit:
+             precision_rates: Mapping[str, float] | None = None, reference: str = "fp32",
+             symmetric: bool = False) -> Fit:
     """Fit the unknowns for fixed non-linear scalars (see the module docstring)."""
     fit = Fit(dict(start), parallel_efficiency, dict(precision_rates or {}), reference, len(rows),
               any((r.unit or unit).on_chip_bytes > 0 for r in rows))
     for _ in range(rounds):
-        new = _solve(rows, unit, fit, start, ridge, huber)
+        new = _solve(rows, unit, fit, start, ridge, huber, symmetric)
         settled = all(abs(new[k] - fit.x[k]) <= 1e-4 * max(fit.x[k], 1e-12) for k in UNKNOWNS)
         fit.x = new
         if settled:
@@ -310,9 +316,10 @@ def rated_grid(rows: Sequence[Row], unit: Unit, precision: str, rate_grid: Seque
 
 
 def fit_runtime(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, ridge: float = 0.05,
-                huber: float = 0.25, rate_grid: Sequence[float] = RATE_GRID) -> Fit:
+                huber: float = 0.25, rate_grid: Sequence[float] = RATE_GRID, symmetric: bool = False) -> Fit:
     """The fit whose non-linear scalars (see the module docstring) give the smallest loss; `rate_grid`: the
-    shares of the reference precision's peak searched for a precision without a peak of its own."""
+    shares of the reference precision's peak searched for a precision without a peak of its own; `symmetric`:
+    rows' errors over the geometric mean of estimate and measurement (see the module docstring)."""
     reference = reference_precision(rows, unit)
     used = {min(r.threads or (r.unit or unit).cores, (r.unit or unit).cores) for r in rows}
     threaded = unit.kind == "cpu" and len(used) > 1 and max(used) > 1  # one- and multi-thread rows to tell apart
@@ -327,7 +334,7 @@ def fit_runtime(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, 
         rates = {p: v for p, v in values.items() if p not in ("parallel", FIXED)}
         prior = {**start, "layer": start["layer"] * values[FIXED], "call": start["call"] * values[FIXED]}
         return fit_rows(rows, unit, prior, ridge=ridge, huber=huber, parallel_efficiency=values["parallel"],
-                        precision_rates=rates, reference=reference)
+                        precision_rates=rates, reference=reference, symmetric=symmetric)
 
     best = fitted(scalars)
     best_loss = _loss(rows, unit, best)
@@ -377,7 +384,8 @@ def cross_prior(judgement: Mapping[str, float], others: Sequence[tuple[Mapping[s
 def leave_one_model_out(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, ridge: float = 0.05,
                         huber: float = 0.25, prior_for: Callable[[str], Mapping[str, float]] | None = None,
                         rate_grid: Sequence[float] = RATE_GRID,
-                        adjust: Callable[[Fit, Sequence[Row]], Fit] | None = None) -> list[Held]:
+                        adjust: Callable[[Fit, Sequence[Row]], Fit] | None = None,
+                        symmetric: bool = False) -> list[Held]:
     """Each model held out in turn: fit on the others' rows, predict its rows (`prior_for`: the prior when
     that model is held out, where it depends on it; else `start`; `adjust(fit, training rows)`: what the
     caller does to its final fit, done to each fold's too)."""
@@ -388,7 +396,7 @@ def leave_one_model_out(rows: Sequence[Row], unit: Unit, start: Mapping[str, flo
         if not train:
             continue
         fit = fit_runtime(train, unit, prior_for(model) if prior_for else start, ridge=ridge, huber=huber,
-                          rate_grid=rate_grid)
+                          rate_grid=rate_grid, symmetric=symmetric)
         if adjust is not None:
             fit = adjust(fit, train)
         usable = [r for r in test if r.precision in fit.precision_rates or r.precision == fit.reference

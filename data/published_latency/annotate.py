@@ -54,6 +54,7 @@ _COREML_NPU = ("Core ML compute units not stated; Core ML's default (all units) 
                "taken as the NPU")
 
 RUNTIME_TABLE: dict[str, tuple[str | None, str | None, int | None, str | None]] = {
+    "Core ML (coremltools conversion; compute units not stated)": ("coreml", "npu", None, _COREML_NPU),
     "ExecuTorch Core ML delegate": ("coreml", "npu", None, _COREML_NPU),
     "ExecuTorch XNNPACK (CPU)": ("executorch", "cpu", None, None),
     "ExecuTorch XNNPACK (CPU) via react-native-executorch": ("executorch", "cpu", None, None),
@@ -121,6 +122,8 @@ PRECISION_TABLE: dict[str, tuple[str | None, str | None]] = {
     "fp32 (A72 has no fp16 arithmetic; ncnn fp16 options inactive)": ("fp32", None),
     "int8": ("int8", None),
     "int8 (AI Hub w8a8: 8-bit weights, 8-bit activations)": ("int8", None),
+    "W8A8 (8-bit weights and activations, symmetric per-channel; coremltools LinearQuantizer, 128 calibration "
+    "samples)": ("int8", None),
     'int8 (NVIDIA MLPerf resnet50 configs set precision="int8")': ("int8", None),
     "int8 (Q8)": ("int8", None),
     "int8 (TensorRT post-training INT8 calibration, calibration batch 64)": ("int8", None),
