@@ -12,8 +12,9 @@ rounds. From it, exactly as `archsel calibrate --runtime R` does on a user's mac
    thread count);
 2. per runtime, its fits (archsel.estimation.calibrate_runtime.fit_measured: fp32 and int8 each alone) on
    the runtime's reference models' latencies (calibrate.RUNTIME_REFERENCE_MODELS; int8 where at least half the
-   MACs ran in int8; 1 and 2 threads), with this machine's caches below the last level as the on-chip memory,
-   written into a calibrated profile and loaded back as a user's `my-box.yaml` would be;
+   MACs ran in int8; 1 and 2 threads), with the measuring machine's caches below the last level (from the
+   run's meta) as the on-chip memory, written into a calibrated profile and loaded back as a user's
+   `my-box.yaml` would be;
 3. every other zoo model (held out: never seen by either fit) estimated through that profile
    (archsel.estimation.estimate.estimate_count with --runtime R, the batch, threads and precision it was
    measured at) and compared with its measurement.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -184,9 +186,7 @@ def run(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or not doc.get("micro"):
         raise SystemExit(f"{path}: no micro-benchmarks in it: measure with benchmarks/runtime_comparison.py --json")
     rows, meta = doc["rows"], doc.get("meta", {})
-    from archsel.machine import cpu_caches
-
-    caches = cpu_caches()  # as calibrate reads them on this machine (the run's meta holds every level's total)
+    caches = run_caches(meta)
     cal = eager_calibration(doc["micro"], rows)
     result: dict[str, Any] = {
         "date": meta.get("date", "?"), "cpu": meta.get("cpu", "?"), "versions": meta.get("versions", {}),
@@ -224,6 +224,27 @@ def run(path: Path) -> dict[str, Any]:
             worst.sort(key=lambda w: -abs(math.log(w["ratio"])))
             result["worst"][runtime] = worst[:8]
     return result
+
+
+CACHE_LEVEL = re.compile(r"(?:(\d+) x )?([\d.]+) MiB L(\d)")
+
+
+def run_caches(meta: dict[str, Any]) -> tuple[int, str] | None:
+    """The caches `archsel calibrate` counts as on-chip memory (archsel.machine.cpu_caches: level 2 up to, not
+    including, the last level) on the machine the run measured, read from its meta ("2 x 2 MiB L2 + 480 MiB
+    L3", or cpu_caches' own text); this machine's where the run recorded none (said on stderr): the run may
+    come from another CPU (the shipped one: a Xeon with 2 x 2 MiB L2; a later session's machine had 2 x 1 MiB)."""
+    from archsel.machine import cpu_caches
+
+    text = (meta.get("caches") or [None, ""])[1] or ""
+    levels: dict[int, list[int]] = defaultdict(list)
+    for count, mib, level in CACHE_LEVEL.findall(text):
+        levels[int(level)] += [int(float(mib) * (1 << 20))] * int(count or 1)
+    if not levels:
+        print("the run's meta names no caches: this machine's are used", file=sys.stderr)
+        return cpu_caches()
+    kept = sorted(levels)[:-1] or sorted(levels)
+    return sum(sum(levels[lv]) for lv in kept), f"{' + '.join(f'L{lv}' for lv in kept)} of the run's {text}"
 
 
 def profile_source(profile: Any, runtime: str) -> str:
