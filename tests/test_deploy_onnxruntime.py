@@ -228,3 +228,13 @@ def test_a_graph_the_runtime_cannot_load_is_exported_again_by_the_next_exporter(
     refused.add("dynamo")
     with pytest.raises(SessionFailed, match="cannot load the dynamo graph"), load():
         pass
+    tried: list[str] = []
+
+    def refusing_the_precision(graph: Exported, *args: Any, **kwargs: Any) -> Any:
+        tried.append(graph.exporter)
+        raise UnsupportedPrecision("not the graph's fault")
+
+    monkeypatch.setattr(ort_backend, "prepare", refusing_the_precision)
+    with pytest.raises(UnsupportedPrecision), load():
+        pass
+    assert tried == ["torchscript"]  # a precision the runtime refuses is not exported again

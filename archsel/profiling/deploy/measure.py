@@ -17,6 +17,7 @@ from typing import Any
 from archsel.profiling.cache import cache_root
 from archsel.profiling.deploy import Runner, backend, one_line, takes_module
 from archsel.profiling.deploy.export import EXPORTERS, ExportFailed, export_onnx, memory_cap, numpy_inputs
+from archsel.profiling.precision import UnsupportedPrecision
 
 LOG = logging.getLogger(__name__)
 CALIBRATION_SAMPLES = 8  # generated samples int8 calibration sees (at least 2 batches)
@@ -75,8 +76,9 @@ def deployed(module: Any, inputs: tuple[Any, ...], more_inputs: Callable[[int], 
                             break
                         except Exception as exc:
                             later = EXPORTERS[EXPORTERS.index(graph.exporter) + 1:]
-                            if not later or isinstance(exc, MemoryError) or "allocate" in str(exc).lower():
-                                raise
+                            if (not later or isinstance(exc, (MemoryError, UnsupportedPrecision))
+                                    or "allocate" in str(exc).lower()):
+                                raise  # not the graph's fault: another exporter's would fare no better
                             LOG.warning("%s could not load the %s exporter's graph (%s); trying the %s exporter",
                                         runtime, graph.exporter, one_line(exc), later[0])
                             try:
