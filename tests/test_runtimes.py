@@ -288,6 +288,33 @@ def test_layers_beyond_the_on_chip_capacity_spill_to_dram() -> None:
         assert ef.predict(row, unit, exact) == pytest.approx(sum(layer_times(layer, rates, "fp16")))
 
 
+def test_a_cpu_thread_has_its_own_cache_and_a_recurrent_layer_holds_one_cells_weights() -> None:
+    """lstm_ctc_asr (a stacked bidirectional LSTM) ran 1.8x faster on 2 threads than on 1 under ONNX Runtime on a
+    Xeon with 2 MiB of L2 per core (benchmarks/results_runtime_comparison.json): each cell's ~4.2 MiB of weights,
+    re-read every step, spill from one core's L2 and nearly fit in two. The working set is one cell's weights,
+    not the whole stack's; T threads of C cores have min(T, C) / C of the per-core caches, the NPU all of its VTCM.
+    The fit charges the same capacity as the estimator."""
+    from archsel.estimation.engine import MIB, layer_times, on_chip_share, spill_share
+
+    layers = compile_layers(count_model("lstm_ctc_asr").ops)
+    cell = next(layer for layer in layers if layer.kind == "recurrent")
+    assert 4 * MIB < cell.streamed / cell.steps < 4.5 * MIB < cell.bytes / 5
+    assert (on_chip_share("cpu", 2, 1), on_chip_share("cpu", 2, 2), on_chip_share("cpu", 2, 8)) == (0.5, 1.0, 1.0)
+    assert on_chip_share("npu", 1, None) == 1.0
+    caches = 4.0 * MIB  # two cores' L2
+    assert spill_share(cell, 1.0, caches * on_chip_share("cpu", 2, 1)) > 0.5
+    assert spill_share(cell, 1.0, caches * on_chip_share("cpu", 2, 2)) < 0.1
+    unit = ef.Unit("cpu", {"fp32": 88e9}, 29e9, cores=2, on_chip_bytes=caches)
+    fit = ef.Fit({**{k: 1 / v for k, v in TRUE.items()}, "bandwidth": 1.0, "on_chip": 0.25, "fused": 0.0,
+                  "layer": 0.0, "call": 0.0}, on_chip=True)
+    for threads in (1, 2):
+        rates = EngineRates("onnxruntime", "cpu", {"fp32": 88e9}, 29e9, {**TRUE, "bandwidth": 1.0}, cores=2,
+                            threads=threads, on_chip_bytes=caches, on_chip_bandwidth=4.0, layer_s=0.0, call_s=0.0)
+        compute, memory, fused, fixed = layer_times(cell, rates, "fp32")
+        row = ef.Row("lstm_ctc_asr", (cell,), "fp32", 1.0, threads)
+        assert ef.predict(row, unit, fit) == pytest.approx(fixed + max(compute, memory) + fused)
+
+
 def test_fit_recovers_the_on_chip_and_spill_rates(traces: dict[str, object]) -> None:
     """Synthetic NPU rows at a known on-chip rate (6x DRAM), DRAM efficiency (0.3) and capacity (1 MiB, so
     that large layers spill): the fit gets both rates back; without the capacity it cannot explain them."""

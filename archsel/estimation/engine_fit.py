@@ -21,8 +21,9 @@ published peak for it: no kernel beats its datasheet rate; relative to the refer
 has none; an NPU without any published peak gets a nominal one, above any phone NPU's, and its efficiencies
 are relative to it).
 
-On a unit with on-chip memory (`Unit.on_chip_bytes`, the runtime's `on_chip_mb`) a layer's traffic splits
-by its spill share (archsel.estimation.engine.spill_share): the share that fits has its own unknown, the
+On a unit with on-chip memory (`Unit.on_chip_bytes`, the runtime's `on_chip_mb`; on a CPU, the share of its
+per-core caches the row's threads use: engine.on_chip_share) a layer's traffic splits by its spill share
+(archsel.estimation.engine.spill_share): the share that fits has its own unknown, the
 inverse on-chip rate x_on (× the memory bandwidth; at most MAX_ON_CHIP_BANDWIDTH), the share beyond the
 capacity runs at the DRAM rate x_bw (no faster than the bandwidth); fused ops stay on chip ("fused" is
 fused_traffic × x_on).
@@ -70,6 +71,7 @@ from archsel.estimation.engine import (
     UNIT_DEFAULTS,
     Layer,
     layer_precision,
+    on_chip_share,
     op_kind,
     reread_bytes,
     row_chained,
@@ -198,7 +200,8 @@ def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
         moved = layer.bytes + layer.streamed + reread_bytes(layer, unit.matmul_row_tile)
         memory = moved * scale / unit.bandwidth_bytes_per_s
         fused = layer.fused_bytes * scale / unit.bandwidth_bytes_per_s
-        spill = spill_share(layer, scale, unit.on_chip_bytes)
+        capacity = unit.on_chip_bytes * on_chip_share(unit.kind, unit.cores, row.threads or unit.cores)
+        spill = spill_share(layer, scale, capacity)
         on_chip, dram = (memory * (1 - spill), memory * spill) if unit.on_chip_bytes > 0 else (0.0, memory)
         kept = on_chip * fit.x["on_chip"] if on_chip else 0.0
         cap = 1.0 / unit.linear_rows_chain if kind and row_chained(layer, unit.linear_rows_chain) else 0.0
