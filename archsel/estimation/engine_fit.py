@@ -243,7 +243,8 @@ def _solve(rows: Sequence[Row], unit: Unit, fit: Fit, start: Mapping[str, float]
     sol = prior
     for _ in range(4):
         sol = np.asarray(nnls(np.vstack([a * w[:, None], reg_a * v[:, None]]), np.concatenate([b * w, reg_b * v])))
-        # estimate / measurement under `symmetric`: the error is over the geometric mean of the two
+        # `symmetric`: each row's error over the geometric mean of estimate and measurement, i.e. its error over
+        # the measurement divided by √(estimate / measurement)
         scale = np.sqrt(np.maximum(a @ sol + 1.0 - b, 0.05)) if symmetric else np.ones(len(b))
         resid = np.abs(a @ sol - b) / scale
         w = np.sqrt(np.where(resid <= huber, 1.0, huber / np.maximum(resid, 1e-12))) / scale

@@ -16,7 +16,14 @@ from typing import Any
 
 from archsel.profiling.cache import cache_root
 from archsel.profiling.deploy import Runner, backend, one_line, takes_module
-from archsel.profiling.deploy.export import EXPORTERS, ExportFailed, export_onnx, memory_cap, numpy_inputs
+from archsel.profiling.deploy.export import (
+    EXPORTERS,
+    Exported,
+    ExportFailed,
+    export_onnx,
+    memory_cap,
+    numpy_inputs,
+)
 from archsel.profiling.precision import UnsupportedPrecision
 
 LOG = logging.getLogger(__name__)
@@ -40,6 +47,30 @@ def _writable_folder(root: Path | None) -> Path | None:
             return folder
     except (OSError, ArchselError):
         return None
+
+
+def _prepare_graph(rt: Any, runtime: str, graph: Exported, module: Any, inputs: tuple[Any, ...],
+                   model_key: dict[str, Any] | None, root: Path, *, precision: str, threads: int,
+                   calibration: list[tuple[Any, ...]]) -> tuple[Runner, Exported]:
+    """The runtime's runner of `graph`, and the graph it runs: a graph the runtime cannot use is exported again by
+    the next exporter (mvit_v2_s: ONNX Runtime and OpenVINO refuse the TorchScript exporter's graph and run the
+    dynamo exporter's); a refused precision or exhausted memory is not the graph's fault and is raised as it is,
+    as is the runtime's error where no later exporter's graph exports."""
+    while True:
+        try:
+            runner = rt.prepare(graph, numpy_inputs(inputs), precision=precision, threads=threads,
+                                calibration=[numpy_inputs(b) for b in calibration], cache_dir=graph.path.parent)
+            return runner, graph
+        except Exception as exc:
+            later = EXPORTERS[EXPORTERS.index(graph.exporter) + 1:]
+            if not later or isinstance(exc, (MemoryError, UnsupportedPrecision)) or "allocate" in str(exc).lower():
+                raise
+            LOG.warning("%s could not use the %s exporter's graph (%s); trying the %s exporter", runtime,
+                        graph.exporter, one_line(exc), later[0])
+            try:
+                graph = export_onnx(module, inputs, model_key, root=root, exporters=later)
+            except ExportFailed:
+                raise exc from None
 
 
 @contextlib.contextmanager
@@ -68,23 +99,8 @@ def deployed(module: Any, inputs: tuple[Any, ...], more_inputs: Callable[[int], 
                     runner = rt.prepare_module(module, inputs, model_key, precision=precision, threads=threads,
                                                calibration=calibration, root=root)
                 else:
-                    while True:  # a graph the runtime cannot load: the next exporter's, if there is one
-                        try:
-                            runner = rt.prepare(graph, numpy_inputs(inputs), precision=precision, threads=threads,
-                                                calibration=[numpy_inputs(b) for b in calibration],
-                                                cache_dir=graph.path.parent)
-                            break
-                        except Exception as exc:
-                            later = EXPORTERS[EXPORTERS.index(graph.exporter) + 1:]
-                            if (not later or isinstance(exc, (MemoryError, UnsupportedPrecision))
-                                    or "allocate" in str(exc).lower()):
-                                raise  # not the graph's fault: another exporter's would fare no better
-                            LOG.warning("%s could not load the %s exporter's graph (%s); trying the %s exporter",
-                                        runtime, graph.exporter, one_line(exc), later[0])
-                            try:
-                                graph = export_onnx(module, inputs, model_key, root=root, exporters=later)
-                            except ExportFailed:
-                                raise exc from None
+                    runner, graph = _prepare_graph(rt, runtime, graph, module, inputs, model_key, root,
+                                                   precision=precision, threads=threads, calibration=calibration)
         except Exception as exc:
             if "allocate" not in str(exc).lower() and not isinstance(exc, MemoryError):
                 raise
