@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterable
 
 
 def cpu_model() -> str:
@@ -70,10 +71,17 @@ def cpu_caches(root: str = CACHE_ROOT) -> tuple[int, str] | None:
     if not seen:
         return None
     levels = sorted({lv for lv, _ in seen})
-    kept = levels[:-1] or levels
+    kept = on_chip_levels(levels)
     parts = [_level_text(seen, level) for level in kept]
     left = f"; the {_level_text(seen, levels[-1])} left out" if len(levels) > 1 else ""
     return sum(s for (lv, _), s in seen.items() if lv in kept), " + ".join(parts) + left
+
+
+def on_chip_levels(levels: Iterable[int]) -> list[int]:
+    """The cache levels (from 2 up) archsel counts as a CPU's on-chip memory: all but the last, shared with every
+    core and process of the socket; the last only where it is the only one."""
+    ordered = sorted(set(levels))
+    return ordered[:-1] or ordered
 
 
 def _level_text(seen: dict[tuple[int, str], int], level: int) -> str:

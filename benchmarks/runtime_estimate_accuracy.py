@@ -234,7 +234,7 @@ def run_caches(meta: dict[str, Any]) -> tuple[int, str] | None:
     including, the last level) on the machine the run measured, read from its meta ("2 x 2 MiB L2 + 480 MiB
     L3", or cpu_caches' own text); this machine's where the run recorded none (said on stderr): the run may
     come from another CPU (the shipped one: a Xeon with 2 x 2 MiB L2; a later session's machine had 2 x 1 MiB)."""
-    from archsel.machine import cpu_caches
+    from archsel.machine import cpu_caches, on_chip_levels
 
     text = (meta.get("caches") or [None, ""])[1] or ""
     levels: dict[int, list[int]] = defaultdict(list)
@@ -243,7 +243,7 @@ def run_caches(meta: dict[str, Any]) -> tuple[int, str] | None:
     if not levels:
         print("the run's meta names no caches: this machine's are used", file=sys.stderr)
         return cpu_caches()
-    kept = sorted(levels)[:-1] or sorted(levels)
+    kept = on_chip_levels(levels)
     return sum(sum(levels[lv]) for lv in kept), f"{' + '.join(f'L{lv}' for lv in kept)} of the run's {text}"
 
 

@@ -49,6 +49,11 @@ def _writable_folder(root: Path | None) -> Path | None:
         return None
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether `exc` is a runtime running out of memory (a MemoryError, or a runtime's failed allocation)."""
+    return isinstance(exc, MemoryError) or "allocate" in str(exc).lower()
+
+
 def _prepare_graph(rt: Any, runtime: str, graph: Exported, module: Any, inputs: tuple[Any, ...],
                    model_key: dict[str, Any] | None, root: Path, *, precision: str, threads: int,
                    calibration: list[tuple[Any, ...]]) -> tuple[Runner, Exported]:
@@ -63,7 +68,7 @@ def _prepare_graph(rt: Any, runtime: str, graph: Exported, module: Any, inputs: 
             return runner, graph
         except Exception as exc:
             later = EXPORTERS[EXPORTERS.index(graph.exporter) + 1:]
-            if not later or isinstance(exc, (MemoryError, UnsupportedPrecision)) or "allocate" in str(exc).lower():
+            if not later or isinstance(exc, UnsupportedPrecision) or out_of_memory(exc):
                 raise
             LOG.warning("%s could not use the %s exporter's graph (%s); trying the %s exporter", runtime,
                         graph.exporter, one_line(exc), later[0])
@@ -102,7 +107,7 @@ def deployed(module: Any, inputs: tuple[Any, ...], more_inputs: Callable[[int], 
                     runner, graph = _prepare_graph(rt, runtime, graph, module, inputs, model_key, root,
                                                    precision=precision, threads=threads, calibration=calibration)
         except Exception as exc:
-            if "allocate" not in str(exc).lower() and not isinstance(exc, MemoryError):
+            if not out_of_memory(exc):
                 raise
             raise MemoryError(f"{runtime} {precision} at batch {batch} ran out of memory while loading"
                               + (" (int8 calibration holds every intermediate tensor of a batch: try a smaller "
