@@ -214,6 +214,7 @@ def run(path: Path) -> dict[str, Any]:
                 p: {**{k: round(v, 3) for k, v in fit.efficiency().items()},
                     "layer_us": round(fit.x["layer"] * 1e6, 3), "call_us": round(fit.x["call"] * 1e6, 2),
                     "parallel_efficiency": fit.parallel_efficiency, "precision_rates": fit.precision_rates,
+                    "half_efficiency_macs": fit.half_efficiency_macs,
                     "on_chip_bandwidth": round(fit.on_chip_bandwidth, 3) if fit.on_chip else None}
                 for p, fit in rc.fits.items()}}
             by_model: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -611,3 +611,80 @@ def test_a_symmetric_fit_lets_a_class_far_below_its_prior_move() -> None:
     assert over_measured > 0.1 and symmetric < 0.07  # true 0.01, prior 0.2
     held = {h.row.model: h.ratio for h in ef.leave_one_model_out(rows, unit, ef.prior("npu"), symmetric=True)}
     assert all(abs(ratio - 1) < 0.25 for model, ratio in held.items() if model not in ("r3d_18", "mc3_18"))
+
+
+def test_a_small_gemm_layer_computes_at_half_its_efficiency_at_half_efficiency_macs(tmp_path: Path) -> None:
+    """engine.small_layer_factor: a conv layer of m0 MACs per thread takes twice the compute time of the class
+    efficiency alone; split over two threads (m0 / 2 each) 1 + √2 times; a depthwise layer is no GEMM (as
+    before); a precision's own fit without the figure has none (not the entry's)."""
+    from archsel.estimation.engine import Layer, layer_times
+    from archsel.targets.runtimes import RuntimeSpec
+
+    peaks = {"fp32": 100e9}
+    plain = EngineRates("onnxruntime", "cpu", peaks, 20e9, TRUE, cores=2, threads=1)
+    slowed = replace(plain, half_efficiency_macs=1e6)
+    conv = Layer("conv", 1, 10**6, 10**6, 4000, 0)
+    depthwise = Layer("depthwise_conv", 1, 10**6, 10**6, 4000, 0)
+    assert layer_times(conv, slowed, "fp32")[0] == pytest.approx(2 * layer_times(conv, plain, "fp32")[0])
+    two = replace(slowed, threads=2)
+    unslowed_two = layer_times(conv, replace(plain, threads=2), "fp32")[0]
+    assert layer_times(conv, two, "fp32")[0] == pytest.approx((1 + 2**0.5) * unslowed_two)
+    assert layer_times(depthwise, slowed, "fp32")[0] == pytest.approx(layer_times(depthwise, plain, "fp32")[0])
+    spec = RuntimeSpec("onnxruntime", "cpu", ("fp32", "int8"), half_efficiency_macs=1e6, source="fitted",
+                       by_precision={"int8": {"layer_us": 2.0, "source": "fitted"}})
+    assert spec.half_efficiency_macs == 1e6 and spec.for_precision("int8").half_efficiency_macs is None
+    # a profile carries it (a calibration writes it), validated
+    base = Path(resolve_target("raspberry-pi-4").path).read_text(encoding="utf-8")
+    entry = "\n  ncnn:\n    default: true\n"
+    assert entry in base
+    for value, ok in (("-1", False), ("1000000", True)):
+        text = base.replace(entry, entry + f"    half_efficiency_macs: {value}\n").replace("name: raspberry-pi-4",
+                                                                                      "name: my-pi")
+        (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+        problems = [str(p) for p in profile_problems([tmp_path / "p.yaml"])]
+        assert (problems == []) == ok and (ok or any("half_efficiency_macs" in p for p in problems)), problems
+    profile = resolve_target(str(tmp_path / "p.yaml"))
+    assert EngineRates.from_profile(profile, profile.runtimes["ncnn"]).half_efficiency_macs == 1e6
+    # as a calibration writes it: a YAML number (3e+06 would read as a string)
+    import yaml
+
+    from archsel.estimation.runtime_entry import fitted_lines
+
+    lines = fitted_lines(ef.Fit(ef.prior("cpu"), half_efficiency_macs=3e6), ef.Unit("cpu", peaks, 20e9), ["fp32"],
+                         None, "fitted by a test")
+    written = [line for line in lines if "half_efficiency_macs" in line]
+    assert len(written) == 1 and yaml.safe_load(written[0].strip()) == {"half_efficiency_macs": 3000000}
+
+
+def test_cross_validation_finds_the_small_layer_slowdown_the_rows_have_and_none_where_they_have_none() -> None:
+    """engine_fit.cross_validated_half_efficiency on rows made by the engine model: with a slowdown (m0 = 1e6
+    MACs per thread) it chooses 1e6, and the fit with it predicts every row; on rows made without one it
+    chooses 0 (the fit's own loss chose the grid's largest m0 on such rows)."""
+    from archsel.estimation.engine import Layer, layer_times
+
+    peaks = {"fp32": 100e9}
+
+    def model(sizes: tuple[int, ...]) -> tuple[Layer, ...]:
+        return tuple(Layer("conv" if i % 2 else "matmul", 1, s, s, 4 * s // 100 + 4000, 0) for i, s in enumerate(sizes))
+
+    models = {f"m{i}": model(tuple(10 ** (4 + (i + j) % 6) * (1 + j) for j in range(3 + i % 3))) for i in range(8)}
+
+    def rows(m0: float) -> list[ef.Row]:
+        out = []
+        for threads in (1, 2):
+            rates = EngineRates("onnxruntime", "cpu", peaks, 20e9, TRUE, layer_s=2e-6, call_s=5e-6, cores=2,
+                                threads=threads, parallel_efficiency=1.0, half_efficiency_macs=m0)
+            for name, layers in models.items():
+                total = rates.call_s + sum(c + max(0.0, m - c) + f + x for c, m, f, x in
+                                           (layer_times(layer, rates, "fp32") for layer in layers))
+                out.append(ef.Row(name, layers, "fp32", total, threads))
+        return out
+
+    unit = ef.Unit("cpu", peaks, 20e9, cores=2)
+    grid = (0.0, 1e5, 1e6, 1e7)
+    slowed = rows(1e6)
+    m0 = ef.cross_validated_half_efficiency(slowed, unit, ef.prior("cpu"), folds=4, grid=grid)
+    assert m0 == 1e6
+    fit = ef.fit_runtime(slowed, unit, ef.prior("cpu"), ridge=1e-6, half_efficiency_macs=m0)
+    assert max(abs(ef.predict(r, unit, fit) / r.measured_s - 1) for r in slowed) < 0.05
+    assert ef.cross_validated_half_efficiency(rows(0.0), unit, ef.prior("cpu"), folds=4, grid=grid) == 0.0

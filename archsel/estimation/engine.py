@@ -33,6 +33,18 @@ their traffic stays at the on-chip rate:
     memory = bytes × ((1 − spill) / on-chip rate + spill / (bandwidth × bandwidth efficiency))
     fused  = fused_traffic × fused bytes / on-chip rate
 
+A dense layer too small to fill the unit's kernels (`half_efficiency_macs` of the runtime, m0, fitted: a CPU
+runtime's GEMM tiles and threads need work to amortise their packing, edges and synchronisation) runs its
+compute slower by a factor that falls with its work per thread w (MACs / threads used; off CPUs, its MACs):
+
+    compute × (1 + √(m0 / w))        (dense conv classes, matmul, attention; at w = m0: half its efficiency)
+
+Without it the fitted efficiencies were those of the calibration's reference models' small layers, and large
+CNNs and transformers ran 0.6–0.8x the estimate under ONNX Runtime; with m0 = 3e6 MACs (chosen by
+cross-validation over the reference models, archsel.estimation.engine_fit.cross_validated_half_efficiency)
+the held-out zoo models' fp32 median error fell from 15.0% to 13.4%, 68% → 75% within ±25%
+(benchmarks/results_runtime_estimate_accuracy.md, a Xeon).
+
 A runtime whose matrix-multiply kernels do not tile rows (`matmul_row_tile` of the runtime, a sourced figure:
 ncnn's Vulkan InnerProduct/Gemm shaders compute one output per invocation, so every row of the input re-reads
 the whole weight matrix) moves a matmul layer's weights once per tile of rows instead of once:
@@ -100,6 +112,8 @@ MAX_ON_CHIP_BANDWIDTH = 10.0  # on-chip traffic runs at most 10x the DRAM bandwi
 MIB = 1 << 20  # on_chip_mb counts MiB (QNN's vtcm_size_in_mb: VTCM sizes are powers of two)
 LINEAR_ROW_PACK = 4  # rows packed per vector (ncnn's elempack 4 fp32, 4 or 8 fp16): other row counts run unpacked
 CONV_WINDOWS = frozenset({"conv3x3", "conv3d", "dilated_conv"})  # layer classes of dense convs besides "conv"
+# The layer classes whose kernels are GEMMs (tiled matrix products): the small-layer slowdown applies to them.
+GEMM_CLASSES = frozenset({"conv", *CONV_WINDOWS, "matmul", "attention"})
 
 
 def op_kind(layer_kind: str) -> str:
@@ -201,6 +215,20 @@ def row_chained(layer: Layer, ceiling: float) -> bool:
     return ceiling > 0 and layer.kind == "matmul" and layer.rows > 1 and layer.rows % LINEAR_ROW_PACK != 0
 
 
+def used_threads(unit: str, cores: int, threads: int) -> int:
+    """The threads a layer's work is split between: min(threads, cores) on a CPU; 1 elsewhere (its MACs are
+    the measure of its size)."""
+    return max(min(threads, cores), 1) if unit == "cpu" else 1
+
+
+def small_layer_factor(kind: str, work: float, threads: int, half_efficiency_macs: float) -> float:
+    """How much slower than its class efficiency a layer of class `kind` and `work` MACs split between `threads`
+    computes: 1 + √(m0 / (work / threads)) for a GEMM class (GEMM_CLASSES) where the runtime has m0 > 0, else 1."""
+    if half_efficiency_macs <= 0 or kind not in GEMM_CLASSES or work <= 0:
+        return 1.0
+    return 1.0 + (half_efficiency_macs * threads / work) ** 0.5
+
+
 def threads_share(unit: str, cores: int, threads: int, parallel_efficiency: float) -> float:
     """The share of a unit's peak (all its cores) `threads` threads reach: 1 off CPUs; on a CPU
     min(threads, cores) / cores, × `parallel_efficiency` beyond one thread."""
@@ -236,6 +264,7 @@ class EngineRates:
     tf32_classes: frozenset[str] = frozenset()  # op classes (op_kind) whose fp32 layers run on TF32 Tensor Cores
     float_classes: frozenset[str] = frozenset()  # layer classes a quantized model keeps in float (float_precision)
     float_precision: str = "fp32"  # the precision those layers compute in (the runtime's float_as)
+    half_efficiency_macs: float = 0.0  # work per thread at which a GEMM layer runs at half its efficiency (0: none)
 
     @classmethod
     def from_profile(cls, profile: TargetProfile, runtime: RuntimeSpec, threads: int | None = None) -> EngineRates:
@@ -272,6 +301,7 @@ class EngineRates:
             linear_rows_chain=runtime.linear_rows_chain or 0.0, fusion=runtime.fusion or "memory",
             tf32_macs_per_s=tf32 * 1e12 / 2, tf32_classes=frozenset(runtime.tf32_classes) if tf32 else frozenset(),
             float_classes=frozenset(runtime.float_classes), float_precision=runtime.float_as or "fp32",
+            half_efficiency_macs=runtime.half_efficiency_macs or 0.0,
         )
 
     def precision_of(self, precision: str, kind: str) -> str:
@@ -344,6 +374,8 @@ def layer_times(layer: Layer, rates: EngineRates, precision: str) -> tuple[float
     scale = precisions.get(precision).bytes_scale
     ceiling = rates.linear_rows_chain if row_chained(layer, rates.linear_rows_chain) else 0.0
     compute = layer.work / rates.mac_rate(precision, kind, ceiling) if layer.work else 0.0
+    compute *= small_layer_factor(kind, layer.work, used_threads(rates.unit, rates.cores, rates.threads),
+                                  rates.half_efficiency_macs)
     moved = (layer.bytes + layer.streamed + reread_bytes(layer, rates.matmul_row_tile)) * scale
     fused_bytes = layer.fused_bytes * scale
     if rates.on_chip_bytes > 0:

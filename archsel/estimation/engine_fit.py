@@ -47,6 +47,11 @@ Rows may carry their own unit (`Row.unit`): rows of one runtime on devices that 
 clocks and bandwidths (Jetson Orin Nano and Orin Nano Super) are fitted together, each with its own peaks
 and bandwidth, to one set of efficiencies and costs.
 
+The work per thread at which a GEMM layer runs at half its efficiency (m0, archsel.estimation.engine.
+small_layer_factor) is not searched by the fit's own loss: on rows made without any slowdown the loss still
+chose the grid's largest m0 (it absorbed the ridge's pull), so `cross_validated_half_efficiency` chooses it by
+cross-validation over the models (k folds; 0 included, and chosen where nothing beats it).
+
 `leave_one_model_out` holds each model out in turn, fits on the others and predicts it: the error it
 reports is what a user sees for a model the fit has never seen.
 
@@ -76,8 +81,10 @@ from archsel.estimation.engine import (
     reread_bytes,
     row_chained,
     runtime_class,
+    small_layer_factor,
     spill_share,
     threads_share,
+    used_threads,
 )
 from archsel.targets.schema import ENGINE_EFFICIENCY_KEYS, ENGINE_LAYER_CLASSES, MAX_FUSED_TRAFFIC
 
@@ -92,6 +99,8 @@ WIDE_RATE_GRID: tuple[float, ...] = (*RATE_GRID, 5.7, 8.0, 11.3, 16.0, 22.6, 32.
 # its prior, would not let the data reach from one prior.
 FIXED = "fixed costs"
 FIXED_GRID: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0, 30.0)
+HALF_EFFICIENCY_GRID: tuple[float, ...] = (0.0, 1e5, 3e5, 1e6, 3e6, 1e7)  # MACs per thread; 0: no slowdown
+HALF_EFFICIENCY_FOLDS = 4
 SEARCH_ROUNDS = 2
 # An NPU without a modelled capacity keeps activations in on-chip memory: all its traffic may run at up to
 # 10x the DRAM bandwidth.
@@ -142,6 +151,7 @@ class Fit:
     reference: str = "fp32"  # the precision whose peak stands in for one without a figure
     rows: int = 0
     on_chip: bool = False  # fitted with an on-chip capacity (x["on_chip"] is its inverse rate)
+    half_efficiency_macs: float = 0.0  # engine.small_layer_factor's m0 (0: no slowdown)
 
     def efficiency(self) -> dict[str, float]:
         return {k: 1.0 / self.x[k] for k in ENGINE_EFFICIENCY_KEYS}
@@ -197,6 +207,8 @@ def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
         kind = kind if kind in ENGINE_LAYER_CLASSES else None
         layer_rate = tf32 if tf32 and op_kind(layer.kind) in unit.tf32_classes else _peak(unit, fit, precision) * share
         compute = layer.work / layer_rate if layer.work and kind else 0.0
+        compute *= small_layer_factor(kind or "", layer.work, used_threads(unit.kind, unit.cores, row.threads or
+                                                                          unit.cores), fit.half_efficiency_macs)
         moved = layer.bytes + layer.streamed + reread_bytes(layer, unit.matmul_row_tile)
         memory = moved * scale / unit.bandwidth_bytes_per_s
         fused = layer.fused_bytes * scale / unit.bandwidth_bytes_per_s
@@ -274,10 +286,10 @@ def floor(unknown: str, unit: Unit) -> float:
 def fit_rows(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, ridge: float = 0.05,
              huber: float = 0.25, rounds: int = 8, parallel_efficiency: float = 1.0,
              precision_rates: Mapping[str, float] | None = None, reference: str = "fp32",
-             symmetric: bool = False) -> Fit:
+             symmetric: bool = False, half_efficiency_macs: float = 0.0) -> Fit:
     """Fit the unknowns for fixed non-linear scalars (see the module docstring)."""
     fit = Fit(dict(start), parallel_efficiency, dict(precision_rates or {}), reference, len(rows),
-              any((r.unit or unit).on_chip_bytes > 0 for r in rows))
+              any((r.unit or unit).on_chip_bytes > 0 for r in rows), half_efficiency_macs)
     for _ in range(rounds):
         new = _solve(rows, unit, fit, start, ridge, huber, symmetric)
         settled = all(abs(new[k] - fit.x[k]) <= 1e-4 * max(fit.x[k], 1e-12) for k in UNKNOWNS)
@@ -320,10 +332,12 @@ def rated_grid(rows: Sequence[Row], unit: Unit, precision: str, rate_grid: Seque
 
 
 def fit_runtime(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, ridge: float = 0.05,
-                huber: float = 0.25, rate_grid: Sequence[float] = RATE_GRID, symmetric: bool = False) -> Fit:
+                huber: float = 0.25, rate_grid: Sequence[float] = RATE_GRID, symmetric: bool = False,
+                half_efficiency_macs: float = 0.0) -> Fit:
     """The fit whose non-linear scalars (see the module docstring) give the smallest loss; `rate_grid`: the
     shares of the reference precision's peak searched for a precision without a peak of its own; `symmetric`:
-    rows' errors over the geometric mean of estimate and measurement (see the module docstring)."""
+    rows' errors over the geometric mean of estimate and measurement (see the module docstring);
+    `half_efficiency_macs`: the small-layer slowdown's m0, held fixed (cross_validated_half_efficiency)."""
     reference = reference_precision(rows, unit)
     used = {min(r.threads or (r.unit or unit).cores, (r.unit or unit).cores) for r in rows}
     threaded = unit.kind == "cpu" and len(used) > 1 and max(used) > 1  # one- and multi-thread rows to tell apart
@@ -338,7 +352,8 @@ def fit_runtime(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *, 
         rates = {p: v for p, v in values.items() if p not in ("parallel", FIXED)}
         prior = {**start, "layer": start["layer"] * values[FIXED], "call": start["call"] * values[FIXED]}
         return fit_rows(rows, unit, prior, ridge=ridge, huber=huber, parallel_efficiency=values["parallel"],
-                        precision_rates=rates, reference=reference, symmetric=symmetric)
+                        precision_rates=rates, reference=reference, symmetric=symmetric,
+                        half_efficiency_macs=half_efficiency_macs)
 
     best = fitted(scalars)
     best_loss = _loss(rows, unit, best)
@@ -389,10 +404,10 @@ def leave_one_model_out(rows: Sequence[Row], unit: Unit, start: Mapping[str, flo
                         huber: float = 0.25, prior_for: Callable[[str], Mapping[str, float]] | None = None,
                         rate_grid: Sequence[float] = RATE_GRID,
                         adjust: Callable[[Fit, Sequence[Row]], Fit] | None = None,
-                        symmetric: bool = False) -> list[Held]:
+                        symmetric: bool = False, half_efficiency_macs: float = 0.0) -> list[Held]:
     """Each model held out in turn: fit on the others' rows, predict its rows (`prior_for`: the prior when
     that model is held out, where it depends on it; else `start`; `adjust(fit, training rows)`: what the
-    caller does to its final fit, done to each fold's too)."""
+    caller does to its final fit, done to each fold's too; `half_efficiency_macs`: fit_runtime's)."""
     out: list[Held] = []
     for model in sorted({r.model for r in rows}):
         train = [r for r in rows if r.model != model]
@@ -400,13 +415,42 @@ def leave_one_model_out(rows: Sequence[Row], unit: Unit, start: Mapping[str, flo
         if not train:
             continue
         fit = fit_runtime(train, unit, prior_for(model) if prior_for else start, ridge=ridge, huber=huber,
-                          rate_grid=rate_grid, symmetric=symmetric)
+                          rate_grid=rate_grid, symmetric=symmetric, half_efficiency_macs=half_efficiency_macs)
         if adjust is not None:
             fit = adjust(fit, train)
         usable = [r for r in test if r.precision in fit.precision_rates or r.precision == fit.reference
                   or not unrated([r], unit)]
         out += [Held(r, predict(r, unit, fit)) for r in usable]
     return out
+
+
+def cross_validated_half_efficiency(rows: Sequence[Row], unit: Unit, start: Mapping[str, float], *,
+                                    folds: int = HALF_EFFICIENCY_FOLDS,
+                                    grid: Sequence[float] = HALF_EFFICIENCY_GRID,
+                                    rate_grid: Sequence[float] = RATE_GRID,
+                                    adjust: Callable[[Fit, Sequence[Row]], Fit] | None = None) -> float:
+    """The small-layer slowdown's m0 (engine.small_layer_factor) of `grid` whose fits predict models they
+    did not see best: the models (sorted) dealt into `folds` folds, each fold's rows predicted by a fit to the
+    others (`adjust` as leave_one_model_out has it), scored by the mean absolute log error (each row's
+    capped at 1); the first best of the grid (0: no slowdown). 0 with fewer than 2 × folds models."""
+    models = sorted({r.model for r in rows})
+    if len(models) < 2 * folds or not grid:
+        return 0.0
+    fold_of = {m: i % folds for i, m in enumerate(models)}
+    best, best_score = grid[0], math.inf
+    for m0 in grid:
+        errors = []
+        for k in range(folds):
+            train = [r for r in rows if fold_of[r.model] != k]
+            fit = fit_runtime(train, unit, start, rate_grid=rate_grid, half_efficiency_macs=m0)
+            if adjust is not None:
+                fit = adjust(fit, train)
+            errors += [min(abs(math.log(predict(r, unit, fit) / r.measured_s)), 1.0)
+                       for r in rows if fold_of[r.model] == k]
+        score = sum(errors) / len(errors)
+        if score < best_score - 1e-12:
+            best, best_score = m0, score
+    return best
 
 
 def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:

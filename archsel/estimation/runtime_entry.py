@@ -108,6 +108,8 @@ def fitted_lines(fit: ef.Fit, unit: ef.Unit, precs: Sequence[str], spec: Runtime
     out.append(f"    fused_traffic: {g(fit.fused_traffic)}")
     out.append(f"    layer_us: {g(fit.x['layer'] * 1e6)}")
     out.append(f"    call_us: {g(fit.x['call'] * 1e6)}")
+    if fit.half_efficiency_macs > 0:
+        out.append(f"    half_efficiency_macs: {round(fit.half_efficiency_macs)}")  # YAML reads 3e+06 as a string
     if unit.kind == "cpu" and unit.cores > 1:
         out.append(f"    cores: {unit.cores}")
         out.append(f"    parallel_efficiency: {g(fit.parallel_efficiency)}")

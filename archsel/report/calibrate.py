@@ -60,7 +60,7 @@ def runtime_payload(rc: RuntimeCalibration) -> dict[str, Any]:
     def fitted(fit: Any) -> dict[str, Any]:
         return {"efficiency": fit.efficiency(), "layer_us": fit.x["layer"] * 1e6, "call_us": fit.x["call"] * 1e6,
                 "fused_traffic": fit.fused_traffic, "parallel_efficiency": fit.parallel_efficiency,
-                "precision_rates": dict(fit.precision_rates)}
+                "precision_rates": dict(fit.precision_rates), "half_efficiency_macs": fit.half_efficiency_macs}
 
     return {
         "name": rc.runtime, "version": rc.version, "measurements": len(rc.rows), "models": rc.models,
@@ -88,5 +88,7 @@ def runtime_fields(p: dict[str, Any]) -> list[tuple[str, ...]]:
                 (f"{precision} fixed costs", f"layer {f['layer_us']:.3g} µs, call {f['call_us']:.3g} µs, fused "
                                             f"traffic {f['fused_traffic']:.3g}, parallel efficiency "
                                             f"{f['parallel_efficiency']:.3g}"
-                                            + "".join(f", {k} rate x{v:.3g}" for k, v in f["precision_rates"].items()))]
+                                            + "".join(f", {k} rate x{v:.3g}" for k, v in f["precision_rates"].items())
+                                            + (f", GEMM layers at half efficiency at {f['half_efficiency_macs']:.3g} "
+                                               "MACs per thread" if f["half_efficiency_macs"] else ""))]
     return out + [("runtime note", n) for n in p["notes"]]

@@ -19,6 +19,8 @@ EAGER = "pytorch"
 TF32_CLASS_WORDS = {"conv": "convolutions", "depthwise_conv": "depthwise convolutions",
                     "matmul": "matrix multiplications", "attention": "attention", "recurrent": "recurrent cells"}
 RUNTIME_WORDS = {"pytorch": "PyTorch", "onnxruntime": "ONNX Runtime CUDA EP", "tensorrt": "TensorRT"}
+# Fitted fields a precision's own fit always holds (absent: none), not inherited from the entry's.
+PER_FIT_FIELDS = frozenset({"half_efficiency_macs"})
 UNIT_OF_KIND = {"gpu": "gpu", "cpu": "cpu", "soc": "cpu", "npu": "npu"}  # the unit the device's own peaks are for
 
 
@@ -43,6 +45,7 @@ class RuntimeSpec:
     parallel_efficiency: float | None = None
     source: str = ""  # where the parameters come from
     on_chip_bandwidth: float | None = None  # with on_chip_mb: the rate of traffic kept on chip, x memory bandwidth
+    half_efficiency_macs: float | None = None  # work per thread at which a GEMM layer runs at half its efficiency
     # facts the runtime's source or documentation states (RUNTIME_FACTS), each as the profile writes it:
     # {value or classes, source, derivation}; read through the properties below
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -56,7 +59,8 @@ class RuntimeSpec:
         entry = self.by_precision.get(precision)
         if not entry:
             return self
-        return replace(self, **{k: v for k, v in fitted_fields(entry).items() if k in entry}, by_precision={})
+        own = {k: v for k, v in fitted_fields(entry).items() if k in entry or k in PER_FIT_FIELDS}
+        return replace(self, **own, by_precision={})
 
     def _fact_float(self, key: str) -> float | None:
         value = (self.facts.get(key) or {}).get("value")
@@ -139,6 +143,7 @@ class RuntimeSpec:
                 "fused_traffic": self.fused_traffic,
                 "cores": self.cores, "threads": self.threads, "parallel_efficiency": self.parallel_efficiency,
                 "on_chip_mb": self.on_chip_mb, "on_chip_bandwidth": self.on_chip_bandwidth,
+                "half_efficiency_macs": self.half_efficiency_macs,
                 "matmul_row_tile": self.matmul_row_tile,
                 "linear_rows_chain": self.linear_rows_chain, "grouped_conv_class": self.grouped_conv_class,
                 "fusion": self.fusion, "fp32_as_tf32": list(self.tf32_classes),
@@ -200,6 +205,7 @@ def fitted_fields(entry: dict[str, Any]) -> dict[str, Any]:
         "fused_traffic": _float(entry.get("fused_traffic")),
         "parallel_efficiency": _float(entry.get("parallel_efficiency")), "source": str(entry["source"]).strip(),
         "on_chip_bandwidth": _float(entry.get("on_chip_bandwidth")),
+        "half_efficiency_macs": _float(entry.get("half_efficiency_macs")),
         "accuracy": dict(entry["accuracy"]) if isinstance(entry.get("accuracy"), dict) else None,
     }
 

@@ -149,6 +149,11 @@ _RUNTIME: dict[str, Any] = {
         "on_chip_bandwidth": {"type": "number", "exclusiveMinimum": 0, "maximum": 10,
                               "description": "with on_chip_mb: the rate of traffic kept on chip, a multiple of "
                                              "the memory bandwidth (fitted)"},
+        "half_efficiency_macs": {"type": "number", "minimum": 0,
+                                 "description": "the work per thread (MACs) at which a dense conv, matmul or "
+                                                "attention layer computes at half its class efficiency: a smaller "
+                                                "layer does not fill the runtime's kernels (fitted; absent or 0: "
+                                                "no slowdown)"},
         "matmul_row_tile": {**_FIGURE, "description": "rows of a matrix multiply that share one read of its "
                                                       "weights in the runtime's kernels, published (value, source): "
                                                       "1 where every row re-reads the whole weight matrix (an "
@@ -202,7 +207,8 @@ _RUNTIME: dict[str, Any] = {
 # calibrate fits to that precision's measurements alone (a CPU's int8 kernels gain 3-12x over fp32 on dense
 # convolutions and nothing on depthwise ones: one set of efficiencies cannot serve both precisions).
 PRECISION_FIT_KEYS: tuple[str, ...] = ("precision_rates", "efficiency", "fused_traffic", "layer_us", "call_us",
-                                       "on_chip_bandwidth", "parallel_efficiency", "accuracy", "source")
+                                       "on_chip_bandwidth", "half_efficiency_macs", "parallel_efficiency",
+                                       "accuracy", "source")
 _RUNTIME["properties"]["by_precision"] = {
     "type": "object",
     "description": "parameters fitted anew for models run at one precision (each key one of the entry's "
