@@ -42,6 +42,15 @@ def write_atomic(path: Path, data: str | bytes, *, what: str = "file",
     return path
 
 
+def exists(path: Path) -> bool:
+    """Path.exists, False where the system cannot even look the path up (a name too long: Path.exists raises
+    OSError there), so that the loader reports the path instead of crashing on it."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def stamp(path: Path, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> tuple[tuple[str, int], ...]:
     """Names and modification times of a folder's files with `suffixes` (a file: its own; missing or
     unreadable: ()): the key of a per-process cache that notices edits."""

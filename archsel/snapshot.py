@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from archsel import __version__
+from archsel.files import exists
 
 SNAPSHOT_FORMAT = 1
 SUBDIR = "knowledge"
@@ -89,7 +90,7 @@ def snapshotted(kind: str, sources: Sequence[Path], files: Sequence[Path], build
     """`build()` (which raises on any problem), or its snapshot for these `sources` and exactly these `files`'
     contents. A source that does not exist is never served from a snapshot (its problem is reported)."""
     folder = snapshot_folder()
-    if folder is None or not all(Path(s).exists() for s in sources):
+    if folder is None or not all(exists(Path(s)) for s in sources):
         return build()
     key = snapshot_key(kind, sources, files)
     if key is None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 USER_RULE = """\
@@ -189,3 +190,15 @@ def test_no_torch_import() -> None:
     ):
         proc = subprocess.run([sys.executable, "-c", code.format(args=args)], capture_output=True, text=True)
         assert proc.returncode == 0, (args, proc.stderr)
+
+
+def test_a_rules_path_the_system_cannot_look_up_is_a_user_error() -> None:
+    """A rules path longer than the system allows (Path.exists raises OSError there, found by
+    tests/test_hostile_properties.py): a ConfigError naming the path and the reason (exit 2), not a crash."""
+    from archsel.errors import ConfigError
+    from archsel.knowledge.loader import load_rules
+
+    too_long = Path("x" * 5000)
+    with pytest.raises(ConfigError) as caught:
+        load_rules([too_long])
+    assert f"{too_long}:1:1: cannot open this rules path: File name too long" in str(caught.value)

@@ -659,7 +659,8 @@ def test_a_small_gemm_layer_computes_at_half_its_efficiency_at_half_efficiency_m
 def test_cross_validation_finds_the_small_layer_slowdown_the_rows_have_and_none_where_they_have_none() -> None:
     """engine_fit.cross_validated_half_efficiency on rows made by the engine model: with a slowdown (m0 = 1e6
     MACs per thread) it chooses 1e6, and the fit with it predicts every row; on rows made without one it
-    chooses 0 (the fit's own loss chose the grid's largest m0 on such rows)."""
+    chooses 0 (on the cross-device test's rows, made without one, the fit's own loss chose the grid's largest
+    m0)."""
     from archsel.estimation.engine import Layer, layer_times
 
     peaks = {"fp32": 100e9}

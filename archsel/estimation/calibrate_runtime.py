@@ -211,6 +211,7 @@ def fit_measured(runtime: str, version: str, unit: ef.Unit, measured: Sequence[R
     start = ef.prior(unit.kind)
     fits: dict[str, ef.Fit] = {}
     held: list[ef.Held] = []
+
     def adjust(fit: ef.Fit, train: Sequence[ef.Row]) -> ef.Fit:
         return inherit_unseen(fit, train, unit)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from archsel.errors import ConfigError, Problem, UsageError, sorted_problems, unknown
-from archsel.files import stamp
+from archsel.files import exists, stamp
 from archsel.knowledge.schema import DEFAULT_ROLE_WEIGHT, RULE_SCHEMA, RULES_FILE_SCHEMA
 from archsel.paths import rules_dir
 from archsel.query.vocab import Vocabulary, load_vocabulary
@@ -182,7 +182,11 @@ def read_rule_files(folder: Path) -> tuple[list[RawRule], list[Problem], list[Pa
     """Parse and schema-check every rules file of `folder`: (schema-valid rules, problems, files read)."""
     import jsonschema
 
-    if not folder.exists():
+    try:
+        found = folder.exists()
+    except OSError as exc:  # a name too long: the system cannot look it up
+        return [], [Problem(str(folder), 1, 1, f"cannot open this rules path: {exc.strerror}")], []
+    if not found:
         return [], [Problem(str(folder), 1, 1, "no such rules folder or file")], []
     if not (folder.is_dir() or folder.is_file()):  # /dev/zero, a pipe: nothing to read rules from
         return [], [Problem(str(folder), 1, 1, "not a rules folder or a YAML file")], []
@@ -294,7 +298,7 @@ def _rules_cached(folders: tuple[str, ...], stamps: tuple[tuple[tuple[str, int],
 
     paths = [Path(f) for f in folders]
     vocab = load_vocabulary()
-    files = [vocab.path, *(f for p in paths if p.exists() for f in rule_files(p))]
+    files = [vocab.path, *(f for p in paths if exists(p) for f in rule_files(p))]
     return snapshotted("rules", paths, files, lambda: _checked_rules(paths, vocab), RuleSet)
 
 
