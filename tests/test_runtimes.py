@@ -645,6 +645,10 @@ def test_a_small_gemm_layer_computes_at_half_its_efficiency_at_half_efficiency_m
         assert (problems == []) == ok and (ok or any("half_efficiency_macs" in p for p in problems)), problems
     profile = resolve_target(str(tmp_path / "p.yaml"))
     assert EngineRates.from_profile(profile, profile.runtimes["ncnn"]).half_efficiency_macs == 1e6
+    from archsel.estimation.estimate import estimate_model
+
+    method = estimate_model("lenet5", profile, runtime="ncnn").method  # the output says so
+    assert "GEMM layers of 1e+06 MACs per thread at half efficiency" in method, method
     # as a calibration writes it: a YAML number (3e+06 would read as a string)
     import yaml
 

@@ -149,12 +149,15 @@ def _estimate_compiled(count: CountResult, target: TargetProfile, precision: str
         note = (f"no measured accuracy for {rt.name} on {target.name} (benchmarks/published_fit.py has no rows "
                 f"for it): parameters are {'fitted' if rt.fitted else 'judgement defaults'}; no band")
     threads_text = f", {rates.threads} of {rates.cores} cores" if rt.unit == "cpu" and rates.cores > 1 else ""
-    tf32 = f"; {rt.tf32_note()}" if any(rates.tf32_for(precision, c) for c in rt.tf32_classes) else ""
+    conditions = f"; {rt.tf32_note()}" if any(rates.tf32_for(precision, c) for c in rt.tf32_classes) else ""
+    if rates.half_efficiency_macs > 0:
+        conditions += (f"; GEMM layers of {rates.half_efficiency_macs:.3g} MACs per thread at half efficiency, "
+                       "smaller slower")
     return LatencyEstimate(
         model_id=count.model_id, target=target.name, target_class=target.target_class, batch=count.batch,
         precision=precision, runtime=rt.name, latency_ms=total_ms, band_low_ms=low, band_high_ms=high,
         kind="estimated", method=f"{rt.name} on the {rt.unit}{threads_text}: fused layers, per-layer roofline + "
-                                 f"fixed costs{tf32}; parameters {rt.source}",
+                                 f"fixed costs{conditions}; parameters {rt.source}",
         accuracy_note=note, overhead_share=est.overhead_share, by_class=_by_class(est),
     )
 
