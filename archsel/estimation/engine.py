@@ -343,7 +343,7 @@ def on_chip_share(unit: str, cores: int, threads: int | None) -> float:
     all of it elsewhere (an NPU's VTCM)."""
     if unit != "cpu" or cores <= 1 or not threads:
         return 1.0
-    return min(threads, cores) / cores
+    return used_threads(unit, cores, threads) / cores
 
 
 def spill_share(layer: Layer, scale: float, on_chip_bytes: float) -> float:

@@ -198,7 +198,10 @@ def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
     unit where it has one), and "const": seconds known without an unknown (layers at a compute ceiling)."""
     unit = row.unit or unit
     f = dict.fromkeys((*UNKNOWNS, "const"), 0.0)
-    share = threads_share(unit.kind, unit.cores, row.threads or unit.cores, fit.parallel_efficiency)
+    threads = row.threads or unit.cores
+    share = threads_share(unit.kind, unit.cores, threads, fit.parallel_efficiency)
+    used = used_threads(unit.kind, unit.cores, threads)
+    capacity = unit.on_chip_bytes * on_chip_share(unit.kind, unit.cores, threads)
     tf32 = _tf32_peak(unit, fit, row.precision) * share
     for layer in row.layers:
         kind: str | None = runtime_class(layer, unit.grouped_conv_class)
@@ -207,12 +210,10 @@ def features(row: Row, unit: Unit, fit: Fit) -> dict[str, float]:
         kind = kind if kind in ENGINE_LAYER_CLASSES else None
         layer_rate = tf32 if tf32 and op_kind(layer.kind) in unit.tf32_classes else _peak(unit, fit, precision) * share
         compute = layer.work / layer_rate if layer.work and kind else 0.0
-        compute *= small_layer_factor(kind or "", layer.work, used_threads(unit.kind, unit.cores, row.threads or
-                                                                          unit.cores), fit.half_efficiency_macs)
+        compute *= small_layer_factor(kind or "", layer.work, used, fit.half_efficiency_macs)
         moved = layer.bytes + layer.streamed + reread_bytes(layer, unit.matmul_row_tile)
         memory = moved * scale / unit.bandwidth_bytes_per_s
         fused = layer.fused_bytes * scale / unit.bandwidth_bytes_per_s
-        capacity = unit.on_chip_bytes * on_chip_share(unit.kind, unit.cores, row.threads or unit.cores)
         spill = spill_share(layer, scale, capacity)
         on_chip, dram = (memory * (1 - spill), memory * spill) if unit.on_chip_bytes > 0 else (0.0, memory)
         kept = on_chip * fit.x["on_chip"] if on_chip else 0.0
@@ -439,15 +440,15 @@ def cross_validated_half_efficiency(rows: Sequence[Row], unit: Unit, start: Mapp
     fold_of = {m: i % folds for i, m in enumerate(models)}
     best, best_score = grid[0], math.inf
     for m0 in grid:
-        errors = []
+        total = 0.0
         for k in range(folds):
             train = [r for r in rows if fold_of[r.model] != k]
+            test = [r for r in rows if fold_of[r.model] == k]
             fit = fit_runtime(train, unit, start, rate_grid=rate_grid, half_efficiency_macs=m0)
             if adjust is not None:
                 fit = adjust(fit, train)
-            errors += [min(abs(math.log(predict(r, unit, fit) / r.measured_s)), 1.0)
-                       for r in rows if fold_of[r.model] == k]
-        score = sum(errors) / len(errors)
+            total += _loss(test, unit, fit) * len(test)  # _loss: the mean; the folds weighted by their rows
+        score = total / len(rows)
         if score < best_score - 1e-12:
             best, best_score = m0, score
     return best
