@@ -75,7 +75,13 @@ def usable(row: dict[str, Any]) -> bool:
 def runtime_profile(cal: Any, runtime: str, version: str, rows: list[dict[str, Any]], caches: Any, cpu: str,
                     folder: Path) -> tuple[Any, Any]:
     """The runtime's fit on the reference models' rows, written into a calibrated profile and loaded back."""
-    from archsel.estimation.calibrate import RUNTIME_REFERENCE_MODELS, profile_document, reference_cases, write_profile
+    from archsel.estimation.calibrate import (
+        RUNTIME_BATCH8_MAX_MACS,
+        RUNTIME_REFERENCE_MODELS,
+        profile_document,
+        reference_cases,
+        write_profile,
+    )
     from archsel.estimation.calibrate_runtime import (
         RuntimeMeasured,
         calibration_unit,
@@ -84,7 +90,7 @@ def runtime_profile(cal: Any, runtime: str, version: str, rows: list[dict[str, A
     )
     from archsel.targets.profiles import resolve_target
 
-    cases = set(reference_cases(RUNTIME_REFERENCE_MODELS, (1, 8)))
+    cases = set(reference_cases(RUNTIME_REFERENCE_MODELS, (1, 8), RUNTIME_BATCH8_MAX_MACS))
     measured = [RuntimeMeasured(r["model_id"], r["batch"], r["dtype"], r["threads"], r["p50_ms"] / 1e3)
                 for r in rows if r["runtime"] == runtime and (r["model_id"], r["batch"]) in cases and usable(r)]
     rc = fit_measured(runtime, version, calibration_unit(cal, caches), measured, caches=caches)
@@ -134,6 +140,8 @@ def _cells(s: dict[str, Any]) -> str:
 
 
 def markdown(result: dict[str, Any], source: Path) -> str:
+    from archsel.estimation.calibrate import RUNTIME_BATCH8_MAX_MACS
+
     shown = source.relative_to(ROOT) if source.is_relative_to(ROOT) else source
     head = ("| runtime | precision | rows | models | median \\|error\\| | within ±25% | measured/estimated q10–q90 "
             "| Spearman |")
@@ -144,8 +152,9 @@ def markdown(result: dict[str, Any], source: Path) -> str:
         f" on the run of {result['date']} ({result['cpu']}, {result['micro_threads']} threads for the "
         f"micro-benchmarks; {', '.join(f'{k} {v}' for k, v in result['versions'].items())}). Calibrated exactly as "
         "`archsel calibrate --runtime R` does (eager calibration, then the runtime's fit on the reference "
-        f"models: {', '.join(result['references'])}); every other zoo model held out, estimated through the "
-        "calibrated profile at the batch (1, 8), threads (1, 2) and precision it was measured at. "
+        f"models: {', '.join(result['references'])}, at batch 1 and, up to "
+        f"{RUNTIME_BATCH8_MAX_MACS / 1e9:g} GMACs per sample, 8); every other zoo model held out, estimated "
+        "through the calibrated profile at the batch (1, 8), threads (1, 2) and precision it was measured at. "
         "Error = measured / estimated − 1; latencies are p50, measured, batch as given, generated inputs.",
         "",
         f"Bar (as for eager PyTorch): median |error| under {BAR['median_abs_pct']:g}% and at least "

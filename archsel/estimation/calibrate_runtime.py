@@ -249,14 +249,19 @@ def calibrate_runtime(cal: Calibration, runtime: str, *, quick: bool = False, mo
     """Measure the reference models under `runtime` (1 thread and the calibration's threads; fp32 and int8;
     two rounds unless `quick`) and fit it against the calibration's unit; UsageError when fewer than two
     models could be measured."""
-    from archsel.estimation.calibrate import QUICK_REFERENCE_MODELS, RUNTIME_REFERENCE_MODELS, reference_cases
+    from archsel.estimation.calibrate import (
+        QUICK_REFERENCE_MODELS,
+        RUNTIME_BATCH8_MAX_MACS,
+        RUNTIME_REFERENCE_MODELS,
+        reference_cases,
+    )
     from archsel.machine import cpu_caches
     from archsel.profiling.profiler import runtime_version
 
     caches = cpu_caches()
     unit = calibration_unit(cal, caches)
     cases = reference_cases(models or (QUICK_REFERENCE_MODELS if quick else RUNTIME_REFERENCE_MODELS),
-                            (1,) if quick else batches)
+                            (1,) if quick else batches, RUNTIME_BATCH8_MAX_MACS)
     threads = sorted({1, unit.cores})
     budget = budget_s if budget_s is not None else (0.3 if quick else 1.5)
     measured, notes = measure_references(runtime, cases, threads=threads, precisions=("fp32", "int8"),
