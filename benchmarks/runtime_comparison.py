@@ -2,6 +2,8 @@
 
     python benchmarks/runtime_comparison.py                 # every zoo model; writes results_runtime_comparison.md
     python benchmarks/runtime_comparison.py --models resnet18,lstm_lm --rounds 2
+    python benchmarks/runtime_comparison.py --runtimes pytorch,executorch \
+        --out benchmarks/results_runtime_comparison_executorch.md    # ExecuTorch (XNNPACK) against eager
 
 For each model and batch (1, 8) the model is built once (float32, seeded), exported to ONNX once
 (archsel.profiling.deploy.export), and loaded in every runtime at every precision (fp32, int8) and thread
@@ -39,7 +41,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-RUNTIMES = ("pytorch", "onnxruntime", "openvino")
+RUNTIMES = ("pytorch", "onnxruntime", "openvino")  # the default --runtimes (eager first: the speed-ups' base)
+RUNTIME_NAMES = {"pytorch": "Eager PyTorch", "onnxruntime": "ONNX Runtime", "openvino": "OpenVINO",
+                 "executorch": "ExecuTorch (XNNPACK)"}
 FAMILY_ORDER = ("CNN", "depthwise CNN", "Transformer", "RNN", "hybrid", "other")
 
 
@@ -81,7 +85,7 @@ class Case:
     """One model at one batch: its runners per (runtime, precision, threads), or why each cannot run."""
 
     def __init__(self, model_id: str, batch: int, threads: tuple[int, ...], dtypes: tuple[str, ...],
-                 root: Path) -> None:
+                 root: Path, runtimes: tuple[str, ...] = RUNTIMES) -> None:
         import torch
 
         from archsel.profiling.counting import count_model
@@ -107,7 +111,7 @@ class Case:
         self._stack = contextlib.ExitStack()
         for dtype in dtypes:
             for n in threads:
-                for runtime in RUNTIMES:
+                for runtime in runtimes:
                     self._load(runtime, dtype, n, root)
 
     def _load(self, runtime: str, dtype: str, threads: int, root: Path) -> None:
@@ -190,7 +194,7 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import version
 
     out = {"python": platform.python_version()}
-    for dist in ("torch", "onnxruntime", "openvino", "nncf", "onnx"):
+    for dist in ("torch", "onnxruntime", "openvino", "nncf", "onnx", "executorch"):
         try:
             out[dist] = version(dist)
         except Exception:
@@ -202,7 +206,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a and b else None
 
 
-def summary(rows: list[dict[str, Any]]) -> list[str]:
+def summary(rows: list[dict[str, Any]], runtimes: tuple[str, ...] = RUNTIMES) -> list[str]:
     """Per family × (batch, threads, dtype): the median speed-up of each runtime over eager fp32."""
     base = {(r["model_id"], r["batch"], r["threads"]): r["p50_ms"] for r in rows
             if r["runtime"] == "pytorch" and r["dtype"] == "fp32"}
@@ -215,8 +219,8 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
     for r in rows:
         models[r["family"]].add(r["model_id"])
     lines = ["| family | models | batch | threads | " + " | ".join(f"{rt} {d}" for d in ("fp32", "int8")
-                                                               for rt in RUNTIMES) + " |",
-             "|---|---:|---:|---:|" + "---:|" * (2 * len(RUNTIMES))]
+                                                               for rt in runtimes) + " |",
+             "|---|---:|---:|---:|" + "---:|" * (2 * len(runtimes))]
     for fam in FAMILY_ORDER:
         if fam not in models:
             continue
@@ -224,7 +228,7 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
             for threads in sorted({r["threads"] for r in rows}):
                 cells = []
                 for d in ("fp32", "int8"):
-                    for rt in RUNTIMES:
+                    for rt in runtimes:
                         v = table.get((fam, batch, threads, rt, d))
                         cells.append(f"{statistics.median(v):.2f}× ({len(v)})" if v else "—")
                 lines.append(f"| {fam} | {len(models[fam])} | {batch} | {threads} | " + " | ".join(cells) + " |")
@@ -239,22 +243,25 @@ def write_results(rows: list[dict[str, Any]], path: Path, args: argparse.Namespa
                      if r["error"] and not r["error"].startswith("skipped")})
     skipped = sorted({(r["model_id"], r["batch"], r["error"]) for r in rows
                       if r["error"] and r["error"].startswith("skipped")})
+    runtimes = runtimes_of(args)
+    shares = [rt for rt in runtimes if rt != "pytorch"]
     lines = [
-        "# Eager PyTorch vs ONNX Runtime vs OpenVINO on this machine",
+        f"# {' vs '.join(RUNTIME_NAMES.get(rt, rt) for rt in runtimes)} on this machine",
         "",
         f"`python benchmarks/runtime_comparison.py {' '.join(sys.argv[1:])}` on {dt.date.today()}: "
         f"{cpu_model()}, {versions}, {wall_s / 60:.0f} min.",
         f"p50 latency of one forward pass (ms), measured, median over {args.rounds} interleaved rounds "
         f"(each round times every runtime, precision and thread count once; {args.budget:g} s per timing). "
         "Inputs are generated; int8 is post-training quantization calibrated on generated inputs "
-        "(ONNX Runtime: static QDQ, dynamic for recurrent layers; OpenVINO: NNCF; eager: torch.ao dynamic, "
-        "Linear/recurrent layers only): its accuracy effect was not measured.",
+        "(ONNX Runtime: static QDQ, dynamic for recurrent layers; OpenVINO: NNCF; ExecuTorch: pt2e with "
+        "XNNPACK's quantizer; eager: torch.ao dynamic, Linear/recurrent layers only): its accuracy effect was not "
+        "measured.",
         "",
         "## Summary: speed-up over eager PyTorch fp32 (median over the family's models; (n) models)",
         "",
         "Speed-up = eager fp32 p50 / runtime p50 at the same batch and threads; above 1× is faster.",
         "",
-        *summary(rows),
+        *summary(rows, runtimes),
         "",
         f"## Combinations that did not run ({len(failed)})",
         "",
@@ -266,9 +273,9 @@ def write_results(rows: list[dict[str, Any]], path: Path, args: argparse.Namespa
         "",
         "## Every measurement",
         "",
-        "| model | family | batch | threads | dtype | GMACs | " + " | ".join(f"{rt} ms" for rt in RUNTIMES)
-        + " | int8 MAC share (ORT / OV) |",
-        "|---|---|---:|---:|---|---:|" + "---:|" * len(RUNTIMES) + "---|",
+        "| model | family | batch | threads | dtype | GMACs | " + " | ".join(f"{rt} ms" for rt in runtimes)
+        + f" | int8 MAC share ({' / '.join(shares)}) |",
+        "|---|---|---:|---:|---|---:|" + "---:|" * len(runtimes) + "---|",
     ]
     cells: dict[tuple[str, int, int, str], dict[str, dict[str, Any]]] = defaultdict(dict)
     for r in rows:
@@ -277,9 +284,9 @@ def write_results(rows: list[dict[str, Any]], path: Path, args: argparse.Namespa
         first = next(iter(by_rt.values()))
         if first["error"] and first["error"].startswith("skipped"):
             continue
-        ms = [by_rt.get(rt, {}).get("p50_ms") for rt in RUNTIMES]
+        ms = [by_rt.get(rt, {}).get("p50_ms") for rt in runtimes]
         share = " / ".join("—" if by_rt.get(rt, {}).get("int8_mac_fraction") is None
-                           else f"{by_rt[rt]['int8_mac_fraction']:.0%}" for rt in ("onnxruntime", "openvino"))
+                           else f"{by_rt[rt]['int8_mac_fraction']:.0%}" for rt in shares)
         lines.append(f"| {m} | {first['family']} | {b} | {t} | {d} | {first['macs'] / 1e9:.3g} | "
                      + " | ".join("fail" if v is None else f"{v:.4g}" for v in ms)
                      + f" | {share if d == 'int8' else ''} |")
@@ -320,7 +327,7 @@ def measure_model(model_id: str, args: argparse.Namespace) -> list[dict[str, Any
             rows.extend(failed_rows(model_id, batch, args, why))
             continue
         try:
-            case = Case(model_id, batch, threads, dtypes, args.cache)
+            case = Case(model_id, batch, threads, dtypes, args.cache, runtimes_of(args))
         except Exception as exc:
             rows.extend(failed_rows(model_id, batch, args, _reason(exc)))
             print(f"{model_id} batch {batch}: cannot build ({_reason(exc)})", file=sys.stderr, flush=True)
@@ -334,11 +341,16 @@ def measure_model(model_id: str, args: argparse.Namespace) -> list[dict[str, Any
     return rows
 
 
+def runtimes_of(args: argparse.Namespace) -> tuple[str, ...]:
+    """The runtimes --runtimes names, in its order."""
+    return tuple(rt for rt in args.runtimes.split(",") if rt)
+
+
 def failed_rows(model_id: str, batch: int, args: argparse.Namespace, why: str) -> list[dict[str, Any]]:
     """One row per (runtime, precision, threads) of a batch that was not measured, saying why."""
     return [{"model_id": model_id, "family": "", "batch": batch, "runtime": rt, "dtype": d, "threads": int(n),
              "macs": 0, "p50_ms": None, "rounds": 0, "error": why, "int8_mac_fraction": None}
-            for rt in RUNTIMES for d in args.dtypes.split(",") for n in args.threads.split(",")]
+            for rt in runtimes_of(args) for d in args.dtypes.split(",") for n in args.threads.split(",")]
 
 
 def in_child(model_id: str, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -353,7 +365,8 @@ def in_child(model_id: str, args: argparse.Namespace) -> list[dict[str, Any]]:
         child = [sys.executable, __file__, "--models", model_id, "--child-out", str(out), "--batches", args.batches,
                  "--threads", args.threads, "--dtypes", args.dtypes, "--rounds", str(args.rounds),
                  "--budget", str(args.budget), "--max-batched-gmacs", str(args.max_batched_gmacs),
-                 "--cache", str(args.cache), *(["--prepare-only"] if args.prepare_only else [])]
+                 "--cache", str(args.cache), "--runtimes", args.runtimes,
+                 *(["--prepare-only"] if args.prepare_only else [])]
         try:
             rc = subprocess.run(child, check=False, timeout=args.model_timeout).returncode
         except subprocess.TimeoutExpired:
@@ -374,6 +387,9 @@ def main() -> None:
     parser.add_argument("--batches", default="1,8")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--dtypes", default="fp32,int8")
+    parser.add_argument("--runtimes", default=",".join(RUNTIMES),
+                        help="comma-separated, eager first (the speed-ups' base): pytorch and any of onnxruntime, "
+                             "openvino, executorch")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--budget", type=float, default=0.3, help="seconds per timing (at least 6 calls' worth)")
     parser.add_argument("--max-batched-gmacs", type=float, default=10.0,
@@ -389,6 +405,8 @@ def main() -> None:
                         help="seconds one model (all its batches) may take before it is reported as timed out")
     parser.add_argument("--child-out", type=Path, default=None, help=argparse.SUPPRESS)  # one model, in-process
     args = parser.parse_args()
+    if runtimes_of(args)[0] != "pytorch" or not set(runtimes_of(args)) <= set(RUNTIME_NAMES):
+        parser.error(f"--runtimes must start with pytorch and name only {', '.join(RUNTIME_NAMES)}")
 
     if args.child_out is not None:
         rows = measure_model(args.models, args)

@@ -95,3 +95,47 @@ def test_profile_measures_under_executorch_and_names_it(archsel: Callable[..., A
         assert r["status"] == "ok" and r["latency"]["p50_ms"] > 0
         assert r["conditions"]["runtime"] == "executorch" and r["conditions"]["runtime_version"]
     assert results["int8"]["int8"]["int8_mac_fraction"] > 0.9
+
+
+RUNNERS_AT_TWO_THREAD_COUNTS = """
+import sys
+import torch
+from pathlib import Path
+from archsel.profiling.deploy.executorch import prepare_module
+from archsel.zoo.inputs import make_inputs
+from archsel.zoo.registry import get_model, get_model_entry, resolve_task
+
+entry = get_model_entry("small_cnn_cifar")
+spec = entry.input_for(resolve_task(entry, None))
+torch.manual_seed(0)
+model = get_model("small_cnn_cifar", device="cpu").eval()
+inputs = make_inputs(spec, 1, device="cpu")
+calibration = [make_inputs(spec, 1, device="cpu", seed=s) for s in (1, 2)]
+runners = [prepare_module(model, inputs, {"model_id": "small_cnn_cifar"}, precision=p, threads=t,
+                          calibration=calibration if p == "int8" else [], root=Path(sys.argv[1]))
+           for p in ("fp32", "int8") for t in (1, 2)]
+with torch.inference_mode():
+    expected = model(*inputs)
+for _ in range(2):
+    for r in runners:
+        got = r.call()[0]
+        if r.conditions["inference_precision"] == "fp32":
+            assert torch.allclose(got, expected, atol=1e-4)
+print("ran", len(runners))
+"""
+
+
+def test_runners_at_one_and_two_threads_run_interleaved(tmp_path: Path) -> None:
+    """ExecuTorch's thread pool is one per process and a thread count resets it: fp32 and int8 runners at 1 and 2
+    threads, run in turn (as benchmarks/runtime_comparison.py does), crashed the process (SIGSEGV/SIGABRT in the
+    pool) until a runner re-loaded its program on its own thread count. In a child process: a crash fails the
+    test, not the run."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "interleaved.py"
+    script.write_text(RUNNERS_AT_TWO_THREAD_COUNTS, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script), str(tmp_path / "cache")], capture_output=True, text=True,
+                         timeout=600, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("ran 4")

@@ -168,10 +168,36 @@ def program_key(model_key: dict[str, Any], inputs: tuple[Any, ...], precision: s
             "executorch": version(), "torch": torch.__version__, "archsel": __version__}
 
 
+# The thread count ExecuTorch's process-wide thread pool was last reset to. A reset replaces the pool under
+# every loaded program: a program loaded before it hung in pthreadpool when run after it (two runners of one
+# model at 1 and 2 threads, interleaved, as benchmarks/runtime_comparison.py runs them). So a runner whose
+# thread count is not the pool's resets the pool and loads its program again before running.
+_pool_threads: list[int] = []
+
+
 def _set_threads(threads: int) -> None:
     from executorch.extension.pybindings.portable_lib import _unsafe_reset_threadpool
 
     _unsafe_reset_threadpool(max(int(threads), 1))
+    _pool_threads[:] = [threads]
+
+
+def _load_method(path: Path, args: list[Any]) -> Any:
+    """The program's forward method on the pool as it is now, run once (the delegate's lazy set-up is not part of
+    the steady state)."""
+    from executorch.runtime import Runtime
+
+    try:
+        with quiet():
+            method = Runtime.get().load_program(path).load_method("forward")
+            if method is None:
+                raise ProgramFailed("the program has no forward method")
+            method.execute(args)
+    except ProgramFailed:
+        raise
+    except Exception as exc:
+        raise ProgramFailed(f"ExecuTorch could not load or run the program: {one_line(exc)}") from exc
+    return method
 
 
 def prepare_module(module: Any, inputs: tuple[Any, ...], model_key: dict[str, Any] | None, *, precision: str,
@@ -185,7 +211,6 @@ def prepare_module(module: Any, inputs: tuple[Any, ...], model_key: dict[str, An
     import json
 
     import torch
-    from executorch.runtime import Runtime
 
     key = program_key(model_key or {"uncached": time.time_ns()}, inputs, precision, len(calibration))
     path = root / SUBDIR / f"{make_key(key)}.{precision}.pte"
@@ -200,19 +225,13 @@ def prepare_module(module: Any, inputs: tuple[Any, ...], model_key: dict[str, An
         write_atomic(meta_path, json.dumps(report.__dict__), what="ExecuTorch program report")
     _set_threads(threads)
     args = [t.contiguous() for t in flat_tensors(inputs)]
-    try:
-        with quiet():
-            method = Runtime.get().load_program(path).load_method("forward")
-            if method is None:
-                raise ProgramFailed("the program has no forward method")
-            method.execute(args)  # first call: the delegate's lazy set-up is not part of the steady state
-    except ProgramFailed:
-        raise
-    except Exception as exc:
-        raise ProgramFailed(f"ExecuTorch could not load or run the program: {one_line(exc)}") from exc
+    method = [_load_method(path, args)]
 
     def call() -> Any:
-        return method.execute(args)
+        if _pool_threads != [threads]:  # another runner reset the pool since: load the program again on ours
+            _set_threads(threads)
+            method[0] = _load_method(path, args)
+        return method[0].execute(args)
 
     conditions = {
         "runtime": "executorch", "runtime_version": version(), "runtime_device": f"{DELEGATE} (CPU)",
