@@ -132,11 +132,12 @@ def lower(module: Any, inputs: tuple[Any, ...], precision: str,
           calibration: list[tuple[Any, ...]]) -> tuple[bytes, Lowered, float]:
     """The .pte program of `module` at `precision`, what XNNPACK took of it, and the seconds it took."""
     import torch
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
-    from executorch.exir import to_edge_transform_and_lower
 
     t0 = time.perf_counter()
-    with quiet():
+    with quiet():  # importing ExecuTorch warns from torchao (a deprecation it cannot act on)
+        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+        from executorch.exir import to_edge_transform_and_lower
+
         try:
             exported = torch.export.export(module, tuple(inputs), strict=False)
         except Exception as exc:
@@ -169,16 +170,17 @@ def program_key(model_key: dict[str, Any], inputs: tuple[Any, ...], precision: s
 
 
 # The thread count ExecuTorch's process-wide thread pool was last reset to. A reset replaces the pool under
-# every loaded program: a program loaded before it hung in pthreadpool when run after it (two runners of one
-# model at 1 and 2 threads, interleaved, as benchmarks/runtime_comparison.py runs them). So a runner whose
-# thread count is not the pool's resets the pool and loads its program again before running.
+# every loaded program: fp32 and int8 runners of one model at 1 and 2 threads, run in turn (as
+# benchmarks/runtime_comparison.py runs them), crashed the process (SIGSEGV or SIGABRT in pthreadpool) or hung
+# in it. So a runner whose thread count is not the pool's resets the pool and loads its program again first.
 _pool_threads: list[int] = []
 
 
 def _set_threads(threads: int) -> None:
-    from executorch.extension.pybindings.portable_lib import _unsafe_reset_threadpool
+    with quiet():  # importing it warns (torchao), the pool's creation logs the CPU it reads, every reset says so
+        from executorch.extension.pybindings.portable_lib import _unsafe_reset_threadpool
 
-    _unsafe_reset_threadpool(max(int(threads), 1))
+        _unsafe_reset_threadpool(max(int(threads), 1))
     _pool_threads[:] = [threads]
 
 
