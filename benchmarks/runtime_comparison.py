@@ -370,8 +370,9 @@ def in_child(model_id: str, args: argparse.Namespace) -> list[dict[str, Any]]:
         try:
             rc = subprocess.run(child, check=False, timeout=args.model_timeout).returncode
         except subprocess.TimeoutExpired:
-            why = (f"timed out: still running after --model-timeout {args.model_timeout:g} s (a batch-8 int8 "
-                   "calibration of a large model can run for many minutes on 2 cores)")
+            why = (f"timed out: still running after --model-timeout {args.model_timeout:g} s (exporting, "
+                   "quantizing or lowering a large model, a batch-8 int8 calibration above all, can take many "
+                   "minutes on 2 cores)")
             return [r for b in args.batches.split(",") for r in failed_rows(model_id, int(b), args, why)]
         if rc == 0 and out.exists():
             rows: list[dict[str, Any]] = json.loads(out.read_text(encoding="utf-8"))
