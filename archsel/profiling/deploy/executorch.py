@@ -184,11 +184,12 @@ def _set_threads(threads: int) -> None:
     _pool_threads[:] = [threads]
 
 
-def _load_method(path: Path, args: list[Any]) -> Any:
-    """The program's forward method on the pool as it is now, run once (the delegate's lazy set-up is not part of
-    the steady state)."""
+def _load_method(path: Path, args: list[Any], threads: int) -> Any:
+    """The program's forward method on a pool of `threads` threads, run once (the delegate's lazy set-up is not
+    part of the steady state)."""
     from executorch.runtime import Runtime
 
+    _set_threads(threads)
     try:
         with quiet():
             method = Runtime.get().load_program(path).load_method("forward")
@@ -225,14 +226,12 @@ def prepare_module(module: Any, inputs: tuple[Any, ...], model_key: dict[str, An
         data, report, seconds = lower(module, inputs, precision, calibration)
         write_atomic(path, data, what="ExecuTorch program")
         write_atomic(meta_path, json.dumps(report.__dict__), what="ExecuTorch program report")
-    _set_threads(threads)
     args = [t.contiguous() for t in flat_tensors(inputs)]
-    method = [_load_method(path, args)]
+    method = [_load_method(path, args, threads)]
 
     def call() -> Any:
         if _pool_threads != [threads]:  # another runner reset the pool since: load the program again on ours
-            _set_threads(threads)
-            method[0] = _load_method(path, args)
+            method[0] = _load_method(path, args, threads)
         return method[0].execute(args)
 
     conditions = {
