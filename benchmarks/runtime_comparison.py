@@ -235,7 +235,10 @@ def summary(rows: list[dict[str, Any]], runtimes: tuple[str, ...] = RUNTIMES) ->
     return lines
 
 
-def write_results(rows: list[dict[str, Any]], path: Path, args: argparse.Namespace, wall_s: float) -> None:
+def write_results(rows: list[dict[str, Any]], path: Path, args: argparse.Namespace, wall_s: float,
+                  progress: tuple[int, int]) -> None:
+    """The results page; `progress`: (models done, models asked for). Written after each model, so a run stopped
+    early leaves a page that says it is partial."""
     from archsel.machine import cpu_model
 
     versions = _versions()
@@ -250,6 +253,8 @@ def write_results(rows: list[dict[str, Any]], path: Path, args: argparse.Namespa
         "",
         f"`python benchmarks/runtime_comparison.py {' '.join(sys.argv[1:])}` on {dt.date.today()}: "
         f"{cpu_model()}, {versions}, {wall_s / 60:.0f} min.",
+        *([f"**Partial: {progress[0]} of {progress[1]} models measured** (the page is rewritten after each model; a "
+           "run stopped early leaves this line)."] if progress[0] < progress[1] else []),
         f"p50 latency of one forward pass (ms), measured, median over {args.rounds} interleaved rounds "
         f"(each round times every runtime, precision and thread count once; {args.budget:g} s per timing). "
         "Inputs are generated; int8 is post-training quantization calibrated on generated inputs "
@@ -303,11 +308,13 @@ def micro_benchmarks(threads: int) -> Any:
                                    log=lambda m: print(f"micro: {m}", file=sys.stderr, flush=True))
 
 
-def write_json(path: Path, micro: Any, rows: list[dict[str, Any]]) -> None:
+def write_json(path: Path, micro: Any, rows: list[dict[str, Any]], progress: tuple[int, int]) -> None:
+    """Every record, the machine and the micro-benchmarks; `progress` as write_results'."""
     from archsel.files import write_atomic
     from archsel.machine import cpu_caches, cpu_model
 
-    meta = {"date": str(dt.date.today()), "cpu": cpu_model(), "caches": cpu_caches(), "versions": _versions()}
+    meta = {"date": str(dt.date.today()), "cpu": cpu_model(), "caches": cpu_caches(), "versions": _versions(),
+            "models_done": progress[0], "models_asked": progress[1]}
     doc = {"meta": meta, "micro": micro.to_dict() if micro is not None else None, "rows": rows}
     write_atomic(path, json.dumps(doc, indent=1) + "\n")
 
@@ -346,16 +353,35 @@ def runtimes_of(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(rt for rt in args.runtimes.split(",") if rt)
 
 
-def failed_rows(model_id: str, batch: int, args: argparse.Namespace, why: str) -> list[dict[str, Any]]:
-    """One row per (runtime, precision, threads) of a batch that was not measured, saying why."""
+def failed_rows(model_id: str, batch: int, args: argparse.Namespace, why: str,
+                runtimes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """One row per (runtime, precision, threads) of a batch that was not measured, saying why (`runtimes`:
+    only those; default every runtime of --runtimes)."""
     return [{"model_id": model_id, "family": "", "batch": batch, "runtime": rt, "dtype": d, "threads": int(n),
              "macs": 0, "p50_ms": None, "rounds": 0, "error": why, "int8_mac_fraction": None}
-            for rt in runtimes_of(args) for d in args.dtypes.split(",") for n in args.threads.split(",")]
+            for rt in (runtimes or runtimes_of(args)) for d in args.dtypes.split(",") for n in args.threads.split(",")]
 
 
 def in_child(model_id: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     """measure_model in a process of its own: a runtime that crashes (ONNX Runtime segfaulted quantizing
-    fasterrcnn_mobilenet_v3_large_fpn here) costs that model's rows, not the run."""
+    fasterrcnn_mobilenet_v3_large_fpn here) costs that model's rows, not the run. A model that runs past
+    --model-timeout is measured again in eager PyTorch alone (a child of its own, same timeout): only the other
+    runtimes' rows say it timed out (the ExecuTorch run lost the eager rows of every LSTM model that way)."""
+    rows = _child_rows(model_id, args)
+    others = tuple(rt for rt in runtimes_of(args) if rt != "pytorch")
+    if not others or not any(r["error"] and r["error"].startswith(TIMED_OUT) for r in rows):
+        return rows
+    eager = _child_rows(model_id, argparse.Namespace(**{**vars(args), "runtimes": "pytorch"}))
+    by_batch = {r["batch"]: r["error"] for r in rows}
+    return eager + [r for b in args.batches.split(",")
+                    for r in failed_rows(model_id, int(b), args, by_batch[int(b)], others)]
+
+
+TIMED_OUT = "timed out"
+
+
+def _child_rows(model_id: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """measure_model of `model_id` in a child process, or rows saying why it gave none."""
     import signal
     import subprocess
     import tempfile
@@ -370,7 +396,7 @@ def in_child(model_id: str, args: argparse.Namespace) -> list[dict[str, Any]]:
         try:
             rc = subprocess.run(child, check=False, timeout=args.model_timeout).returncode
         except subprocess.TimeoutExpired:
-            why = (f"timed out: still running after --model-timeout {args.model_timeout:g} s (exporting, "
+            why = (f"{TIMED_OUT}: still running after --model-timeout {args.model_timeout:g} s (exporting, "
                    "quantizing or lowering a large model, a batch-8 int8 calibration above all, can take many "
                    "minutes on 2 cores)")
             return [r for b in args.batches.split(",") for r in failed_rows(model_id, int(b), args, why)]
@@ -428,15 +454,15 @@ def main() -> None:
         if args.prepare_only:
             continue
         if args.json:
-            write_json(args.json, micro, rows)
-        write_results(rows, args.out, args, time.perf_counter() - started)
+            write_json(args.json, micro, rows, (i + 1, len(models)))
+        write_results(rows, args.out, args, time.perf_counter() - started, (i + 1, len(models)))
     if micro is not None and args.json:  # thread scaling measured again after the models, as calibrate does
         from archsel.estimation.microbench import remeasure_thread_scaling
         from archsel.profiling.profiler import threads_set
 
         with threads_set(max(threads)):
             remeasure_thread_scaling(micro, lambda m: print(f"micro: {m}", file=sys.stderr, flush=True))
-        write_json(args.json, micro, rows)
+        write_json(args.json, micro, rows, (len(models), len(models)))
 
 
 if __name__ == "__main__":
