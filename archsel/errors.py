@@ -80,8 +80,15 @@ def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str | None:
     return "did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
+LISTED_CHOICES = 24  # an unknown name with nothing close lists the known ones up to this many
+
+
 def unknown(kind: str, word: str, choices: Iterable[str]) -> UsageError:
-    """A UsageError for an unknown name, with a suggestion where one is close."""
-    choices = list(choices)
+    """A UsageError for an unknown name, with a suggestion where one is close, else the known names (where
+    there are at most LISTED_CHOICES of them)."""
+    choices = list(dict.fromkeys(choices))  # once each, in their order
     hint = did_you_mean(word, choices)
-    return UsageError(f"unknown {kind} {word!r}", hint=hint or f"see the {len(choices)} known {kind}s")
+    if hint is None:
+        hint = (f"known {kind}s: {', '.join(choices)}" if len(choices) <= LISTED_CHOICES
+                else f"see the {len(choices)} known {kind}s")
+    return UsageError(f"unknown {kind} {word!r}", hint=hint)

@@ -310,6 +310,15 @@ def test_unknown_target_and_missing_file() -> None:
         resolve_target("nowhere/board.yaml")
 
 
+def test_an_unknown_target_with_nothing_close_lists_the_known_ones_once(capsys: pytest.CaptureFixture[str],
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = _main(capsys, monkeypatch, "targets", "show", "phone")
+    assert code == 2 and out == "" and "unknown target 'phone'" in err
+    known = err.split("known targets: ")[1].rstrip(")\n").split(", ")
+    assert {"mobile", "edge", "apple-a17-pro", "snapdragon-8-gen-3", "local"} <= set(known)
+    assert len(known) == len(set(known))  # "local" is a class and a profile: named once
+
+
 # ------------------------------------------------------------------------------- broken profiles
 
 
