@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -31,23 +30,6 @@ def test_an_infinite_budget_is_a_usage_error(archsel: Run, value: str) -> None:
 def test_an_infinite_size_limit_is_a_usage_error(archsel: Run) -> None:
     _usage_error(archsel("recommend", "--task", "image", "--max-params", "1e400", "-f", "json"),
                  "--max-params must be a finite positive number, got '1e400'")
-
-
-def test_a_cache_location_that_is_a_file_warns_once_and_runs_without_the_cache(archsel: Run, tmp_path: Path) -> None:
-    afile = tmp_path / "cache"
-    afile.write_text("not a folder\n")
-    query = ("recommend", "--task", "image", "--target", "edge", "-f", "json")
-    out = archsel(*query, env={"ARCHSEL_CACHE_DIR": str(afile)})
-    fresh = archsel(*query, env={"ARCHSEL_CACHE_DIR": str(tmp_path / "fresh")})
-    assert out.returncode == 0 and fresh.returncode == 0, (out.stderr, fresh.stderr)
-    assert "internal error" not in out.stderr and "Traceback" not in out.stderr
-    warnings = [line for line in out.stderr.splitlines() if line.startswith("archsel: warning:")]
-    assert len(warnings) == 1 and f"ARCHSEL_CACHE_DIR={afile}: not a folder" in warnings[0], out.stderr
-    assert "running without the cache" in warnings[0]
-    assert json.loads(out.stdout)["candidates"] == json.loads(fresh.stdout)["candidates"]
-    assert afile.read_text() == "not a folder\n"
-    _usage_error(archsel("cache", "info", env={"ARCHSEL_CACHE_DIR": str(afile)}),
-                 f"ARCHSEL_CACHE_DIR={afile}: not a folder")
 
 
 def test_a_nul_byte_in_a_query_stream_names_its_place(archsel: Run) -> None:
