@@ -45,6 +45,7 @@ RUNTIMES = ("pytorch", "onnxruntime", "openvino")  # the default --runtimes (eag
 RUNTIME_NAMES = {"pytorch": "Eager PyTorch", "onnxruntime": "ONNX Runtime", "openvino": "OpenVINO",
                  "executorch": "ExecuTorch (XNNPACK)"}
 FAMILY_ORDER = ("CNN", "depthwise CNN", "Transformer", "RNN", "hybrid", "other")
+TIMED_OUT = "timed out"  # how the rows of a model whose child ran past --model-timeout begin
 
 
 def family(entry: Any, count: Any) -> str:
@@ -376,8 +377,6 @@ def in_child(model_id: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     return eager + [r for b in args.batches.split(",")
                     for r in failed_rows(model_id, int(b), args, by_batch[int(b)], others)]
 
-
-TIMED_OUT = "timed out"
 
 
 def _child_rows(model_id: str, args: argparse.Namespace) -> list[dict[str, Any]]:
