@@ -21,7 +21,9 @@ them beside the records, so that benchmarks/runtime_estimate_accuracy.py can cal
 (eager and each runtime on the reference models) and score the estimates of every other model against it.
 
 Output: a markdown results file (summary by family, then every row) and, with --json, the raw records
-({"micro": ..., "rows": [...]}).
+({"micro": ..., "rows": [...]}). Both are rewritten after each model; `--resume` (with --json) carries on a
+run that was stopped: the models the JSON already holds are kept (a model that timed out is measured again),
+on the same kind of machine and versions only.
 """
 
 from __future__ import annotations
@@ -429,6 +431,9 @@ def main() -> None:
                              "so that the timed run does only timing)")
     parser.add_argument("--model-timeout", type=float, default=900.0,
                         help="seconds one model (all its batches) may take before it is reported as timed out")
+    parser.add_argument("--resume", action="store_true",
+                        help="carry on the run whose --json file is given: keep its models (those that timed out are "
+                             "measured again) and its micro-benchmarks; refused for another CPU or other versions")
     parser.add_argument("--child-out", type=Path, default=None, help=argparse.SUPPRESS)  # one model, in-process
     args = parser.parse_args()
     if runtimes_of(args)[0] != "pytorch" or not set(runtimes_of(args)) <= set(RUNTIME_NAMES):
@@ -444,24 +449,58 @@ def main() -> None:
     models = [m for m in args.models.split(",") if m] or family_round_robin(list_models())
     threads = tuple(int(t) for t in args.threads.split(","))
     rows: list[dict[str, Any]] = []
+    micro: Any = None
+    if args.resume:
+        rows, micro = resumed(parser, args)
+    done = {r["model_id"] for r in rows}
+    todo = [m for m in models if m not in done]
     started = time.perf_counter()
-    micro = None if args.prepare_only else micro_benchmarks(max(threads))
-    for i, model_id in enumerate(models):
+    if micro is None and not args.prepare_only:
+        micro = micro_benchmarks(max(threads))
+    for i, model_id in enumerate(todo):
         t0 = time.perf_counter()
         rows.extend(in_child(model_id, args))
-        print(f"[{i + 1}/{len(models)}] {model_id}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+        print(f"[{i + 1}/{len(todo)}] {model_id}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
         if args.prepare_only:
             continue
+        progress = (len(done) + i + 1, len(done | set(models)))
         if args.json:
-            write_json(args.json, micro, rows, (i + 1, len(models)))
-        write_results(rows, args.out, args, time.perf_counter() - started, (i + 1, len(models)))
+            write_json(args.json, micro, rows, progress)
+        write_results(rows, args.out, args, time.perf_counter() - started, progress)
     if micro is not None and args.json:  # thread scaling measured again after the models, as calibrate does
         from archsel.estimation.microbench import remeasure_thread_scaling
         from archsel.profiling.profiler import threads_set
 
         with threads_set(max(threads)):
             remeasure_thread_scaling(micro, lambda m: print(f"micro: {m}", file=sys.stderr, flush=True))
-        write_json(args.json, micro, rows, (len(models), len(models)))
+        everything = len(done | set(models))
+        write_json(args.json, micro, rows, (everything, everything))
+
+
+def resumed(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
+    """The rows and micro-benchmarks of the earlier run in --json, less the rows of models that timed out
+    (measured again). parser.error (exit 2) without that file or where it was measured on another CPU or with
+    other versions (one results file is one machine)."""
+    from archsel.estimation.microbench import MicroResults, parallel_table
+    from archsel.machine import cpu_caches, cpu_model
+
+    if args.json is None or not args.json.is_file():
+        parser.error("--resume carries on the run of an existing --json FILE: give it")
+    doc = json.loads(args.json.read_text(encoding="utf-8"))
+    here = {"cpu": cpu_model(), "caches": cpu_caches(), "versions": _versions()}
+    for key, value in here.items():
+        if json.loads(json.dumps(value)) != doc["meta"].get(key):
+            parser.error(f"--resume: {args.json} was measured with another {key} ({doc['meta'].get(key)!r}; "
+                         f"here {value!r}): start a new run")
+    timed_out = {r["model_id"] for r in doc["rows"] if (r["error"] or "").startswith(TIMED_OUT)}
+    micro = None
+    if doc.get("micro"):
+        micro = MicroResults(**doc["micro"])
+        if micro.parallel_points:
+            micro.parallel = parallel_table(micro.parallel_points, micro.threads)
+    print(f"--resume: {len({r['model_id'] for r in doc['rows']} - timed_out)} models kept from {args.json}, "
+          f"{len(timed_out)} that timed out measured again", file=sys.stderr, flush=True)
+    return [r for r in doc["rows"] if r["model_id"] not in timed_out], micro
 
 
 if __name__ == "__main__":
