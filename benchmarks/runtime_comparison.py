@@ -432,8 +432,9 @@ def main() -> None:
     parser.add_argument("--model-timeout", type=float, default=900.0,
                         help="seconds one model (all its batches) may take before it is reported as timed out")
     parser.add_argument("--resume", action="store_true",
-                        help="carry on the run whose --json file is given: keep its models (those that timed out are "
-                             "measured again) and its micro-benchmarks; refused for another CPU or other versions")
+                        help="carry on the run whose --json file is given: keep its models (those of --models that "
+                             "timed out are measured again) and its micro-benchmarks; refused for another CPU or "
+                             "other versions")
     parser.add_argument("--child-out", type=Path, default=None, help=argparse.SUPPRESS)  # one model, in-process
     args = parser.parse_args()
     if runtimes_of(args)[0] != "pytorch" or not set(runtimes_of(args)) <= set(RUNTIME_NAMES):
@@ -452,6 +453,8 @@ def main() -> None:
     micro: Any = None
     if args.resume:
         rows, micro = resumed(parser, args)
+        again = {r["model_id"] for r in rows if (r["error"] or "").startswith(TIMED_OUT)} & set(models)
+        rows = [r for r in rows if r["model_id"] not in again]  # measured again
     done = {r["model_id"] for r in rows}
     todo = [m for m in models if m not in done]
     started = time.perf_counter()
@@ -478,9 +481,8 @@ def main() -> None:
 
 
 def resumed(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
-    """The rows and micro-benchmarks of the earlier run in --json, less the rows of models that timed out
-    (measured again). parser.error (exit 2) without that file or where it was measured on another CPU or with
-    other versions (one results file is one machine)."""
+    """The rows and micro-benchmarks of the earlier run in --json. parser.error (exit 2) without that file or
+    where it was measured on another CPU or with other versions (one results file is one machine)."""
     from archsel.estimation.microbench import MicroResults, parallel_table
     from archsel.machine import cpu_caches, cpu_model
 
@@ -492,15 +494,14 @@ def resumed(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[
         if json.loads(json.dumps(value)) != doc["meta"].get(key):
             parser.error(f"--resume: {args.json} was measured with another {key} ({doc['meta'].get(key)!r}; "
                          f"here {value!r}): start a new run")
-    timed_out = {r["model_id"] for r in doc["rows"] if (r["error"] or "").startswith(TIMED_OUT)}
     micro = None
     if doc.get("micro"):
         micro = MicroResults(**doc["micro"])
         if micro.parallel_points:
             micro.parallel = parallel_table(micro.parallel_points, micro.threads)
-    print(f"--resume: {len({r['model_id'] for r in doc['rows']} - timed_out)} models kept from {args.json}, "
-          f"{len(timed_out)} that timed out measured again", file=sys.stderr, flush=True)
-    return [r for r in doc["rows"] if r["model_id"] not in timed_out], micro
+    print(f"--resume: {len({r['model_id'] for r in doc['rows']})} models from {args.json}", file=sys.stderr,
+          flush=True)
+    return list(doc["rows"]), micro
 
 
 if __name__ == "__main__":
