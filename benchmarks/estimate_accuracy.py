@@ -152,15 +152,13 @@ def rescore(path: Path) -> dict[str, Any]:
     """Re-fit and re-estimate a stored run (its measurements kept): for changes to the estimator itself."""
     from archsel.estimation.calibrate import Measured
     from archsel.estimation.estimate import estimate_count
-    from archsel.estimation.microbench import MicroResults, parallel_table
+    from archsel.estimation.microbench import MicroResults
     from archsel.estimation.roofline import estimate_ops
     from archsel.profiling.counting import count_model
 
     result: dict[str, Any] = json.loads(path.read_text())
     c = result["calibration"]
-    micro = MicroResults(**c["micro"])
-    if micro.parallel_points:  # the thread-scaling table is re-made from its measured points
-        micro.parallel = parallel_table(micro.parallel_points, micro.threads)
+    micro = MicroResults.from_dict(c["micro"])
     refs = [Measured(m["model_id"], m["batch"], list(count_model(m["model_id"], batch=m["batch"]).ops), 0,
                      m["measured_ms"] / 1e3) for m in c["measured"]]
     cal, profile, default_rates = _profile_and_defaults(micro, refs, result["device"], result["label"])

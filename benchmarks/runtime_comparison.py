@@ -483,7 +483,7 @@ def main() -> None:
 def resumed(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
     """The rows and micro-benchmarks of the earlier run in --json. parser.error (exit 2) without that file or
     where it was measured on another CPU or with other versions (one results file is one machine)."""
-    from archsel.estimation.microbench import MicroResults, parallel_table
+    from archsel.estimation.microbench import MicroResults
     from archsel.machine import cpu_caches, cpu_model
 
     if args.json is None or not args.json.is_file():
@@ -494,11 +494,7 @@ def resumed(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[
         if json.loads(json.dumps(value)) != doc["meta"].get(key):
             parser.error(f"--resume: {args.json} was measured with another {key} ({doc['meta'].get(key)!r}; "
                          f"here {value!r}): start a new run")
-    micro = None
-    if doc.get("micro"):
-        micro = MicroResults(**doc["micro"])
-        if micro.parallel_points:
-            micro.parallel = parallel_table(micro.parallel_points, micro.threads)
+    micro = MicroResults.from_dict(doc["micro"]) if doc.get("micro") else None
     print(f"--resume: {len({r['model_id'] for r in doc['rows']})} models from {args.json}", file=sys.stderr,
           flush=True)
     return list(doc["rows"]), micro

@@ -47,12 +47,10 @@ BAR = {"median_abs_pct": 15.0, "within_25": 0.80}  # the eager estimator's bar (
 def eager_calibration(micro_doc: dict[str, Any], rows: list[dict[str, Any]]) -> Any:
     """calibrate_from the run's micro-benchmarks and its eager fp32 reference latencies."""
     from archsel.estimation.calibrate import REFERENCE_MODELS, Measured, calibrate_from, reference_cases
-    from archsel.estimation.microbench import MicroResults, parallel_table
+    from archsel.estimation.microbench import MicroResults
     from archsel.profiling.counting import count_model
 
-    micro = MicroResults(**micro_doc)
-    if micro.parallel_points:
-        micro.parallel = parallel_table(micro.parallel_points, micro.threads)
+    micro = MicroResults.from_dict(micro_doc)
     eager = {(r["model_id"], r["batch"]): r["p50_ms"] for r in rows if r["runtime"] == "pytorch"
              and r["dtype"] == "fp32" and r["threads"] == micro.threads and r["p50_ms"]}
     refs = []

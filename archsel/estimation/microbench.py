@@ -49,6 +49,15 @@ class MicroResults:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> MicroResults:
+        """The results to_dict wrote (a benchmark's JSON), with the thread-scaling table made again from its
+        measured points (its keys do not survive JSON)."""
+        res = cls(**doc)
+        if res.parallel_points:
+            res.parallel = parallel_table(res.parallel_points, res.threads)
+        return res
+
 
 def _time(fn: Callable[[], Any], device: str, budget_s: float) -> float:
     """Median seconds per call of `fn`; on a machine so busy that its budget cannot hold the minimum
