@@ -22,8 +22,8 @@ them beside the records, so that benchmarks/runtime_estimate_accuracy.py can cal
 
 Output: a markdown results file (summary by family, then every row) and, with --json, the raw records
 ({"micro": ..., "rows": [...]}). Both are rewritten after each model; `--resume` (with --json) carries on a
-run that was stopped: the models the JSON already holds are kept (a model that timed out is measured again),
-on the same kind of machine and versions only.
+run that was stopped: the models the JSON already holds are kept (one of --models that timed out is measured
+again), on the same kind of machine and versions only.
 """
 
 from __future__ import annotations
@@ -375,10 +375,8 @@ def in_child(model_id: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     if not others or not any(r["error"] and r["error"].startswith(TIMED_OUT) for r in rows):
         return rows
     eager = _child_rows(model_id, argparse.Namespace(**{**vars(args), "runtimes": "pytorch"}))
-    by_batch = {r["batch"]: r["error"] for r in rows}
-    return eager + [r for b in args.batches.split(",")
-                    for r in failed_rows(model_id, int(b), args, by_batch[int(b)], others)]
-
+    why = rows[0]["error"]  # one child per model: every row of a timed-out one says the same
+    return eager + [r for b in args.batches.split(",") for r in failed_rows(model_id, int(b), args, why, others)]
 
 
 def _child_rows(model_id: str, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -457,6 +455,7 @@ def main() -> None:
         rows = [r for r in rows if r["model_id"] not in again]  # measured again
     done = {r["model_id"] for r in rows}
     todo = [m for m in models if m not in done]
+    asked = len(done | set(models))
     started = time.perf_counter()
     if micro is None and not args.prepare_only:
         micro = micro_benchmarks(max(threads))
@@ -466,7 +465,7 @@ def main() -> None:
         print(f"[{i + 1}/{len(todo)}] {model_id}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
         if args.prepare_only:
             continue
-        progress = (len(done) + i + 1, len(done | set(models)))
+        progress = (len(done) + i + 1, asked)
         if args.json:
             write_json(args.json, micro, rows, progress)
         write_results(rows, args.out, args, time.perf_counter() - started, progress)
@@ -476,8 +475,7 @@ def main() -> None:
 
         with threads_set(max(threads)):
             remeasure_thread_scaling(micro, lambda m: print(f"micro: {m}", file=sys.stderr, flush=True))
-        everything = len(done | set(models))
-        write_json(args.json, micro, rows, (everything, everything))
+        write_json(args.json, micro, rows, (asked, asked))
 
 
 def resumed(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[list[dict[str, Any]], Any]:
