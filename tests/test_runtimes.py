@@ -693,3 +693,59 @@ def test_cross_validation_finds_the_small_layer_slowdown_the_rows_have_and_none_
     fit = ef.fit_runtime(slowed, unit, ef.prior("cpu"), ridge=1e-6, half_efficiency_macs=m0)
     assert max(abs(ef.predict(r, unit, fit) / r.measured_s - 1) for r in slowed) < 0.05
     assert ef.cross_validated_half_efficiency(rows(0.0), unit, ef.prior("cpu"), folds=4, grid=grid) == 0.0
+
+
+@pytest.mark.parametrize(("target", "runtime", "precision"), [
+    ("apple-a17-pro", "coreml", "fp16"),  # an npu without on-chip capacity: its traffic may run on chip
+    ("snapdragon-8-gen-3", "qnn", "int8"),  # an npu with its VTCM
+    ("t4", "tensorrt", "fp16"),
+    ("raspberry-pi-5", "ncnn", "fp32"),
+])
+def test_a_written_runtime_estimates_what_its_fit_predicts_at_the_fits_bounds(
+        tmp_path: Path, traces: dict[str, object], target: str, runtime: str, precision: str) -> None:
+    """The profile a user gets must estimate what benchmarks/published_fit.py scored: a fit with every
+    efficiency at the bound the fit allows, written into the profile and read back, gives what
+    engine_fit.predict gives. The A17's Core ML fit ran its traffic 3.6x the DRAM bandwidth and the writer
+    clamped it at 1: `archsel profile resnet50 --target apple-a17-pro` said 3.92 ms where the fit said 1.95."""
+    import sys
+
+    from archsel.estimation.runtime_entry import fitted_lines, set_top_level
+    from archsel.targets.schema import ENGINE_EFFICIENCY_KEYS
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import published_fit
+
+    profile = load_profiles()[target]
+    spec = profile.runtimes[runtime]
+    unit = published_fit.unit_of(profile, runtime, spec.unit)
+    assert unit is not None
+    on_chip = unit.on_chip_bytes > 0
+    fit = ef.Fit({**{k: ef.floor(k, unit) for k in ENGINE_EFFICIENCY_KEYS}, "on_chip": ef.floor("on_chip", unit),
+                  "fused": 0.3 * ef.floor("on_chip" if on_chip else "bandwidth", unit), "layer": 4e-6, "call": 1.2e-4},
+                 0.8, dict(spec.precision_rates), unit.nominal_precision or "fp32", on_chip=on_chip,
+                 half_efficiency_macs=2e6)
+    if unit.nominal_precision:  # a nominal peak: the other precisions' fitted peaks as rates relative to it
+        fit.precision_rates = {p: v / spec.peak_tflops[fit.reference] for p, v in spec.peak_tflops.items()}
+    block = "\n".join(["runtimes:", f"  {runtime}:", "    default: true", f"    unit: {spec.unit}",
+                       *fitted_lines(fit, unit, list(spec.precisions), spec, "Fitted by a test of the writer")])
+    path = tmp_path / f"{target}.yaml"
+    path.write_text(set_top_level(Path(profile.path).read_text(encoding="utf-8"), "runtimes", block + "\n"),
+                    encoding="utf-8")
+    assert not profile_problems([path])
+    written = resolve_target(str(path))
+    rates = EngineRates.from_profile(written, written.runtimes[runtime])
+    for model in ("resnet50", "mobilenet_v2"):
+        ops = traces[model].ops  # type: ignore[attr-defined]
+        row = ef.Row(model, tuple(compile_layers(ops, 1, unit.fusion)), precision, 1.0)
+        assert estimate_engine(ops, rates, precision).total_s == pytest.approx(ef.predict(row, unit, fit),
+                                                                                rel=3e-3), model
+
+
+def test_a_bandwidth_efficiency_above_1_is_only_for_an_npu_that_keeps_its_traffic_on_chip(tmp_path: Path) -> None:
+    from fakes import edited_profile
+
+    gpu = edited_profile(tmp_path, "t4", "pooling: 0.3, bandwidth: 0.607}", "pooling: 0.3, bandwidth: 2}")
+    assert any("bandwidth efficiency 2 is above 1" in p and ":19:" in p for p in gpu), gpu
+    assert not edited_profile(tmp_path, "apple-a17-pro", "bandwidth: 3.58}", "bandwidth: 9}")
+    too_fast = edited_profile(tmp_path, "apple-a17-pro", "bandwidth: 3.58}", "bandwidth: 11}")
+    assert any("bandwidth: 11 is greater than the maximum of 10" in p for p in too_fast), too_fast

@@ -188,7 +188,7 @@ def calibration_unit(cal: Calibration, caches: tuple[int, str] | None = None) ->
     """The fit's fixed facts: the eager calibration's peaks and bandwidth, on the threads it ran (its peaks
     count them), and the CPU's caches (`caches`: bytes and what they are, archsel.machine.cpu_caches) as the
     on-chip memory a layer's tensors stay in while they fit (its rate is fitted, at most
-    engine.MAX_ON_CHIP_BANDWIDTH × the bandwidth). Without them every layer's traffic ran at the memory
+    schema.MAX_ON_CHIP_BANDWIDTH × the bandwidth). Without them every layer's traffic ran at the memory
     bandwidth: a recurrent layer re-reading its weights at every step was estimated 5-20x too slow under
     ONNX Runtime and OpenVINO (benchmarks/results_runtime_estimate_accuracy.md)."""
     return ef.Unit("cpu", dict(cal.peak_macs_per_s), cal.bandwidth_bytes_per_s, cores=max(cal.micro.threads, 1),

@@ -108,7 +108,6 @@ UNIT_DEFAULTS: dict[str, dict[str, float]] = {
             "call_us": 10.0, "fused_traffic": 0.3},
 }
 PARALLEL_EFFICIENCY = 0.8  # judgement default for CPU runtimes beyond one thread
-MAX_ON_CHIP_BANDWIDTH = 10.0  # on-chip traffic runs at most 10x the DRAM bandwidth (the fit's bound)
 MIB = 1 << 20  # on_chip_mb counts MiB (QNN's vtcm_size_in_mb: VTCM sizes are powers of two)
 LINEAR_ROW_PACK = 4  # rows packed per vector (ncnn's elempack 4 fp32, 4 or 8 fp16): other row counts run unpacked
 CONV_WINDOWS = frozenset({"conv3x3", "conv3d", "dilated_conv"})  # layer classes of dense convs besides "conv"

@@ -71,7 +71,6 @@ from dataclasses import dataclass, field
 
 from archsel import precisions
 from archsel.estimation.engine import (
-    MAX_ON_CHIP_BANDWIDTH,
     MAX_WINOGRAD_EFFICIENCY,
     UNIT_DEFAULTS,
     Layer,
@@ -86,7 +85,12 @@ from archsel.estimation.engine import (
     threads_share,
     used_threads,
 )
-from archsel.targets.schema import ENGINE_EFFICIENCY_KEYS, ENGINE_LAYER_CLASSES, MAX_FUSED_TRAFFIC
+from archsel.targets.schema import (
+    ENGINE_EFFICIENCY_KEYS,
+    ENGINE_LAYER_CLASSES,
+    MAX_FUSED_TRAFFIC,
+    MAX_ON_CHIP_BANDWIDTH,
+)
 
 UNKNOWNS: tuple[str, ...] = (*ENGINE_EFFICIENCY_KEYS, "on_chip", "fused", "layer", "call")
 PARALLEL_GRID: tuple[float, ...] = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)

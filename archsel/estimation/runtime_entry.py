@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from archsel.estimation import engine_fit as ef
 from archsel.estimation.accuracy import error_summary
-from archsel.estimation.engine import MAX_ON_CHIP_BANDWIDTH, MAX_WINOGRAD_EFFICIENCY
-from archsel.targets.schema import RUNTIME_FACTS
+from archsel.targets.schema import MAX_ON_CHIP_BANDWIDTH, RUNTIME_FACTS
 
 if TYPE_CHECKING:
     from archsel.targets.runtimes import RuntimeSpec
@@ -102,7 +101,7 @@ def fitted_lines(fit: ef.Fit, unit: ef.Unit, precs: Sequence[str], spec: Runtime
                 rates[p] = g(m)
         if rates:
             out.append(f"    precision_rates: {flow(rates)}")
-    eff = {k: min(v, MAX_WINOGRAD_EFFICIENCY if k == "conv3x3" else 1.0) for k, v in fit.efficiency().items()}
+    eff = {k: min(v, 1.0 / ef.floor(k, unit)) for k, v in fit.efficiency().items()}  # the fit's own bounds
     out.append(f"    efficiency: {flow({k: g(v) for k, v in eff.items()})}")
     out += fact_lines(spec, fit, facts)
     out.append(f"    fused_traffic: {g(fit.fused_traffic)}")

@@ -259,7 +259,8 @@ def _semantic_problems(doc: LoadedYaml) -> list[Problem]:
 def _runtime_problems(doc: LoadedYaml, runtimes: dict[str, Any], precisions: list[str]) -> list[Problem]:
     """A runtimes mapping: one default, precisions the device lists, a rate for each precision of a compiled
     runtime (the unit's own peak, the device's when it is the device's main unit, or a rate relative to fp32),
-    except on a profile measured at run time (this machine: nothing is estimated there)."""
+    except on a profile measured at run time (this machine: nothing is estimated there); a bandwidth efficiency
+    above 1 only on an npu without on_chip_mb (its traffic kept on chip)."""
     problems: list[Problem] = []
     if not runtimes:
         return problems
@@ -299,6 +300,14 @@ def _runtime_problems(doc: LoadedYaml, runtimes: dict[str, Any], precisions: lis
         elif entry.get("fp32_as_tf32") and "fp32" not in (entry.get("precisions") or []):
             problems.append(doc.problem(("runtimes", written, "fp32_as_tf32"), f"runtime {name!r} runs fp32 ops "
                                         "at the TF32 rate but does not list fp32"))
+        on_chip = entry.get("unit") == "npu" and "on_chip_mb" not in entry
+        fits = [((), entry), *((("by_precision", p), e) for p, e in (entry.get("by_precision") or {}).items())]
+        for at_fit, fit in fits:
+            bandwidth = (fit.get("efficiency") or {}).get("bandwidth", 0)
+            if bandwidth > 1 and not on_chip:
+                problems.append(doc.problem(("runtimes", written, *at_fit, "efficiency", "bandwidth"),
+                                            f"bandwidth efficiency {bandwidth:g} is above 1: only an npu runtime "
+                                            "without on_chip_mb keeps its traffic on chip"))
     return problems
 
 

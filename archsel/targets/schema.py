@@ -31,6 +31,7 @@ ENGINE_EFFICIENCY_KEYS: tuple[str, ...] = (*ENGINE_LAYER_CLASSES, "bandwidth")
 RUNTIME_FACTS: tuple[str, ...] = ("on_chip_mb", "matmul_row_tile", "linear_rows_chain", "grouped_conv_class", "fusion",
                                   "fp32_as_tf32", "quantized_float_classes")
 MAX_FUSED_TRAFFIC = 5.0  # a compiled runtime's fused_traffic: at most 5x the fused ops' own bytes
+MAX_ON_CHIP_BANDWIDTH = 10.0  # on-chip traffic runs at most 10x the DRAM bandwidth (the fit's bound)
 OP_CLASSES: tuple[str, ...] = (
     "conv", "depthwise_conv", "matmul", "attention", "recurrent",
     "norm", "elementwise", "pooling", "data_movement", "other",
@@ -110,8 +111,11 @@ _RUNTIME: dict[str, Any] = {
             "type": "object",
             "description": "achieved fraction of the unit's peak per op class (and of memory bandwidth)",
             "additionalProperties": False,
-            "properties": {k: _FRACTION if k != "conv3x3" else {"type": "number", "exclusiveMinimum": 0, "maximum": 4}
-                           for k in ENGINE_EFFICIENCY_KEYS},
+            "properties": {**{k: _FRACTION for k in ENGINE_LAYER_CLASSES},
+                           "conv3x3": {"type": "number", "exclusiveMinimum": 0, "maximum": 4},
+                           "bandwidth": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_ON_CHIP_BANDWIDTH,
+                                         "description": "above 1 only on an npu without on_chip_mb: its traffic "
+                                                        "stays on chip, at up to 10x the memory bandwidth"}},
         },
         "layer_us": {"type": "number", "minimum": 0, "description": "fixed cost per compiled layer, microseconds"},
         "call_us": {"type": "number", "minimum": 0, "description": "fixed cost per inference, microseconds"},
@@ -146,7 +150,7 @@ _RUNTIME: dict[str, Any] = {
                 "source": _FIGURE["properties"]["source"],
             },
         },
-        "on_chip_bandwidth": {"type": "number", "exclusiveMinimum": 0, "maximum": 10,
+        "on_chip_bandwidth": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_ON_CHIP_BANDWIDTH,
                               "description": "with on_chip_mb: the rate of traffic kept on chip, a multiple of "
                                              "the memory bandwidth (fitted)"},
         "half_efficiency_macs": {"type": "number", "minimum": 0,
