@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import forked_cli
 import pytest
 from typer.testing import CliRunner
 
@@ -31,8 +32,7 @@ def run(cache: Path) -> Run:
     def _run(*args: str, env: dict[str, str] | None = None, input: str | None = None,
              cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         full = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", "ARCHSEL_CACHE_DIR": str(cache), **(env or {})}
-        return subprocess.run([sys.executable, "-m", "archsel", *args], capture_output=True, text=True, env=full,
-                              input=input, cwd=cwd or ROOT, timeout=600)
+        return forked_cli.run(list(args), full, input, cwd or ROOT)
 
     return _run
 
