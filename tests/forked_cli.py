@@ -6,7 +6,8 @@ and stderr (files, as pipes are: not a TTY), the module state of a fresh import,
 exit (non-daemon threads joined, atexit handlers run, streams flushed). It saves the ~2.5 s every CLI call
 spent importing torch and torch._dynamo: most of the suite's time. A call whose environment changes how the
 interpreter or its libraries start (PYTHON*, OpenMP, MKL, torch, CUDA variables) runs in a new interpreter,
-as does every call when ARCHSEL_TEST_SUBPROCESS=1 (what the tests would see without the zygote).
+as does every call when ARCHSEL_TEST_SUBPROCESS=1 (what the tests would see without the zygote). Forked
+calls share the zygote's string hashing (PYTHONHASHSEED): a determinism test gives its second call its own.
 
 The zygote is this file run as a script: one JSON request a line on stdin, answered by the child's pid and
 then its exit code (negative: killed by that signal, as subprocess reports it).
