@@ -90,6 +90,7 @@ from archsel.targets.schema import (
     ENGINE_LAYER_CLASSES,
     MAX_FUSED_TRAFFIC,
     MAX_ON_CHIP_BANDWIDTH,
+    max_bandwidth_efficiency,
 )
 
 UNKNOWNS: tuple[str, ...] = (*ENGINE_EFFICIENCY_KEYS, "on_chip", "fused", "layer", "call")
@@ -284,7 +285,7 @@ def floor(unknown: str, unit: Unit) -> float:
     if unknown == "on_chip":
         return NPU_ON_CHIP
     if unknown == "bandwidth":
-        return NPU_ON_CHIP if unit.kind == "npu" and unit.on_chip_bytes <= 0 else 1.0
+        return 1.0 / max_bandwidth_efficiency(unit.kind, unit.on_chip_bytes > 0)
     return 1.0 / MAX_WINOGRAD_EFFICIENCY if unknown == "conv3x3" else 1.0
 
 

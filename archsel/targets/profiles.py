@@ -27,6 +27,7 @@ from archsel.targets.schema import (
     RUNTIME_ALIASES,
     RUNTIME_FACTS,
     TARGET_CLASSES,
+    max_bandwidth_efficiency,
 )
 from archsel.yamlio import LoadedYaml, YamlProblem, load_yaml, schema_problems
 
@@ -300,14 +301,14 @@ def _runtime_problems(doc: LoadedYaml, runtimes: dict[str, Any], precisions: lis
         elif entry.get("fp32_as_tf32") and "fp32" not in (entry.get("precisions") or []):
             problems.append(doc.problem(("runtimes", written, "fp32_as_tf32"), f"runtime {name!r} runs fp32 ops "
                                         "at the TF32 rate but does not list fp32"))
-        all_on_chip = entry.get("unit") == "npu" and "on_chip_mb" not in entry  # engine_fit.floor's case
+        bound = max_bandwidth_efficiency(str(entry.get("unit")), "on_chip_mb" in entry)
         fits = [((), entry), *((("by_precision", p), e) for p, e in (entry.get("by_precision") or {}).items())]
         for at_fit, fit in fits:
             bandwidth = (fit.get("efficiency") or {}).get("bandwidth", 0)
-            if bandwidth > 1 and not all_on_chip:
+            if bandwidth > bound:
                 problems.append(doc.problem(("runtimes", written, *at_fit, "efficiency", "bandwidth"),
-                                            f"bandwidth efficiency {bandwidth:g} is above 1: only an npu runtime "
-                                            "without on_chip_mb keeps its traffic on chip"))
+                                            f"bandwidth efficiency {bandwidth:g} is above {bound:g}: only an npu "
+                                            "runtime without on_chip_mb keeps its traffic on chip"))
     return problems
 
 

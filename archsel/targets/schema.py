@@ -32,6 +32,15 @@ RUNTIME_FACTS: tuple[str, ...] = ("on_chip_mb", "matmul_row_tile", "linear_rows_
                                   "fp32_as_tf32", "quantized_float_classes")
 MAX_FUSED_TRAFFIC = 5.0  # a compiled runtime's fused_traffic: at most 5x the fused ops' own bytes
 MAX_ON_CHIP_BANDWIDTH = 10.0  # on-chip traffic runs at most 10x the DRAM bandwidth (the fit's bound)
+
+
+def max_bandwidth_efficiency(unit: str, on_chip_mb: bool) -> float:
+    """The highest bandwidth efficiency a runtime on `unit` may have: an npu without a modelled on-chip
+    capacity (`on_chip_mb`) may keep all its traffic on chip, up to MAX_ON_CHIP_BANDWIDTH; otherwise no
+    traffic beats the memory bandwidth."""
+    return MAX_ON_CHIP_BANDWIDTH if unit == "npu" and not on_chip_mb else 1.0
+
+
 OP_CLASSES: tuple[str, ...] = (
     "conv", "depthwise_conv", "matmul", "attention", "recurrent",
     "norm", "elementwise", "pooling", "data_movement", "other",
