@@ -53,6 +53,7 @@ class Zygote:
     def run(self, args: list[str], env: dict[str, str], input: str | None, cwd: Path,
             timeout: float) -> subprocess.CompletedProcess[str] | None:
         """The call's result; None where the zygote is gone (the caller runs a new interpreter)."""
+        command = [sys.executable, "-m", "archsel", *args]  # what a new interpreter would run
         folder = Path(self.files.name)
         paths = {name: folder / name for name in ("stdin", "stdout", "stderr")}
         encoding = locale.getpreferredencoding(False)
@@ -72,13 +73,12 @@ class Zygote:
         except TimeoutError:
             os.kill(pid, signal.SIGKILL)
             self._line(timeout=60)
-            raise subprocess.TimeoutExpired([sys.executable, "-m", "archsel", *args], timeout) from None
+            raise subprocess.TimeoutExpired(command, timeout) from None
 
         def text(name: str) -> str:
             return paths[name].read_bytes().decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
 
-        return subprocess.CompletedProcess([sys.executable, "-m", "archsel", *args], code, text("stdout"),
-                                           text("stderr"))
+        return subprocess.CompletedProcess(command, code, text("stdout"), text("stderr"))
 
     def _line(self, timeout: float) -> bytes:
         assert self.process.stdout is not None

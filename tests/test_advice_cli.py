@@ -10,8 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import forked_cli
 import pytest
+from conftest import run_archsel
 from typer.testing import CliRunner
 
 from archsel.cli import app
@@ -31,8 +31,8 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run(cache: Path) -> Run:
     def _run(*args: str, env: dict[str, str] | None = None, input: str | None = None,
              cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        full = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", "ARCHSEL_CACHE_DIR": str(cache), **(env or {})}
-        return forked_cli.run(list(args), full, input, cwd or ROOT)
+        return run_archsel(*args, env={"COLUMNS": "120", "ARCHSEL_CACHE_DIR": str(cache), **(env or {})},
+                           input=input, cwd=cwd)
 
     return _run
 
