@@ -3,11 +3,14 @@ runtime model (one trace, fused layers) and its fit; --runtime on the commands."
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +24,14 @@ from archsel.targets.runtimes import canonical_runtime
 Run = Callable[..., subprocess.CompletedProcess[str]]
 TRUE = {"conv": 0.42, "conv3x3": 0.9, "conv3d": 0.3, "dilated_conv": 0.35, "depthwise_conv": 0.08, "matmul": 0.55,
         "attention": 0.5, "recurrent": 0.2, "pooling": 0.3, "bandwidth": 0.65}
+
+
+def benchmark(name: str) -> Any:
+    """A script of benchmarks/ as a module (they are scripts, not a package)."""
+    folder = str(Path(__file__).resolve().parent.parent / "benchmarks")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module(name)
 
 
 @pytest.fixture(scope="module")
@@ -506,8 +517,6 @@ def test_fit_with_linear_rows_chain_predicts_the_held_out_vit(traces: dict[str, 
 def test_pi_ncnn_linear_rows_chain_is_sourced_and_used(target: str, ceiling: float) -> None:
     """The Pi profiles' ncnn entries carry the sourced ceiling; the product estimator (from_profile) and the
     benchmark's fit unit both use it."""
-    import sys
-
     profile = load_profiles()[target]
     spec = profile.runtimes["ncnn"]
     assert spec.linear_rows_chain == pytest.approx(ceiling)
@@ -515,8 +524,7 @@ def test_pi_ncnn_linear_rows_chain_is_sourced_and_used(target: str, ceiling: flo
     assert not profile_problems([Path(profile.path)])
     rates = EngineRates.from_profile(profile, spec)
     assert rates.linear_rows_chain == pytest.approx(ceiling)
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    import published_fit
+    published_fit = benchmark("published_fit")
 
     unit = published_fit.unit_of(profile, "ncnn", "cpu")
     assert unit is not None and unit.linear_rows_chain == pytest.approx(ceiling)
@@ -526,12 +534,9 @@ def test_cross_device_prior_recovers_an_absent_class_and_keeps_the_held_out_mode
     """A class absent from one device's rows takes the value other devices' fits of the same runtime found
     (engine_fit.cross_prior); holding a model out on one device holds it out of the others' fits behind the
     prior too (published_fit.Peers), so its rows elsewhere never reach its prediction."""
-    import sys
-
     from archsel.estimation.engine import Layer
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    import published_fit
+    published_fit = benchmark("published_fit")
 
     def conv(n: int) -> Layer:
         return Layer("conv", 1, 10 * n, 10 * n, 1000, 0)
@@ -576,11 +581,7 @@ def test_the_fit_leaves_out_a_mean_its_source_shows_disturbed() -> None:
     """benchmarks/published_fit.py does not fit a mean whose source gives its slowest run over 3x its fastest
     (the Pi 5 ncnn MobileNet v1 fp16 4-thread mean 33.88 ms: min 9.0, max 72.98), and keeps every other row
     that states a spread (the widest, 2.2x, a Vulkan run)."""
-    import json
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    import published_fit
+    published_fit = benchmark("published_fit")
 
     rows = json.loads(published_fit.DATA.read_text(encoding="utf-8"))
     left_out = [r for r in rows if published_fit.disturbed(r)]
@@ -707,13 +708,10 @@ def test_a_written_runtime_estimates_what_its_fit_predicts_at_the_fits_bounds(
     efficiency at the bound the fit allows, written into the profile and read back, gives what
     engine_fit.predict gives. The A17's Core ML fit ran its traffic 3.6x the DRAM bandwidth and the writer
     clamped it at 1: `archsel profile resnet50 --target apple-a17-pro` said 3.92 ms where the fit said 1.95."""
-    import sys
-
     from archsel.estimation.runtime_entry import fitted_lines, set_top_level
     from archsel.targets.schema import ENGINE_EFFICIENCY_KEYS
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    import published_fit
+    published_fit = benchmark("published_fit")
 
     profile = load_profiles()[target]
     spec = profile.runtimes[runtime]
