@@ -23,7 +23,7 @@ from torch import nn
 from archsel.errors import UsageError
 from archsel.profiling.counting import count_model, count_module
 from archsel.profiling.deploy.export import export_onnx
-from archsel.profiling.deploy.onnx_count import count_graph, count_onnx, module_of, node_macs
+from archsel.profiling.deploy.onnx_count import count_graph, count_onnx, module_of, node_macs, run_values
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -165,6 +165,22 @@ def test_int8_graphs_from_onnxruntime_count_the_same(tmp_path: Path, fmt: str) -
     assert count.uncounted == {}
     expected = {"Conv": 8928, "Gemm": 1280} if fmt == "QDQ" else {"QLinearConv": 8928, "QGemm": 1280}
     assert count.by_op_type == expected
+
+
+def test_run_values_gives_each_value_its_shape_and_element_size() -> None:
+    import numpy as np
+
+    pytest.importorskip("onnxruntime")
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, "n"])
+    scale = helper.make_tensor("scale", TensorProto.FLOAT, [], [0.1])
+    zero = helper.make_tensor("zero", TensorProto.UINT8, [], [128])
+    nodes = [helper.make_node("QuantizeLinear", ["x", "scale", "zero"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "scale", "zero"], ["y"])]
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], [out], [scale, zero]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    values = run_values(model, {"x": np.zeros((2, 5), np.float32)}, {"q", "y"})
+    assert values == {"q": ((2, 5), 1), "y": ((2, 5), 4)}  # the shape a dynamic axis took; uint8 vs float32
 
 
 def test_module_path_from_exporter_names() -> None:

@@ -472,7 +472,7 @@ def static_values(model: onnx.ModelProto, feeds: dict[str, Any] | None = None) -
         missing = still
     if missing and feeds is not None:
         try:
-            values.shapes.update(_run_shapes(model, feeds, missing))
+            values.shapes.update({n: shape for n, (shape, _) in run_values(model, feeds, missing).items()})
         except Exception as exc:  # the graph does not run: its MAC nodes without shapes stay uncounted
             LOG.warning("onnxruntime could not run the graph to find data-dependent shapes: %s",
                         str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__)
@@ -545,8 +545,9 @@ def _evaluate(node: Any, known: dict[str, Any], shapes: dict[str, Shape], opset:
     return list(arrays)
 
 
-def _run_shapes(model: onnx.ModelProto, feeds: dict[str, Any], names: set[str]) -> dict[str, Shape]:
-    """Shapes of `names` from one run of the graph under onnxruntime (all of them exposed as outputs)."""
+def run_values(model: onnx.ModelProto, feeds: dict[str, Any], names: set[str]) -> dict[str, tuple[Shape, int]]:
+    """Shape and element size (bytes) of `names` from one run of the graph under onnxruntime (all of them exposed
+    as outputs); a name whose value is not a tensor is left out."""
     import onnx
     import onnxruntime as ort
 
@@ -567,7 +568,8 @@ def _run_shapes(model: onnx.ModelProto, feeds: dict[str, Any], names: set[str]) 
     session = ort.InferenceSession(work.SerializeToString(), options, providers=["CPUExecutionProvider"])
     wanted = [o.name for o in session.get_outputs() if o.name in names]
     results = session.run(wanted, {k: v for k, v in feeds.items() if k in {i.name for i in session.get_inputs()}})
-    return {n: tuple(int(d) for d in r.shape) for n, r in zip(wanted, results, strict=True)}
+    return {n: (tuple(int(d) for d in r.shape), int(r.dtype.itemsize)) for n, r in zip(wanted, results, strict=True)
+            if hasattr(r, "shape")}
 
 
 def _peak_bytes(graph: Any, values: _Values) -> int:
