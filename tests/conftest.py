@@ -1,11 +1,14 @@
-"""Shared test fixtures: run the CLI as a user would, in its own process."""
+"""Shared test fixtures: run the CLI as a user would, in its own process; load a benchmark script as a module."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import forked_cli
 import pytest
@@ -18,6 +21,14 @@ def run_archsel(*args: str, env: dict[str, str] | None = None, input: str | None
     """Run `python -m archsel ARGS` as a user would, in its own process (forked_cli); the completed process."""
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
     return forked_cli.run(list(args), full_env, input, cwd or ROOT)
+
+
+def benchmark(name: str) -> Any:
+    """A script of benchmarks/ as a module (they are scripts, not a package)."""
+    folder = str(ROOT / "benchmarks")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module(name)
 
 
 @pytest.fixture

@@ -3,16 +3,14 @@ runtime model (one trace, fused layers) and its fit; --runtime on the commands."
 
 from __future__ import annotations
 
-import importlib
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
+from conftest import benchmark
 
 from archsel.errors import UsageError
 from archsel.estimation import engine_fit as ef
@@ -24,14 +22,6 @@ from archsel.targets.runtimes import canonical_runtime
 Run = Callable[..., subprocess.CompletedProcess[str]]
 TRUE = {"conv": 0.42, "conv3x3": 0.9, "conv3d": 0.3, "dilated_conv": 0.35, "depthwise_conv": 0.08, "matmul": 0.55,
         "attention": 0.5, "recurrent": 0.2, "pooling": 0.3, "bandwidth": 0.65}
-
-
-def benchmark(name: str) -> Any:
-    """A script of benchmarks/ as a module (they are scripts, not a package)."""
-    folder = str(Path(__file__).resolve().parent.parent / "benchmarks")
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    return importlib.import_module(name)
 
 
 @pytest.fixture(scope="module")

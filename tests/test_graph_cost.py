@@ -1,0 +1,94 @@
+"""benchmarks/runtime_graph_cost.py: the per-node fit recovers known costs, and ORT's optimised int8 graph is read
+with each node's role, MACs and bytes."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from conftest import benchmark
+from torch import nn
+
+
+def test_fit_recovers_known_seconds_per_term() -> None:
+    graph_cost = benchmark("runtime_graph_cost")
+    true = {"qconv": 3e-12, "q/dq bytes": 8e-11, "int8 nodes": 2e-6, "int8 call": 3e-5}
+    rng = random.Random(0)
+    rows = []
+    for _ in range(40):
+        terms = Counter({"qconv": rng.uniform(1e8, 5e9), "q/dq bytes": rng.uniform(1e5, 5e7),
+                         "int8 nodes": rng.randint(10, 300), "int8 call": 1})
+        rows.append(({"p50_ms": graph_cost.predict(true, terms) * 1e3}, terms))
+    fitted = graph_cost.fit(rows, sorted(true), {})
+    assert fitted == pytest.approx(true, rel=0.02)
+    # a frozen term is held at its value: the others absorb nothing of it
+    frozen = graph_cost.fit(rows, ["qconv", "int8 nodes", "int8 call"], {"q/dq bytes": true["q/dq bytes"]})
+    assert frozen["qconv"] == pytest.approx(true["qconv"], rel=0.02)
+
+
+def test_ort_int8_graph_is_read_with_roles_macs_and_bytes(tmp_path: Path) -> None:
+    import numpy as np
+
+    quantization = pytest.importorskip("onnxruntime.quantization")
+    from archsel.profiling.deploy.export import export_onnx
+
+    graph_cost = benchmark("runtime_graph_cost")
+
+    class Calibration(quantization.CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter([{"input_0": np.random.default_rng(i).standard_normal((1, 8, 16, 16), np.float32)}
+                                 for i in range(2)])
+
+        def get_next(self) -> dict[str, Any] | None:
+            return next(self.batches, None)
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1, groups=16),
+                          nn.Hardswish(), nn.Conv2d(16, 8, 1))
+    exported = export_onnx(model.eval(), (torch.randn(1, 8, 16, 16),), {"test": "graph cost"}, root=tmp_path)
+    target = tmp_path / "int8.onnx"
+    quantization.quantize_static(str(exported.path), str(target), Calibration(),
+                                 activation_type=quantization.QuantType.QUInt8, per_channel=True)
+    feeds = {"input_0": np.zeros((1, 8, 16, 16), np.float32)}
+    nodes = graph_cost.graph_nodes(target, feeds)
+    compute = [n for n in nodes if n.role == "int8"]
+    assert [(n.op, n.kind, n.macs) for n in compute] == [
+        ("QLinearConv", "conv", 16 * 16 * 16 * 8 * 9), ("QLinearConv", "depthwise_conv", 16 * 16 * 16 * 9),
+        ("QLinearConv", "conv", 8 * 16 * 16 * 16)]
+    first = nodes[0]  # the input quantized: fp32 in, uint8 out
+    assert (first.role, first.in_bytes, first.out_bytes) == ("qdq", 8 * 16 * 16 * 4, 8 * 16 * 16)
+    # HardSwish has no QDQ kernel: a float island (ORT runs it as HardSigmoid x input) between a
+    # DequantizeLinear and a QuantizeLinear
+    assert [(n.op, n.role) for n in nodes[3:7]] == [("DequantizeLinear", "qdq"), ("HardSigmoid", "other"),
+                                                     ("Mul", "other"), ("QuantizeLinear", "qdq")]
+    assert [graph_cost.node_class(n) for n in compute] == ["qconv", "qdepthwise", "qconv"]
+    fp32 = graph_cost.graph_nodes(exported.path, feeds)
+    assert [graph_cost.node_class(n) for n in fp32 if n.role == "float"] == ["fconv", "fdepthwise", "fconv"]
+
+
+def test_openvino_executed_graph_is_read_with_macs_from_the_onnx_nodes(tmp_path: Path) -> None:
+    import numpy as np
+
+    ov = pytest.importorskip("openvino")
+    import onnx
+
+    from archsel.profiling.deploy import onnx_count
+    from archsel.profiling.deploy.export import export_onnx
+
+    graph_cost = benchmark("runtime_graph_cost")
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1, groups=16),
+                          nn.Flatten(), nn.Linear(16 * 16 * 16, 10))
+    exported = export_onnx(model.eval(), (torch.randn(1, 8, 16, 16),), {"test": "graph cost ov"}, root=tmp_path)
+    graph = onnx.load(str(exported.path))
+    counts = {c.name: c for c in onnx_count.count_nodes(graph, {"input_0": np.zeros((1, 8, 16, 16), np.float32)})[0]}
+    compiled = ov.Core().compile_model(str(exported.path), "CPU", {"INFERENCE_PRECISION_HINT": "f32",
+                                                                    "INFERENCE_NUM_THREADS": 1})
+    nodes = graph_cost.ov_nodes(compiled, graph, counts)
+    compute = [(graph_cost.node_class(n), n.macs) for n in nodes if n.role == "float"]
+    assert compute == [("fconv", 16 * 16 * 16 * 8 * 9), ("fdepthwise", 16 * 16 * 16 * 9), ("fmatmul", 4096 * 10)]
+    assert all(n.role == "other" for n in nodes if not n.macs)  # fp32: nothing is quantized
