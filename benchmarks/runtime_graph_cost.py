@@ -59,7 +59,7 @@ RECURRENT = {"LSTM", "GRU", "RNN", "DynamicQuantizeLSTM"}
 PARALLEL_GRID = (0.6, 0.7, 0.8, 0.9, 1.0)
 HUBER = 0.25
 
-# Each step adds terms to the ones before it; "x" below: a compute class (q: an integer kernel, f: float).
+# Each step adds terms to the ones before it (terms(): `in_force`, how many of them apply).
 STEPS: tuple[tuple[str, str], ...] = (
     ("base", "s/MAC per class (dense conv, depthwise conv, matmul, recurrent) with a small-layer √MAC term for "
              "conv and matmul; s/byte of QuantizeLinear/DequantizeLinear, of quantized elementwise ops and of "
@@ -230,8 +230,8 @@ def node_class(node: Node) -> str | None:
 
 
 def terms(nodes: list[Node], precision: str, threads: int, parallel: float, on_chip: float,
-          steps: int) -> Counter[str]:
-    """The coefficients of a graph's latency in each term (`steps`: how many of STEPS are in force)."""
+          in_force: int) -> Counter[str]:
+    """The coefficients of a graph's latency in each term (`in_force`: how many of STEPS apply)."""
     share = 1 + parallel * (threads - 1)
     extra = threads - 1
     p = precision  # per-node, per-call and per-thread costs are each precision's own
@@ -239,18 +239,18 @@ def terms(nodes: list[Node], precision: str, threads: int, parallel: float, on_c
     for node in nodes:
         cls = node_class(node)
         if cls is not None:
-            if cls.endswith("conv3d") and steps < 2:
+            if cls.endswith("conv3d") and in_force < 2:
                 cls = cls[:-2]
             t[cls] += node.macs / share
             if cls.endswith(("conv", "matmul")):
                 t[cls + " sqrt"] += math.sqrt(node.macs / share)
-            if cls.endswith(("conv", "conv3d", "depthwise")) and steps >= 4:
+            if cls.endswith(("conv", "conv3d", "depthwise")) and in_force >= 4:
                 t[cls[0] + " conv outputs"] += node.out_elements / share
             if cls.endswith("recurrent"):
                 t["steps"] += node.steps
-                if steps >= 3:
+                if in_force >= 3:
                     t[p + " steps x threads"] += node.steps * extra
-                if steps >= 5:
+                if in_force >= 5:
                     t["recurrent weights on chip" if node.state_bytes <= on_chip else "recurrent weights DRAM"] += (
                         node.steps * node.state_bytes / share)
         elif node.role == "qdq":
@@ -260,7 +260,7 @@ def terms(nodes: list[Node], precision: str, threads: int, parallel: float, on_c
         else:
             t["other bytes"] += (node.in_bytes + node.out_bytes) / share
         t[p + " nodes"] += 1
-        if steps >= 3:
+        if in_force >= 3:
             t[p + " nodes x threads"] += extra
     t[p + " call"] = 1
     return t
@@ -301,14 +301,14 @@ def loss(rows: list[tuple[dict[str, Any], Counter[str]]], params: dict[str, floa
 
 
 def fit_and_score(measured: list[dict[str, Any]], graphs: dict[tuple[str, int], dict[str, list[Node]]],
-                  on_chip: dict[int, float], references: set[str], steps: int) -> dict[str, Any]:
+                  on_chip: dict[int, float], references: set[str], in_force: int) -> dict[str, Any]:
     """Fit fp32 then int8 on the references at each parallel efficiency, keep the one whose references' loss is
     least, and score the held-out rows."""
     best: dict[str, Any] | None = None
     for parallel in PARALLEL_GRID:
         def rows_of(precision: str, par: float = parallel) -> list[tuple[dict[str, Any], Counter[str]]]:
             return [(r, terms(graphs[(r["model_id"], r["batch"])][precision], precision, r["threads"], par,
-                              on_chip[r["threads"]], steps))
+                              on_chip[r["threads"]], in_force))
                     for r in measured if r["dtype"] == precision and (r["model_id"], r["batch"]) in graphs]
 
         fp32, int8 = rows_of("fp32"), rows_of("int8")
