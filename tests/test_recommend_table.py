@@ -15,7 +15,7 @@ from archsel.units import format_ms
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 VIDEO_EDGE = ("recommend", "--task", "video", "--target", "edge", "--latency-ms", "50")
-ROW = re.compile(r"^\s*\d+( ★)?  \S")  # a candidate's line: its rank (and the Pareto mark), then its model
+ROW = re.compile(r"^\s*(★ )?\d+  \S")  # a candidate's line: (the Pareto mark and) its rank, then its model
 
 
 def table_parts(stdout: str) -> tuple[list[str], list[str], list[str]]:
@@ -38,6 +38,10 @@ def test_one_line_per_candidate_and_a_short_footer_at_any_width(archsel: Run, wi
     assert all(cell_len(line) <= width for line in table)
     for row, cid in zip(rows, shown, strict=True):  # in rank order, each model's whole id on its own line
         assert cid in row
+    # the ranks read down one column, Pareto-marked or not ("  1", "★ 3", " 10")
+    ranks = [re.search(r"\d+", r) for r in rows]
+    assert [int(m.group(0)) for m in ranks if m] == list(range(1, 11))
+    assert len({cell_len(r[:m.end()]) for r, m in zip(rows, ranks, strict=True) if m}) == 1
     assert 1 <= len(footer) <= 5 and all(cell_len(line) <= width for line in footer)
     assert footer[0] == "Target: jetson-orin-nano (edge), runtime tensorrt on the gpu (its default)."
     assert footer[1].startswith("Latency: estimated, batch 1, p50; held-out median error ")

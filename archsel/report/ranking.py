@@ -59,6 +59,11 @@ def _headroom(o: Outcome, budget: float | None, stat: str, multiline: bool) -> s
     return f"{left:+.3g} ms" + ("\n" if multiline else " ") + f"{left / budget:+.0%}"
 
 
+def rank_cell(o: Outcome) -> str:
+    """The rank, the Pareto mark before it ("★ 3"): right-aligned, the ranks stay in one column."""
+    return f"{PARETO_MARK + ' ' if o.pareto else ''}{o.rank}"
+
+
 def _precision(o: Outcome) -> str:
     if o.cost is None:
         return "—"
@@ -71,7 +76,7 @@ def _row(o: Outcome, result: AdviceResult, multiline: bool) -> dict[str, Any]:
     c = o.candidate
     cost = o.cost
     return {
-        "rank": f"{o.rank}{' ' + PARETO_MARK if o.pareto else ''}",
+        "rank": rank_cell(o),
         "model": (f"{'▶ ' if o.user else ''}{c.id}\n{c.family} · {c.role}\n{_precision(o)}" if multiline
                   else c.id),
         "id": c.id,
@@ -211,7 +216,7 @@ def one_line_view(result: AdviceResult, wide: bool = False) -> TableView:
         c, cost = o.candidate, o.cost
         lat = cost.latency if cost else None
         rows.append({
-            "rank": f"{o.rank}{' ' + PARETO_MARK if o.pareto else ''}",
+            "rank": rank_cell(o),
             "model": f"{'▶ ' if o.user else ''}{c.id}" + (f" {cost.precision}" if o.variant_of and cost else ""),
             "family": c.family, "latency": _short_latency(o, req.latency_ms, req.latency_stat),
             "macs": format_si(cost.macs) if cost else "—", "params": format_si(cost.params) if cost else "—",
