@@ -198,13 +198,12 @@ def extract(model_id: str, batch: int, root: Path, runtime: str) -> dict[str, li
         if case.failed:
             raise RuntimeError("; ".join(case.failed.values()))
         fp32 = next(p for p in folder.rglob("*.onnx") if ".int8-" not in p.name)
-        names = [i.name for i in onnx.load(str(fp32), load_external_data=False).graph.input]
-        feeds = dict(zip(names, numpy_inputs(case.inputs), strict=False))
+        graph = onnx.load(str(fp32))
+        feeds = dict(zip([i.name for i in graph.graph.input], numpy_inputs(case.inputs), strict=False))
         if runtime == "onnxruntime":
             return {"fp32": graph_nodes(fp32, feeds), "int8": graph_nodes(next(folder.rglob("*.int8-*.onnx")), feeds)}
         import openvino as ov
 
-        graph = onnx.load(str(fp32))
         counts = {c.name: c for c in onnx_count.count_nodes(graph, feeds)[0]}
         core = ov.Core()
         config = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1, "INFERENCE_NUM_THREADS": 1,
@@ -360,6 +359,7 @@ def main() -> None:
     from runtime_estimate_accuracy import _cells, run_caches, summary, usable
 
     from archsel.estimation.calibrate import RUNTIME_REFERENCE_MODELS
+    from archsel.estimation.engine import on_chip_share
     from archsel.zoo.registry import get_model_entry
 
     doc = json.loads(args.results.read_text(encoding="utf-8"))
@@ -386,8 +386,9 @@ def main() -> None:
     graphs = {(k.split(":")[0], int(k.split(":")[1])): {p: [Node(**n) for n in nodes] for p, nodes in v.items()}
               for k, v in saved.items()}
     caches = run_caches(meta)
-    total_l2, cores = (caches[0] if caches else 0), 2
-    on_chip = {t: total_l2 * min(t, cores) / cores for t in (1, 2)}
+    cores = max(int(doc["micro"]["threads"]), 1)  # the calibration unit's cores (calibrate_runtime.calibration_unit)
+    l2 = caches[0] if caches else 0
+    on_chip = {t: l2 * on_chip_share("cpu", cores, t) for t in {r["threads"] for r in measured}}
     refs = set(RUNTIME_REFERENCE_MODELS)
     measured = [r for r in measured if (r["model_id"], r["batch"]) in graphs]
 
