@@ -6,8 +6,11 @@ and stderr (files, as pipes are: not a TTY), the module state of a fresh import,
 exit (non-daemon threads joined, atexit handlers run, streams flushed). It saves the ~2.5 s every CLI call
 spent importing torch and torch._dynamo: most of the suite's time. A call whose environment changes how the
 interpreter or its libraries start (PYTHON*, OpenMP, MKL, torch, CUDA variables) runs in a new interpreter,
-as does every call when ARCHSEL_TEST_SUBPROCESS=1 (what the tests would see without the zygote). Forked
-calls share the zygote's string hashing (PYTHONHASHSEED): a determinism test gives its second call its own.
+unless the caller says its calls may share a zygote started with that environment (`startup_shared`: the
+hostile corpus, which sets PYTHONIOENCODING), as does every call when ARCHSEL_TEST_SUBPROCESS=1 (what the tests
+would see without the zygote). Each thread has zygotes of its own, so concurrent calls fork concurrently.
+Forked calls share the zygote's string hashing (PYTHONHASHSEED): a determinism test gives its second call its
+own. Input and output are text in the locale's encoding, as subprocess.run(text=True) gives them, or bytes.
 
 The zygote is this file run as a script: one JSON request a line on stdin, answered by the child's pid and
 then its exit code (negative: killed by that signal, as subprocess reports it).
@@ -38,8 +41,8 @@ FORCE_SUBPROCESS = "ARCHSEL_TEST_SUBPROCESS"
 class Zygote:
     """The forking server of this test process, started on first use."""
 
-    def __init__(self) -> None:
-        self.env = dict(os.environ)
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = dict(env)
         self.process = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         cwd=ROOT, env=self.env)
         self.files = tempfile.TemporaryDirectory(prefix="archsel-forked-cli-")
@@ -50,15 +53,15 @@ class Zygote:
         keys = {k for k in (*env, *self.env) if k.startswith(STARTUP_ENV)}
         return all(env.get(k) == self.env.get(k) for k in keys)
 
-    def run(self, args: list[str], env: dict[str, str], input: str | None, cwd: Path,
-            timeout: float) -> subprocess.CompletedProcess[str] | None:
+    def run(self, args: list[str], env: dict[str, str], input: str | bytes | None, cwd: Path, timeout: float,
+            text: bool) -> subprocess.CompletedProcess[Any] | None:
         """The call's result; None where the zygote is gone (the caller runs a new interpreter)."""
         command = [sys.executable, "-m", "archsel", *args]  # what a new interpreter would run
         folder = Path(self.files.name)
         paths = {name: folder / name for name in ("stdin", "stdout", "stderr")}
         encoding = locale.getpreferredencoding(False)
         if input is not None:
-            paths["stdin"].write_bytes(input.encode(encoding))
+            paths["stdin"].write_bytes(input.encode(encoding) if isinstance(input, str) else input)
         request = {"args": args, "env": env, "cwd": str(cwd), "stdin": str(paths["stdin"]) if input is not None
                    else os.devnull, "stdout": str(paths["stdout"]), "stderr": str(paths["stderr"])}
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -75,10 +78,11 @@ class Zygote:
             self._line(timeout=60)
             raise subprocess.TimeoutExpired(command, timeout) from None
 
-        def text(name: str) -> str:
-            return paths[name].read_bytes().decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
+        def output(name: str) -> str | bytes:
+            data = paths[name].read_bytes()
+            return data.decode(encoding).replace("\r\n", "\n").replace("\r", "\n") if text else data
 
-        return subprocess.CompletedProcess(command, code, text("stdout"), text("stderr"))
+        return subprocess.CompletedProcess(command, code, output("stdout"), output("stderr"))
 
     def _line(self, timeout: float) -> bytes:
         assert self.process.stdout is not None
@@ -101,21 +105,35 @@ class Zygote:
         self.files.cleanup()
 
 
-_zygote: Zygote | None = None
+_zygotes: dict[tuple[int, bool], Zygote] = {}  # (thread, started with the call's environment): its zygote
 
 
-def run(args: list[str], env: dict[str, str], input: str | None, cwd: Path,
-        timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """`python -m archsel ARGS` with `env` (the whole environment), `input` on stdin, in `cwd`."""
-    global _zygote
-    if not os.environ.get(FORCE_SUBPROCESS) and not env.get(FORCE_SUBPROCESS):
-        if _zygote is None or _zygote.process.poll() is not None:
-            _zygote = Zygote()
-        if _zygote.starts_like(env):
-            done = _zygote.run(args, env, input, cwd, timeout)
-            if done is not None:
-                return done
-    return subprocess.run([sys.executable, "-m", "archsel", *args], capture_output=True, text=True, env=env,
+def zygote(env: dict[str, str], startup_shared: bool = False) -> Zygote | None:
+    """The running zygote that this thread's call with `env` forks from, started on first use; None where the
+    call needs a new interpreter."""
+    if os.environ.get(FORCE_SUBPROCESS) or env.get(FORCE_SUBPROCESS):
+        return None
+    key = (threading.get_ident(), startup_shared)
+    found = _zygotes.get(key)
+    if found is not None and (found.process.poll() is not None or (startup_shared and not found.starts_like(env))):
+        found.close()  # ended, or this thread's shared calls moved to another startup environment
+        found = None
+    if found is None:
+        found = _zygotes[key] = Zygote(env if startup_shared else dict(os.environ))
+    return found if found.starts_like(env) else None
+
+
+def run(args: list[str], env: dict[str, str], input: str | bytes | None, cwd: Path, timeout: float = 600,
+        text: bool = True, startup_shared: bool = False) -> subprocess.CompletedProcess[Any]:
+    """`python -m archsel ARGS` with `env` (the whole environment), `input` on stdin, in `cwd`; stdout and
+    stderr as text, or bytes where not `text`. `startup_shared`: forked from a zygote started with `env`'s
+    startup variables where they are not this process's."""
+    server = zygote(env, startup_shared)
+    if server is not None:
+        done = server.run(args, env, input, cwd, timeout, text)
+        if done is not None:
+            return done
+    return subprocess.run([sys.executable, "-m", "archsel", *args], capture_output=True, text=text, env=env,
                           input=input, cwd=cwd, timeout=timeout)
 
 
@@ -125,11 +143,19 @@ def run(args: list[str], env: dict[str, str], input: str | None, cwd: Path,
 def _serve() -> None:
     """Import what every call imports, then fork one child per request."""
     sys.path[0] = str(ROOT)  # as `python -m` run in the repository has it (not this file's folder)
+    # what every call imports, and what most import on first use (~0.4 s a call): the rules' schema check, the
+    # zoo, the pipeline, the report
+    import jsonschema  # noqa: F401
     import torch
     import torch._dynamo  # noqa: F401  (imported on the first meta-device op of every call)
     import torchvision  # noqa: F401
 
-    import archsel.cli  # noqa: F401  (registers every command)
+    import archsel.advice.pipeline
+    import archsel.cli
+    import archsel.knowledge.loader
+    import archsel.profiling.counting
+    import archsel.report.recommend
+    import archsel.zoo.catalog  # noqa: F401
 
     assert threading.active_count() == 1, "a thread in the zygote: fork would copy a half-held lock"
     requests = sys.stdin.buffer

@@ -1,7 +1,8 @@
 """The hostile-input corpus (issue 19): tests/fixtures/hostile/cases.yaml, one table-driven case per input.
 
-Every case runs `python -m archsel ARGS` as a user would, in a fresh working folder, with the result cache
-in a temporary folder shared by the whole corpus (so the zoo is counted once), and must:
+Every case runs `python -m archsel ARGS` as a user would, in a process of its own (forked_cli: forked from a
+zygote started with the corpus's environment; stdin, stdout and stderr as bytes), in a fresh working folder, with
+the result cache in a temporary folder shared by the whole corpus (so the zoo is counted once), and must:
 
 - never print a traceback or an internal error, never exit 3, never hang (a timeout is a failure);
 - exit with the code a user should get (`exit`: 2 bad input, 1 a gate or constraint that legitimately fails,
@@ -39,7 +40,6 @@ import pickle
 import re
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import forked_cli
 import pytest
 import yaml
 
@@ -305,9 +306,7 @@ def run_case(case: dict[str, Any], work: Path, cache: Path) -> Outcome:
     data = stdin_bytes(case, work)
     started = time.monotonic()
     try:
-        feed: dict[str, Any] = {"input": data} if data is not None else {"stdin": subprocess.DEVNULL}
-        proc = subprocess.run([sys.executable, "-m", "archsel", *args], capture_output=True, cwd=work, env=env,
-                              timeout=HARD_KILL_S, **feed)
+        proc = forked_cli.run(args, env, data, work, timeout=HARD_KILL_S, text=False, startup_shared=True)
         code: int | None = proc.returncode
         out, err = proc.stdout, proc.stderr
     except subprocess.TimeoutExpired as exc:
@@ -336,9 +335,8 @@ def corpus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     """Every selected case's outcome, run concurrently (one per CPU) after one run that warms the cache."""
     cache = tmp_path_factory.mktemp("hostile-cache")
     root = tmp_path_factory.mktemp("hostile")
-    warm = subprocess.run([sys.executable, "-m", "archsel", "recommend", "--task", "image", "--target", "edge",
-                           "-f", "json"], capture_output=True, text=True, cwd=root, env=base_env(cache),
-                          timeout=600)
+    warm = forked_cli.run(["recommend", "--task", "image", "--target", "edge", "-f", "json"], base_env(cache), None,
+                          root, startup_shared=True)
     assert warm.returncode == 0, warm.stderr[-2000:]
     wanted = [BY_ID[i] for i in _selected_ids(request.session) if i in BY_ID]
     slow_first = sorted(wanted, key=lambda c: not c.get("slow"))  # the long ones start at once

@@ -22,12 +22,12 @@ import math
 import os
 import re
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import forked_cli
 import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, example, given, settings
@@ -701,8 +701,7 @@ def test_a_recommendation_renders_any_names(files: tuple[str, str], fmt: str, wo
 def warm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cache = tmp_path_factory.mktemp("hostile-cli-cache")
     env = {**os.environ, "ARCHSEL_CACHE_DIR": str(cache), "NO_COLOR": "1"}
-    subprocess.run([sys.executable, "-m", "archsel", "recommend", "--task", "image", "--target", "edge", "-f", "json"],
-                   capture_output=True, env=env, cwd=ROOT, timeout=600)
+    forked_cli.run(["recommend", "--task", "image", "--target", "edge", "-f", "json"], env, None, ROOT)
     return cache
 
 
@@ -714,9 +713,8 @@ def warm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_recommend_on_generated_query_documents(text: str, warm_cache: Path, tmp_path: Path) -> None:
     env = {**os.environ, "ARCHSEL_CACHE_DIR": str(warm_cache), "NO_COLOR": "1", "COLUMNS": "200"}
     try:
-        out = subprocess.run([sys.executable, "-m", "archsel", "recommend", "--query", "-", "-f", "json"],
-                             input=text.encode("utf-8", errors="surrogateescape"), capture_output=True, env=env,
-                             cwd=tmp_path, timeout=120)
+        out = forked_cli.run(["recommend", "--query", "-", "-f", "json"], env,
+                             text.encode("utf-8", errors="surrogateescape"), tmp_path, timeout=120, text=False)
     except subprocess.TimeoutExpired:
         pytest.fail(f"hang on {text[:300]!r}")
     err = out.stderr.decode("utf-8", errors="replace")

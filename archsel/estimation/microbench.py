@@ -59,9 +59,13 @@ class MicroResults:
         return res
 
 
-def _time(fn: Callable[[], Any], device: str, budget_s: float) -> float:
-    """Median seconds per call of `fn`; on a machine so busy that its budget cannot hold the minimum
-    samples, once more with 4x the budget (TimeBudgetExceeded if that fails too)."""
+TIMING_FLOOR_S = 0.5  # the least time budget of one timing
+QUICK_TIMING_FLOOR_S = 0.1  # --quick: a coarse profile in seconds (a tiny op still runs thousands of times)
+
+
+def _time(fn: Callable[[], Any], device: str, budget_s: float, floor_s: float = TIMING_FLOOR_S) -> float:
+    """Median seconds per call of `fn` within max(budget_s, floor_s); on a machine so busy that its budget
+    cannot hold the minimum samples, once more with 4x the budget (TimeBudgetExceeded if that fails too)."""
     import torch
 
     from archsel.profiling.timing import TimeBudgetExceeded, TimingConfig, measure_latency
@@ -72,7 +76,7 @@ def _time(fn: Callable[[], Any], device: str, budget_s: float) -> float:
 
     with torch.inference_mode():
         fn()  # first call: lazy initialisation (oneDNN primitives, cuBLAS handles) is not timed
-        budget_s = max(budget_s, 0.5)
+        budget_s = max(budget_s, floor_s)
         try:
             return median_s(budget_s)
         except TimeBudgetExceeded:
@@ -88,6 +92,7 @@ def run_microbenchmarks(device: str = "cpu", precisions: tuple[str, ...] = ("fp3
     dev = torch.device(device)
     res = MicroResults(device=device, threads=torch.get_num_threads())
     gpu = device.startswith("cuda")
+    floor_s = QUICK_TIMING_FLOOR_S if quick else TIMING_FLOOR_S
     n = 384 if quick else (4096 if gpu else 1024)
     hw = 28 if quick else 56
     # A GPU needs enough work per kernel to show its sustained rate (a batch-1 layer is over before the
@@ -98,34 +103,37 @@ def run_microbenchmarks(device: str = "cpu", precisions: tuple[str, ...] = ("fp3
         log(f"GEMM {n}x{n}x{n} {p}")
         a = torch.randn(n, n, device=dev, dtype=dt)
         b = torch.randn(n, n, device=dev, dtype=dt)
-        res.gemm_macs_per_s[p] = n**3 / _time(functools.partial(torch.matmul, a, b), device, budget_s)
+        res.gemm_macs_per_s[p] = n**3 / _time(functools.partial(torch.matmul, a, b), device, budget_s, floor_s)
         log(f"conv 3x3 {ch}->{ch} at {nb}x{hw}x{hw} {p}")
         conv = nn.Conv2d(ch, ch, 3, padding=1, bias=False).to(dev, dt).eval()
         x = torch.randn(nb, ch, hw, hw, device=dev, dtype=dt)
-        res.conv_macs_per_s[p] = nb * ch * ch * 9 * hw * hw / _time(functools.partial(conv, x), device, budget_s)
+        conv_s = _time(functools.partial(conv, x), device, budget_s, floor_s)
+        res.conv_macs_per_s[p] = nb * ch * ch * 9 * hw * hw / conv_s
     log(f"depthwise conv 3x3 x{dw_ch}")
     dw = nn.Conv2d(dw_ch, dw_ch, 3, padding=1, groups=dw_ch, bias=False).to(dev).eval()
     xd = torch.randn(nb, dw_ch, hw, hw, device=dev)
-    res.depthwise_macs_per_s = nb * dw_ch * 9 * hw * hw / _time(lambda: dw(xd), device, budget_s)
+    res.depthwise_macs_per_s = nb * dw_ch * 9 * hw * hw / _time(lambda: dw(xd), device, budget_s, floor_s)
     log("max pool 2x2")
     xp = torch.randn(nb, 2 * ch if gpu else 64, hw, hw, device=dev)
-    res.pooling_elements_per_s = xp.numel() / _time(lambda: torch.nn.functional.max_pool2d(xp, 2), device, budget_s)
+    pool_s = _time(lambda: torch.nn.functional.max_pool2d(xp, 2), device, budget_s, floor_s)
+    res.pooling_elements_per_s = xp.numel() / pool_s
     # GPUs: a fused (small) cell over a large batch shows the recurrent arithmetic rate, not per-step costs
     rh, rb = (128, 256) if gpu and not quick else (256, 1)
     log(f"LSTM {rh}x{rh}, batch {rb}, 32 steps")
     lstm = nn.LSTM(rh, rh, batch_first=True).to(dev).eval()
     xs = torch.randn(rb, 32, rh, device=dev)
-    res.recurrent_macs_per_s = 4 * rh * (rh + rh) * 32 * rb / _time(lambda: lstm(xs), device, budget_s)
+    res.recurrent_macs_per_s = 4 * rh * (rh + rh) * 32 * rb / _time(lambda: lstm(xs), device, budget_s, floor_s)
     elems = (8 if quick else 16) * 2**20  # 2 x 32 / 64 MiB: beyond a typical L3
     log(f"memory bandwidth: copy of {elems * 4 / 2**20:.0f} MiB")
     src = torch.randn(elems, device=dev)
     dst = torch.zeros_like(src)  # touched once, so no page faults are timed
-    res.bandwidth_bytes_per_s = 2 * elems * 4 / _time(lambda: dst.copy_(src), device, budget_s)
+    res.bandwidth_bytes_per_s = 2 * elems * 4 / _time(lambda: dst.copy_(src), device, budget_s, floor_s)
     act = 2**20  # 4 MiB of fp32: a 64x128x128 activation, as large as most layers' outputs
     log("activation bandwidth: copy of 4 MiB")
     src_a = torch.randn(act, device=dev)
     dst_a = torch.zeros_like(src_a)
-    res.activation_bandwidth_bytes_per_s = 2 * act * 4 / _time(lambda: dst_a.copy_(src_a), device, budget_s)
+    copy_s = _time(lambda: dst_a.copy_(src_a), device, budget_s, floor_s)
+    res.activation_bandwidth_bytes_per_s = 2 * act * 4 / copy_s
     log("per-op overhead: tiny conv, linear, layer norm, relu and add")
     tiny_conv = nn.Conv2d(4, 4, 3, padding=1).to(dev).eval()
     tiny_lin = nn.Linear(16, 16).to(dev).eval()
@@ -137,10 +145,10 @@ def run_microbenchmarks(device: str = "cpu", precisions: tuple[str, ...] = ("fp3
         torch.relu(tiny_norm(tiny_lin(x16)) + x16)
         return tiny_conv(x4)
 
-    res.overhead_s = _time(tiny_ops, device, budget_s / 2) / 5
-    res.op_overhead_s = op_fixed_costs(device, budget_s / 4, log)
-    res.recurrent_call_s, res.recurrent_step_s = recurrent_fixed_costs(device, budget_s / 4, log)
-    res.fused_op_s = fused_kernel_op_cost(device, budget_s / 4, log)
+    res.overhead_s = _time(tiny_ops, device, budget_s / 2, floor_s) / 5
+    res.op_overhead_s = op_fixed_costs(device, budget_s / 4, log, floor_s)
+    res.recurrent_call_s, res.recurrent_step_s = recurrent_fixed_costs(device, budget_s / 4, log, floor_s)
+    res.fused_op_s = fused_kernel_op_cost(device, budget_s / 4, log, floor_s)
     res.rate_sizes = {"matmul": n * n, "conv": nb * ch * ch * 9 * hw * hw, "depthwise_conv": nb * dw_ch * 9 * hw * hw,
                       "recurrent": 4 * rh * 2 * rh * rb, "pooling": xp.numel() / 4, "activation": act}
     res.sizes = {"gemm": f"{n}x{n}x{n}", "conv": f"3x3 {ch}->{ch}, {nb}x{ch}x{hw}x{hw}",
@@ -228,13 +236,14 @@ def _tiny_cases(device: str) -> dict[str, list[Callable[[], Any]]]:
     }
 
 
-def op_fixed_costs(device: str, budget_s: float, log: Callable[[str], None]) -> dict[str, float]:
+def op_fixed_costs(device: str, budget_s: float, log: Callable[[str], None],
+                   floor_s: float = TIMING_FLOOR_S) -> dict[str, float]:
     """Seconds per tiny op of each class (the mean of its cases, each the fastest of three timings);
     "other" is the elementwise figure."""
     log("fixed cost per op class: tiny conv, depthwise, linear, attention, norms, elementwise, pooling, copies")
     out: dict[str, float] = {}
     for kind, fns in _tiny_cases(device).items():  # fastest of 3: a busy host only ever adds time
-        out[kind] = sum(min(_time(fn, device, budget_s / 3) for _ in range(3)) for fn in fns) / len(fns)
+        out[kind] = sum(min(_time(fn, device, budget_s / 3, floor_s) for _ in range(3)) for fn in fns) / len(fns)
     out["other"] = out["elementwise"]
     out["recurrent"] = 0.0  # a recurrent call's fixed cost is measured by recurrent_fixed_costs
     return out
@@ -243,26 +252,27 @@ def op_fixed_costs(device: str, budget_s: float, log: Callable[[str], None]) -> 
 CELL_GATES: dict[str, int] = {"lstm": 4, "gru": 3, "rnn": 1}  # cell family -> gate matrices per step
 
 
-def _cell_seconds(cell: str, hidden: int, lengths: set[int], device: str, budget_s: float) -> dict[int, float]:
+def _cell_seconds(cell: str, hidden: int, lengths: set[int], device: str, budget_s: float,
+                  floor_s: float = TIMING_FLOOR_S) -> dict[int, float]:
     """Median seconds of one call of a `hidden`->`hidden` cell (batch 1) at each sequence length."""
     import torch
     from torch import nn
 
     dev = torch.device(device)
     layer = getattr(nn, cell.upper())(hidden, hidden).to(dev).eval()
-    return {n: _time(functools.partial(layer, torch.randn(n, 1, hidden, device=dev)), device, budget_s)
+    return {n: _time(functools.partial(layer, torch.randn(n, 1, hidden, device=dev)), device, budget_s, floor_s)
             for n in lengths}
 
 
-def recurrent_fixed_costs(device: str, budget_s: float,
-                          log: Callable[[str], None]) -> tuple[dict[str, float], dict[str, float]]:
+def recurrent_fixed_costs(device: str, budget_s: float, log: Callable[[str], None],
+                          floor_s: float = TIMING_FLOOR_S) -> tuple[dict[str, float], dict[str, float]]:
     """(per call, per step) seconds of tiny LSTM, GRU and RNN cells, from a short and a long sequence."""
     n_short, n_long = _rnn_lengths(device)
     log(f"recurrent fixed costs: LSTM, GRU, RNN at {n_short} and {n_long} steps")
     call: dict[str, float] = {}
     step: dict[str, float] = {}
     for cell in CELL_GATES:
-        t = _cell_seconds(cell, RNN_TINY_HIDDEN, {RNN_SHORT, n_short, n_long}, device, budget_s)
+        t = _cell_seconds(cell, RNN_TINY_HIDDEN, {RNN_SHORT, n_short, n_long}, device, budget_s, floor_s)
         step[cell] = max(t[n_long] - t[n_short], 0.0) / (n_long - n_short)
         call[cell] = max(t[RNN_SHORT] - RNN_SHORT * step[cell], 0.0)
     return call, step
@@ -297,7 +307,8 @@ def large_cell_step_costs(device: str, budget_s: float, log: Callable[[str], Non
 FUSED_DIM, FUSED_LEN = 16, 4
 
 
-def fused_kernel_op_cost(device: str, budget_s: float, log: Callable[[str], None]) -> float:
+def fused_kernel_op_cost(device: str, budget_s: float, log: Callable[[str], None],
+                         floor_s: float = TIMING_FLOOR_S) -> float:
     """Seconds per op of a fused inference kernel: a tiny nn.TransformerEncoderLayer on its fast path
     (PyTorch dispatches the layer's kernels from C++ in one call; fastest of three timings) divided by the
     ops of its traced slow path (those the estimator charges; views excluded). 0 where it does not fuse."""
@@ -315,7 +326,7 @@ def fused_kernel_op_cost(device: str, budget_s: float, log: Callable[[str], None
         return 0.0
     layer = nn.TransformerEncoderLayer(FUSED_DIM, 2, 2 * FUSED_DIM, batch_first=True).to(device).eval()
     x = torch.randn(1, FUSED_LEN, FUSED_DIM, device=device)
-    return min(_time(functools.partial(layer, x), device, budget_s / 3) for _ in range(3)) / len(ops)
+    return min(_time(functools.partial(layer, x), device, budget_s / 3, floor_s) for _ in range(3)) / len(ops)
 
 
 def kernel_floor_s(device: str, log: Callable[[str], None]) -> float:
@@ -345,7 +356,7 @@ def _graph_time(x: Any, device: str) -> float:
         with torch.cuda.graph(graph):
             for _ in range(GRAPH_OPS):
                 x.add(1.0)
-        return _time(graph.replay, device, 0.5)
+        return _time(graph.replay, device, TIMING_FLOOR_S)
 
 
 # Kernels timed on 1 and on T threads for the thread-scaling curves (sizes in roofline.parallel_size's
