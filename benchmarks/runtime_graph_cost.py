@@ -17,12 +17,13 @@ graph the runtime really runs:
    compiles it; each layer's MACs, kind and kernel rank from the ONNX nodes it runs, openvino.attribute_layers;
    bytes from its inputs' and outputs' shapes and element types). Each node gets a role: an integer or a float
    compute kernel, a (de)quantization, an integer or another op without MACs;
-2. a model's latency is a sum over its nodes of linear terms (seconds per MAC of each compute class, per byte of
-   each kind of traffic, per node, per call, ...; see STEPS), fitted by non-negative least squares on relative
-   error with Huber weights to the runtime reference models (archsel.estimation.calibrate.RUNTIME_REFERENCE_MODELS,
-   as `archsel calibrate --runtime R` measures them): first fp32 on the fp32 graphs, then int8 on the int8 graphs
-   with the float nodes' terms held at the fp32 fit's values (a float node costs the same in either graph); the
-   parallel efficiency beyond one thread is chosen on the references' own loss;
+2. a model's latency is a sum over its nodes of linear terms (archsel.estimation.graph_cost; seconds per MAC of each
+   compute class, per byte of each kind of traffic, per node, per call, ...; see STEPS), fitted by non-negative
+   least squares on relative error with Huber weights to the runtime reference models
+   (archsel.estimation.calibrate.RUNTIME_REFERENCE_MODELS, as `archsel calibrate --runtime R` measures them):
+   first fp32 on the fp32 graphs, then int8 on the int8 graphs with the float nodes' terms held at the fp32 fit's
+   values (a float node costs the same in either graph); the parallel efficiency beyond one thread is chosen on
+   the references' own loss;
 3. every other zoo model is estimated and compared with its measurement (batch 1 and 8, 1 and 2 threads), rows
    scored as benchmarks/runtime_estimate_accuracy.py scores them (detectors skipped; int8 where it ran most MACs);
    and, as a second score, every model held out in turn with all the others fitted.
@@ -40,8 +41,7 @@ import json
 import math
 import statistics
 import sys
-from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -49,95 +49,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from archsel.estimation.graph_cost import STEPS, GraphNode, Sample, fit_graph, predict, terms  # noqa: E402
+from archsel.profiling.deploy.ort_graph import graph_nodes  # noqa: E402
+
 RUNTIMES = ("onnxruntime", "openvino")
-INT8_KERNELS = {"QLinearConv": "conv", "NhwcQLinearConv": "conv", "ConvInteger": "conv",
-                "QLinearConvTranspose": "conv", "QGemm": "matmul", "QLinearMatMul": "matmul",
-                "MatMulInteger": "matmul", "MatMulIntegerToFloat": "matmul", "DynamicQuantizeMatMul": "matmul",
-                "QAttention": "matmul", "DynamicQuantizeLSTM": "recurrent"}
-QDQ = {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"}
-RECURRENT = {"LSTM", "GRU", "RNN", "DynamicQuantizeLSTM"}
-PARALLEL_GRID = (0.6, 0.7, 0.8, 0.9, 1.0)
-HUBER = 0.25
-
-# Each step adds terms to the ones before it (terms(): `in_force`, how many of them apply).
-STEPS: tuple[tuple[str, str], ...] = (
-    ("base", "s/MAC per class (dense conv, depthwise conv, matmul, recurrent) with a small-layer √MAC term for "
-             "conv and matmul; s/byte of QuantizeLinear/DequantizeLinear, of quantized elementwise ops and of "
-             "the other ops; s per node, per recurrent step and per call"),
-    ("conv3d", "3-D convolutions a class of their own"),
-    ("threads", "s per node and per recurrent step for each thread beyond the first"),
-    ("outputs", "s per output element of a convolution (requantization / accumulator write-back)"),
-    ("recurrent weights", "s/byte of recurrent weights re-read at every step, on-chip (one direction's weights "
-                          "fit the threads' share of the L2) or from DRAM"),
-)
-
-
-ROLES = ("int8", "float", "qdq", "int8 elementwise", "other")
-
-
-@dataclass(frozen=True)
-class Node:
-    """One node of the graph the runtime runs (ORT's optimised graph, OpenVINO's executed graph)."""
-
-    op: str  # the runtime's op or layer type
-    role: str  # ROLES: an integer or a float compute kernel, a (de)quantization, an integer or other non-MAC op
-    kind: str  # conv, depthwise_conv, matmul, recurrent, or another of onnx_count's kinds
-    macs: int
-    rank: int  # spatial rank of a convolution's kernel (0: not a convolution)
-    in_bytes: int
-    out_bytes: int
-    out_elements: int
-    steps: int  # recurrent: time steps x directions
-    state_bytes: int  # recurrent: one direction's recurrence weights, at their element size
-
-
-def graph_nodes(path: Path, feeds: dict[str, Any]) -> list[Node]:
-    """ORT's optimised form of the graph at `path`, node by node."""
-    from archsel.profiling.deploy import onnx_count
-    from archsel.profiling.deploy.int8_onnx import optimized_graph
-
-    model = optimized_graph(path)
-    counts, _ = onnx_count.count_nodes(model, feeds)
-    values = onnx_count.run_values(model, feeds, {o for node in model.graph.node for o in node.output if o})
-    values.update({name: (tuple(array.shape), array.itemsize) for name, array in feeds.items()})  # graph inputs
-
-    def nbytes(names: Any) -> int:
-        return sum(math.prod(values[n][0]) * values[n][1] for n in names if n in values)
-
-    out: list[Node] = []
-    for node, count in zip(model.graph.node, counts, strict=True):
-        attrs = {a.name: list(a.ints) for a in node.attribute if a.name == "kernel_shape"}
-        first = values.get(node.output[0]) if node.output else None
-        macs, steps, state = count.macs, count.steps, count.state_weights * 4
-        if node.op_type == "DynamicQuantizeLSTM" and first:  # not in onnx_count: Y is [seq, dirs, batch, hidden]
-            x_shape = values[node.input[0]][0] if node.input[0] in values else None
-            seq, dirs, batch, hidden = first[0]
-            macs = seq * batch * dirs * 4 * hidden * ((x_shape[2] if x_shape else hidden) + hidden)
-            steps, state = seq * dirs, 4 * hidden * hidden  # int8 weights
-        kind = "recurrent" if node.op_type in RECURRENT else INT8_KERNELS.get(node.op_type, count.kind)
-        kind = count.kind if kind == "conv" else kind  # depthwise_conv stays
-        out.append(Node(node.op_type, ort_role(node.op_type, macs), kind, macs, len(attrs.get("kernel_shape", [])),
-                        nbytes(node.input), nbytes(node.output), math.prod(first[0]) if first else 0, steps, state))
-    return out
-
-
-def ort_role(op: str, macs: int) -> str:
-    """An ORT node's ROLE."""
-    if op in INT8_KERNELS:
-        return "int8"
-    if op in RECURRENT or macs:
-        return "float"
-    if op in QDQ:
-        return "qdq"
-    return "int8 elementwise" if op.startswith("QLinear") else "other"
-
-
 OV_SKIPPED = {"Input", "Output", "Const"}  # executed-graph layers that compute nothing (weights: not traffic)
 OV_INT8 = {"u8", "i8"}
 OV_RECURRENT = {"RNNSeq", "RNNCell"}
 
 
-def ov_nodes(compiled: Any, graph: Any, counts: dict[str, Any]) -> list[Node]:
+def ov_nodes(compiled: Any, graph: Any, counts: dict[str, Any]) -> list[GraphNode]:
     """OpenVINO's executed graph of `compiled`, layer by layer: MACs, kind and rank from the ONNX nodes each
     layer runs (archsel.profiling.deploy.openvino.attribute_layers), bytes from its inputs' and outputs' shapes
     and element types."""
@@ -154,7 +75,7 @@ def ov_nodes(compiled: Any, graph: Any, counts: dict[str, Any]) -> list[Node]:
     def nbytes(value: Any) -> int:
         return math.prod(list(value.get_shape())) * value.get_element_type().size
 
-    out: list[Node] = []
+    out: list[GraphNode] = []
     for index, op in enumerate(compiled.get_runtime_model().get_ordered_ops()):
         info = op.get_rt_info()
         layer, precision = info["layerType"].astype(str), info["runtimePrecision"].astype(str)
@@ -178,13 +99,13 @@ def ov_nodes(compiled: Any, graph: Any, counts: dict[str, Any]) -> list[Node]:
         else:
             role = "int8 elementwise" if precision in OV_INT8 else "other"
         sources = [v for v in op.input_values() if v.get_node().get_rt_info()["layerType"].astype(str) != "Const"]
-        out.append(Node(layer, role, kind, work, rank, sum(nbytes(v) for v in sources),
-                        sum(nbytes(o) for o in outputs), math.prod(list(outputs[0].get_shape())) if outputs else 0,
-                        steps, state))
+        out.append(GraphNode(layer, role, kind, work, rank, sum(nbytes(v) for v in sources),
+                             sum(nbytes(o) for o in outputs),
+                             math.prod(list(outputs[0].get_shape())) if outputs else 0, steps, state))
     return out
 
 
-def extract(model_id: str, batch: int, root: Path, runtime: str) -> dict[str, list[Node]]:
+def extract(model_id: str, batch: int, root: Path, runtime: str) -> dict[str, list[GraphNode]]:
     """The fp32 and int8 graphs of a zoo model at `batch`, exported and quantized as `runtime` measures them."""
     import onnx
     from runtime_comparison import Case
@@ -214,123 +135,24 @@ def extract(model_id: str, batch: int, root: Path, runtime: str) -> dict[str, li
         case.close()
 
 
-def node_class(node: Node) -> str | None:
-    """The compute class of a node: q… for an integer kernel, f… for a float one; None for no MACs."""
-    if node.role not in ("int8", "float") or not (node.macs or node.kind == "recurrent"):
-        return None
-    prefix = "q" if node.role == "int8" else "f"
-    if node.kind == "recurrent":
-        return prefix + "recurrent"
-    if node.kind == "depthwise_conv":
-        return prefix + "depthwise"
-    if node.kind == "conv":
-        return prefix + ("conv3d" if node.rank == 3 else "conv")
-    return prefix + "matmul"
-
-
-def terms(nodes: list[Node], precision: str, threads: int, parallel: float, on_chip: float,
-          in_force: int) -> Counter[str]:
-    """The coefficients of a graph's latency in each term (`in_force`: how many of STEPS apply)."""
-    share = 1 + parallel * (threads - 1)
-    extra = threads - 1
-    p = precision  # per-node, per-call and per-thread costs are each precision's own
-    t: Counter[str] = Counter()
-    for node in nodes:
-        cls = node_class(node)
-        if cls is not None:
-            if cls.endswith("conv3d") and in_force < 2:
-                cls = cls[:-2]
-            t[cls] += node.macs / share
-            if cls.endswith(("conv", "matmul")):
-                t[cls + " sqrt"] += math.sqrt(node.macs / share)
-            if cls.endswith(("conv", "conv3d", "depthwise")) and in_force >= 4:
-                t[cls[0] + " conv outputs"] += node.out_elements / share
-            if cls.endswith("recurrent"):
-                t["steps"] += node.steps
-                if in_force >= 3:
-                    t[p + " steps x threads"] += node.steps * extra
-                if in_force >= 5:
-                    t["recurrent weights on chip" if node.state_bytes <= on_chip else "recurrent weights DRAM"] += (
-                        node.steps * node.state_bytes / share)
-        elif node.role == "qdq":
-            t["q/dq bytes"] += (node.in_bytes + node.out_bytes) / share
-        elif node.role == "int8 elementwise":
-            t["quantized elementwise bytes"] += (node.in_bytes + node.out_bytes) / share
-        else:
-            t["other bytes"] += (node.in_bytes + node.out_bytes) / share
-        t[p + " nodes"] += 1
-        if in_force >= 3:
-            t[p + " nodes x threads"] += extra
-    t[p + " call"] = 1
-    return t
-
-
-def fit(rows: list[tuple[dict[str, Any], Counter[str]]], keys: list[str],
-        frozen: dict[str, float]) -> dict[str, float]:
-    """Non-negative seconds per unit of each key minimising the rows' relative error (Huber-weighted), the
-    `frozen` terms held at their values."""
-    import numpy as np
-
-    from archsel.estimation.fit import nnls
-
-    if not keys:
-        return {}
-    a = np.array([[t[k] / (r["p50_ms"] / 1e3) for k in keys] for r, t in rows])
-    b = np.array([1.0 - sum(t[k] * v for k, v in frozen.items()) / (r["p50_ms"] / 1e3) for r, t in rows])
-    scale = np.maximum(np.abs(a).max(axis=0), 1e-30)
-    a = np.vstack([a / scale, 1e-4 * np.eye(len(keys))])  # a faint ridge: terms no row informs stay at 0
-    b = np.concatenate([b, np.zeros(len(keys))])
-    w = np.ones(len(b))
-    x = np.zeros(len(keys))
-    for _ in range(6):
-        x = np.asarray(nnls(a * w[:, None], b * w))
-        resid = np.abs(a @ x - b)
-        w = np.sqrt(np.where(resid <= HUBER, 1.0, HUBER / np.maximum(resid, 1e-12)))
-        w[len(rows):] = 1.0
-    return dict(zip(keys, (x / scale).tolist(), strict=True))
-
-
-def predict(params: dict[str, float], t: Counter[str]) -> float:
-    return sum(t[k] * v for k, v in params.items())
-
-
-def loss(rows: list[tuple[dict[str, Any], Counter[str]]], params: dict[str, float]) -> float:
-    """Mean absolute log error, each row's capped at 1 (engine_fit's)."""
-    return statistics.fmean(min(abs(math.log(predict(params, t) / (r["p50_ms"] / 1e3))), 1.0) for r, t in rows)
-
-
-def fit_and_score(measured: list[dict[str, Any]], graphs: dict[tuple[str, int], dict[str, list[Node]]],
+def fit_and_score(measured: list[dict[str, Any]], graphs: dict[tuple[str, int], dict[str, list[GraphNode]]],
                   on_chip: dict[int, float], references: set[str], in_force: int) -> dict[str, Any]:
-    """Fit fp32 then int8 on the references at each parallel efficiency, keep the one whose references' loss is
-    least, and score the held-out rows."""
-    best: dict[str, Any] | None = None
-    for parallel in PARALLEL_GRID:
-        def rows_of(precision: str, par: float = parallel) -> list[tuple[dict[str, Any], Counter[str]]]:
-            return [(r, terms(graphs[(r["model_id"], r["batch"])][precision], precision, r["threads"], par,
-                              on_chip[r["threads"]], in_force))
-                    for r in measured if r["dtype"] == precision and (r["model_id"], r["batch"]) in graphs]
-
-        fp32, int8 = rows_of("fp32"), rows_of("int8")
-        train32 = [x for x in fp32 if x[0]["model_id"] in references]
-        p32 = fit(train32, sorted({k for _, t in train32 for k in t}), {})
-        train8 = [x for x in int8 if x[0]["model_id"] in references]
-        # a float node costs in an int8 graph what it costs in an fp32 one: int8 fits only the terms fp32 lacks
-        p8 = {**p32, **fit(train8, sorted({k for _, t in train8 for k in t} - set(p32)), p32)}
-        total = loss(train32, p32) * len(train32) + loss(train8, p8) * len(train8)
-        if best is None or total < best["loss"] - 1e-12:
-            best = {"loss": total, "parallel": parallel, "params": {"fp32": p32, "int8": p8},
-                    "rows": {"fp32": fp32, "int8": int8}}
-    assert best is not None
-    scored: dict[str, list[dict[str, Any]]] = {}
-    for precision, rows in best["rows"].items():
-        scored[precision] = [{"model_id": r["model_id"], "family": r["family"], "batch": r["batch"],
-                              "threads": r["threads"], "dtype": precision, "measured_ms": r["p50_ms"],
-                              "estimated_ms": predict(best["params"][precision], t) * 1e3,
-                              "ratio": r["p50_ms"] / (predict(best["params"][precision], t) * 1e3)}
-                             for r, t in rows if r["model_id"] not in references]
-    return {"parallel": best["parallel"], "params": best["params"], "scored": scored,
-            "references": {p: sorted({r["model_id"] for r, _ in rows if r["model_id"] in references})
-                           for p, rows in best["rows"].items()}}
+    """graph_cost.fit_graph on the references' rows (the first `in_force` STEPS), and the held-out rows scored."""
+    samples = [(r, Sample(r["model_id"], r["dtype"], r["threads"], r["p50_ms"] / 1e3,
+                          tuple(graphs[(r["model_id"], r["batch"])][r["dtype"]])))
+               for r in measured if r["dtype"] in ("fp32", "int8") and (r["model_id"], r["batch"]) in graphs]
+    fitted = fit_graph([s for r, s in samples if r["model_id"] in references], on_chip.__getitem__,
+                       in_force=in_force)
+    scored: dict[str, list[dict[str, Any]]] = {"fp32": [], "int8": []}
+    for r, s in samples:
+        if r["model_id"] in references:
+            continue
+        estimated_ms = predict(fitted.seconds[s.precision], terms(s.nodes, s.precision, s.threads, fitted.parallel,
+                                                                  on_chip[s.threads], in_force)) * 1e3
+        scored[s.precision].append({"model_id": r["model_id"], "family": r["family"], "batch": r["batch"],
+                                    "threads": r["threads"], "dtype": s.precision, "measured_ms": r["p50_ms"],
+                                    "estimated_ms": estimated_ms, "ratio": r["p50_ms"] / estimated_ms})
+    return {"parallel": fitted.parallel, "params": fitted.seconds, "scored": scored, "references": fitted.models}
 
 
 def product_score(runtime: str) -> str:
@@ -383,7 +205,7 @@ def main() -> None:
             tmp = store.with_suffix(".tmp")
             tmp.write_text(json.dumps(saved))
             tmp.replace(store)
-    graphs = {(k.split(":")[0], int(k.split(":")[1])): {p: [Node(**n) for n in nodes] for p, nodes in v.items()}
+    graphs = {(k.split(":")[0], int(k.split(":")[1])): {p: [GraphNode(**n) for n in nodes] for p, nodes in v.items()}
               for k, v in saved.items()}
     caches = run_caches(meta)
     cores = max(int(doc["micro"]["threads"]), 1)  # the calibration unit's cores (calibrate_runtime.calibration_unit)
