@@ -65,7 +65,8 @@ QUICK_TIMING_FLOOR_S = 0.1  # --quick: a coarse profile in seconds (a tiny op st
 
 def _time(fn: Callable[[], Any], device: str, budget_s: float, floor_s: float = TIMING_FLOOR_S) -> float:
     """Median seconds per call of `fn` within max(budget_s, floor_s); on a machine so busy that its budget
-    cannot hold the minimum samples, once more with 4x the budget (TimeBudgetExceeded if that fails too)."""
+    cannot hold the minimum samples, once more with 4x the budget, at least 4x TIMING_FLOOR_S
+    (TimeBudgetExceeded if that fails too)."""
     import torch
 
     from archsel.profiling.timing import TimeBudgetExceeded, TimingConfig, measure_latency
@@ -80,7 +81,7 @@ def _time(fn: Callable[[], Any], device: str, budget_s: float, floor_s: float = 
         try:
             return median_s(budget_s)
         except TimeBudgetExceeded:
-            return median_s(4 * budget_s)
+            return median_s(4 * max(budget_s, TIMING_FLOOR_S))  # a short --quick budget gets the full one
 
 
 def run_microbenchmarks(device: str = "cpu", precisions: tuple[str, ...] = ("fp32",), *, quick: bool = False,
