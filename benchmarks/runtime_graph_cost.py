@@ -49,7 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from archsel.estimation.graph_cost import STEPS, GraphNode, Sample, fit_graph, predict, terms  # noqa: E402
+from archsel.estimation.graph_cost import STEPS, Sample, fit_graph, predict, terms  # noqa: E402
+from archsel.profiling.deploy.graph_node import GraphNode  # noqa: E402
 from archsel.profiling.deploy.ort_graph import graph_nodes  # noqa: E402
 
 RUNTIMES = ("onnxruntime", "openvino")

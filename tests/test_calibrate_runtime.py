@@ -135,15 +135,24 @@ def test_profile_target_estimates_the_runtime_by_default_and_eager_on_request(
     assert est["band"]["low_ms"] == pytest.approx(est["latency_ms"] * fp32["ratio_q10"], rel=1e-3)
     assert est["band"]["high_ms"] == pytest.approx(est["latency_ms"] * fp32["ratio_q90"], rel=1e-3)
 
-    # int8 is estimated with the parameters fitted to the int8 latencies alone, banded by their own error
+    # int8 is costed from the graph ONNX Runtime runs (exported and quantized here), with the graph cost model
+    # fitted to the references' graphs, banded by that model's own held-out error
     int8 = archsel("profile", "resnet18", "--target", str(path), "--dtype", "int8", "-f", "json")
     assert int8.returncode == 0, int8.stderr
     (q,) = json.loads(int8.stdout)["results"]
     assert q["runtime"] == "onnxruntime" and q["precision"] == "int8" and q["latency_ms"] > 0
-    own = rc.summary_of("int8")
+    own = rc.graph.summary_of("int8")
     assert q["band"]["low_ms"] == pytest.approx(q["latency_ms"] * own["ratio_q10"], rel=1e-3)
-    assert "to its int8 latencies alone" in q["method"]
+    assert "the graph onnxruntime runs, costed node by node" in q["method"]
     assert f"over {own['n']} latencies of 3 models measured on the device" in q["accuracy_note"]
+    assert "graph cost model" in q["accuracy_note"]
+    classes = {c["op_class"]: c for c in q["breakdown"]}
+    assert classes["int8 conv"]["share"] > 0.5 and classes["int8 conv"]["macs"] > 1.7e9  # resnet18: 1.8 GMACs
+    from archsel.profiling.deploy.ort_graph import zoo_graph_nodes
+
+    nodes = zoo_graph_nodes("resnet18", 1, "int8", input_shape=(1, 3, 224, 224))  # the graph the CLI costed
+    seconds = rc.graph.fit.estimate_s(nodes, "int8", THREADS, rc.unit.on_chip_bytes)  # 2 threads: all the cores
+    assert q["latency_ms"] == pytest.approx(seconds * 1e3, rel=0.01)  # the profile's 4 digits per term
 
     eager = archsel("profile", "resnet18", "--target", str(path), "--runtime", "pytorch", "-f", "json")
     assert eager.returncode == 0, eager.stderr
@@ -256,6 +265,37 @@ def test_int8_has_its_own_fit_under_by_precision(calibrated: tuple[Path, Any]) -
     assert q.accuracy["n"] == sum(r.precision == "int8" for r in rc.rows)
     assert q.source.startswith("Fitted by archsel calibrate --runtime onnxruntime") and "int8 latencies" in q.source
     assert ort.for_precision("fp32") is ort and q.cores == ort.cores  # what int8 does not refit stays
+
+
+def test_int8_carries_the_graph_cost_model_fitted_to_the_references_graphs(calibrated: tuple[Path, Any]) -> None:
+    """ONNX Runtime: the references' fp32 and int8 graphs (as the measurements exported and quantized them) are
+    read node by node and the graph cost model fitted to them; int8's entry carries it with its own
+    leave-one-model-out error (fp32 keeps the trace-based fit)."""
+    from archsel.estimation.graph_cost import PARALLEL_GRID
+    from archsel.targets.profiles import resolve_target
+
+    path, rc = calibrated
+    assert rc.graph is not None and rc.graph.fit.models["int8"] == sorted(MODELS)
+    ort = resolve_target(str(path)).runtimes["onnxruntime"]
+    assert ort.graph_cost is None  # fp32: the trace
+    graph = ort.for_precision("int8").graph_cost
+    assert graph is not None and graph["parallel_efficiency"] in PARALLEL_GRID
+    assert "qconv" in graph["seconds"] and all(v >= 0 for v in graph["seconds"].values())
+    assert any(v > 0 for k, v in graph["seconds"].items() if k.startswith(("q", "int8 ")))  # int8's own terms
+    assert not any(k.startswith("fp32 ") for k in graph["seconds"])  # int8 graphs have no fp32 nodes or call
+    held = [h for h in rc.graph.held if h.sample.precision == "int8"]
+    assert graph["accuracy"]["n"] == len(held) == sum(r.precision == "int8" for r in rc.rows)
+    assert graph["accuracy"]["measured_by"].endswith("graph cost model")
+
+
+def test_targets_show_names_the_int8_graph_cost_models_error(archsel: Run, calibrated: tuple[Path, Any]) -> None:
+    path, rc = calibrated
+    out = archsel("targets", "show", str(path), "-f", "json")
+    assert out.returncode == 0, out.stderr
+    (ort,) = [r for r in json.loads(out.stdout)["target"]["runtime_details"] if r["name"] == "onnxruntime"]
+    int8 = ort["by_precision_accuracy"]["int8"]
+    assert int8["method"] == "graph cost model, leave-one-model-out"
+    assert int8["rows"] == rc.graph.summary_of("int8")["n"] and int8["models"] == 3
 
 
 def test_by_precision_must_name_a_listed_precision(tmp_path: Path, calibrated: tuple[Path, Any]) -> None:

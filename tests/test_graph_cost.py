@@ -14,7 +14,8 @@ from conftest import benchmark
 from torch import nn
 
 from archsel.estimation import graph_cost
-from archsel.estimation.graph_cost import GraphNode, Sample
+from archsel.estimation.graph_cost import Sample
+from archsel.profiling.deploy.graph_node import GraphNode
 
 
 def test_fit_recovers_known_seconds_per_term() -> None:
@@ -131,3 +132,14 @@ def test_openvino_executed_graph_is_read_with_macs_from_the_onnx_nodes(tmp_path:
     compute = [(graph_cost.node_class(n), n.macs) for n in nodes if n.role == "float"]
     assert compute == [("fconv", 16 * 16 * 16 * 8 * 9), ("fdepthwise", 16 * 16 * 16 * 9), ("fmatmul", 4096 * 10)]
     assert all(n.role == "other" for n in nodes if not n.macs)  # fp32: nothing is quantized
+
+
+def test_a_compute_class_no_reference_had_is_named_not_charged_nothing() -> None:
+    fit = graph_cost.GraphFit(1.0, {"int8": {"qconv": 1e-11, "int8 nodes": 1e-6, "int8 call": 1e-5}}, "fp32")
+    matmul = GraphNode("QGemm", "int8", "matmul", 10**6, 0, 10**4, 10**3, 10**3, 0, 0)
+    assert fit.unfitted_classes([_conv("int8", 10**7), matmul], "int8") == ["qmatmul"]
+    assert fit.unfitted_classes([_conv("int8", 10**7), _qdq(100)], "int8") == []
+    rows = fit.breakdown([_conv("int8", 10**7), _qdq(100)], "int8", 1, 0.0)
+    assert [r["op_class"] for r in rows] == ["int8 conv", "call", "quantize/dequantize"]
+    assert sum(float(r["time_ms"]) for r in rows) == pytest.approx(
+        fit.estimate_s([_conv("int8", 10**7), _qdq(100)], "int8", 1, 0.0) * 1e3)

@@ -21,14 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 from archsel.errors import UsageError
 from archsel.estimation import engine_fit as ef
+from archsel.estimation.accuracy import error_summary
 from archsel.estimation.calibrate import CALIBRATE_REF
 from archsel.estimation.engine import MIB
-from archsel.estimation.runtime_entry import ACCURACY_KEYS, fitted_lines, held_summary, set_top_level
+from archsel.estimation.runtime_entry import ACCURACY_KEYS, fitted_lines, grouped_spearman, held_summary, set_top_level
 from archsel.machine import CACHE_ROOT
 from archsel.targets.schema import PRECISION_FIT_KEYS
 
 if TYPE_CHECKING:
     from archsel.estimation.calibrate import Calibration
+    from archsel.estimation.graph_cost import GraphFit, HeldOut
 
 TOOL = "archsel calibrate"
 BASE_PRECISION = "fp32"  # the precision whose fit is a runtime entry's own parameters (others: by_precision)
@@ -84,6 +86,7 @@ class RuntimeCalibration:
     held: list[ef.Held]  # every row, predicted by its precision's fit without its model
     notes: list[str] = field(default_factory=list)  # measurements left out, and why
     caches: tuple[int, str] | None = None  # the on-chip memory of the unit: bytes, and what the OS reported
+    graph: GraphCalibration | None = None  # the graph cost model's fit (ONNX Runtime), where it could be made
 
     @property
     def base(self) -> str:
@@ -109,6 +112,61 @@ class RuntimeCalibration:
     @property
     def precisions(self) -> list[str]:
         return sorted({r.precision for r in self.rows}, key=lambda p: (p != "fp32", p))
+
+
+@dataclass
+class GraphCalibration:
+    """The graph cost model (archsel.estimation.graph_cost) fitted to the measured references' graphs."""
+
+    fit: GraphFit
+    held: list[HeldOut]  # every sample, estimated by the fit to the other models
+
+    def summary_of(self, precision: str) -> dict[str, Any]:
+        """error_summary of `precision`'s held-out samples, with the models and their rank correlation."""
+        held = [h for h in self.held if h.sample.precision == precision]
+        out: dict[str, Any] = dict(error_summary([h.ratio for h in held]))
+        out["models"] = len({h.sample.model for h in held})
+        out["spearman"] = grouped_spearman(((h.sample.batch, precision, h.sample.threads), h.estimated_s,
+                                            h.sample.measured_s) for h in held)
+        return out
+
+
+GRAPH_COST_RUNTIMES = ("onnxruntime",)  # the runtimes whose graphs archsel reads node by node
+
+
+def fit_graph_cost(measured: Sequence[RuntimeMeasured], unit: ef.Unit, log: Log) -> tuple[GraphCalibration | None,
+                                                                                           list[str]]:
+    """The graph cost model fitted to the measurements' graphs as ONNX Runtime runs them (read from the graphs
+    the measurements exported and quantized: archsel.profiling.deploy.ort_graph), fp32 then int8 with fp32's
+    float terms, each model held out in turn; None where fewer than 2 models of each precision have a graph.
+    The notes name the graphs that could not be read."""
+    from archsel.estimation.engine import on_chip_share
+    from archsel.estimation.graph_cost import Sample, fit_graph, leave_one_model_out
+    from archsel.profiling.deploy import one_line
+    from archsel.profiling.deploy.ort_graph import zoo_graph_nodes
+
+    graphs: dict[tuple[str, int, str], tuple[Any, ...] | None] = {}
+    notes: list[str] = []
+    for m in measured:
+        key = (m.model_id, m.batch, m.precision)
+        if key in graphs:
+            continue
+        log(f"reading the graph onnxruntime runs for {m.model_id} batch {m.batch} {m.precision}")
+        try:
+            graphs[key] = tuple(zoo_graph_nodes(m.model_id, m.batch, m.precision))
+        except Exception as exc:  # one graph that cannot be read leaves its model out of this fit only
+            graphs[key] = None
+            notes.append(f"{m.model_id} b{m.batch} {m.precision}: graph not read ({one_line(exc)})")
+    samples = [Sample(m.model_id, m.precision, m.threads, m.measured_s, nodes, m.batch)
+               for m in measured if (nodes := graphs[(m.model_id, m.batch, m.precision)])]
+    models = {p: {s.model for s in samples if s.precision == p} for p in ("fp32", "int8")}
+    if min(len(v) for v in models.values()) < 2:
+        return None, notes
+
+    def on_chip(threads: int) -> float:
+        return unit.on_chip_bytes * on_chip_share("cpu", unit.cores, threads)
+
+    return GraphCalibration(fit_graph(samples, on_chip), leave_one_model_out(samples, on_chip)), notes
 
 
 PASSES_IN_BUDGET = 8  # a case's budget holds a warm-up, 5 timed passes and margin at the unit's one-core peak
@@ -269,18 +327,40 @@ def calibrate_runtime(cal: Calibration, runtime: str, *, quick: bool = False, mo
     if len({m.model_id for m in measured}) < 2:
         raise UsageError(f"fewer than 2 reference models could be measured under {runtime}: nothing to fit "
                          "and hold out", hint="; ".join(notes[:3]) or "run on an idle machine")
-    return fit_measured(runtime, runtime_version(runtime), unit, measured, notes, caches)
+    rc = fit_measured(runtime, runtime_version(runtime), unit, measured, notes, caches)
+    if runtime in GRAPH_COST_RUNTIMES:
+        rc.graph, graph_notes = fit_graph_cost(measured, unit, log)
+        rc.notes += graph_notes
+    return rc
 
 
-def accuracy_entry(rc: RuntimeCalibration, when: str, precision: str) -> dict[str, Any] | None:
-    """The `accuracy` of the entry for `precision` (its fit's leave-one-model-out error), None without
-    held-out rows."""
-    summary = rc.summary_of(precision)
+def accuracy_entry(rc: RuntimeCalibration, when: str, precision: str,
+                   summary: dict[str, Any] | None = None, what: str = "") -> dict[str, Any] | None:
+    """The `accuracy` of the entry for `precision` (its fit's leave-one-model-out error, or `summary`'s), None
+    without held-out rows."""
+    summary = rc.summary_of(precision) if summary is None else summary
     if not summary.get("n"):
         return None
     out: dict[str, Any] = {k: (round(float(v), 4) if isinstance(v, float) else v)
                            for k, v in summary.items() if k in ACCURACY_KEYS}
-    return {**out, "measured_by": f"{TOOL} --runtime {rc.runtime}", "date": when}
+    return {**out, "measured_by": f"{TOOL} --runtime {rc.runtime}{what}", "date": when}
+
+
+def graph_cost_lines(rc: RuntimeCalibration, when: str, precision: str) -> list[str]:
+    """The `graph_cost:` block of the entry for `precision` (indented for by_precision), or none."""
+    import yaml
+
+    graph = rc.graph
+    if graph is None or precision not in graph.fit.seconds:
+        return []
+    accuracy = accuracy_entry(rc, when, precision, graph.summary_of(precision), ", graph cost model")
+    if accuracy is None:
+        return []
+    block = {"graph_cost": {"parallel_efficiency": graph.fit.parallel,
+                            "seconds": {k: float(f"{v:.4g}") for k, v in sorted(graph.fit.seconds[precision].items())
+                                        if precision == graph.fit.base or not k.startswith(f"{graph.fit.base} ")},
+                            "accuracy": accuracy}}
+    return ["        " + line for line in yaml.safe_dump(block, sort_keys=False, width=100).splitlines()]
 
 
 def source_text(rc: RuntimeCalibration, cpu: str, when: str, precision: str) -> str:
@@ -319,6 +399,7 @@ def runtimes_block(rc: RuntimeCalibration, cpu: str, when: str) -> str:
         out.append(f"      {p}:")
         out += ["\n".join("    " + line for line in item.split("\n")) for item in lines
                 if item.split(":")[0].strip() in PRECISION_FIT_KEYS]
+        out += graph_cost_lines(rc, when, p)
     out += ["  pytorch:", "    unit: cpu", "    precisions: [fp32]",
             "    source: >-\n      eager PyTorch: the profile's own estimator parameters (estimator_source below)"]
     return "\n".join(out) + "\n"

@@ -10,7 +10,7 @@ from the measured error of that method on that device and runtime (archsel.estim
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from archsel import precisions
@@ -135,13 +135,69 @@ def _by_class(est: Estimate) -> list[dict[str, object]]:
     ]
 
 
+GraphEstimate = tuple[float | None, float, list[dict[str, object]], str]
+
+
+def _graph_ms(count: CountResult, precision: str, rt: RuntimeSpec, rates: EngineRates) -> GraphEstimate:
+    """The graph cost model's estimate (ms) of a zoo model whose runtime entry has one for `precision` (the graph
+    ONNX Runtime runs, exported and quantized here: archsel.profiling.deploy.ort_graph), its fixed costs' share,
+    its time by node class and what it says; (None, 0, [], why) where it cannot be made: the trace-based
+    estimate stands. UsageError (exit 2) where the runtime is not installed."""
+    from archsel.estimation.engine import on_chip_share
+    from archsel.estimation.graph_cost import GraphFit, fixed_share
+    from archsel.profiling.deploy import one_line, require
+    from archsel.profiling.deploy.ort_graph import zoo_graph_nodes
+
+    if rt.name != "onnxruntime":
+        return None, 0.0, [], f"no graph reader for {rt.name}: estimated from the trace"
+    if count.model_id is None:
+        return None, 0.0, [], ("a model of your own: estimated from its trace (the graph cost model reads zoo models' "
+                           "graphs)")
+    require(rt.name)
+    fitted = rt.graph_cost or {}
+    shape = tuple(count.input_shapes[0]) if count.input_shapes else None
+    try:
+        nodes = zoo_graph_nodes(count.model_id, count.batch, precision, task=count.task, input_shape=shape)
+    except Exception as exc:  # one model that does not export or quantize keeps its trace-based estimate
+        return None, 0.0, [], f"its {rt.name} graph could not be built ({one_line(exc)}): estimated from its trace"
+    fit = GraphFit(float(fitted["parallel_efficiency"]), {precision: dict(fitted["seconds"])}, precision)
+    unfitted = fit.unfitted_classes(nodes, precision)
+    if unfitted:
+        return None, 0.0, [], (f"its {rt.name} graph has {', '.join(unfitted)} nodes, which no reference model's "
+                               "graph had: estimated from its trace")
+    on_chip = rates.on_chip_bytes * on_chip_share(rates.unit, rates.cores, rates.threads)
+    split = fit.split_s(nodes, precision, rates.threads, on_chip)
+    note = (f"the graph {rt.name} runs, costed node by node (exported and, for int8, quantized here: "
+            "archsel.estimation.graph_cost)")
+    return (sum(split.values()) * 1e3, fixed_share(split), fit.breakdown(nodes, precision, rates.threads, on_chip),
+            note)
+
+
 def _estimate_compiled(count: CountResult, target: TargetProfile, precision: str, rt: RuntimeSpec,
                        threads: int | None) -> LatencyEstimate:
-    """A compiled runtime's estimate (archsel.estimation.engine), banded by its measured error on this device."""
+    """A compiled runtime's estimate (archsel.estimation.engine), banded by its measured error on this device;
+    where the runtime's entry has a graph cost model for the precision, that model's (_graph_ms)."""
     rates = EngineRates.from_profile(target, rt, threads)
     est = estimate_engine(count.ops, rates, precision, count.batch)
     total_ms = est.latency_ms
     acc = spec_accuracy(target.name, rt)
+    model = "fused layers, per-layer roofline + fixed costs"
+    overhead_share, by_class, source = est.overhead_share, _by_class(est), rt.source
+    conditions = f"; {rt.tf32_note()}" if any(rates.tf32_for(precision, c) for c in rt.tf32_classes) else ""
+    if rates.half_efficiency_macs > 0:
+        conditions += (f"; GEMM layers of {rates.half_efficiency_macs:.3g} MACs per thread at half efficiency, "
+                       "smaller slower")
+    if rt.graph_cost:
+        graph_ms, graph_fixed, graph_classes, graph_note = _graph_ms(count, precision, rt, rates)
+        if graph_ms is None:
+            conditions += f"; {graph_note}"
+        else:  # broken down by the graph's node classes, not the trace's op classes
+            total_ms, overhead_share, by_class, model, conditions = (graph_ms, graph_fixed, graph_classes,
+                                                                     graph_note, "")
+            graph_accuracy = rt.graph_cost.get("accuracy") or {}
+            acc = spec_accuracy(target.name, replace(rt, accuracy=graph_accuracy))
+            source = (f"fitted by {graph_accuracy.get('measured_by', 'archsel calibrate')} "
+                      f"({graph_accuracy.get('date', '?')})")
     if acc is not None:
         low, high, note = total_ms * acc.ratio_low, total_ms * acc.ratio_high, acc.note()
     else:
@@ -149,16 +205,11 @@ def _estimate_compiled(count: CountResult, target: TargetProfile, precision: str
         note = (f"no measured accuracy for {rt.name} on {target.name} (benchmarks/published_fit.py has no rows "
                 f"for it): parameters are {'fitted' if rt.fitted else 'judgement defaults'}; no band")
     threads_text = f", {rates.threads} of {rates.cores} cores" if rt.unit == "cpu" and rates.cores > 1 else ""
-    conditions = f"; {rt.tf32_note()}" if any(rates.tf32_for(precision, c) for c in rt.tf32_classes) else ""
-    if rates.half_efficiency_macs > 0:
-        conditions += (f"; GEMM layers of {rates.half_efficiency_macs:.3g} MACs per thread at half efficiency, "
-                       "smaller slower")
     return LatencyEstimate(
         model_id=count.model_id, target=target.name, target_class=target.target_class, batch=count.batch,
         precision=precision, runtime=rt.name, latency_ms=total_ms, band_low_ms=low, band_high_ms=high,
-        kind="estimated", method=f"{rt.name} on the {rt.unit}{threads_text}: fused layers, per-layer roofline + "
-                                 f"fixed costs{conditions}; parameters {rt.source}",
-        accuracy_note=note, overhead_share=est.overhead_share, by_class=_by_class(est),
+        kind="estimated", method=f"{rt.name} on the {rt.unit}{threads_text}: {model}{conditions}; parameters {source}",
+        accuracy_note=note, overhead_share=overhead_share, by_class=by_class,
     )
 
 

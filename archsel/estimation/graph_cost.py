@@ -24,6 +24,8 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from archsel.profiling.deploy.graph_node import GraphNode
+
 PARALLEL_GRID: tuple[float, ...] = (0.6, 0.7, 0.8, 0.9, 1.0)
 HUBER = 0.25  # relative residual beyond which a row's weight falls (one badly modelled reference cannot drag all)
 RIDGE = 1e-4  # a faint pull to 0 on each scaled term: terms no row informs stay at 0
@@ -41,27 +43,6 @@ STEPS: tuple[tuple[str, str], ...] = (
 )
 ALL_STEPS = len(STEPS)
 
-# A node's role in the graph: an integer or a float compute kernel, a (de)quantization, an integer elementwise
-# op without MACs, any other op.
-ROLES: tuple[str, ...] = ("int8", "float", "qdq", "int8 elementwise", "other")
-
-
-@dataclass(frozen=True)
-class GraphNode:
-    """One node of the graph a runtime runs."""
-
-    op: str  # the runtime's op or layer type
-    role: str  # one of ROLES
-    kind: str  # conv, depthwise_conv, matmul, recurrent, or another of onnx_count's kinds
-    macs: int
-    rank: int  # spatial rank of a convolution's kernel (0: not a convolution)
-    in_bytes: int
-    out_bytes: int
-    out_elements: int
-    steps: int  # recurrent: time steps x directions
-    state_bytes: int  # recurrent: one direction's recurrence weights, at their element size
-
-
 def node_class(node: GraphNode) -> str | None:
     """The compute class of a node: q… for an integer kernel, f… for a float one; None for no MACs."""
     if node.role not in ("int8", "float") or not (node.macs or node.kind == "recurrent"):
@@ -76,41 +57,50 @@ def node_class(node: GraphNode) -> str | None:
     return prefix + "matmul"
 
 
-def terms(nodes: Sequence[GraphNode], precision: str, threads: int, parallel: float, on_chip_bytes: float,
-          in_force: int = ALL_STEPS) -> dict[str, float]:
-    """The coefficients of a graph's latency in each term, run on `threads` at `parallel` efficiency beyond
+def node_terms(node: GraphNode, precision: str, threads: int, parallel: float, on_chip_bytes: float,
+               in_force: int = ALL_STEPS) -> dict[str, float]:
+    """The coefficients of one node's latency in each term, run on `threads` at `parallel` efficiency beyond
     the first, with `on_chip_bytes` of cache for them (`in_force`: how many of STEPS apply)."""
     share = 1 + parallel * (threads - 1)
     extra = threads - 1
-    p = precision  # per-node, per-call and per-thread costs are each precision's own
+    p = precision  # per-node and per-thread costs are each precision's own
+    t: dict[str, float] = {}
+    cls = node_class(node)
+    if cls is not None:
+        if cls.endswith("conv3d") and in_force < 2:
+            cls = cls[:-2]
+        t[cls] = node.macs / share
+        if cls.endswith(("conv", "matmul")):
+            t[cls + " sqrt"] = math.sqrt(node.macs / share)
+        if cls.endswith(("conv", "conv3d", "depthwise")) and in_force >= 4:
+            t[cls[0] + " conv outputs"] = node.out_elements / share
+        if cls.endswith("recurrent"):
+            t["steps"] = node.steps
+            if in_force >= 3:
+                t[p + " steps x threads"] = node.steps * extra
+            if in_force >= 5:
+                where = "on chip" if node.state_bytes <= on_chip_bytes else "DRAM"
+                t[f"recurrent weights {where}"] = node.steps * node.state_bytes / share
+    elif node.role == "qdq":
+        t["q/dq bytes"] = (node.in_bytes + node.out_bytes) / share
+    elif node.role == "int8 elementwise":
+        t["quantized elementwise bytes"] = (node.in_bytes + node.out_bytes) / share
+    else:
+        t["other bytes"] = (node.in_bytes + node.out_bytes) / share
+    t[p + " nodes"] = 1
+    if in_force >= 3:
+        t[p + " nodes x threads"] = extra
+    return t
+
+
+def terms(nodes: Sequence[GraphNode], precision: str, threads: int, parallel: float, on_chip_bytes: float,
+          in_force: int = ALL_STEPS) -> dict[str, float]:
+    """The coefficients of a graph's latency in each term: its nodes' (node_terms) and one call's."""
     t: defaultdict[str, float] = defaultdict(float)
     for node in nodes:
-        cls = node_class(node)
-        if cls is not None:
-            if cls.endswith("conv3d") and in_force < 2:
-                cls = cls[:-2]
-            t[cls] += node.macs / share
-            if cls.endswith(("conv", "matmul")):
-                t[cls + " sqrt"] += math.sqrt(node.macs / share)
-            if cls.endswith(("conv", "conv3d", "depthwise")) and in_force >= 4:
-                t[cls[0] + " conv outputs"] += node.out_elements / share
-            if cls.endswith("recurrent"):
-                t["steps"] += node.steps
-                if in_force >= 3:
-                    t[p + " steps x threads"] += node.steps * extra
-                if in_force >= 5:
-                    where = "on chip" if node.state_bytes <= on_chip_bytes else "DRAM"
-                    t[f"recurrent weights {where}"] += node.steps * node.state_bytes / share
-        elif node.role == "qdq":
-            t["q/dq bytes"] += (node.in_bytes + node.out_bytes) / share
-        elif node.role == "int8 elementwise":
-            t["quantized elementwise bytes"] += (node.in_bytes + node.out_bytes) / share
-        else:
-            t["other bytes"] += (node.in_bytes + node.out_bytes) / share
-        t[p + " nodes"] += 1
-        if in_force >= 3:
-            t[p + " nodes x threads"] += extra
-    t[p + " call"] = 1
+        for k, v in node_terms(node, precision, threads, parallel, on_chip_bytes, in_force).items():
+            t[k] += v
+    t[precision + " call"] = 1
     return dict(t)
 
 
@@ -160,6 +150,7 @@ class Sample:
     threads: int
     measured_s: float
     nodes: tuple[GraphNode, ...]
+    batch: int = 1
 
 
 @dataclass
@@ -174,7 +165,72 @@ class GraphFit:
 
     def estimate_s(self, nodes: Sequence[GraphNode], precision: str, threads: int, on_chip_bytes: float) -> float:
         """Seconds of a graph of `nodes` at `precision` on `threads`."""
-        return predict(self.seconds[precision], terms(nodes, precision, threads, self.parallel, on_chip_bytes))
+        return sum(self.split_s(nodes, precision, threads, on_chip_bytes).values())
+
+    def split_s(self, nodes: Sequence[GraphNode], precision: str, threads: int,
+                on_chip_bytes: float) -> dict[str, float]:
+        """Seconds of each term of a graph of `nodes` at `precision` on `threads`."""
+        t = terms(nodes, precision, threads, self.parallel, on_chip_bytes)
+        return {k: t.get(k, 0.0) * v for k, v in self.seconds[precision].items()}
+
+
+    def unfitted_classes(self, nodes: Sequence[GraphNode], precision: str) -> list[str]:
+        """The compute classes of `nodes` that no fitted graph had (their seconds were never fitted: an estimate
+        would charge their MACs nothing)."""
+        return sorted({cls for n in nodes if (cls := node_class(n)) is not None} - set(self.seconds[precision]))
+
+    def breakdown(self, nodes: Sequence[GraphNode], precision: str, threads: int,
+                  on_chip_bytes: float) -> list[dict[str, object]]:
+        """Seconds by node class (class_label), each split into compute (MAC terms), memory (byte terms) and
+        fixed costs (per node, step and call), largest first, with their nodes, MACs and bytes."""
+        seconds = self.seconds[precision]
+        rows: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for node in nodes:
+            row = rows[class_label(node)]
+            row["ops"] += 1
+            row["macs"] += node.macs
+            row["bytes"] += node.in_bytes + node.out_bytes
+            for k, v in node_terms(node, precision, threads, self.parallel, on_chip_bytes).items():
+                part = "overhead" if k.endswith(FIXED_COST_TERMS) else "memory" if "bytes" in k or "weights" in k \
+                    else "compute"
+                row[part] += v * seconds.get(k, 0.0)
+        if seconds.get(precision + " call", 0.0) > 0:
+            rows["call"]["overhead"] += seconds[precision + " call"]
+        total = sum(r["compute"] + r["memory"] + r["overhead"] for r in rows.values()) or 1.0
+        out: list[dict[str, object]] = []
+        for label, r in rows.items():
+            time_s = r["compute"] + r["memory"] + r["overhead"]
+            parts = {"compute": r["compute"], "memory": r["memory"], "overhead": r["overhead"]}
+            bound = max(parts, key=lambda k: parts[k])
+            out.append({"op_class": label, "ops": int(r["ops"]), "macs": int(r["macs"]), "bytes": int(r["bytes"]),
+                        "time_ms": time_s * 1e3, "share": time_s / total, "bound": bound,
+                        "compute_ms": r["compute"] * 1e3, "memory_ms": r["memory"] * 1e3,
+                        "overhead_ms": r["overhead"] * 1e3,
+                        "compute_bound_ops": int(r["ops"]) if bound == "compute" else 0,
+                        "memory_bound_ops": int(r["ops"]) if bound == "memory" else 0})
+        return sorted(out, key=lambda row: -float(row["time_ms"]))  # type: ignore[arg-type]
+
+
+CLASS_NAMES = {"conv": "conv", "conv3d": "conv3d", "depthwise": "depthwise_conv", "matmul": "matmul",
+               "recurrent": "recurrent"}
+
+
+def class_label(node: GraphNode) -> str:
+    """A node's class for a breakdown: int8/float + its compute class, quantize/dequantize, int8 elementwise,
+    other."""
+    cls = node_class(node)
+    if cls is not None:
+        return ("int8 " if cls[0] == "q" else "float ") + CLASS_NAMES[cls[1:]]
+    return {"qdq": "quantize/dequantize", "int8 elementwise": "int8 elementwise"}.get(node.role, "other")
+
+
+FIXED_COST_TERMS = ("nodes", "call", "steps", "x threads")  # the ends of the terms that do not scale with the work
+
+
+def fixed_share(split: Mapping[str, float]) -> float:
+    """The share of a split_s estimate spent in per-node, per-step and per-call costs."""
+    total = sum(split.values())
+    return sum(v for k, v in split.items() if k.endswith(FIXED_COST_TERMS)) / total if total > 0 else 0.0
 
 
 def fit_graph(samples: Sequence[Sample], on_chip_bytes: Callable[[int], float], base: str = "fp32",
@@ -210,6 +266,11 @@ class HeldOut:
 
     sample: Sample
     estimated_s: float
+
+    @property
+    def ratio(self) -> float:
+        """measured / estimated."""
+        return self.sample.measured_s / self.estimated_s
 
 
 def leave_one_model_out(samples: Sequence[Sample], on_chip_bytes: Callable[[int], float],

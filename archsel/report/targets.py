@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from archsel.estimation.accuracy import spec_accuracy
@@ -120,6 +121,18 @@ def show_document(profile: TargetProfile, defaults: dict[str, str]) -> Document:
         what_error = f"judgement defaults' error on published {r.unit} rows" if judged else "measured error"
         error = (f"; {what_error}: median {acc.median_abs_pct:.0f}%, {acc.within_25:.0%} within ±25% "
                  f"({acc.rows} rows)" if acc is not None else "")
+        for precision in r.by_precision:  # what each precision fitted on its own was measured to miss by
+            own = r.for_precision(precision)
+            graph = (own.graph_cost or {}).get("accuracy")
+            own_acc = spec_accuracy(profile.name, replace(own, accuracy=graph) if graph else own)
+            if own_acc is not None and (graph or own.accuracy):
+                how = ", graph cost model" if graph else ""
+                error += (f"; {precision}: median {own_acc.median_abs_pct:.0f}%, {own_acc.within_25:.0%} within ±25% "
+                          f"({own_acc.rows} rows{how})")
+                detail.setdefault("by_precision_accuracy", {})[precision] = {
+                    "rows": own_acc.rows, "models": own_acc.models, "median_abs_pct": own_acc.median_abs_pct,
+                    "within_25": own_acc.within_25, "spearman": own_acc.spearman,
+                    "method": "graph cost model, leave-one-model-out" if graph else method}
         what = f"{r.unit}, {'/'.join(r.precisions)}" + (" (default)" if r.default else "") + error
         fields.append((f"runtime {r.name}", what, r.source))
     if profile.efficiency or profile.overhead_us is not None:

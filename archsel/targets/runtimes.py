@@ -20,7 +20,7 @@ TF32_CLASS_WORDS = {"conv": "convolutions", "depthwise_conv": "depthwise convolu
                     "matmul": "matrix multiplications", "attention": "attention", "recurrent": "recurrent cells"}
 RUNTIME_WORDS = {"pytorch": "PyTorch", "onnxruntime": "ONNX Runtime CUDA EP", "tensorrt": "TensorRT"}
 # Fitted fields a precision's own fit always holds (absent: none), not inherited from the entry's.
-PER_FIT_FIELDS = frozenset({"half_efficiency_macs"})
+PER_FIT_FIELDS = frozenset({"half_efficiency_macs", "graph_cost"})
 UNIT_OF_KIND = {"gpu": "gpu", "cpu": "cpu", "soc": "cpu", "npu": "npu"}  # the unit the device's own peaks are for
 
 
@@ -52,6 +52,7 @@ class RuntimeSpec:
     fact_sources: dict[str, str] = field(default_factory=dict)  # fact -> its citation
     accuracy: dict[str, Any] | None = None  # the fit's own held-out error (a calibration's), as the profile has it
     by_precision: dict[str, dict[str, Any]] = field(default_factory=dict)  # precision -> its own fitted entry
+    graph_cost: dict[str, Any] | None = None  # the graph cost model's fit (a calibration's), as the profile has it
 
     def for_precision(self, precision: str) -> RuntimeSpec:
         """The runtime as it estimates models run at `precision`: the parameters fitted for that precision
@@ -207,6 +208,7 @@ def fitted_fields(entry: dict[str, Any]) -> dict[str, Any]:
         "on_chip_bandwidth": _float(entry.get("on_chip_bandwidth")),
         "half_efficiency_macs": _float(entry.get("half_efficiency_macs")),
         "accuracy": dict(entry["accuracy"]) if isinstance(entry.get("accuracy"), dict) else None,
+        "graph_cost": dict(entry["graph_cost"]) if isinstance(entry.get("graph_cost"), dict) else None,
     }
 
 

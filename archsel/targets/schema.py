@@ -215,13 +215,28 @@ _RUNTIME: dict[str, Any] = {
                    "description": "where the parameters come from: a fit to measurements, or judgement"},
     },
 }
+_RUNTIME["properties"]["graph_cost"] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["parallel_efficiency", "seconds", "accuracy"],
+    "description": "the graph cost model (archsel.estimation.graph_cost) fitted by `archsel calibrate --runtime "
+                   "onnxruntime`: a model's estimate costs the graph the runtime runs (exported and quantized "
+                   "here), node by node, instead of the trace",
+    "properties": {
+        "parallel_efficiency": {**_FRACTION, "description": "share of linear speed-up beyond one thread"},
+        "seconds": {"type": "object", "minProperties": 1,
+                    "additionalProperties": {"type": "number", "minimum": 0},
+                    "description": "seconds per unit of each term (per MAC, byte, element, node, step or call)"},
+        "accuracy": _RUNTIME["properties"]["accuracy"],
+    },
+}
 
 # What a runtime's entry may fit anew for models run at one precision (`by_precision`): the parameters
 # calibrate fits to that precision's measurements alone (a CPU's int8 kernels gain 3-12x over fp32 on dense
 # convolutions and nothing on depthwise ones: one set of efficiencies cannot serve both precisions).
 PRECISION_FIT_KEYS: tuple[str, ...] = ("precision_rates", "efficiency", "fused_traffic", "layer_us", "call_us",
                                        "on_chip_bandwidth", "half_efficiency_macs", "parallel_efficiency",
-                                       "accuracy", "source")
+                                       "accuracy", "graph_cost", "source")
 _RUNTIME["properties"]["by_precision"] = {
     "type": "object",
     "description": "parameters fitted anew for models run at one precision (each key one of the entry's "

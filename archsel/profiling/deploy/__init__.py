@@ -57,6 +57,8 @@ class Runner:
     conditions: dict[str, Any]  # runtime, runtime_version, provider/device, threads, graph_optimization, ...
     notes: list[str] = field(default_factory=list)
     int8: dict[str, Any] | None = None  # int8 only: method, per-kind methods, int8_mac_fraction, layers
+    graph: Path | None = None  # the ONNX file the runtime loaded (ONNX Runtime: the quantized one for int8)
+    feeds: dict[str, np.ndarray] = field(default_factory=dict)  # the inputs `call` runs on, by graph input name
 
 
 class Backend(Protocol):

@@ -144,4 +144,5 @@ def prepare(graph: Exported, inputs: list[np.ndarray], *, precision: str, thread
     def call() -> Any:
         return session.run(None, feed)
 
-    return Runner(call=call, conditions=conditions(graph, threads, precision), notes=notes, int8=report)
+    return Runner(call=call, conditions=conditions(graph, threads, precision), notes=notes, int8=report, graph=path,
+                  feeds=feed)

@@ -9,14 +9,19 @@ integer elementwise op, another op.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archsel.estimation.graph_cost import GraphNode
+from archsel.profiling.deploy.graph_node import GraphNode
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from archsel.profiling.cache import ResultCache
+
+NODES_FORMAT = 1  # the cached node list's layout (GraphNode's fields)
 
 INT8_KERNELS: dict[str, str] = {
     "QLinearConv": "conv", "NhwcQLinearConv": "conv", "ConvInteger": "conv", "QLinearConvTranspose": "conv",
@@ -66,3 +71,49 @@ def graph_nodes(path: Path, feeds: dict[str, np.ndarray]) -> list[GraphNode]:
                              nbytes(node.input), nbytes(node.output), math.prod(first[0]) if first else 0, steps,
                              state))
     return out
+
+
+def _decode(result: dict[str, Any]) -> list[GraphNode]:
+    names = {f.name for f in dataclasses.fields(GraphNode)}
+    nodes = result["nodes"]
+    if not isinstance(nodes, list) or not all(isinstance(n, dict) and set(n) == names for n in nodes):
+        raise ValueError("not a node list")
+    return [GraphNode(**n) for n in nodes]
+
+
+def zoo_graph_nodes(model_id: str, batch: int, precision: str, *, task: str | None = None,
+                    input_shape: tuple[int, ...] | None = None, cache: ResultCache | None = None) -> list[GraphNode]:
+    """The graph ONNX Runtime runs for zoo model `model_id` at `batch` and `precision` (fp32, int8), with the
+    first input's shape `input_shape` (None: the model's own): exported and quantized as `--runtime onnxruntime`
+    measures it (the graphs cached with the measurements'), read node by node; the nodes cached (keyed by the
+    model, input, batch, precision, ONNX Runtime's version and whether the CPU has VNNI, which decides int8's
+    weight range). Raises what exporting, quantizing or loading raises."""
+    from archsel.profiling.cache import ResultCache
+    from archsel.profiling.deploy.int8_onnx import cpu_has_vnni
+    from archsel.profiling.deploy.measure import deployed
+    from archsel.profiling.deploy.onnxruntime import version
+    from archsel.profiling.profiler import resolve_input
+    from archsel.zoo.inputs import make_inputs
+    from archsel.zoo.registry import get_model, get_model_entry, model_key, resolve_task
+
+    entry = get_model_entry(model_id)
+    task = resolve_task(entry, task)
+    cache = cache if cache is not None else ResultCache()
+    key = {"kind": "onnxruntime graph nodes", "format": NODES_FORMAT, "model": model_key(entry, task), "batch": batch,
+           "input_shape": list(input_shape) if input_shape else None, "precision": precision,
+           "onnxruntime": version(), "vnni": cpu_has_vnni()}
+    found = cache.get_valid(key, _decode)
+    if found is not None:
+        return found
+    spec, named = resolve_input(entry, task, input_shape)
+    batch = named or batch
+    inputs = make_inputs(spec, batch, device="cpu")
+    with deployed(get_model(model_id, device="cpu"), inputs,
+                  lambda seed: make_inputs(spec, batch, device="cpu", seed=seed), model_key=model_key(entry, task),
+                  runtime="onnxruntime", precision=precision, threads=1, batch=batch,
+                  root=cache.root if cache.usable else None) as runner:
+        if runner.graph is None:
+            raise RuntimeError("onnxruntime's runner names no graph file")
+        nodes = graph_nodes(runner.graph, runner.feeds)
+    cache.put(key, {"nodes": [dataclasses.asdict(n) for n in nodes]})
+    return nodes
