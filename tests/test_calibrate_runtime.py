@@ -286,6 +286,14 @@ def test_int8_carries_the_graph_cost_model_fitted_to_the_references_graphs(calib
     held = [h for h in rc.graph.held if h.sample.precision == "int8"]
     assert graph["accuracy"]["n"] == len(held) == sum(r.precision == "int8" for r in rc.rows)
     assert graph["accuracy"]["measured_by"].endswith("graph cost model")
+    from archsel.report.calibrate import runtime_fields, runtime_payload
+
+    payload = runtime_payload(rc)  # what `archsel calibrate --runtime onnxruntime` reports
+    assert payload["graph_cost"]["estimates"] == ["int8"]
+    assert len(payload["graph_cost"]["held_out"]) == len(rc.graph.held)
+    (line,) = [text for name, text in runtime_fields(payload) if name == "int8 graph cost model"]
+    assert line.startswith("estimates int8: leave-one-model-out median |error| ")
+    assert line.endswith(f"({len(held)} measurements)")
 
 
 def test_targets_show_names_the_int8_graph_cost_models_error(archsel: Run, calibrated: tuple[Path, Any]) -> None:

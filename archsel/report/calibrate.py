@@ -70,6 +70,13 @@ def runtime_payload(rc: RuntimeCalibration) -> dict[str, Any]:
         "held_out": [{"model_id": h.row.model, "batch": int(h.row.label[1:]), "precision": h.row.precision,
                       "threads": h.row.threads, "measured_ms": h.row.measured_s * 1e3,
                       "estimated_ms": h.predicted_s * 1e3, "error": h.ratio - 1} for h in rc.held],
+        "graph_cost": None if rc.graph is None else {
+            "parallel_efficiency": rc.graph.fit.parallel,
+            "estimates": [p for p in rc.graph.fit.seconds if p != rc.graph.fit.base],  # the trace estimates fp32
+            "leave_one_model_out": {p: rc.graph.summary_of(p) for p in rc.graph.fit.seconds},
+            "held_out": [{"model_id": h.sample.model, "batch": h.sample.batch, "precision": h.sample.precision,
+                          "threads": h.sample.threads, "measured_ms": h.sample.measured_s * 1e3,
+                          "estimated_ms": h.estimated_s * 1e3, "error": h.ratio - 1} for h in rc.graph.held]},
     }
 
 
@@ -91,4 +98,11 @@ def runtime_fields(p: dict[str, Any]) -> list[tuple[str, ...]]:
                                             + "".join(f", {k} rate x{v:.3g}" for k, v in f["precision_rates"].items())
                                             + (f", GEMM layers at half efficiency at {f['half_efficiency_macs']:.3g} "
                                                "MACs per thread" if f["half_efficiency_macs"] else ""))]
+    graph = p.get("graph_cost") or {}
+    for precision in graph.get("estimates", []):
+        s = graph["leave_one_model_out"][precision]
+        rank = "—" if s.get("spearman") is None else f"{s['spearman']:.2f}"
+        out.append((f"{precision} graph cost model", f"estimates {precision}: leave-one-model-out median |error| "
+                                                     f"{s['median_abs_pct']:.0f}%, {s['within_25']:.0%} within ±25%, "
+                                                     f"rank correlation {rank} ({s['n']} measurements)"))
     return out + [("runtime note", n) for n in p["notes"]]
