@@ -7,8 +7,10 @@ code. Nothing here imports torch; commands import it lazily when they build a mo
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import pkgutil
+import re
 import sys
 from typing import Any
 
@@ -65,7 +67,39 @@ def _register_commands() -> None:
             register(app)
 
 
+_LIST_LINE = re.compile(r"^(\s|[-*•]\s|\d+[.)]\s)")  # a line that starts an item of its own
+
+
+def unwrapped_help(text: str | None) -> str | None:
+    """A docstring's paragraphs as single lines, so that the terminal wraps them at its width (rich keeps the
+    docstring's own line breaks: at 80 columns every source line ended early); list items keep their lines."""
+    if not text:
+        return text
+    paragraphs = []
+    for paragraph in inspect.cleandoc(text).split("\n\n"):
+        lines: list[str] = []
+        for line in paragraph.split("\n"):
+            if lines and not _LIST_LINE.match(line):
+                lines[-1] += " " + line.strip()
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
+def _unwrap_help(group: typer.Typer) -> None:
+    for command in group.registered_commands:
+        command.help = unwrapped_help(command.help or (command.callback and command.callback.__doc__))
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _unwrap_help(sub.typer_instance)
+            info = sub.typer_instance.info
+            info.help = unwrapped_help(sub.help if isinstance(sub.help, str) else info.help
+                                       if isinstance(info.help, str) else None)
+
+
 _register_commands()
+_unwrap_help(app)
 
 
 def main() -> None:
