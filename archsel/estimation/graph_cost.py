@@ -176,8 +176,9 @@ class GraphFit:
 
     def unfitted_classes(self, nodes: Sequence[GraphNode], precision: str) -> list[str]:
         """The compute classes of `nodes` that no fitted graph had (their seconds were never fitted: an estimate
-        would charge their MACs nothing)."""
-        return sorted({cls for n in nodes if (cls := node_class(n)) is not None} - set(self.seconds[precision]))
+        would charge their MACs nothing), as class_label names them."""
+        fitted = self.seconds[precision]
+        return sorted({class_label(n) for n in nodes if (cls := node_class(n)) is not None and cls not in fitted})
 
     def breakdown(self, nodes: Sequence[GraphNode], precision: str, threads: int,
                   on_chip_bytes: float) -> list[dict[str, object]]:
