@@ -140,7 +140,7 @@ def test_a_compute_class_no_reference_had_is_named_not_charged_nothing() -> None
     assert fit.unfitted_classes([_conv("int8", 10**7), matmul], "int8") == ["int8 matmul"]
     assert fit.unfitted_classes([_conv("int8", 10**7), _qdq(100)], "int8") == []
     rows = fit.breakdown([_conv("int8", 10**7), _qdq(100)], "int8", 1, 0.0)
-    assert [r["op_class"] for r in rows] == ["int8 conv", "call", "quantize/dequantize"]
+    assert [r["op_class"] for r in rows] == ["int8 conv", "call", "q/dq"]
     assert sum(float(r["time_ms"]) for r in rows) == pytest.approx(
         fit.estimate_s([_conv("int8", 10**7), _qdq(100)], "int8", 1, 0.0) * 1e3)
 

@@ -227,17 +227,16 @@ class GraphFit:
         return sorted(out, key=lambda row: -float(row["time_ms"]))  # type: ignore[arg-type]
 
 
-CLASS_NAMES = {"conv": "conv", "conv3d": "conv3d", "depthwise": "depthwise_conv", "matmul": "matmul",
-               "recurrent": "recurrent"}
+CLASS_NAMES = {"conv": "conv", "conv3d": "conv3d", "depthwise": "depthwise", "matmul": "matmul", "recurrent": "rnn"}
 
 
 def class_label(node: GraphNode) -> str:
-    """A node's class for a breakdown: int8/float + its compute class, quantize/dequantize, int8 elementwise,
-    other."""
+    """A node's class for a breakdown (at most 14 characters, as the trace's op classes): int8 / float + its
+    compute class, q/dq (quantize, dequantize), int8 eltwise (integer elementwise ops), other."""
     cls = node_class(node)
     if cls is not None:
         return ("int8 " if cls[0] == "q" else "float ") + CLASS_NAMES[cls[1:]]
-    return {"qdq": "quantize/dequantize", "int8 elementwise": "int8 elementwise"}.get(node.role, "other")
+    return {"qdq": "q/dq", "int8 elementwise": "int8 eltwise"}.get(node.role, "other")
 
 
 # A compute class no fitted graph had runs on its parent's kernels (oneDNN and MLAS run 3-D convolutions as the same

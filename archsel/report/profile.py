@@ -241,7 +241,7 @@ def estimated_document(payload: dict[str, Any], target: TargetProfile, fmt: str)
     if fmt != "csv":
         for r in records:
             views.append(TableView([
-                Column("op_class", "op class"), Column("ops", "ops", str, "right"),
+                Column("op_class", "op class", no_wrap=True), Column("ops", "ops", str, "right"),
                 Column("macs", "GMACs", lambda v: f"{v / 1e9:.3g}", "right"),
                 Column("bytes", "MB moved", lambda v: f"{v / 1e6:.3g}", "right"),
                 Column("time_ms", "ms", format_ms, "right"), Column("share", "share", lambda v: f"{v:.0%}", "right"),
