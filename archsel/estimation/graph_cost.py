@@ -13,7 +13,8 @@ integer graphs with the float nodes' terms held at their float values (a float n
 The parallel efficiency beyond one thread is chosen on the references' own loss.
 
 Held out on the zoo under ONNX Runtime int8 (benchmarks/runtime_graph_cost.py): median |error| 14.1%, 72% within
-±25%, where the trace-based estimate gave 29.9% and 40%.
+±25%, where the trace-based estimate gave 29.9% and 40%; each reference held out of a calibration on a 2-vCPU
+AMD EPYC: 33.8% / 38% against 50.7% / 29% (benchmarks/results_calibrate_onnxruntime_epyc.md).
 """
 
 from __future__ import annotations
