@@ -120,15 +120,11 @@ def score(runtime: str, profile: Any, rows: list[dict[str, Any]], references: se
 
 
 def summary(scored: list[dict[str, Any]]) -> dict[str, Any]:
-    """error_summary of the ratios, with the models and the rank correlation within batch × threads sets."""
-    from archsel.estimation.accuracy import error_summary
-    from archsel.estimation.runtime_entry import grouped_spearman
+    """runtime_entry.points_summary of the scored rows, compared within batch × threads sets."""
+    from archsel.estimation.runtime_entry import points_summary
 
-    out: dict[str, Any] = dict(error_summary([s["ratio"] for s in scored]))
-    out["models"] = len({s["model_id"] for s in scored})
-    out["spearman"] = grouped_spearman(((s["batch"], s["threads"]), s["estimated_ms"], s["measured_ms"])
-                                       for s in scored)
-    return out
+    return points_summary([(s["model_id"], (s["batch"], s["threads"]), s["estimated_ms"], s["measured_ms"])
+                           for s in scored])
 
 
 def _cells(s: dict[str, Any]) -> str:

@@ -131,6 +131,14 @@ def spec_accuracy(target: str, spec: RuntimeSpec) -> RuntimeAccuracy | None:
     return judgement_accuracy(target, spec.name, spec.unit)
 
 
+def graph_cost_accuracy(target: str, spec: RuntimeSpec) -> RuntimeAccuracy | None:
+    """The accuracy of the estimates a runtime's graph cost model makes (spec.graph_cost): its own held-out
+    error, as spec_accuracy reads an entry's."""
+    from dataclasses import replace
+
+    return spec_accuracy(target, replace(spec, accuracy=(spec.graph_cost or {}).get("accuracy")))
+
+
 def judgement_accuracy(target: str, runtime: str, unit: str,
                        path: Path = RUNTIME_ACCURACY_FILE) -> RuntimeAccuracy | None:
     """How far a `unit`'s judgement defaults (what an unfitted runtime runs on) were from every published

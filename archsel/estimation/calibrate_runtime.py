@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from archsel.errors import UsageError
 from archsel.estimation import engine_fit as ef
-from archsel.estimation.accuracy import error_summary
 from archsel.estimation.calibrate import CALIBRATE_REF
 from archsel.estimation.engine import MIB
-from archsel.estimation.runtime_entry import ACCURACY_KEYS, fitted_lines, grouped_spearman, held_summary, set_top_level
+from archsel.estimation.runtime_entry import ACCURACY_KEYS, fitted_lines, held_summary, points_summary, set_top_level
 from archsel.machine import CACHE_ROOT
 from archsel.targets.schema import PRECISION_FIT_KEYS
 
@@ -122,13 +121,9 @@ class GraphCalibration:
     held: list[HeldOut]  # every sample, estimated by the fit to the other models
 
     def summary_of(self, precision: str) -> dict[str, Any]:
-        """error_summary of `precision`'s held-out samples, with the models and their rank correlation."""
-        held = [h for h in self.held if h.sample.precision == precision]
-        out: dict[str, Any] = dict(error_summary([h.ratio for h in held]))
-        out["models"] = len({h.sample.model for h in held})
-        out["spearman"] = grouped_spearman(((h.sample.batch, precision, h.sample.threads), h.estimated_s,
-                                            h.sample.measured_s) for h in held)
-        return out
+        """runtime_entry.points_summary of `precision`'s held-out samples (compared within batch and threads)."""
+        return points_summary([(h.sample.model, (h.sample.batch, h.sample.threads), h.estimated_s, h.sample.measured_s)
+                               for h in self.held if h.sample.precision == precision])
 
 
 GRAPH_COST_RUNTIMES = ("onnxruntime",)  # the runtimes whose graphs archsel reads node by node

@@ -10,12 +10,12 @@ from the measured error of that method on that device and runtime (archsel.estim
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from archsel import precisions
 from archsel.errors import UsageError
-from archsel.estimation.accuracy import method_accuracy, runtime_accuracy, spec_accuracy
+from archsel.estimation.accuracy import graph_cost_accuracy, method_accuracy, runtime_accuracy, spec_accuracy
 from archsel.estimation.engine import EngineRates, estimate_engine
 from archsel.estimation.roofline import DeviceRates, Estimate, estimate_ops
 
@@ -144,7 +144,7 @@ def _graph_ms(count: CountResult, precision: str, rt: RuntimeSpec, rates: Engine
     its time by node class and what it says; (None, 0, [], why) where it cannot be made: the trace-based
     estimate stands. UsageError (exit 2) where the runtime is not installed."""
     from archsel.estimation.engine import on_chip_share
-    from archsel.estimation.graph_cost import GraphFit, fixed_share
+    from archsel.estimation.graph_cost import GraphFit
     from archsel.profiling.deploy import one_line, require
     from archsel.profiling.deploy.ort_graph import zoo_graph_nodes
 
@@ -166,11 +166,12 @@ def _graph_ms(count: CountResult, precision: str, rt: RuntimeSpec, rates: Engine
         return None, 0.0, [], (f"its {rt.name} graph has {', '.join(unfitted)} nodes, which no reference model's "
                                "graph had: estimated from its trace")
     on_chip = rates.on_chip_bytes * on_chip_share(rates.unit, rates.cores, rates.threads)
-    split = fit.split_s(nodes, precision, rates.threads, on_chip)
+    classes = fit.breakdown(nodes, precision, rates.threads, on_chip)
+    total_ms = sum(c["time_ms"] for c in classes)
+    fixed_ms = sum(c["overhead_ms"] for c in classes)
     note = (f"the graph {rt.name} runs, costed node by node (exported and, for int8, quantized here: "
             "archsel.estimation.graph_cost)")
-    return (sum(split.values()) * 1e3, fixed_share(split), fit.breakdown(nodes, precision, rates.threads, on_chip),
-            note)
+    return total_ms, fixed_ms / total_ms if total_ms > 0 else 0.0, classes, note
 
 
 def _estimate_compiled(count: CountResult, target: TargetProfile, precision: str, rt: RuntimeSpec,
@@ -195,7 +196,7 @@ def _estimate_compiled(count: CountResult, target: TargetProfile, precision: str
             total_ms, overhead_share, by_class, model, conditions = (graph_ms, graph_fixed, graph_classes,
                                                                      graph_note, "")
             graph_accuracy = rt.graph_cost.get("accuracy") or {}
-            acc = spec_accuracy(target.name, replace(rt, accuracy=graph_accuracy))
+            acc = graph_cost_accuracy(target.name, rt)
             source = (f"fitted by {graph_accuracy.get('measured_by', 'archsel calibrate')} "
                       f"({graph_accuracy.get('date', '?')})")
     if acc is not None:

@@ -24,6 +24,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from archsel.profiling.deploy.graph_node import GraphNode
 
@@ -43,6 +44,7 @@ STEPS: tuple[tuple[str, str], ...] = (
                           "fit the threads' share of the L2) or from DRAM"),
 )
 ALL_STEPS = len(STEPS)
+
 
 def node_class(node: GraphNode) -> str | None:
     """The compute class of a node: q… for an integer kernel, f… for a float one; None for no MACs."""
@@ -166,7 +168,8 @@ class GraphFit:
 
     def estimate_s(self, nodes: Sequence[GraphNode], precision: str, threads: int, on_chip_bytes: float) -> float:
         """Seconds of a graph of `nodes` at `precision` on `threads`."""
-        return sum(self.split_s(nodes, precision, threads, on_chip_bytes).values())
+        t = terms(nodes, precision, threads, self.parallel, on_chip_bytes)
+        return sum(v * self.seconds_of(precision, k) for k, v in t.items())
 
     def fitted_key(self, precision: str, key: str) -> str | None:
         """The fitted term that costs `key`: itself, else its PARENT_TERMS parent's; None where neither was
@@ -184,12 +187,6 @@ class GraphFit:
         fitted = self.fitted_key(precision, key)
         return 0.0 if fitted is None else self.seconds[precision][fitted]
 
-    def split_s(self, nodes: Sequence[GraphNode], precision: str, threads: int,
-                on_chip_bytes: float) -> dict[str, float]:
-        """Seconds of each term of a graph of `nodes` at `precision` on `threads`."""
-        t = terms(nodes, precision, threads, self.parallel, on_chip_bytes)
-        return {k: v * self.seconds_of(precision, k) for k, v in t.items()}
-
     def unfitted_classes(self, nodes: Sequence[GraphNode], precision: str) -> list[str]:
         """The compute classes of `nodes` that no fitted graph had, nor their parent (their MACs would cost
         nothing), as class_label names them."""
@@ -197,7 +194,7 @@ class GraphFit:
                        if (cls := node_class(n)) is not None and self.fitted_key(precision, cls) is None})
 
     def breakdown(self, nodes: Sequence[GraphNode], precision: str, threads: int,
-                  on_chip_bytes: float) -> list[dict[str, object]]:
+                  on_chip_bytes: float) -> list[dict[str, Any]]:
         """Seconds by node class (class_label), each split into compute (MAC terms), memory (byte terms) and
         fixed costs (per node, step and call), largest first, with their nodes, MACs and bytes."""
         seconds = self.seconds[precision]
@@ -214,7 +211,7 @@ class GraphFit:
         if seconds.get(precision + " call", 0.0) > 0:
             rows["call"]["overhead"] += seconds[precision + " call"]
         total = sum(r["compute"] + r["memory"] + r["overhead"] for r in rows.values()) or 1.0
-        out: list[dict[str, object]] = []
+        out: list[dict[str, Any]] = []
         for label, r in rows.items():
             time_s = r["compute"] + r["memory"] + r["overhead"]
             parts = {"compute": r["compute"], "memory": r["memory"], "overhead": r["overhead"]}
@@ -225,7 +222,7 @@ class GraphFit:
                         "overhead_ms": r["overhead"] * 1e3,
                         "compute_bound_ops": int(r["ops"]) if bound == "compute" else 0,
                         "memory_bound_ops": int(r["ops"]) if bound == "memory" else 0})
-        return sorted(out, key=lambda row: -float(row["time_ms"]))  # type: ignore[arg-type]
+        return sorted(out, key=lambda row: -row["time_ms"])
 
 
 CLASS_NAMES = {"conv": "conv", "conv3d": "conv3d", "depthwise": "depthwise", "matmul": "matmul", "recurrent": "rnn"}
@@ -245,12 +242,6 @@ def class_label(node: GraphNode) -> str:
 # parent's seconds. Without it r3d_18 held out of an ONNX Runtime calibration here was estimated 30x too fast.
 PARENT_TERMS = {"conv3d": "conv"}
 FIXED_COST_TERMS = ("nodes", "call", "steps", "x threads")  # the ends of the terms that do not scale with the work
-
-
-def fixed_share(split: Mapping[str, float]) -> float:
-    """The share of a split_s estimate spent in per-node, per-step and per-call costs."""
-    total = sum(split.values())
-    return sum(v for k, v in split.items() if k.endswith(FIXED_COST_TERMS)) / total if total > 0 else 0.0
 
 
 def fit_graph(samples: Sequence[Sample], on_chip_bytes: Callable[[int], float], base: str = "fp32",

@@ -131,20 +131,19 @@ def set_top_level(text: str, key: str, block: str) -> str:
     return "".join(lines[:start]) + block + "".join(lines[end:])
 
 
-def held_summary(held: Sequence[ef.Held]) -> dict[str, Any]:
-    """error_summary of held-out predictions (measured / estimated), with the models held out and their rank
-    correlation (`rank_correlation`)."""
-    out: dict[str, Any] = dict(error_summary([h.ratio for h in held]))
-    out["models"] = len({h.row.model for h in held})
-    out["spearman"] = rank_correlation(held)
+def points_summary(points: Sequence[tuple[str, Hashable, float, float]]) -> dict[str, Any]:
+    """error_summary of held-out (model, comparable set, estimated, measured) points (measured / estimated),
+    with the models held out and their rank correlation within each set (grouped_spearman)."""
+    out: dict[str, Any] = dict(error_summary([measured / estimated for _, _, estimated, measured in points]))
+    out["models"] = len({model for model, _, _, _ in points})
+    out["spearman"] = grouped_spearman((group, estimated, measured) for _, group, estimated, measured in points)
     return out
 
 
-def rank_correlation(held: Sequence[ef.Held]) -> float | None:
-    """Spearman of estimated vs measured latency within each comparable set (same runtime, precision,
-    batch, threads) of at least 3 models, averaged weighted by set size."""
-    return grouped_spearman(((h.row.label, h.row.precision, h.row.threads), h.predicted_s, h.row.measured_s)
-                            for h in held)
+def held_summary(held: Sequence[ef.Held]) -> dict[str, Any]:
+    """points_summary of held-out predictions, compared within each runtime, precision, batch and thread count."""
+    return points_summary([(h.row.model, (h.row.label, h.row.precision, h.row.threads), h.predicted_s,
+                            h.row.measured_s) for h in held])
 
 
 def grouped_spearman(points: Iterable[tuple[Hashable, float, float]]) -> float | None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from archsel.estimation.accuracy import spec_accuracy
+from archsel.estimation.accuracy import RuntimeAccuracy, graph_cost_accuracy, spec_accuracy
 from archsel.report.document import SCHEMA_VERSION, Column, Document, TableView
 from archsel.report.listings import field_view
 
@@ -24,6 +23,16 @@ def install_hint(runtime: str) -> str:
     from archsel.profiling.deploy import install_hint as hint
 
     return hint(runtime)
+
+
+def _accuracy_detail(acc: RuntimeAccuracy, method: str) -> dict[str, Any]:
+    """A measured error as `targets show -f json` gives it."""
+    return {"rows": acc.rows, "models": acc.models, "median_abs_pct": acc.median_abs_pct, "within_25": acc.within_25,
+            "spearman": acc.spearman, "method": method}
+
+
+def _error_text(acc: RuntimeAccuracy, how: str = "") -> str:
+    return f"median {acc.median_abs_pct:.0f}%, {acc.within_25:.0%} within ±25% ({acc.rows} rows{how})"
 
 
 def _num(value: float | None, unit: str = "") -> str:
@@ -115,24 +124,17 @@ def show_document(profile: TargetProfile, defaults: dict[str, str]) -> Document:
         method = (f"judgement defaults against every published {r.unit} measurement" if judged
                   else "leave-one-model-out against latencies measured on the device" if r.accuracy
                   else "leave-one-model-out against published measurements")
-        detail["accuracy"] = None if acc is None else {
-            "rows": acc.rows, "models": acc.models, "median_abs_pct": acc.median_abs_pct, "within_25": acc.within_25,
-            "spearman": acc.spearman, "method": method}
+        detail["accuracy"] = None if acc is None else _accuracy_detail(acc, method)
         what_error = f"judgement defaults' error on published {r.unit} rows" if judged else "measured error"
-        error = (f"; {what_error}: median {acc.median_abs_pct:.0f}%, {acc.within_25:.0%} within ±25% "
-                 f"({acc.rows} rows)" if acc is not None else "")
+        error = f"; {what_error}: {_error_text(acc)}" if acc is not None else ""
         for precision in r.by_precision:  # what each precision fitted on its own was measured to miss by
             own = r.for_precision(precision)
-            graph = (own.graph_cost or {}).get("accuracy")
-            own_acc = spec_accuracy(profile.name, replace(own, accuracy=graph) if graph else own)
+            graph = own.graph_cost is not None and own.graph_cost.get("accuracy") is not None
+            own_acc = graph_cost_accuracy(profile.name, own) if graph else spec_accuracy(profile.name, own)
             if own_acc is not None and (graph or own.accuracy):
-                how = ", graph cost model" if graph else ""
-                error += (f"; {precision}: median {own_acc.median_abs_pct:.0f}%, {own_acc.within_25:.0%} within ±25% "
-                          f"({own_acc.rows} rows{how})")
-                detail.setdefault("by_precision_accuracy", {})[precision] = {
-                    "rows": own_acc.rows, "models": own_acc.models, "median_abs_pct": own_acc.median_abs_pct,
-                    "within_25": own_acc.within_25, "spearman": own_acc.spearman,
-                    "method": "graph cost model, leave-one-model-out" if graph else method}
+                error += f"; {precision}: {_error_text(own_acc, ', graph cost model' if graph else '')}"
+                detail.setdefault("by_precision_accuracy", {})[precision] = _accuracy_detail(
+                    own_acc, "graph cost model, leave-one-model-out" if graph else method)
         what = f"{r.unit}, {'/'.join(r.precisions)}" + (" (default)" if r.default else "") + error
         fields.append((f"runtime {r.name}", what, r.source))
     if profile.efficiency or profile.overhead_us is not None:

@@ -32,7 +32,7 @@ RECURRENT = frozenset({"LSTM", "GRU", "RNN", "DynamicQuantizeLSTM"})
 
 
 def ort_role(op: str, macs: int) -> str:
-    """An ONNX Runtime node's role (graph_cost.ROLES)."""
+    """An ONNX Runtime node's role (graph_node.ROLES)."""
     if op in INT8_KERNELS:
         return "int8"
     if op in RECURRENT or macs:
